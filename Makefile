@@ -1,0 +1,181 @@
+# neardup - one entry point.  `make help` lists the targets.
+#
+# Sources are found by wildcard: a new .c file under src/<stage>/ joins the
+# library, under src/cli/ the command, under tests/ the unit-test binary.
+
+VERSION_MAJOR := $(shell sed -n 's/^\#define ND_VERSION_MAJOR \([0-9]*\)/\1/p' src/neardup.h)
+VERSION_MINOR := $(shell sed -n 's/^\#define ND_VERSION_MINOR \([0-9]*\)/\1/p' src/neardup.h)
+VERSION_PATCH := $(shell sed -n 's/^\#define ND_VERSION_PATCH \([0-9]*\)/\1/p' src/neardup.h)
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+CC ?= cc
+BUILD ?= build
+OPT ?= -O2
+SAN ?=
+WERROR ?=
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wpointer-arith -Wformat=2 -Wvla -Wcast-align -Wundef -pedantic
+CFLAGS_ALL := -std=c11 $(OPT) -g $(WARN) $(WERROR) -fopenmp -D_GNU_SOURCE \
+              $(SAN) $(CFLAGS)
+LIB_CFLAGS := $(CFLAGS_ALL) -fPIC -fvisibility=hidden -DND_BUILDING_LIBRARY
+DEP_LIBS := -lxxhash -lutf8proc -ljansson -lz -lzstd -lm
+LDFLAGS_ALL := -fopenmp $(SAN) $(LDFLAGS)
+
+LIB_SRC := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/*.c))
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+GEN_SRC := $(sort $(wildcard datasets/*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+
+SONAME := libneardup.so.$(VERSION_MAJOR)
+STATIC := $(BUILD)/libneardup.a
+SHARED := $(BUILD)/libneardup.so
+CLI := $(BUILD)/neardup
+TESTS := $(BUILD)/nd-tests
+PC := $(BUILD)/neardup.pc
+BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
+GEN_BINS := $(GEN_SRC:datasets/%.c=$(BUILD)/%)
+
+# Debian packages: what building, testing and benchmarking need.
+PKGS_BUILD := gcc make pkg-config libxxhash-dev libutf8proc-dev libjansson-dev \
+              zlib1g-dev libzstd-dev
+PKGS_TEST := libcriterion-dev python3 python3-pytest
+PKGS_BENCH := gnuplot-nox python3 python3-numpy python3-scipy
+
+.PHONY: all lib cli test run bench install uninstall clean help asan ubsan \
+        deps deps-test deps-bench check unit cli-tests gen
+
+all: lib cli $(PC)
+
+help:
+	@echo "neardup $(VERSION) - targets:"
+	@echo "  make run        install missing packages, build, cluster the bundled sample"
+	@echo "  make test       install missing packages, build, run every test"
+	@echo "  make / all      build $(CLI), the static and shared library, neardup.pc"
+	@echo "  make lib | cli  build only the library | only the command"
+	@echo "  make bench      build and run the short benchmark suite (bench/README.md)"
+	@echo "  make asan|ubsan rerun the tests under AddressSanitizer | UBSan"
+	@echo "  make install    install to DESTDIR/PREFIX (now $(DESTDIR)$(PREFIX)); uninstall"
+	@echo "  make clean      remove $(BUILD)/"
+
+# --------------------------------------------------------------- set-up
+deps:
+	@./scripts/deps.sh $(PKGS_BUILD)
+deps-test:
+	@./scripts/deps.sh $(PKGS_BUILD) $(PKGS_TEST)
+deps-bench:
+	@./scripts/deps.sh $(PKGS_BUILD) $(PKGS_BENCH)
+
+# --------------------------------------------------------------- build
+lib: $(STATIC) $(SHARED)
+cli: $(CLI)
+
+$(BUILD)/obj/src/cli/%.o: src/cli/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/src/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -MMD -MP -c $< -o $@
+
+$(STATIC): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,$(SONAME) -o $(BUILD)/$(SONAME) $^ $(LDFLAGS_ALL) $(DEP_LIBS)
+	ln -sf $(SONAME) $@
+
+$(CLI): $(CLI_OBJ) $(STATIC)
+	$(CC) -o $@ $(CLI_OBJ) $(STATIC) $(LDFLAGS_ALL) $(DEP_LIBS)
+
+$(TESTS): $(TEST_OBJ) $(STATIC)
+	$(CC) -o $@ $(TEST_OBJ) $(STATIC) $(LDFLAGS_ALL) $(DEP_LIBS) -lcriterion
+
+$(BUILD)/%: bench/%.c $(STATIC) src/neardup.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(STATIC) $(LDFLAGS_ALL) $(DEP_LIBS)
+
+$(BUILD)/%: datasets/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) -lz -lm
+
+gen: $(GEN_BINS)
+
+$(PC): src/neardup.h Makefile
+	@mkdir -p $(@D)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+	  'Name: neardup' 'Description: near-duplicate text detection and clustering' \
+	  'Version: $(VERSION)' 'Requires.private: libxxhash libutf8proc jansson zlib libzstd' \
+	  'Libs: -L$${libdir} -lneardup' 'Libs.private: -fopenmp -lm' \
+	  'Cflags: -I$${includedir}' > $@
+
+# --------------------------------------------------------------- run
+SAMPLE := datasets/sample.jsonl
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(CLI) cluster --stats $(SAMPLE) | ./scripts/show-clusters.sh $(SAMPLE)
+
+# --------------------------------------------------------------- tests
+test: deps-test
+	@$(MAKE) --no-print-directory WERROR=-Werror check
+
+check: all $(TESTS) $(GEN_BINS) $(BENCH_BINS)
+	@./tests/cli/run.sh $(CLI)
+	@./tests/python.sh $(BUILD)
+	$(TESTS) --jobs 2
+
+unit: $(TESTS)
+	$(TESTS) --jobs 2
+
+cli-tests: $(CLI)
+	./tests/cli/run.sh $(CLI)
+
+asan: deps-test
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
+	  SAN="-fsanitize=address -fno-omit-frame-pointer" check
+ubsan: deps-test
+	@$(MAKE) --no-print-directory BUILD=build/ubsan OPT=-O1 \
+	  SAN="-fsanitize=undefined -fno-sanitize-recover=all" check
+
+# --------------------------------------------------------------- bench
+bench: deps-bench
+	@$(MAKE) --no-print-directory all $(GEN_BINS) $(BENCH_BINS)
+	./bench/run.sh
+
+# --------------------------------------------------------------- install
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/neardup
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libneardup.a
+	install -m 755 $(BUILD)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libneardup.so
+	install -m 644 src/neardup.h $(DESTDIR)$(INCLUDEDIR)/neardup.h
+	install -m 644 $(PC) $(DESTDIR)$(PKGCONFIGDIR)/neardup.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/neardup $(DESTDIR)$(LIBDIR)/libneardup.a \
+	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libneardup.so \
+	  $(DESTDIR)$(INCLUDEDIR)/neardup.h $(DESTDIR)$(PKGCONFIGDIR)/neardup.pc
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

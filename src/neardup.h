@@ -1,0 +1,284 @@
+/*
+ * neardup.h - the one public header of libneardup.
+ *
+ * neardup finds exact and near-duplicate texts and groups them into clusters:
+ *   normalize -> shingle -> MinHash sketch -> LSH bands -> verify -> cluster.
+ * Everything a program may call is declared here; nothing else is API.
+ *
+ * Error model: functions that can fail return an int, 0 (ND_OK) or a negative
+ * ND_ERR_* code; nd_strerror() names the code and the handle's *_errmsg()
+ * holds the detail (file, line, field).  The library never prints, never
+ * exits and never reads the environment.
+ *
+ * Thread safety: a handle is used by one thread at a time unless its section
+ * says otherwise.  Functions without a handle are thread-safe.
+ */
+#ifndef NEARDUP_H
+#define NEARDUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(ND_BUILDING_LIBRARY) && defined(__GNUC__)
+#define ND_API __attribute__((visibility("default")))
+#else
+#define ND_API
+#endif
+
+/* ---------------------------------------------------------------- version */
+
+#define ND_VERSION_MAJOR 0
+#define ND_VERSION_MINOR 1
+#define ND_VERSION_PATCH 0
+#define ND_VERSION_NUMBER \
+    (ND_VERSION_MAJOR * 10000 + ND_VERSION_MINOR * 100 + ND_VERSION_PATCH)
+#define ND__STR2(x) #x
+#define ND__STR(x) ND__STR2(x)
+#define ND_VERSION_STRING \
+    ND__STR(ND_VERSION_MAJOR) "." ND__STR(ND_VERSION_MINOR) "." ND__STR(ND_VERSION_PATCH)
+
+/* The version of the library actually linked, as ND_VERSION_NUMBER. */
+ND_API unsigned nd_version_number(void);
+ND_API const char *nd_version_string(void);
+
+/* ----------------------------------------------------------------- errors */
+
+enum {
+    ND_OK = 0,
+    ND_ERR_NOMEM = -1,    /* an allocation failed */
+    ND_ERR_PARAM = -2,    /* a parameter is out of range or inconsistent */
+    ND_ERR_IO = -3,       /* a file could not be opened, read or written,
+                             or compressed input is truncated or corrupt */
+    ND_ERR_DATA = -4,     /* a malformed input record (the reader can go on) */
+    ND_ERR_UTF8 = -5,     /* invalid UTF-8 under ND_NORM_STRICT_UTF8 */
+    ND_ERR_BINARY = -6,   /* a directory entry looks binary and was skipped */
+    ND_ERR_STATE = -7     /* the call does not fit the handle's state */
+};
+
+/* A static English sentence for an ND_OK or ND_ERR_* code; never NULL. */
+ND_API const char *nd_strerror(int code);
+
+/* ------------------------------------------------------------- parameters */
+
+typedef enum { ND_SHINGLE_WORD = 0, ND_SHINGLE_CHAR = 1 } nd_shingle_kind;
+
+typedef enum {
+    ND_MEASURE_JACCARD = 0,     /* |A n B| / |A u B| */
+    ND_MEASURE_CONTAINMENT = 1  /* |A n B| / min(|A|, |B|) */
+} nd_measure;
+
+typedef enum {
+    ND_KEEP_FIRST = 0,    /* the member added first */
+    ND_KEEP_LONGEST = 1,  /* the longest text; ties to the first */
+    ND_KEEP_EARLIEST = 2  /* the smallest time (nd_doc_meta); ties to the first */
+} nd_keep;
+
+/* Normalization flags (nd_params.norm). */
+#define ND_NORM_STRICT_UTF8 0x1u /* invalid UTF-8 is ND_ERR_UTF8, not U+FFFD */
+
+/*
+ * Settings of a sketcher, a batch or an index.  Fill with nd_params_init(),
+ * then change fields.  The struct may grow in a minor version (rebuild then).
+ */
+typedef struct nd_params {
+    nd_shingle_kind shingle; /* word or character n-grams */
+    unsigned ngram;          /* n of the n-grams, 1..64 */
+    unsigned num_perm;       /* k, values per signature, 1..4096 */
+    uint64_t seed;           /* seeds the shingle hash and the permutations */
+    double threshold;        /* similarity at or above which two texts match */
+    nd_measure measure;      /* what threshold applies to */
+    unsigned bands, rows;    /* LSH layout; 0 and 0 = derived from threshold */
+    unsigned norm;           /* ND_NORM_* flags */
+    int exact;               /* 1: keep shingle sets, verify by exact scores */
+    nd_keep keep;            /* which member represents a cluster */
+    unsigned threads;        /* 0 = all cores */
+} nd_params;
+
+/* The measured defaults. */
+ND_API void nd_params_init(nd_params *p);
+
+/*
+ * ND_OK when every field is in range; otherwise ND_ERR_PARAM and, when msg is
+ * not NULL, a sentence naming the field in msg (at most cap bytes, with NUL).
+ */
+ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap);
+
+/*
+ * The LSH layout for p: p->bands and p->rows when both are set, otherwise the
+ * b x r (b * r <= num_perm) that minimises the false-positive plus
+ * false-negative area of the S-curve 1 - (1 - s^r)^b around the threshold.
+ */
+ND_API void nd_params_lsh(const nd_params *p, unsigned *bands, unsigned *rows);
+
+/* ------------------------------------------------------------- sketching */
+
+/*
+ * A sketcher turns one text into a signature of num_perm uint32 values plus
+ * the size of its shingle set.  It owns scratch buffers: one per thread.
+ * Signatures of equal texts under equal parameters are equal on every
+ * machine and every code path.
+ */
+typedef struct nd_sketcher nd_sketcher;
+
+/* Stats of the texts a sketcher has seen. */
+typedef struct nd_text_stats {
+    uint64_t docs;          /* texts sketched */
+    uint64_t empty;         /* texts with no token after normalization */
+    uint64_t bad_utf8;      /* texts that held invalid UTF-8 (repaired) */
+    uint64_t bytes;         /* input bytes */
+} nd_text_stats;
+
+ND_API int nd_sketcher_create(const nd_params *p, nd_sketcher **out);
+ND_API void nd_sketcher_free(nd_sketcher *s);
+
+/*
+ * Sketch text[0..len) into sig[0..num_perm) (caller-owned) and *set_size
+ * (may be NULL).  An empty shingle set gives set_size 0 and all values
+ * UINT32_MAX.  Returns ND_OK, or ND_ERR_UTF8 under ND_NORM_STRICT_UTF8.
+ * neardup never keeps the text pointer.
+ */
+ND_API int nd_sketcher_sketch(nd_sketcher *s, const char *text, size_t len,
+                              uint32_t *sig, uint64_t *set_size);
+ND_API void nd_sketcher_stats(const nd_sketcher *s, nd_text_stats *st);
+
+/* The Jaccard similarity two signatures estimate: equal values / k. */
+ND_API double nd_sig_jaccard(const uint32_t *a, const uint32_t *b, unsigned k);
+
+/*
+ * Containment of A in B, |A n B| / |A|, from an estimated Jaccard j and the
+ * two set sizes: j (|A| + |B|) / ((1 + j) |A|), clamped to [0, 1].
+ */
+ND_API double nd_containment(double j, uint64_t size_a, uint64_t size_b);
+
+/* ------------------------------------------------------------------ batch */
+
+/*
+ * A batch clusters a fixed collection: add every text, run once, then read
+ * clusters and edges.  Texts are sketched as they are added and not kept
+ * (unless params.exact), so memory grows with the number of documents, not
+ * with their size.  Documents are numbered 0, 1, ... in the order added.
+ * A batch owns everything it returns; results live until nd_batch_free.
+ */
+typedef struct nd_batch nd_batch;
+
+/* Optional per-document facts for keep policies. */
+typedef struct nd_doc_meta {
+    int64_t time;   /* e.g. seconds since the epoch; used by ND_KEEP_EARLIEST */
+    int has_time;   /* 0: time unknown (sorts after every known time) */
+} nd_doc_meta;
+
+/* A verified pair of documents, a < b. */
+typedef struct nd_edge {
+    uint32_t a, b;
+    float jaccard;      /* estimated, or exact when params.exact */
+    float containment;  /* of the smaller set in the larger */
+} nd_edge;
+
+/* Counters of a run, for --stats and the benchmark. */
+typedef struct nd_batch_stats {
+    nd_text_stats text;
+    uint64_t candidates;     /* distinct candidate pairs from LSH */
+    uint64_t edges;          /* pairs that passed verification */
+    uint64_t clusters;       /* clusters, singletons included */
+    uint64_t capped_buckets; /* LSH buckets too large to pair in full */
+    unsigned bands, rows;    /* the LSH layout used */
+    double seconds_sketch;   /* wall time in nd_batch_add* */
+    double seconds_lsh;      /* candidate generation */
+    double seconds_verify;   /* verification */
+    double seconds_cluster;  /* union-find and representatives */
+} nd_batch_stats;
+
+ND_API int nd_batch_create(const nd_params *p, nd_batch **out);
+ND_API void nd_batch_free(nd_batch *b);
+
+/*
+ * Add n texts at once (sketched in parallel).  meta may be NULL.  On
+ * ND_ERR_UTF8 (strict mode) nothing is added and *bad (if not NULL) is the
+ * index of the first offending text.
+ */
+ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
+                             const size_t *lens, const nd_doc_meta *meta,
+                             size_t *bad);
+ND_API int nd_batch_add(nd_batch *b, const char *text, size_t len,
+                        const nd_doc_meta *meta);
+
+/* Find candidates, verify them and cluster.  Once per batch. */
+ND_API int nd_batch_run(nd_batch *b);
+
+ND_API size_t nd_batch_size(const nd_batch *b);
+/* Cluster number of a document: 0, 1, ... in order of first member. */
+ND_API uint32_t nd_batch_cluster(const nd_batch *b, size_t doc);
+/* The representative document of a document's cluster. */
+ND_API uint32_t nd_batch_rep(const nd_batch *b, size_t doc);
+/* The verified pairs, sorted by (a, b); *n receives their number. */
+ND_API const nd_edge *nd_batch_edges(const nd_batch *b, size_t *n);
+ND_API void nd_batch_stats_get(const nd_batch *b, nd_batch_stats *st);
+/* Detail of the last error, never NULL. */
+ND_API const char *nd_batch_errmsg(const nd_batch *b);
+
+/* ---------------------------------------------------------------- reading */
+
+/*
+ * A reader streams records from files, directories or stdin:
+ *   JSONL   one JSON object per line, text and id taken from named fields;
+ *   TSV     a header line naming the columns, then one record per line,
+ *           values with \t \n \r \\ escapes;
+ *   TEXT    one document per line, the id is the line number;
+ *   a directory: every regular file below it (sorted by path), one document
+ *           each, the id its path relative to the directory.
+ * Files ending in .gz or .zst are decompressed.  The path "-" is stdin.
+ */
+typedef enum {
+    ND_FORMAT_AUTO = 0, /* by extension: .tsv, .txt, otherwise JSONL */
+    ND_FORMAT_JSONL = 1,
+    ND_FORMAT_TSV = 2,
+    ND_FORMAT_TEXT = 3
+} nd_format;
+
+typedef struct nd_reader_opts {
+    nd_format format;
+    const char *id_field;   /* default "id" */
+    const char *text_field; /* default "text" */
+    const char *time_field; /* NULL: no time; else RFC 3339 text or a number */
+} nd_reader_opts;
+
+/*
+ * One record.  Every pointer stays valid until the next nd_reader_next or
+ * nd_reader_close and is owned by the reader.
+ */
+typedef struct nd_record {
+    const char *id;    /* the id as JSON text, ready to print: a "string"
+                          or a number exactly as written; a record without an
+                          id gets its 1-based line number */
+    size_t id_len;
+    const char *text;  /* the decoded text (UTF-8 unless the input was not) */
+    size_t text_len;
+    const char *raw;   /* the record as it stood in the input, no newline */
+    size_t raw_len;
+    const char *file;  /* the path it came from ("-" for stdin) */
+    uint64_t line;     /* 1-based line (1 for a directory entry) */
+    nd_doc_meta meta;  /* time, when opts.time_field was given and present */
+} nd_record;
+
+typedef struct nd_reader nd_reader;
+
+/* Open paths[0..n) in order; n == 0 reads stdin.  opts may be NULL. */
+ND_API int nd_reader_open(const char *const *paths, size_t n,
+                          const nd_reader_opts *opts, nd_reader **out);
+/*
+ * 1 and *rec filled: a record; 0: the end.  ND_ERR_DATA (a bad record,
+ * detail names file and line) and ND_ERR_BINARY (a skipped file): the
+ * caller may call again to go on.  ND_ERR_IO: reading stops.
+ */
+ND_API int nd_reader_next(nd_reader *r, nd_record *rec);
+ND_API const char *nd_reader_errmsg(const nd_reader *r);
+ND_API void nd_reader_close(nd_reader *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NEARDUP_H */

@@ -1,0 +1,53 @@
+/*
+ * text.h - normalization and shingling, the first two stages (internal).
+ *
+ * normalize: UTF-8 text -> tokens joined by single spaces, no leading or
+ *   trailing space.  NFKC + case folding (utf8proc) with an ASCII fast path;
+ *   letters, marks and digits are kept, apostrophes (' and its typographic
+ *   forms) are deleted so "don't" and "don’t" both become "dont", every other
+ *   character (punctuation, symbols, dashes, white space, controls) separates
+ *   tokens.  Invalid UTF-8 bytes become U+FFFD (a separator), or ND_ERR_UTF8
+ *   under ND_NORM_STRICT_UTF8.
+ * shingle: normalized text -> the set of 64-bit shingle hashes, sorted
+ *   ascending, unique.  Word n-grams: each token hashed once with XXH3 (seeded),
+ *   an n-gram is XXH3 of its n token hashes.  Character n-grams: XXH3 of the
+ *   UTF-8 bytes of n consecutive code points of the normalized text.  A text
+ *   with fewer than n tokens (code points) but at least one gives one shingle
+ *   of all of them; an empty text gives the empty set.
+ */
+#ifndef ND_TEXT_H
+#define ND_TEXT_H
+
+#include "../neardup.h"
+
+/* Per-thread scratch; zero-initialise, release with nd__textbuf_free. */
+typedef struct nd__textbuf {
+    char *norm;          /* normalized text, NUL-terminated */
+    size_t norm_len, norm_cap;
+    uint64_t *hashes;    /* shingle set, sorted, unique */
+    size_t nhashes, hashes_cap;
+    uint64_t *tmp;       /* scratch (token hashes, code point offsets ...) */
+    size_t tmp_cap;
+    void *aux;           /* scratch owned by normalize.c */
+    size_t aux_cap;
+} nd__textbuf;
+
+void nd__textbuf_free(nd__textbuf *t);
+
+/*
+ * Normalize in[0..len) into t->norm / t->norm_len.  *bad_utf8 (not NULL) is
+ * set to 1 when invalid UTF-8 was repaired, else 0.
+ * Returns ND_OK, ND_ERR_NOMEM, or ND_ERR_UTF8 when flags has
+ * ND_NORM_STRICT_UTF8 and the input is not valid UTF-8.
+ */
+int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
+                  int *bad_utf8);
+
+/*
+ * Shingle t->norm into t->hashes / t->nhashes (sorted, unique).
+ * Returns ND_OK or ND_ERR_NOMEM.
+ */
+int nd__shingle(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
+                uint64_t seed);
+
+#endif
