@@ -49,7 +49,7 @@ BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 GEN_BINS := $(GEN_SRC:datasets/%.c=$(BUILD)/%)
 
 # Debian packages: what building, testing and benchmarking need.
-PKGS_BUILD := gcc make pkg-config libxxhash-dev libutf8proc-dev libjansson-dev \
+PKGS_BUILD := gcc make pkg-config python3 libxxhash-dev libutf8proc-dev libjansson-dev \
               zlib1g-dev libzstd-dev
 PKGS_TEST := libcriterion-dev python3 python3-pytest
 PKGS_BENCH := gnuplot-nox python3 python3-numpy python3-scipy
@@ -131,7 +131,7 @@ $(PC): src/neardup.h Makefile
 SAMPLE := datasets/sample.jsonl
 run: deps
 	@$(MAKE) --no-print-directory all
-	$(CLI) cluster --stats $(SAMPLE) | ./scripts/show-clusters.sh $(SAMPLE)
+	$(CLI) cluster --stats $(SAMPLE) | ./scripts/show-clusters.py $(SAMPLE)
 
 # --------------------------------------------------------------- tests
 test: deps-test
