@@ -4,13 +4,13 @@
  * Most news text is ASCII, so the input is read in two modes.
  *
  * ASCII: one table maps each byte to what it becomes: a lowercase letter or
- * digit (kept), a space (separator) or 0 (apostrophe, deleted).  The loop is
- * branch-free per byte: the mapped byte is always stored and the output
+ * digit (kept), a space (separator) or 0 (apostrophe, deleted).  The byte
+ * loop is branch-free: the mapped byte is always stored and the output
  * pointer advances unless the byte is deleted or is a separator following a
  * separator (or the start).  So the output may end in one pending space,
- * trimmed at the end, and never holds two spaces in a row.  Eight bytes are
- * tested for a high bit at a time; a word with one drops to the byte loop,
- * which stops at the first non-ASCII byte.
+ * trimmed at the end, and never holds two spaces in a row.  Most of the
+ * input goes eight bytes at a time instead (put_word8); a word with a high
+ * bit drops to the byte loop, which stops at the first non-ASCII byte.
  *
  * Non-ASCII: a maximal run of valid non-ASCII UTF-8 goes through utf8proc
  * (NFKC + case folding, default-ignorable characters removed) as one
@@ -48,7 +48,85 @@ static const unsigned char ascii_map[128] = {
 #undef SP
 };
 
-#define HIGH_BITS UINT64_C(0x8080808080808080)
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGH_BITS (ONES * 0x80)
+
+/* Eight bytes, the first in the low byte whatever the machine. */
+static inline uint64_t load64(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__)
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+#endif
+    return w;
+}
+
+static inline void store64(unsigned char *p, uint64_t w)
+{
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__)
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+#endif
+    memcpy(p, &w, 8);
+}
+
+/* The high bit of each byte of w (all < 0x80) that lies in [lo, hi]. */
+static inline uint64_t in_range(uint64_t w, unsigned lo, unsigned hi)
+{
+    return (w + ONES * (0x80 - lo)) & ~(w + ONES * (0x7F - hi)) & HIGH_BITS;
+}
+
+static inline int has_apostrophe(uint64_t w)
+{
+    return (in_range(w, '\'', '\'') | in_range(w, '`', '`')) != 0;
+}
+
+/*
+ * One ASCII byte at o.  *more: the output ends in a token character.  The
+ * mapped byte is always stored; the pointer moves past it unless it is
+ * deleted or a separator that follows a separator or the start.
+ */
+static inline unsigned char *put_ascii(unsigned char *o, unsigned char c,
+                                       unsigned *more)
+{
+    unsigned char v = ascii_map[c];
+    unsigned word = v != ' ';
+    *o = v;
+    o += (v != 0) & (word | *more);
+    *more = v ? word : *more;
+    return o;
+}
+
+/*
+ * Eight ASCII bytes without apostrophes, classified at once (SWAR): with
+ * nothing deleted, a byte is written when it or the byte before it is a
+ * token character, so the per-byte work is a store and an add, and when
+ * all eight are written (no two separators in a row: most words of prose)
+ * one 8-byte store does.
+ */
+static inline unsigned char *put_word8(unsigned char *o, uint64_t w,
+                                       unsigned *more)
+{
+    uint64_t upper = in_range(w, 'A', 'Z');
+    uint64_t word = upper | in_range(w, 'a', 'z') | in_range(w, '0', '9');
+    uint64_t m = (word >> 7) * 0xFF;
+    uint64_t mapped = ((w | (upper >> 2)) & m) | (ONES * ' ' & ~m);
+    uint64_t keep = word | (word << 8) | (uint64_t)(*more << 7);
+    *more = (unsigned)(word >> 63);
+    if (keep == HIGH_BITS) {
+        store64(o, mapped);
+        return o + 8;
+    }
+    for (int k = 0; k < 8; k++) {
+        *o = (unsigned char)(mapped >> (8 * k));
+        o += (keep >> (8 * k + 7)) & 1;
+    }
+    return o;
+}
 
 static const utf8proc_option_t DECOMP_OPTS =
     UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD |
@@ -189,28 +267,20 @@ int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
         unsigned char *o = base + olen;
         unsigned more = o > base && o[-1] != ' ';
         while (i + 8 <= len) {
-            uint64_t w;
-            memcpy(&w, src + i, 8);
+            uint64_t w = load64(src + i);
             if (w & HIGH_BITS)
                 break;
-            for (int k = 0; k < 8; k++) {
-                unsigned char v = ascii_map[src[i + k]];
-                unsigned word = v != ' ';
-                *o = v;
-                o += (v != 0) & (word | more);
-                more = v ? word : more;
+            if (has_apostrophe(w)) {
+                for (int k = 0; k < 8; k++)
+                    o = put_ascii(o, src[i + k], &more);
+            } else {
+                o = put_word8(o, w, &more);
             }
             i += 8;
         }
         /* The tail, or up to the high byte of the word that stopped us. */
-        while (i < len && src[i] < 0x80) {
-            unsigned char v = ascii_map[src[i]];
-            unsigned word = v != ' ';
-            *o = v;
-            o += (v != 0) & (word | more);
-            more = v ? word : more;
-            i++;
-        }
+        while (i < len && src[i] < 0x80)
+            o = put_ascii(o, src[i++], &more);
         olen = (size_t)(o - base);
         if (i >= len)
             break;
