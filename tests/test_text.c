@@ -419,6 +419,18 @@ Test(text, word_hashes_by_hand)
     cr_expect_eq(tb.hashes[0], want[0]);
     cr_expect_eq(tb.hashes[1], want[1]);
 
+    /* tokens with UTF-8 bytes next to the spaces, one longer than 8 bytes */
+    const char *u[3] = {"\xc3\xa9\xe5\x8c\x97", "\xd0\xb6",
+                        "\xce\xb1\xce\xb2\xce\xb3\xce\xb4\xce\xb5"};
+    uint64_t tu[3];
+    for (int k = 0; k < 3; k++)
+        tu[k] = XXH3_64bits_withSeed(u[k], strlen(u[k]), seed);
+    shingle_text("\xc3\x89\xe5\x8c\x97 \xd0\x96 "
+                 "\xce\x91\xce\x92\xce\x93\xce\x94\xce\x95",
+                 ND_SHINGLE_WORD, 3, seed);
+    cr_assert_eq(tb.nhashes, 1);
+    cr_expect_eq(tb.hashes[0], XXH3_64bits_withSeed(tu, 24, seed));
+
     /* fewer tokens than n: one shingle of all of them */
     shingle_text("a bb", ND_SHINGLE_WORD, 5, seed);
     cr_assert_eq(tb.nhashes, 1);

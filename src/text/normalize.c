@@ -307,7 +307,7 @@ int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
             *bad_utf8 = 1;
             if (flags & ND_NORM_STRICT_UTF8) {
                 t->norm_len = 0;
-                t->norm[0] = '\0';
+                store64((unsigned char *)t->norm, 0);
                 return ND_ERR_UTF8;
             }
             put_sep(t, &olen);
@@ -321,7 +321,8 @@ int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
     }
     if (olen > 0 && t->norm[olen - 1] == ' ')
         olen--;
-    t->norm[olen] = '\0';
+    /* The NUL and 7 more: shingle.c reads the text a word at a time. */
+    store64((unsigned char *)t->norm + olen, 0);
     t->norm_len = olen;
     return ND_OK;
 }

@@ -22,7 +22,8 @@
 
 /* Per-thread scratch; zero-initialise, release with nd__textbuf_free. */
 typedef struct nd__textbuf {
-    char *norm;          /* normalized text, NUL-terminated */
+    char *norm;          /* normalized text, NUL-terminated; 8 NUL bytes
+                            follow the text, for word-at-a-time reads */
     size_t norm_len, norm_cap;
     uint64_t *hashes;    /* shingle set, sorted, unique */
     size_t nhashes, hashes_cap;
