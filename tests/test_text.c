@@ -101,6 +101,7 @@ Test(text, nfkc)
     expect("\xc2\xbd", "1 2");                         /* ½ -> 1⁄2 */
     expect("\xe2\x91\xa0", "1");                       /* circled one */
     expect("ex\xc2\xad" "ample", "example");           /* soft hyphen */
+    expect("zero\xe2\x80\x8bwidth", "zerowidth");       /* U+200B */
     expect("\xe1\x84\x80\xe1\x85\xa1", "\xea\xb0\x80"); /* Hangul L+V */
 }
 
