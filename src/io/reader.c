@@ -494,7 +494,9 @@ static void end_stream(nd_reader *r)
 static int next_line(nd_reader *r, char **line, size_t *len)
 {
     for (;;) {
-        char *nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
+        char *nl = r->end > r->scan
+                       ? memchr(r->buf + r->scan, '\n', r->end - r->scan)
+                       : NULL;
         size_t stop, next;
         if (nl) {
             stop = (size_t)(nl - r->buf);
