@@ -153,7 +153,7 @@ Test(io, jsonl_ids_of_every_type)
               "{\"id\": 0.1, \"text\": \"eight\"}\n"
               "{\"id\": 1e300, \"text\": \"nine\"}\n"
               "{\"id\": 9223372036854775807, \"text\": \"ten\"}\n"
-              "{\"id\": \"q\\\"b\\\\s/\\u00e9\\u0001\\t\", \"text\": \"11\"}\n");
+              "{\"id\": \"q\\\"b\\\\s/\\u00e9\\u001f\\t\", \"text\": \"11\"}\n");
     nd_reader *r = open1("a.jsonl", NULL);
     nd_record rec;
     expect(r, &rec, "\"x1\"", "one", 1);
@@ -167,7 +167,7 @@ Test(io, jsonl_ids_of_every_type)
     expect(r, &rec, "1e+300", "nine", 9);
     expect(r, &rec, "9223372036854775807", "ten", 10);
     /* jansson's escaping: quote, backslash, controls; é stays UTF-8. */
-    expect(r, &rec, "\"q\\\"b\\\\s/\xc3\xa9\\u0001\\t\"", "11", 11);
+    expect(r, &rec, "\"q\\\"b\\\\s/\xc3\xa9\\u001F\\t\"", "11", 11);
     cr_assert_str_eq(rec.file, P("a.jsonl"));
     cr_assert_eq(rec.meta.has_time, 0);
     expect_end(r);
@@ -297,7 +297,7 @@ Test(io, tsv_without_id_column_and_invalid_utf8_id)
     nd_reader_opts o = {ND_FORMAT_TSV, "key", NULL, NULL};
     nd_reader *r = open1("u.tsv", &o);
     nd_record rec;
-    expect(r, &rec, "\"k\\ufffd\"", "hello", 2);
+    expect(r, &rec, "\"k\xef\xbf\xbd\"", "hello", 2); /* U+FFFD */
     expect_end(r);
     nd_reader_close(r);
 

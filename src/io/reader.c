@@ -14,7 +14,7 @@
  *
  * Ids are printed as JSON: strings with jansson's escaping (no \u escapes
  * beyond control characters, output stays UTF-8; bytes that are not UTF-8,
- * possible only in TSV values and file names, become \ufffd), integers
+ * possible only in TSV values and file names, become U+FFFD), integers
  * exactly, reals in the shortest form that reads back as the same double.
  *
  * Errors: ND_ERR_DATA and ND_ERR_BINARY concern one record or one file and
@@ -188,7 +188,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 /* s[0..n) as a JSON string into r->id. */
 static int quote_id(nd_reader *r, const char *s, size_t n)
 {
-    /* Worst case: every byte becomes \ufffd (6 bytes), plus quotes, NUL. */
+    /* Worst case: every byte becomes \u00XX (6 bytes), plus quotes, NUL. */
     if (n > (SIZE_MAX - 3) / 6 || gb_reserve(&r->id, 6 * n + 3) < 0)
         return ND_ERR_NOMEM;
     char *o = r->id.p;
@@ -206,14 +206,14 @@ static int quote_id(nd_reader *r, const char *s, size_t n)
                 *o++ = '\\';
                 *o++ = short_esc[c - '\b'];
             } else {
-                o += sprintf(o, "\\u%04x", c);
+                o += sprintf(o, "\\u%04X", c);
             }
             i++;
         } else {
             size_t k = utf8_seq(u + i, n - i);
             if (k == 0) {
-                memcpy(o, "\\ufffd", 6);
-                o += 6;
+                memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD */
+                o += 3;
                 i++;
             } else {
                 memcpy(o, u + i, k);

@@ -4,7 +4,8 @@
  * The first input byte picks the format (JSONL, TSV, TEXT) and whether a
  * time field is read; the rest is the file, served through a memfd so gzip
  * and zstd detection runs too.  Besides "no crash, no leak" it checks that
- * every id is valid JSON and that lengths agree with the strings.
+ * every id is valid JSON, that string ids are escaped exactly as jansson's
+ * json_dumps escapes them, and that lengths agree with the strings.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
  *     -DND_BUILDING_LIBRARY -Isrc tests/fuzz/fuzz_jsonl.c src/io/[a-z]*.c \
@@ -50,6 +51,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                     JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
             if (!id || strlen(rec.id) != rec.id_len || rec.line == 0)
                 abort();
+            if (json_is_string(id)) { /* the same escaping as jansson */
+                char *d = json_dumps(id, JSON_ENCODE_ANY);
+                if (!d || strcmp(d, rec.id) != 0)
+                    abort();
+                free(d);
+            }
             json_decref(id);
         }
     }
