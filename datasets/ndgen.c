@@ -330,6 +330,33 @@ static void story_add_para(story_t *st, size_t *cap, const char *s, size_t n)
     st->bytes += n;
 }
 
+/* Reuters tables ("Shr 28 cts vs 22 cts", "Net 1.4 mln vs 1.1 mln") come
+ * one row per paragraph; rows shorter than `min` bytes are joined to the
+ * paragraph before them with a newline, and a short paragraph (a header
+ * line) takes the next one in, so edits treat a table as one block rather
+ * than cutting it row by row. */
+static void story_join_short(story_t *st, size_t min)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < st->np; i++) {
+        span_t p = st->para[i];
+        if (k > 0 && (p.n < min || st->para[k - 1].n < min)) {
+            span_t *q = &st->para[k - 1];
+            char *m = xrealloc((char *)q->s, q->n + p.n + 2);
+            m[q->n] = '\n';
+            memcpy(m + q->n + 1, p.s, p.n);
+            m[q->n + 1 + p.n] = '\0';
+            q->s = m;
+            q->n += p.n + 1;
+            st->bytes += 1;
+            free((char *)p.s);
+        } else {
+            st->para[k++] = p;
+        }
+    }
+    st->np = k;
+}
+
 /* The shipped base: "### Title", then "@ CITY", then paragraphs separated by
  * blank lines; lines starting with "# " outside a story are comments. */
 static int load_shipped(const char *path, stories_t *ss)
@@ -514,9 +541,19 @@ static int load_reuters(const char *path, stories_t *ss, size_t *skipped_dup)
             json_decref(o);
             continue;
         }
+        story_join_short(&st, 80);
         const char *title = json_string_value(json_object_get(o, "title"));
-        title = title && *title ? title : "REUTERS REPORT";
-        st.title = xstrndup(title, strlen(title));
+        if (title && *title) {
+            st.title = xstrndup(title, strlen(title));
+        } else { /* untitled items: the opening words, cut at a space */
+            size_t tn = st.para[0].n < 60 ? st.para[0].n : 60;
+            while (tn < st.para[0].n && tn > 20 && st.para[0].s[tn] != ' ')
+                tn--;
+            st.title = xstrndup(st.para[0].s, tn);
+            for (size_t k = 0; k < tn; k++)
+                if (st.title[k] == '\n')
+                    st.title[k] = ' ';
+        }
         utf8_fix(st.title, strlen(st.title));
         st.title[squeeze_ws(st.title, strlen(st.title))] = '\0';
         const char *dl = json_string_value(json_object_get(o, "dateline"));
@@ -670,7 +707,7 @@ static const preset_t PRESETS[] = {
     {"hardneg", "mostly template hard negatives (earnings, commodity, sports, weather), a few true reprints",
      {&P_LIGHT}, 1, 1, 4, 0.85, 2, 0, 0},
     {"scale", "~3 KB documents (base paragraphs joined), light edits, 1,000,000 documents",
-     {&P_LIGHT}, 1, 2, 20, 0, 0, 3300, 1000000},
+     {&P_LIGHT}, 1, 2, 20, 0, 0, 3000, 1000000},
     {"sample", "the bundled sample: a mix of web, ocr, trunc and wire edits plus hard negatives",
      {&P_LIGHT, &P_OCR, &P_TRUNC, &P_WIRE}, 4, 3, 12, 0.25, 2, 0, 0},
 };
@@ -767,7 +804,10 @@ static void fill_local(rng_t *r, buf_t *o, int year)
     }
 }
 
-static void fill_boiler(rng_t *r, buf_t *o, int year, const view_t *v)
+/* "Related:" lines name another base story's headline. */
+static const stories_t *g_related;
+
+static void fill_boiler(rng_t *r, buf_t *o, int year)
 {
     uint32_t k = rng_below(r, (uint32_t)(sizeof BOILER / sizeof BOILER[0]) + 3);
     if (k == sizeof BOILER / sizeof BOILER[0])
@@ -775,8 +815,9 @@ static void fill_boiler(rng_t *r, buf_t *o, int year, const view_t *v)
     else if (k == sizeof BOILER / sizeof BOILER[0] + 1)
         buf_printf(o, "\xc2\xa9 %d %s. All rights reserved.", year, PICK(r, OUTLETS));
     else if (k == sizeof BOILER / sizeof BOILER[0] + 2) {
+        const story_t *st = &g_related->v[rng_below(r, (uint32_t)g_related->n)];
         buf_puts(o, "Related: ");
-        put_title(o, v->title, 12);
+        put_title(o, (span_t){st->title, strlen(st->title)}, 12);
     } else
         buf_puts(o, BOILER[k]);
 }
@@ -1127,7 +1168,7 @@ static const buf_t *write_reprint(editor_t *e, const view_t *v, const profile_t 
     for (int t = 0; t < boil_top; t++) {
         if (first)
             buf_put(a, "\n\n", 2);
-        fill_boiler(r, a, year, v);
+        fill_boiler(r, a, year);
         first = 1;
     }
     int dl_mode = 0; /* 0 keep, 1 drop, 2 replace */
@@ -1138,7 +1179,7 @@ static const buf_t *write_reprint(editor_t *e, const view_t *v, const profile_t 
             buf_put(a, "\n\n", 2);
         first = 1;
         if (boil_mid > 0 && i > 0 && rng_below(r, (uint32_t)(n - i + 1)) < (uint32_t)boil_mid) {
-            fill_boiler(r, a, year, v);
+            fill_boiler(r, a, year);
             buf_put(a, "\n\n", 2);
             boil_mid--;
         }
@@ -1156,7 +1197,7 @@ static const buf_t *write_reprint(editor_t *e, const view_t *v, const profile_t 
     }
     for (int t = 0; t < boil_bottom + boil_mid; t++) {
         buf_put(a, "\n\n", 2);
-        fill_boiler(r, a, year, v);
+        fill_boiler(r, a, year);
     }
 
     buf_t *cur = &e->a, *alt = &e->b, *tmp;
@@ -1534,8 +1575,7 @@ static void bad_usage(const char *fmt, ...)
     fputs("ndgen: ", stderr);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputs("\n", stderr);
-    usage(stderr);
+    fputs("\nTry 'ndgen --help'.\n", stderr);
     exit(1);
 }
 
@@ -1681,6 +1721,7 @@ int main(int argc, char **argv)
     for (uint64_t lim = 10000000; docs >= lim && w.idw < 19; lim *= 10)
         w.idw++;
 
+    g_related = &ss;
     editor_t ed = {0};
     rng_seed(&ed.rng, seed);
     rng_seed(&w.shuf, seed ^ 0x5eed5eed5eed5eedULL);
@@ -1708,7 +1749,7 @@ int main(int argc, char **argv)
         int tmpl = -1;
         int reprints;
         if (rng_chance(&ed.rng, hardneg)) {
-            tmpl = (int)rng_below(&ed.rng, T_COUNT);
+            tmpl = (int)(n_hard % T_COUNT); /* round robin: every template shows up */
             int64_t t = ss.v[perm[rng_below(&ed.rng, (uint32_t)ss.n)]].time + rng_range(&ed.rng, 0, 30 * 86400);
             make_hardneg(&ed.rng, tmpl, t, &scratch, hn_para, &v);
             reprints = rng_range(&ed.rng, 0, ps->hn_rmax);
