@@ -365,7 +365,7 @@ static int load_shipped(const char *path, stories_t *ss)
     if (!f)
         return -1;
     story_t cur = {0};
-    size_t cap = 0, lineno = 0;
+    size_t cap = 0;
     int in_story = 0;
     buf_t para = {0};
     char *line = NULL;
@@ -380,8 +380,6 @@ static int load_shipped(const char *path, stories_t *ss)
         size_t n = eof ? 0 : (size_t)got;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             n--;
-        if (!eof)
-            lineno++;
         int blank = n == 0;
         int head = !eof && n >= 4 && memcmp(line, "### ", 4) == 0;
         if ((blank || eof || head) && para.n > 0) {
@@ -826,23 +824,22 @@ static void fill_dateline(rng_t *r, buf_t *o, const view_t *v)
 {
     int y, m, d;
     civil_from_days(floordiv(v->time, 86400), &y, &m, &d);
-    buf_t *b = o;
     switch (rng_below(r, 4)) {
     case 0:
-        put_upper(b, v->city);
-        buf_puts(b, " (AP) \xe2\x80\x94 ");
+        put_upper(o, v->city);
+        buf_puts(o, " (AP) \xe2\x80\x94 ");
         break;
     case 1:
-        put_upper(b, v->city);
-        buf_printf(b, ", %s %d (Reuters) - ", MONTH_ABBR[m - 1], d);
+        put_upper(o, v->city);
+        buf_printf(o, ", %s %d (Reuters) - ", MONTH_ABBR[m - 1], d);
         break;
     case 2:
-        put_upper(b, v->city);
-        buf_puts(b, " -- ");
+        put_upper(o, v->city);
+        buf_puts(o, " -- ");
         break;
     default:
-        put_title(b, v->city, 8);
-        buf_printf(b, ", %s %d \xe2\x80\x94 ", MONTH_ABBR[m - 1], d);
+        put_title(o, v->city, 8);
+        buf_printf(o, ", %s %d \xe2\x80\x94 ", MONTH_ABBR[m - 1], d);
         break;
     }
 }
@@ -1093,7 +1090,7 @@ static void write_original(const view_t *v, buf_t *o)
     }
 }
 
-/* One reprint of `v` under profile `pf`; the text is left in *out. */
+/* One reprint of `v` under profile `pf`; returns the editor buffer holding it. */
 static const buf_t *write_reprint(editor_t *e, const view_t *v, const profile_t *pf)
 {
     rng_t *r = &e->rng;
