@@ -115,7 +115,7 @@ $(BUILD)/%: bench/%.c $(STATIC) src/neardup.h
 
 $(BUILD)/%: datasets/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) -lz -lm
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) -ljansson -lz -lm
 
 gen: $(GEN_BINS)
 
