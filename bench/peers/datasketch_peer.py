@@ -2,7 +2,8 @@
 """datasketch_peer.py - cluster a JSONL corpus with datasketch, as neardup does.
 
     datasketch_peer.py --datasketch SRC_DIR [--threshold T] [--ngram N]
-                       [--num-perm K] [--seed S] CORPUS.jsonl > clusters.jsonl
+                       [--num-perm K] [--seed S] [--bands B --rows R]
+                       CORPUS.jsonl|- > clusters.jsonl
 
 The reference point for neardup's speed and accuracy: the same pipeline built
 from datasketch's MinHash and MinHashLSH, the way its users write it.
@@ -17,7 +18,8 @@ from datasketch's MinHash and MinHashLSH, the way its users write it.
              copy() of one empty template, as MinHash.bulk/generator do, so
              the K permutations are drawn once, not once per document
   LSH        MinHashLSH(threshold=T, num_perm=K): bands and rows chosen by
-             datasketch's own optimiser; each document queries the index, then
+             datasketch's own optimiser, or given (--bands B --rows R, passed
+             as params=(B, R)); each document queries the index, then
              is inserted, so each candidate pair is seen once
   verify     a candidate joins when MinHash.jaccard (estimated) >= T
   cluster    union-find; cluster numbers 0, 1, ... in order of first member
@@ -86,18 +88,28 @@ def shingles(toks, n):
 
 
 def import_datasketch(src):
-    """The datasketch package found in src, or exit 3."""
+    """The datasketch package in src (src/datasketch/__init__.py), or exit 3."""
     where = src if src else "(no --datasketch given)"
-    if not src or not os.path.isdir(os.path.join(src, "datasketch")):
-        print("datasketch not found at %s; skipping" % where, file=sys.stderr)
+
+    def skip(why):
+        print("datasketch not found at %s%s; skipping"
+              % (where, " (%s)" % why if why else ""), file=sys.stderr)
         sys.exit(EXIT_NO_DATASKETCH)
-    sys.path.insert(0, os.path.abspath(src))
+
+    if not src or not os.path.isfile(os.path.join(src, "datasketch",
+                                                  "__init__.py")):
+        skip(None)
+    src = os.path.abspath(src)
+    sys.path.insert(0, src)
     try:
         import datasketch
     except ImportError as e:
-        print("datasketch not found at %s (%s); skipping" % (where, e),
-              file=sys.stderr)
-        sys.exit(EXIT_NO_DATASKETCH)
+        skip(str(e))
+    found = os.path.dirname(os.path.abspath(datasketch.__file__ or ""))
+    if found != os.path.join(src, "datasketch"):
+        skip("another datasketch was imported: %s" % found)
+    if not all(hasattr(datasketch, a) for a in ("MinHash", "MinHashLSH")):
+        skip("no MinHash or MinHashLSH in it")
     return datasketch
 
 
@@ -134,7 +146,7 @@ def read_corpus(path, id_field, text_field):
     return docs
 
 
-def cluster(docs, ds, threshold, ngram, num_perm, seed, stats):
+def cluster(docs, ds, threshold, ngram, num_perm, seed, layout, stats):
     """Cluster number of each document (0, 1, ... by first member)."""
     n = len(docs)
     parent = list(range(n))
@@ -145,7 +157,7 @@ def cluster(docs, ds, threshold, ngram, num_perm, seed, stats):
             x = parent[x]
         return x
 
-    lsh = ds.MinHashLSH(threshold=threshold, num_perm=num_perm)
+    lsh = ds.MinHashLSH(threshold=threshold, num_perm=num_perm, params=layout)
     stats["bands"], stats["rows"] = lsh.b, lsh.r
     template = ds.MinHash(num_perm=num_perm, seed=seed)
     sketches = [None] * n
@@ -189,6 +201,8 @@ def main():
     ap.add_argument("--ngram", type=int, default=3)
     ap.add_argument("--num-perm", type=int, default=128)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--bands", type=int, default=0)
+    ap.add_argument("--rows", type=int, default=0)
     ap.add_argument("--id-field", default="id")
     ap.add_argument("--text-field", default="text")
     ap.add_argument("--check", action="store_true",
@@ -199,6 +213,9 @@ def main():
         ap.error("no corpus given")
     if not 0.0 < args.threshold <= 1.0 or args.ngram < 1 or args.num_perm < 2:
         ap.error("need 0 < threshold <= 1, ngram >= 1, num-perm >= 2")
+    if (args.bands > 0) != (args.rows > 0) or args.bands * args.rows > args.num_perm:
+        ap.error("--bands and --rows go together, bands * rows <= num-perm")
+    layout = (args.bands, args.rows) if args.bands > 0 else None
 
     ds = import_datasketch(args.datasketch)
     if args.check:
@@ -210,7 +227,7 @@ def main():
     docs = read_corpus(args.corpus, args.id_field, args.text_field)
     stats = {}
     labels = cluster(docs, ds, args.threshold, args.ngram, args.num_perm,
-                     args.seed, stats)
+                     args.seed, layout, stats)
     seconds = time.perf_counter() - t0
 
     out = sys.stdout
