@@ -238,13 +238,14 @@ static int parse_line(const char *file, uint64_t lineno, const char *s,
         die(EXIT_DATA,
             "%s:%" PRIu64 ": \"cluster\" is not a string or a number", file,
             lineno);
+    int has_cluster = cl && !json_is_null(cl);
     rec->id = json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT);
-    rec->cluster = cl && !json_is_null(cl)
+    rec->cluster = has_cluster
                        ? json_dumps(cl, JSON_ENCODE_ANY | JSON_COMPACT)
                        : NULL;
     rec->hardneg = json_is_true(json_object_get(o, "hardneg"));
     json_decref(o);
-    if (!rec->id || (cl && !json_is_null(cl) && !rec->cluster))
+    if (!rec->id || (has_cluster && !rec->cluster))
         die(EXIT_NOMEM, "out of memory");
     return 0;
 }
