@@ -42,8 +42,8 @@ shift 2
 
 # The settings both tools get; the rest of the options go to neardup alone
 # (split on white space: values with spaces are not supported).
-THRESHOLD=0.5 NGRAM=3 NUM_PERM=128 SEED= BANDS= ROWS= THREADS=
-ID_FIELD= TEXT_FIELD=
+THRESHOLD=0.5 NGRAM=3 NUM_PERM=128 SEED='' BANDS='' ROWS='' THREADS=''
+ID_FIELD='' TEXT_FIELD=''
 need_value() { [ $# -ge 2 ] || { echo "compare.sh: $1 needs a value" >&2; exit 1; }; }
 ND_OPTS=
 while [ $# -gt 0 ]; do
