@@ -122,30 +122,33 @@ void nd__perm_free(nd__perm *p)
 
 /* --------------------------------------------------------- portable kernels */
 
+#define MIN(m, v) ((v) < (m) ? (v) : (m))
+
+/* Four hashes at a time, their constants and minima in registers. */
 void nd__kperm_scalar(const uint64_t *a, const uint64_t *b, unsigned k,
                       const uint64_t *x, size_t n, uint32_t *sig)
 {
-    /* Blocks of perms whose minima stay in registers over the whole set. */
-    enum { BLOCK = 8 };
     unsigned i = 0;
-    for (; i + BLOCK <= k; i += BLOCK) {
-        uint64_t m[BLOCK];
-        for (unsigned l = 0; l < BLOCK; l++)
-            m[l] = UINT64_MAX;
-        for (size_t j = 0; j < n; j++)
-            for (unsigned l = 0; l < BLOCK; l++) {
-                uint64_t v = a[i + l] * x[j] + b[i + l];
-                m[l] = v < m[l] ? v : m[l];
-            }
-        for (unsigned l = 0; l < BLOCK; l++)
-            sig[i + l] = (uint32_t)(m[l] >> 32);
+    for (; i + 4 <= k; i += 4) {
+        const uint64_t a0 = a[i], a1 = a[i + 1], a2 = a[i + 2], a3 = a[i + 3];
+        const uint64_t b0 = b[i], b1 = b[i + 1], b2 = b[i + 2], b3 = b[i + 3];
+        uint64_t m0 = UINT64_MAX, m1 = UINT64_MAX, m2 = UINT64_MAX, m3 = UINT64_MAX;
+        for (size_t j = 0; j < n; j++) {
+            const uint64_t v = x[j];
+            m0 = MIN(m0, a0 * v + b0);
+            m1 = MIN(m1, a1 * v + b1);
+            m2 = MIN(m2, a2 * v + b2);
+            m3 = MIN(m3, a3 * v + b3);
+        }
+        sig[i] = (uint32_t)(m0 >> 32);
+        sig[i + 1] = (uint32_t)(m1 >> 32);
+        sig[i + 2] = (uint32_t)(m2 >> 32);
+        sig[i + 3] = (uint32_t)(m3 >> 32);
     }
     for (; i < k; i++) {
         uint64_t m = UINT64_MAX;
-        for (size_t j = 0; j < n; j++) {
-            uint64_t v = a[i] * x[j] + b[i];
-            m = v < m ? v : m;
-        }
+        for (size_t j = 0; j < n; j++)
+            m = MIN(m, a[i] * x[j] + b[i]);
         sig[i] = (uint32_t)(m >> 32);
     }
 }
@@ -153,7 +156,7 @@ void nd__kperm_scalar(const uint64_t *a, const uint64_t *b, unsigned k,
 void nd__cmin_scalar(uint64_t a, uint64_t g, const uint64_t *b, unsigned k,
                      const uint64_t *x, size_t n, uint32_t *sig)
 {
-    enum { CHUNK = 256, BLOCK = 8 };
+    enum { CHUNK = 512 };
     uint64_t s[CHUNK];
     for (unsigned i = 0; i < k; i++)
         sig[i] = UINT32_MAX;
@@ -161,20 +164,27 @@ void nd__cmin_scalar(uint64_t a, uint64_t g, const uint64_t *b, unsigned k,
         size_t c = n - j0 < CHUNK ? n - j0 : CHUNK;
         for (size_t j = 0; j < c; j++)
             s[j] = nd__cmin_pos(a, g, x[j0 + j]);
-        for (unsigned i = 0; i < k; i += BLOCK) {
-            unsigned w = k - i < BLOCK ? k - i : BLOCK;
-            uint64_t m[BLOCK];
-            for (unsigned l = 0; l < BLOCK; l++)
-                m[l] = UINT64_MAX;
-            for (size_t j = 0; j < c; j++)
-                for (unsigned l = 0; l < w; l++) {
-                    uint64_t v = s[j] + b[i + l];
-                    m[l] = v < m[l] ? v : m[l];
-                }
-            for (unsigned l = 0; l < w; l++) {
-                uint32_t v = (uint32_t)(m[l] >> 32);
-                sig[i + l] = v < sig[i + l] ? v : sig[i + l];
+        unsigned i = 0;
+        for (; i + 4 <= k; i += 4) {
+            const uint64_t o0 = b[i], o1 = b[i + 1], o2 = b[i + 2], o3 = b[i + 3];
+            uint64_t m0 = UINT64_MAX, m1 = UINT64_MAX, m2 = UINT64_MAX, m3 = UINT64_MAX;
+            for (size_t j = 0; j < c; j++) {
+                const uint64_t v = s[j];
+                m0 = MIN(m0, v + o0);
+                m1 = MIN(m1, v + o1);
+                m2 = MIN(m2, v + o2);
+                m3 = MIN(m3, v + o3);
             }
+            sig[i] = MIN(sig[i], (uint32_t)(m0 >> 32));
+            sig[i + 1] = MIN(sig[i + 1], (uint32_t)(m1 >> 32));
+            sig[i + 2] = MIN(sig[i + 2], (uint32_t)(m2 >> 32));
+            sig[i + 3] = MIN(sig[i + 3], (uint32_t)(m3 >> 32));
+        }
+        for (; i < k; i++) {
+            uint64_t m = UINT64_MAX;
+            for (size_t j = 0; j < c; j++)
+                m = MIN(m, s[j] + b[i]);
+            sig[i] = MIN(sig[i], (uint32_t)(m >> 32));
         }
     }
 }
