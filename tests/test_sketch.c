@@ -103,6 +103,7 @@ Test(sketch, bad_path_and_bad_scheme_are_refused)
     nd__perm p;
     cr_assert_eq(nd__sketch_init(&p, (nd_sketch_algo)3, 8, 1), ND_ERR_PARAM);
     cr_assert_eq(nd__sketch_init(&p, ND_SKETCH_OPH, 0, 1), ND_ERR_PARAM);
+    cr_assert_eq(nd__sketch_init(&p, ND_SKETCH_OPH, 4097, 1), ND_ERR_PARAM);
     cr_assert_eq(nd__sketch_init(&p, ND_SKETCH_OPH, 8, 1), ND_OK);
     uint32_t sig[8] = {0};
     uint64_t key = 1;

@@ -66,8 +66,8 @@ int nd__sketch_init(nd__perm *p, nd_sketch_algo algo, unsigned k, uint64_t seed)
     p->algo = algo;
     p->k = k;
     p->a = p->b = NULL;
-    if (k == 0 || (algo != ND_SKETCH_KPERM && algo != ND_SKETCH_OPH &&
-                   algo != ND_SKETCH_CMINHASH))
+    if (k == 0 || k > 4096 ||
+        (algo != ND_SKETCH_KPERM && algo != ND_SKETCH_OPH && algo != ND_SKETCH_CMINHASH))
         return ND_ERR_PARAM;
     size_t na = algo == ND_SKETCH_KPERM ? k : 5;
     p->a = malloc(sizeof *p->a * na);

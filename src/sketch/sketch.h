@@ -51,7 +51,8 @@ typedef enum {
 
 /* k-permutation MinHash (ND_SKETCH_KPERM), as before the other schemes. */
 int nd__perm_init(nd__perm *p, unsigned k, uint64_t seed);
-/* Any scheme.  ND_OK, ND_ERR_NOMEM or ND_ERR_PARAM (unknown algo, k == 0). */
+/* Any scheme.  ND_OK, ND_ERR_NOMEM or ND_ERR_PARAM (unknown algo, k not in
+ * 1..4096). */
 int nd__sketch_init(nd__perm *p, nd_sketch_algo algo, unsigned k, uint64_t seed);
 void nd__perm_free(nd__perm *p);
 
