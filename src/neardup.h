@@ -77,6 +77,18 @@ typedef enum {
     ND_KEEP_EARLIEST = 2  /* the smallest time (nd_doc_meta); ties to the first */
 } nd_keep;
 
+/*
+ * How a signature is computed (nd_params.sketch).  Signatures made with
+ * different schemes cannot be compared.
+ */
+typedef enum {
+    ND_SKETCH_KPERM = 0,    /* k independent permutations: classic MinHash */
+    ND_SKETCH_OPH = 1,      /* one permutation hashing into k bins with
+                               optimal densification (Shrivastava 2017) */
+    ND_SKETCH_CMINHASH = 2  /* one permutation and k circulant shifts
+                               (after Li and Li 2021, C-MinHash) */
+} nd_sketch_algo;
+
 /* Normalization flags (nd_params.norm). */
 #define ND_NORM_STRICT_UTF8 0x1u /* invalid UTF-8 is ND_ERR_UTF8, not U+FFFD */
 
@@ -96,6 +108,7 @@ typedef struct nd_params {
     int exact;               /* 1: keep shingle sets, verify by exact scores */
     nd_keep keep;            /* which member represents a cluster */
     unsigned threads;        /* 0 = all cores */
+    nd_sketch_algo sketch;   /* signature scheme */
 } nd_params;
 
 /* The measured defaults. */
