@@ -3,4 +3,6 @@
 set -eu
 BUILD=${1:-build}
 if ! ls python/test_*.py >/dev/null 2>&1; then exit 0; fi
-NEARDUP_LIB="$PWD/$BUILD/libneardup.so" python3 -m pytest -q python
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3   # Debian's python3 has python3-pytest
+NEARDUP_LIB="$PWD/$BUILD/libneardup.so" $PY -m pytest -q python

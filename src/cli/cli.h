@@ -1,0 +1,61 @@
+/*
+ * cli.h - what the neardup command's files share.  The command uses only
+ * the public header of the library.
+ */
+#ifndef ND_CLI_H
+#define ND_CLI_H
+
+#include <stdio.h>
+
+#include "../neardup.h"
+
+/* Exit codes (documented in README.md and `neardup --help`). */
+enum {
+    EXIT_OK = 0,
+    EXIT_USAGE = 1,
+    EXIT_IO = 2,
+    EXIT_DATA = 65 /* sysexits EX_DATAERR */
+};
+
+typedef enum { CMD_CLUSTER, CMD_DEDUP, CMD_PAIRS } cli_cmd;
+
+typedef struct cli_opts {
+    cli_cmd cmd;
+    nd_params params;
+    nd_reader_opts reader;
+    const char *output;   /* NULL or "-": stdout */
+    int stats, quiet, skip_bad;
+    char **paths;
+    size_t npaths;
+} cli_opts;
+
+/* Print "neardup: <fmt>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "neardup: warning: <fmt>" on stderr unless quiet. */
+void cli_warn(const cli_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Parse argv (after the subcommand) into o.  Returns -1 when the caller
+ * should go on, or an exit code (help printed: 0; usage error: 1).
+ */
+int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv);
+void cli_usage(FILE *f);
+
+/* Output written to a temporary file and renamed on success (atomic). */
+typedef struct cli_out {
+    FILE *f;
+    char *tmp;        /* temporary path, NULL for stdout */
+    const char *path;
+} cli_out;
+
+int cli_out_open(cli_out *o, const char *path);
+/* Flush, sync and rename into place; EXIT_OK or EXIT_IO (message printed). */
+int cli_out_commit(cli_out *o);
+/* Remove the temporary file, if any. */
+void cli_out_abort(cli_out *o);
+
+/* The batch subcommands: cluster, dedup, pairs. */
+int cli_batch(const cli_opts *o);
+
+#endif

@@ -1,0 +1,240 @@
+/*
+ * options.c - command-line options with checked number parsing.
+ *
+ * Every number is parsed whole: trailing garbage, overflow, NaN and values
+ * out of range are usage errors (exit 1) that name the option and the value.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cli_usage(FILE *f)
+{
+    fputs(
+"usage: neardup cluster|dedup|pairs [OPTIONS] [FILE|DIR ...]\n"
+"       neardup --help | --version\n"
+"\n"
+"  cluster   one JSON line per document: {\"id\", \"cluster\", \"rep\"}\n"
+"  dedup     the input records of cluster representatives, in input order\n"
+"  pairs     the verified pairs: {\"a\", \"b\", \"jaccard\", \"containment\"}\n"
+"\n"
+"Input: JSONL (default), TSV with a header, text (one document a line) or\n"
+"directories (one document a file); .gz/.zst read as is; no FILE or - = stdin.\n"
+"  --format F          jsonl|tsv|text (default: by extension)\n"
+"  --id-field F        JSONL/TSV field of the id (default id; else line number)\n"
+"  --text-field F      field of the text (default text)\n"
+"  --time-field F      field of a time (RFC 3339 or seconds), for --keep earliest\n"
+"  --skip-bad          warn about bad records and go on (default: stop, exit 65)\n"
+"  --strict            invalid UTF-8 is a bad record (default: repaired)\n"
+"Similarity:\n"
+"  --threshold T       similarity to match, in (0, 1] (default 0.5)\n"
+"  --measure M         jaccard|containment (default jaccard)\n"
+"  --ngram N           word N-gram shingles (default 3)\n"
+"  --char-ngram N      character N-gram shingles instead\n"
+"  --num-perm K        MinHash values per document (default 128)\n"
+"  --bands B --rows R  LSH layout (default: derived from the threshold)\n"
+"  --exact             verify by exact scores (keeps shingle sets in memory)\n"
+"  --seed S            hash seed (default 1)\n"
+"  --keep P            representative: first|longest|earliest (default first)\n"
+"Run:\n"
+"  -o, --output FILE   write FILE atomically (default stdout)\n"
+"  --threads N         worker threads, 0 = all cores (default 0)\n"
+"  --stats             a summary line on stderr at the end\n"
+"  -q, --quiet         no progress, no warnings\n"
+"\n"
+"Exit: 0 ok, 1 usage error, 2 I/O error, 65 bad input data.\n", f);
+}
+
+static int bad_value(const char *opt, const char *val, const char *want)
+{
+    cli_error("%s: '%s' is not %s", opt, val, want);
+    return EXIT_USAGE;
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned long long lo,
+                      unsigned long long hi, const char *want,
+                      unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-' || *s == '+' || *s == ' ')
+        return bad_value(opt, s, want);
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < lo || v > hi)
+        return bad_value(opt, s, want);
+    *out = v;
+    return -1;
+}
+
+static int parse_unit(const char *opt, const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || errno || *end || !isfinite(v) || !(v > 0.0 && v <= 1.0))
+        return bad_value(opt, s, "a number in (0, 1]");
+    *out = v;
+    return -1;
+}
+
+enum {
+    O_THRESHOLD = 256, O_NGRAM, O_CHAR_NGRAM, O_NUM_PERM, O_BANDS, O_ROWS,
+    O_THREADS, O_SEED, O_MEASURE, O_KEEP, O_FORMAT, O_ID_FIELD, O_TEXT_FIELD,
+    O_TIME_FIELD, O_STATS, O_SKIP_BAD, O_STRICT, O_EXACT
+};
+
+static const struct option longopts[] = {
+    {"threshold", required_argument, NULL, O_THRESHOLD},
+    {"ngram", required_argument, NULL, O_NGRAM},
+    {"char-ngram", required_argument, NULL, O_CHAR_NGRAM},
+    {"num-perm", required_argument, NULL, O_NUM_PERM},
+    {"bands", required_argument, NULL, O_BANDS},
+    {"rows", required_argument, NULL, O_ROWS},
+    {"threads", required_argument, NULL, O_THREADS},
+    {"seed", required_argument, NULL, O_SEED},
+    {"measure", required_argument, NULL, O_MEASURE},
+    {"keep", required_argument, NULL, O_KEEP},
+    {"format", required_argument, NULL, O_FORMAT},
+    {"id-field", required_argument, NULL, O_ID_FIELD},
+    {"text-field", required_argument, NULL, O_TEXT_FIELD},
+    {"time-field", required_argument, NULL, O_TIME_FIELD},
+    {"output", required_argument, NULL, 'o'},
+    {"stats", no_argument, NULL, O_STATS},
+    {"quiet", no_argument, NULL, 'q'},
+    {"skip-bad", no_argument, NULL, O_SKIP_BAD},
+    {"strict", no_argument, NULL, O_STRICT},
+    {"exact", no_argument, NULL, O_EXACT},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Index of s in the NULL-terminated names, or -1 (a usage error printed). */
+static int pick(const char *opt, const char *s, const char *const *names,
+                const char *want)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    bad_value(opt, s, want);
+    return -1;
+}
+
+int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
+{
+    static const char *const measures[] = {"jaccard", "containment", NULL};
+    static const char *const keeps[] = {"first", "longest", "earliest", NULL};
+    static const char *const formats[] = {"auto", "jsonl", "tsv", "text", NULL};
+    memset(o, 0, sizeof *o);
+    o->cmd = cmd;
+    nd_params_init(&o->params);
+    o->reader.format = ND_FORMAT_AUTO;
+    o->reader.id_field = "id";
+    o->reader.text_field = "text";
+    int have_word = 0, have_char = 0, c, rc;
+    unsigned long long v;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+        const char *opt = optind > 1 ? argv[optind - 1] : "";
+        rc = -1;
+        switch (c) {
+        case O_THRESHOLD: rc = parse_unit("--threshold", optarg, &o->params.threshold); break;
+        case O_NGRAM:
+            rc = parse_uint("--ngram", optarg, 1, 64, "an integer in 1..64", &v);
+            o->params.ngram = (unsigned)v;
+            o->params.shingle = ND_SHINGLE_WORD;
+            have_word = 1;
+            break;
+        case O_CHAR_NGRAM:
+            rc = parse_uint("--char-ngram", optarg, 1, 64, "an integer in 1..64", &v);
+            o->params.ngram = (unsigned)v;
+            o->params.shingle = ND_SHINGLE_CHAR;
+            have_char = 1;
+            break;
+        case O_NUM_PERM:
+            rc = parse_uint("--num-perm", optarg, 1, 4096, "an integer in 1..4096", &v);
+            o->params.num_perm = (unsigned)v;
+            break;
+        case O_BANDS:
+            rc = parse_uint("--bands", optarg, 1, 4096, "an integer in 1..4096", &v);
+            o->params.bands = (unsigned)v;
+            break;
+        case O_ROWS:
+            rc = parse_uint("--rows", optarg, 1, 4096, "an integer in 1..4096", &v);
+            o->params.rows = (unsigned)v;
+            break;
+        case O_THREADS:
+            rc = parse_uint("--threads", optarg, 0, 1024, "an integer in 0..1024", &v);
+            o->params.threads = (unsigned)v;
+            break;
+        case O_SEED:
+            rc = parse_uint("--seed", optarg, 0, UINT64_MAX, "an unsigned 64-bit integer", &v);
+            o->params.seed = v;
+            break;
+        case O_MEASURE: {
+            int i = pick("--measure", optarg, measures, "jaccard or containment");
+            if (i < 0)
+                return EXIT_USAGE;
+            o->params.measure = (nd_measure)i;
+            break;
+        }
+        case O_KEEP: {
+            int i = pick("--keep", optarg, keeps, "first, longest or earliest");
+            if (i < 0)
+                return EXIT_USAGE;
+            o->params.keep = (nd_keep)i;
+            break;
+        }
+        case O_FORMAT: {
+            int i = pick("--format", optarg, formats, "jsonl, tsv or text");
+            if (i < 0)
+                return EXIT_USAGE;
+            o->reader.format = (nd_format)i;
+            break;
+        }
+        case O_ID_FIELD: o->reader.id_field = optarg; break;
+        case O_TEXT_FIELD: o->reader.text_field = optarg; break;
+        case O_TIME_FIELD: o->reader.time_field = optarg; break;
+        case 'o': o->output = optarg; break;
+        case O_STATS: o->stats = 1; break;
+        case 'q': o->quiet = 1; break;
+        case O_SKIP_BAD: o->skip_bad = 1; break;
+        case O_STRICT: o->params.norm |= ND_NORM_STRICT_UTF8; break;
+        case O_EXACT: o->params.exact = 1; break;
+        case 'h': cli_usage(stdout); return EXIT_OK;
+        case ':':
+            cli_error("option '%s' needs a value", opt);
+            fputs("Try 'neardup --help'.\n", stderr);
+            return EXIT_USAGE;
+        default:
+            if (optopt)
+                cli_error("unknown option '-%c'", optopt);
+            else
+                cli_error("unknown option '%s'", opt);
+            fputs("Try 'neardup --help'.\n", stderr);
+            return EXIT_USAGE;
+        }
+        if (rc != -1)
+            return rc;
+    }
+    if (have_word && have_char) {
+        cli_error("--ngram and --char-ngram exclude each other");
+        return EXIT_USAGE;
+    }
+    if (o->params.keep == ND_KEEP_EARLIEST && !o->reader.time_field) {
+        cli_error("--keep earliest needs --time-field");
+        return EXIT_USAGE;
+    }
+    char msg[200];
+    if (nd_params_check(&o->params, msg, sizeof msg) != ND_OK) {
+        cli_error("%s", msg);
+        return EXIT_USAGE;
+    }
+    o->paths = argv + optind;
+    o->npaths = (size_t)(argc - optind);
+    return -1;
+}

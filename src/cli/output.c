@@ -1,0 +1,126 @@
+/*
+ * output.c - atomic output files and diagnostics.
+ *
+ * -o FILE is written to FILE.XXXXXX in the same directory and renamed over
+ * FILE only when everything was written, so a failed or interrupted run
+ * never leaves half a file.  A signal handler removes the temporary file.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static char *volatile pending_tmp;
+
+static void on_signal(int sig)
+{
+    if (pending_tmp)
+        unlink(pending_tmp);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("neardup: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cli_warn(const cli_opts *o, const char *fmt, ...)
+{
+    if (o->quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("neardup: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_out_open(cli_out *o, const char *path)
+{
+    memset(o, 0, sizeof *o);
+    static char buf[1 << 20];
+    if (!path || strcmp(path, "-") == 0) {
+        o->f = stdout;
+        setvbuf(stdout, buf, _IOFBF, sizeof buf);
+        return EXIT_OK;
+    }
+    o->path = path;
+    size_t n = strlen(path);
+    o->tmp = malloc(n + 8);
+    if (!o->tmp) {
+        cli_error("out of memory");
+        return EXIT_IO;
+    }
+    memcpy(o->tmp, path, n);
+    memcpy(o->tmp + n, ".XXXXXX", 8);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        cli_error("%s: %s", path, strerror(errno));
+        free(o->tmp);
+        o->tmp = NULL;
+        return EXIT_IO;
+    }
+    pending_tmp = o->tmp;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
+    o->f = fdopen(fd, "w");
+    if (!o->f) {
+        cli_error("%s: %s", path, strerror(errno));
+        close(fd);
+        cli_out_abort(o);
+        return EXIT_IO;
+    }
+    setvbuf(o->f, buf, _IOFBF, sizeof buf);
+    return EXIT_OK;
+}
+
+int cli_out_commit(cli_out *o)
+{
+    const char *name = o->path ? o->path : "<stdout>";
+    int bad = fflush(o->f) != 0 || ferror(o->f);
+    if (!bad && o->tmp)
+        bad = fsync(fileno(o->f)) != 0;
+    int err = errno;
+    if (o->tmp) {
+        bad |= fclose(o->f) != 0;
+        o->f = NULL;
+        if (!bad && rename(o->tmp, o->path) != 0) {
+            bad = 1;
+            err = errno;
+        }
+    }
+    if (bad) {
+        cli_error("%s: %s", name, strerror(err));
+        cli_out_abort(o);
+        return EXIT_IO;
+    }
+    pending_tmp = NULL;
+    free(o->tmp);
+    o->tmp = NULL;
+    return EXIT_OK;
+}
+
+void cli_out_abort(cli_out *o)
+{
+    if (o->tmp) {
+        if (o->f)
+            fclose(o->f);
+        unlink(o->tmp);
+        pending_tmp = NULL;
+        free(o->tmp);
+        o->tmp = NULL;
+    }
+    o->f = NULL;
+}

@@ -1,0 +1,36 @@
+/*
+ * cluster.h - union-find and cluster representatives (internal).
+ */
+#ifndef ND_CLUSTER_H
+#define ND_CLUSTER_H
+
+#include "../neardup.h"
+
+/* Disjoint sets over 0..n-1; a root is always the smallest member. */
+typedef struct nd__uf {
+    uint32_t *parent;
+    size_t n;
+} nd__uf;
+
+int nd__uf_init(nd__uf *u, size_t n);
+void nd__uf_free(nd__uf *u);
+uint32_t nd__uf_find(nd__uf *u, uint32_t x);
+/* Join the sets of a and b; returns 1 if they were apart. */
+int nd__uf_union(nd__uf *u, uint32_t a, uint32_t b);
+
+/* What a keep policy looks at. */
+typedef struct nd__docinfo {
+    const uint64_t *len;      /* text length in bytes */
+    const nd_doc_meta *meta;  /* may be NULL */
+} nd__docinfo;
+
+/*
+ * Number the sets of u 0, 1, ... in order of their first member into
+ * cluster[], and set rep[i] to the representative of i's set chosen by
+ * `keep` (ties always to the smallest document).  Returns the number of
+ * clusters, or 0 with n > 0 when memory ran out.
+ */
+size_t nd__clusters(nd__uf *u, nd_keep keep, const nd__docinfo *info,
+                    uint32_t *cluster, uint32_t *rep);
+
+#endif

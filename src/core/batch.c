@@ -1,0 +1,365 @@
+/*
+ * batch.c - the batch engine: sketch in parallel as texts arrive, then
+ * candidates (LSH), verification and clusters in nd_batch_run.
+ *
+ * Texts are not kept: a document costs its signature (k * 4 bytes), its set
+ * size, its length and its meta.  With params.exact the shingle sets are
+ * kept too, for exact scores.  Every parallel loop writes results by
+ * document or pair index, so the output is the same for any thread count.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "../cluster/cluster.h"
+#include "../lsh/lsh.h"
+#include "../sketch/sketch.h"
+
+struct nd_batch {
+    nd_params p;
+    unsigned threads, bands, rows;
+    size_t n, cap;
+    uint32_t *sigs;      /* n * k */
+    uint64_t *sizes;     /* shingle set sizes */
+    uint64_t *lens;      /* text lengths */
+    nd_doc_meta *meta;
+    uint64_t **sets;     /* exact mode: sorted shingle sets */
+    nd_sketcher **sk;    /* one per thread */
+    int ran;
+    uint32_t *cluster, *rep;
+    nd_edge *edges;
+    size_t nedges;
+    nd_batch_stats st;
+    char err[512];
+};
+
+static double now(void)
+{
+#ifdef _OPENMP
+    return omp_get_wtime();
+#else
+    return 0.0;
+#endif
+}
+
+static int fail(nd_batch *b, int code, const char *msg)
+{
+    snprintf(b->err, sizeof b->err, "%s", msg ? msg : nd_strerror(code));
+    return code;
+}
+
+ND_API int nd_batch_create(const nd_params *p, nd_batch **out)
+{
+    *out = NULL;
+    if (nd_params_check(p, NULL, 0) != ND_OK)
+        return ND_ERR_PARAM;
+    nd_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return ND_ERR_NOMEM;
+    b->p = *p;
+    b->threads = p->threads;
+#ifdef _OPENMP
+    if (!b->threads)
+        b->threads = (unsigned)omp_get_max_threads();
+#endif
+    if (!b->threads)
+        b->threads = 1;
+    nd_params_lsh(p, &b->bands, &b->rows);
+    b->sk = calloc(b->threads, sizeof *b->sk);
+    if (!b->sk) {
+        free(b);
+        return ND_ERR_NOMEM;
+    }
+    for (unsigned t = 0; t < b->threads; t++) {
+        if (nd_sketcher_create(p, &b->sk[t]) != ND_OK) {
+            nd_batch_free(b);
+            return ND_ERR_NOMEM;
+        }
+    }
+    b->st.bands = b->bands;
+    b->st.rows = b->rows;
+    *out = b;
+    return ND_OK;
+}
+
+ND_API void nd_batch_free(nd_batch *b)
+{
+    if (!b)
+        return;
+    for (unsigned t = 0; b->sk && t < b->threads; t++)
+        nd_sketcher_free(b->sk[t]);
+    free(b->sk);
+    if (b->sets)
+        for (size_t i = 0; i < b->n; i++)
+            free(b->sets[i]);
+    free(b->sets);
+    free(b->sigs);
+    free(b->sizes);
+    free(b->lens);
+    free(b->meta);
+    free(b->cluster);
+    free(b->rep);
+    free(b->edges);
+    free(b);
+}
+
+static int grow(nd_batch *b, size_t need)
+{
+    if (need <= b->cap)
+        return ND_OK;
+    if (need > UINT32_MAX)
+        return ND_ERR_PARAM;
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < need)
+        cap *= 2;
+    size_t k = b->p.num_perm;
+    void *p;
+#define GROW(field, count)                                          \
+    do {                                                            \
+        p = realloc(b->field, (count) * sizeof *b->field);          \
+        if (!p)                                                     \
+            return ND_ERR_NOMEM;                                    \
+        b->field = p;                                               \
+    } while (0)
+    GROW(sigs, cap * k);
+    GROW(sizes, cap);
+    GROW(lens, cap);
+    GROW(meta, cap);
+    if (b->p.exact)
+        GROW(sets, cap);
+#undef GROW
+    b->cap = cap;
+    return ND_OK;
+}
+
+ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
+                             const size_t *lens, const nd_doc_meta *meta,
+                             size_t *bad)
+{
+    if (b->ran)
+        return fail(b, ND_ERR_STATE, "documents added after nd_batch_run");
+    int rc = grow(b, b->n + n);
+    if (rc != ND_OK)
+        return fail(b, rc, rc == ND_ERR_PARAM ? "more than 2^32-1 documents" : NULL);
+    double t0 = now();
+    const size_t k = b->p.num_perm, base = b->n;
+    const int exact = b->p.exact;
+    size_t first_bad = SIZE_MAX;
+    int first_rc = ND_OK;
+    nd_text_stats *before = malloc(sizeof *before * b->threads);
+    if (!before)
+        return fail(b, ND_ERR_NOMEM, NULL);
+    for (unsigned t = 0; t < b->threads; t++)
+        nd_sketcher_stats(b->sk[t], &before[t]);
+
+#pragma omp parallel num_threads(b->threads)
+    {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        nd_sketcher *sk = b->sk[t];
+#pragma omp for schedule(dynamic, 8)
+        for (size_t i = 0; i < n; i++) {
+            size_t d = base + i;
+            uint64_t size = 0;
+            int r = nd_sketcher_sketch(sk, texts[i], lens[i], b->sigs + d * k, &size);
+            if (r == ND_OK && exact) {
+                size_t m;
+                const uint64_t *set = nd__sketcher_set(sk, &m);
+                b->sets[d] = malloc(sizeof *set * (m ? m : 1));
+                if (b->sets[d])
+                    memcpy(b->sets[d], set, m * sizeof *set);
+                else
+                    r = ND_ERR_NOMEM;
+            }
+            if (r != ND_OK) {
+#pragma omp critical(nd_batch_bad)
+                if (i < first_bad) {
+                    first_bad = i;
+                    first_rc = r;
+                }
+            }
+            b->sizes[d] = size;
+            b->lens[d] = lens[i];
+            if (meta)
+                b->meta[d] = meta[i];
+            else
+                memset(&b->meta[d], 0, sizeof b->meta[d]);
+        }
+    }
+    if (first_rc != ND_OK) {
+        if (exact)
+            for (size_t i = 0; i < n; i++) {
+                free(b->sets[base + i]);
+                b->sets[base + i] = NULL;
+            }
+        /* Nothing was added: forget what the sketchers counted. */
+        for (unsigned t = 0; t < b->threads; t++)
+            nd__sketcher_stats_set(b->sk[t], &before[t]);
+        free(before);
+        if (bad)
+            *bad = first_bad;
+        return fail(b, first_rc, first_rc == ND_ERR_UTF8 ? "invalid UTF-8" : NULL);
+    }
+    free(before);
+    b->n += n;
+    b->st.seconds_sketch += now() - t0;
+    return ND_OK;
+}
+
+ND_API int nd_batch_add(nd_batch *b, const char *text, size_t len,
+                        const nd_doc_meta *meta)
+{
+    return nd_batch_add_many(b, 1, &text, &len, meta, NULL);
+}
+
+/* |A n B| of two sorted sets. */
+static uint64_t intersect(const uint64_t *a, uint64_t na, const uint64_t *b,
+                          uint64_t nb)
+{
+    uint64_t i = 0, j = 0, c = 0;
+    while (i < na && j < nb) {
+        if (a[i] < b[j])
+            i++;
+        else if (a[i] > b[j])
+            j++;
+        else {
+            c++;
+            i++;
+            j++;
+        }
+    }
+    return c;
+}
+
+/* Score the pair (a, b); 1 when it passes the threshold. */
+static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
+{
+    const unsigned k = b->p.num_perm;
+    uint64_t sx = b->sizes[x], sy = b->sizes[y];
+    uint64_t small = sx < sy ? sx : sy, large = sx < sy ? sy : sx;
+    double j, c;
+    if (b->p.exact) {
+        uint64_t in = intersect(b->sets[x], sx, b->sets[y], sy);
+        j = (double)in / (double)(sx + sy - in);
+        c = small ? (double)in / (double)small : 0.0;
+    } else {
+        j = nd_sig_jaccard(b->sigs + (size_t)x * k, b->sigs + (size_t)y * k, k);
+        c = nd_containment(j, small, large);
+    }
+    e->a = x;
+    e->b = y;
+    e->jaccard = (float)j;
+    e->containment = (float)c;
+    double s = b->p.measure == ND_MEASURE_CONTAINMENT ? c : j;
+    return s >= b->p.threshold;
+}
+
+ND_API int nd_batch_run(nd_batch *b)
+{
+    if (b->ran)
+        return fail(b, ND_ERR_STATE, "nd_batch_run called twice");
+    const size_t n = b->n;
+    double t0 = now();
+    uint8_t *skip = malloc(n ? n : 1);
+    if (!skip)
+        return fail(b, ND_ERR_NOMEM, NULL);
+    for (size_t i = 0; i < n; i++)
+        skip[i] = b->sizes[i] == 0;
+    uint64_t *pairs;
+    size_t np;
+    int rc = nd__lsh_candidates(b->sigs, n, b->p.num_perm, b->bands, b->rows,
+                                b->p.seed, skip, b->threads, &pairs, &np,
+                                &b->st.capped_buckets);
+    free(skip);
+    if (rc != ND_OK)
+        return fail(b, rc, NULL);
+    double t1 = now();
+
+    nd_edge *edges = malloc(sizeof *edges * (np ? np : 1));
+    uint8_t *keep = malloc(np ? np : 1);
+    if (!edges || !keep) {
+        free(pairs);
+        free(edges);
+        free(keep);
+        return fail(b, ND_ERR_NOMEM, NULL);
+    }
+#pragma omp parallel for num_threads(b->threads) schedule(static)
+    for (size_t i = 0; i < np; i++)
+        keep[i] = (uint8_t)verify(b, (uint32_t)(pairs[i] >> 32),
+                                  (uint32_t)pairs[i], &edges[i]);
+    free(pairs);
+    size_t ne = 0;
+    for (size_t i = 0; i < np; i++)
+        if (keep[i])
+            edges[ne++] = edges[i];
+    free(keep);
+    nd_edge *shrunk = realloc(edges, sizeof *edges * (ne ? ne : 1));
+    b->edges = shrunk ? shrunk : edges;
+    b->nedges = ne;
+    double t2 = now();
+
+    nd__uf uf;
+    b->cluster = malloc(sizeof *b->cluster * (n ? n : 1));
+    b->rep = malloc(sizeof *b->rep * (n ? n : 1));
+    if (!b->cluster || !b->rep || nd__uf_init(&uf, n) != ND_OK)
+        return fail(b, ND_ERR_NOMEM, NULL);
+    for (size_t i = 0; i < ne; i++)
+        nd__uf_union(&uf, b->edges[i].a, b->edges[i].b);
+    nd__docinfo info = {b->lens, b->meta};
+    size_t nc = nd__clusters(&uf, b->p.keep, &info, b->cluster, b->rep);
+    nd__uf_free(&uf);
+    if (n && !nc)
+        return fail(b, ND_ERR_NOMEM, NULL);
+    double t3 = now();
+
+    b->st.candidates = np;
+    b->st.edges = ne;
+    b->st.clusters = nc;
+    b->st.seconds_lsh = t1 - t0;
+    b->st.seconds_verify = t2 - t1;
+    b->st.seconds_cluster = t3 - t2;
+    b->ran = 1;
+    return ND_OK;
+}
+
+ND_API size_t nd_batch_size(const nd_batch *b) { return b->n; }
+
+ND_API uint32_t nd_batch_cluster(const nd_batch *b, size_t doc)
+{
+    return b->ran && doc < b->n ? b->cluster[doc] : UINT32_MAX;
+}
+
+ND_API uint32_t nd_batch_rep(const nd_batch *b, size_t doc)
+{
+    return b->ran && doc < b->n ? b->rep[doc] : UINT32_MAX;
+}
+
+ND_API const nd_edge *nd_batch_edges(const nd_batch *b, size_t *n)
+{
+    *n = b->ran ? b->nedges : 0;
+    return b->edges;
+}
+
+ND_API void nd_batch_stats_get(const nd_batch *b, nd_batch_stats *st)
+{
+    *st = b->st;
+    memset(&st->text, 0, sizeof st->text);
+    for (unsigned t = 0; t < b->threads; t++) {
+        nd_text_stats s;
+        nd_sketcher_stats(b->sk[t], &s);
+        st->text.docs += s.docs;
+        st->text.empty += s.empty;
+        st->text.bad_utf8 += s.bad_utf8;
+        st->text.bytes += s.bytes;
+    }
+}
+
+ND_API const char *nd_batch_errmsg(const nd_batch *b)
+{
+    return b->err[0] ? b->err : "no error";
+}

@@ -1,0 +1,104 @@
+/*
+ * params.c - defaults, range checks and the LSH layout.
+ *
+ * The LSH layout follows the usual banding analysis (Leskovec, Rajaraman and
+ * Ullman, "Mining of Massive Datasets", ch. 3): with b bands of r rows, two
+ * sets of Jaccard similarity s share at least one band with probability
+ * P(s) = 1 - (1 - s^r)^b.  We pick the b x r (b * r <= k) that minimises the
+ * area of false positives below the threshold t plus false negatives above it,
+ * integral_0^t P(s) ds + integral_t^1 (1 - P(s)) ds, weighted equally.
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include "../neardup.h"
+
+ND_API void nd_params_init(nd_params *p)
+{
+    p->shingle = ND_SHINGLE_WORD;
+    p->ngram = 3;
+    p->num_perm = 128;
+    p->seed = 1;
+    p->threshold = 0.5;
+    p->measure = ND_MEASURE_JACCARD;
+    p->bands = 0;
+    p->rows = 0;
+    p->norm = 0;
+    p->exact = 0;
+    p->keep = ND_KEEP_FIRST;
+    p->threads = 0;
+}
+
+ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)
+{
+    const char *why = NULL;
+    if (p->shingle != ND_SHINGLE_WORD && p->shingle != ND_SHINGLE_CHAR)
+        why = "shingle kind must be word or char";
+    else if (p->ngram < 1 || p->ngram > 64)
+        why = "ngram must be in 1..64";
+    else if (p->num_perm < 1 || p->num_perm > 4096)
+        why = "num_perm must be in 1..4096";
+    else if (!(p->threshold > 0.0 && p->threshold <= 1.0))
+        why = "threshold must be in (0, 1]";
+    else if (p->measure != ND_MEASURE_JACCARD && p->measure != ND_MEASURE_CONTAINMENT)
+        why = "measure must be jaccard or containment";
+    else if ((p->bands == 0) != (p->rows == 0))
+        why = "bands and rows must be given together";
+    else if (p->bands && (unsigned long long)p->bands * p->rows > p->num_perm)
+        why = "bands * rows must not exceed num_perm";
+    else if (p->norm & ~(unsigned)ND_NORM_STRICT_UTF8)
+        why = "unknown normalization flag";
+    else if (p->keep != ND_KEEP_FIRST && p->keep != ND_KEEP_LONGEST &&
+             p->keep != ND_KEEP_EARLIEST)
+        why = "keep must be first, longest or earliest";
+    else if (p->threads > 1024)
+        why = "threads must be in 0..1024";
+    if (!why)
+        return ND_OK;
+    if (msg && cap)
+        snprintf(msg, cap, "%s", why);
+    return ND_ERR_PARAM;
+}
+
+/* P(s) for b bands of r rows. */
+static double collide(double s, unsigned b, unsigned r)
+{
+    return 1.0 - pow(1.0 - pow(s, r), b);
+}
+
+/* Simpson's rule over [lo, hi] of P (want = 1) or 1 - P (want = 0). */
+static double area(double lo, double hi, unsigned b, unsigned r, int want)
+{
+    enum { STEPS = 64 };
+    double h = (hi - lo) / STEPS, sum = 0.0;
+    for (int i = 0; i <= STEPS; i++) {
+        double s = lo + h * i, f = collide(s, b, r);
+        if (!want)
+            f = 1.0 - f;
+        sum += f * (i == 0 || i == STEPS ? 1 : (i % 2 ? 4 : 2));
+    }
+    return sum * h / 3.0;
+}
+
+ND_API void nd_params_lsh(const nd_params *p, unsigned *bands, unsigned *rows)
+{
+    if (p->bands && p->rows) {
+        *bands = p->bands;
+        *rows = p->rows;
+        return;
+    }
+    double t = p->threshold, best = INFINITY;
+    unsigned bb = 1, br = p->num_perm;
+    for (unsigned b = 1; b <= p->num_perm; b++) {
+        for (unsigned r = 1; r <= p->num_perm / b; r++) {
+            double e = 0.5 * area(0.0, t, b, r, 1) + 0.5 * area(t, 1.0, b, r, 0);
+            if (e < best - 1e-12) {
+                best = e;
+                bb = b;
+                br = r;
+            }
+        }
+    }
+    *bands = bb;
+    *rows = br;
+}

@@ -1,0 +1,26 @@
+/*
+ * sort.h - LSD radix sorts used by the stages (internal).
+ */
+#ifndef ND_SORT_H
+#define ND_SORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A band key and the document it belongs to. */
+typedef struct nd__kv {
+    uint64_t key;
+    uint32_t doc;
+} nd__kv;
+
+/*
+ * Sort v[0..n) ascending; tmp has room for n values.  Stable; passes whose
+ * byte is equal in every key are skipped.  The result ends in v.
+ */
+void nd__sort_u64(uint64_t *v, uint64_t *tmp, size_t n);
+void nd__sort_kv(nd__kv *v, nd__kv *tmp, size_t n);
+
+/* Remove adjacent repeats of a sorted array; returns the new length. */
+size_t nd__unique_u64(uint64_t *v, size_t n);
+
+#endif

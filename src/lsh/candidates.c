@@ -1,0 +1,142 @@
+/*
+ * candidates.c - batch LSH: sort (band key, doc) pairs, pair equal runs.
+ *
+ * Instead of hash tables of buckets, each band builds an array of
+ * (key, doc) and radix-sorts it: memory is 16 bytes a document a band in
+ * flight, access is sequential, and the order (hence the output) does not
+ * depend on the number of threads.  Bands run in parallel; each thread
+ * collects its pairs, and the union is sorted and made unique at the end.
+ */
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "../core/sort.h"
+#include "lsh.h"
+
+uint64_t nd__band_key(const uint32_t *sig, unsigned band, unsigned rows,
+                      uint64_t seed)
+{
+    return XXH3_64bits_withSeed(sig + (size_t)band * rows,
+                                (size_t)rows * sizeof *sig, seed + band);
+}
+
+typedef struct {
+    uint64_t *v;
+    size_t n, cap;
+    int oom;
+} vec64;
+
+static void push(vec64 *p, uint64_t x)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 4096;
+        uint64_t *v = realloc(p->v, cap * sizeof *v);
+        if (!v) {
+            p->oom = 1;
+            return;
+        }
+        p->v = v;
+        p->cap = cap;
+    }
+    p->v[p->n++] = x;
+}
+
+/* Pairs of one run of equal keys (docs ascending, as the sort is stable). */
+static void pair_run(const nd__kv *run, size_t m, vec64 *out, uint64_t *capped)
+{
+    size_t window = m > ND_BUCKET_CAP ? ND_BUCKET_CAP : m;
+    if (m > ND_BUCKET_CAP)
+        (*capped)++;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = i + 1; j < m && j <= i + window; j++)
+            push(out, (uint64_t)run[i].doc << 32 | run[j].doc);
+}
+
+int nd__lsh_candidates(const uint32_t *sigs, size_t n, unsigned k,
+                       unsigned bands, unsigned rows, uint64_t seed,
+                       const uint8_t *skip, unsigned threads,
+                       uint64_t **pairs, size_t *npairs, uint64_t *capped)
+{
+    *pairs = NULL;
+    *npairs = 0;
+    *capped = 0;
+    if (threads < 1)
+        threads = 1;
+    vec64 *per = calloc(threads, sizeof *per);
+    uint64_t *caps = calloc(threads, sizeof *caps);
+    int oom = !per || !caps;
+
+    if (!oom) {
+#pragma omp parallel num_threads(threads)
+        {
+            int t = 0;
+#ifdef _OPENMP
+            t = omp_get_thread_num();
+#endif
+            nd__kv *kv = malloc(sizeof *kv * (n ? n : 1));
+            nd__kv *tmp = malloc(sizeof *tmp * (n ? n : 1));
+            if (!kv || !tmp)
+                per[t].oom = 1;
+#pragma omp for schedule(dynamic, 1)
+            for (unsigned band = 0; band < bands; band++) {
+                if (per[t].oom)
+                    continue;
+                size_t m = 0;
+                for (size_t i = 0; i < n; i++) {
+                    if (skip && skip[i])
+                        continue;
+                    kv[m].key = nd__band_key(sigs + i * (size_t)k, band, rows, seed);
+                    kv[m].doc = (uint32_t)i;
+                    m++;
+                }
+                nd__sort_kv(kv, tmp, m);
+                for (size_t i = 0; i < m;) {
+                    size_t j = i + 1;
+                    while (j < m && kv[j].key == kv[i].key)
+                        j++;
+                    if (j - i > 1)
+                        pair_run(kv + i, j - i, &per[t], &caps[t]);
+                    i = j;
+                }
+            }
+            free(kv);
+            free(tmp);
+        }
+    }
+
+    size_t total = 0;
+    for (unsigned t = 0; per && t < threads; t++) {
+        oom |= per[t].oom;
+        total += per[t].n;
+        *capped += caps[t];
+    }
+    uint64_t *all = oom ? NULL : malloc(sizeof *all * (total ? total : 1));
+    uint64_t *tmp = oom ? NULL : malloc(sizeof *tmp * (total ? total : 1));
+    if (!all || !tmp)
+        oom = 1;
+    size_t at = 0;
+    for (unsigned t = 0; per && t < threads; t++) {
+        if (!oom)
+            memcpy(all + at, per[t].v, per[t].n * sizeof *all);
+        at += per[t].n;
+        free(per[t].v);
+    }
+    free(per);
+    free(caps);
+    if (oom) {
+        free(all);
+        free(tmp);
+        return ND_ERR_NOMEM;
+    }
+    nd__sort_u64(all, tmp, total);
+    free(tmp);
+    *npairs = nd__unique_u64(all, total);
+    *pairs = all;
+    return ND_OK;
+}

@@ -1,0 +1,93 @@
+/*
+ * sketcher.c - the public sketcher: text -> normalize -> shingle -> MinHash.
+ */
+#include <stdlib.h>
+
+#include "../text/text.h"
+#include "sketch.h"
+
+struct nd_sketcher {
+    nd_params p;
+    nd__perm perm;
+    nd__textbuf tb;
+    nd_text_stats st;
+};
+
+ND_API int nd_sketcher_create(const nd_params *p, nd_sketcher **out)
+{
+    *out = NULL;
+    if (nd_params_check(p, NULL, 0) != ND_OK)
+        return ND_ERR_PARAM;
+    nd_sketcher *s = calloc(1, sizeof *s);
+    if (!s)
+        return ND_ERR_NOMEM;
+    s->p = *p;
+    if (nd__perm_init(&s->perm, p->num_perm, p->seed) != ND_OK) {
+        free(s);
+        return ND_ERR_NOMEM;
+    }
+    *out = s;
+    return ND_OK;
+}
+
+ND_API void nd_sketcher_free(nd_sketcher *s)
+{
+    if (!s)
+        return;
+    nd__perm_free(&s->perm);
+    nd__textbuf_free(&s->tb);
+    free(s);
+}
+
+const uint64_t *nd__sketcher_set(const nd_sketcher *s, size_t *n)
+{
+    *n = s->tb.nhashes;
+    return s->tb.hashes;
+}
+
+ND_API int nd_sketcher_sketch(nd_sketcher *s, const char *text, size_t len,
+                              uint32_t *sig, uint64_t *set_size)
+{
+    int bad = 0;
+    int rc = nd__normalize(&s->tb, text, len, s->p.norm, &bad);
+    if (rc == ND_OK)
+        rc = nd__shingle(&s->tb, s->p.shingle, s->p.ngram, s->p.seed);
+    if (rc != ND_OK) {
+        s->tb.nhashes = 0;
+        return rc;
+    }
+    nd__minhash(&s->perm, s->tb.hashes, s->tb.nhashes, sig);
+    if (set_size)
+        *set_size = s->tb.nhashes;
+    s->st.docs++;
+    s->st.bytes += len;
+    s->st.empty += s->tb.nhashes == 0;
+    s->st.bad_utf8 += bad != 0;
+    return ND_OK;
+}
+
+ND_API void nd_sketcher_stats(const nd_sketcher *s, nd_text_stats *st)
+{
+    *st = s->st;
+}
+
+void nd__sketcher_stats_set(nd_sketcher *s, const nd_text_stats *st)
+{
+    s->st = *st;
+}
+
+ND_API double nd_sig_jaccard(const uint32_t *a, const uint32_t *b, unsigned k)
+{
+    unsigned eq = 0;
+    for (unsigned i = 0; i < k; i++)
+        eq += a[i] == b[i];
+    return k ? (double)eq / k : 0.0;
+}
+
+ND_API double nd_containment(double j, uint64_t size_a, uint64_t size_b)
+{
+    if (size_a == 0)
+        return 0.0;
+    double c = j * ((double)size_a + (double)size_b) / ((1.0 + j) * (double)size_a);
+    return c < 0.0 ? 0.0 : c > 1.0 ? 1.0 : c;
+}
