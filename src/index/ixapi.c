@@ -103,7 +103,7 @@ static void ix_free(nd_index *ix)
     free(ix);
 }
 
-int nd_index_create(const nd_params *p, nd_index **out)
+ND_API int nd_index_create(const nd_params *p, nd_index **out)
 {
     *out = NULL;
     if (!p || nd_params_check(p, NULL, 0) != ND_OK)
@@ -124,7 +124,7 @@ int nd_index_create(const nd_params *p, nd_index **out)
     return ND_OK;
 }
 
-int nd_index_open(const char *path, const nd_params *p, int flags,
+ND_API int nd_index_open(const char *path, const nd_params *p, int flags,
                   nd_index **out)
 {
     *out = NULL;
@@ -187,7 +187,7 @@ static int check_id(nd_index *ix, const char *id, size_t id_len)
     return ND_OK;
 }
 
-int nd_index_add_sig(nd_index *ix, const char *id, size_t id_len,
+ND_API int nd_index_add_sig(nd_index *ix, const char *id, size_t id_len,
                      const uint32_t *sig, uint64_t set_size, int64_t time)
 {
     pthread_mutex_lock(&ix->wmu);
@@ -209,7 +209,7 @@ static int sketch(nd_index *ix, nd__ixscratch **sp, const char *text,
     return nd_sketcher_sketch((*sp)->sk, text, len, (*sp)->sig, setsz);
 }
 
-int nd_index_add(nd_index *ix, const char *id, size_t id_len,
+ND_API int nd_index_add(nd_index *ix, const char *id, size_t id_len,
                  const char *text, size_t len, int64_t time)
 {
     nd__ixscratch *s;
@@ -294,7 +294,7 @@ static int query_locked(nd_index *ix, const uint32_t *sig, uint64_t setsz,
     return ND_OK;
 }
 
-int nd_index_query_sig(nd_index *ix, const uint32_t *sig, uint64_t set_size,
+ND_API int nd_index_query_sig(nd_index *ix, const uint32_t *sig, uint64_t set_size,
                        nd_match *out, size_t cap, size_t *n)
 {
     *n = 0;
@@ -310,7 +310,7 @@ int nd_index_query_sig(nd_index *ix, const uint32_t *sig, uint64_t set_size,
     return rc;
 }
 
-int nd_index_query(nd_index *ix, const char *text, size_t len, nd_match *out,
+ND_API int nd_index_query(nd_index *ix, const char *text, size_t len, nd_match *out,
                    size_t cap, size_t *n)
 {
     *n = 0;
@@ -328,7 +328,7 @@ int nd_index_query(nd_index *ix, const char *text, size_t len, nd_match *out,
     return rc;
 }
 
-int nd_index_add_query(nd_index *ix, const char *id, size_t id_len,
+ND_API int nd_index_add_query(nd_index *ix, const char *id, size_t id_len,
                        const char *text, size_t len, int64_t time,
                        nd_match *out, size_t cap, size_t *n)
 {
@@ -357,7 +357,7 @@ int nd_index_add_query(nd_index *ix, const char *id, size_t id_len,
     return rc;
 }
 
-int nd_index_get(nd_index *ix, const char *id, size_t id_len, int64_t *time)
+ND_API int nd_index_get(nd_index *ix, const char *id, size_t id_len, int64_t *time)
 {
     if (ix->failed)
         return ND_ERR_STATE;
@@ -387,10 +387,10 @@ static void maybe_pack(nd_index *ix)
     old = *m;
     *m = fresh;
     pthread_rwlock_unlock(&ix->rw);
-    nd__ixmem_free(&old);
+    nd__ixmem_release_packed(&old);
 }
 
-int nd_index_remove(nd_index *ix, const char *id, size_t id_len)
+ND_API int nd_index_remove(nd_index *ix, const char *id, size_t id_len)
 {
     pthread_mutex_lock(&ix->wmu);
     int rc = check_writable(ix);
@@ -411,7 +411,7 @@ int nd_index_remove(nd_index *ix, const char *id, size_t id_len)
     return rc;
 }
 
-int nd_index_evict_before(nd_index *ix, int64_t time, size_t *removed)
+ND_API int nd_index_evict_before(nd_index *ix, int64_t time, size_t *removed)
 {
     size_t k = 0;
     pthread_mutex_lock(&ix->wmu);
@@ -432,7 +432,7 @@ int nd_index_evict_before(nd_index *ix, int64_t time, size_t *removed)
     return rc;
 }
 
-int nd_index_sync(nd_index *ix)
+ND_API int nd_index_sync(nd_index *ix)
 {
     pthread_mutex_lock(&ix->wmu);
     int rc = ix->failed ? ND_ERR_STATE : nd__ixstore_sync(ix);
@@ -440,7 +440,7 @@ int nd_index_sync(nd_index *ix)
     return rc;
 }
 
-int nd_index_save(nd_index *ix, const char *path)
+ND_API int nd_index_save(nd_index *ix, const char *path)
 {
     pthread_mutex_lock(&ix->wmu);
     int rc = ix->failed ? ND_ERR_STATE : nd__ixstore_save(ix, path);
@@ -448,12 +448,12 @@ int nd_index_save(nd_index *ix, const char *path)
     return rc;
 }
 
-void nd_index_params(const nd_index *ix, nd_params *p)
+ND_API void nd_index_params(const nd_index *ix, nd_params *p)
 {
     *p = ix->p;
 }
 
-void nd_index_stats_get(nd_index *ix, nd_index_stats *st)
+ND_API void nd_index_stats_get(nd_index *ix, nd_index_stats *st)
 {
     memset(st, 0, sizeof *st);
     if (ix->failed)
@@ -494,7 +494,7 @@ const char *nd_index_errmsg(const nd_index *ix)
     return ix->err[0] ? ix->err : "no error";
 }
 
-void nd_index_close(nd_index *ix)
+ND_API void nd_index_close(nd_index *ix)
 {
     if (!ix)
         return;

@@ -42,6 +42,12 @@ typedef struct nd__ixhit {
     double j, c;
 } nd__ixhit;
 
+/* An arena block; freed when its last live id goes (p then NULL). */
+typedef struct nd__ixblk {
+    char *p;
+    size_t live;
+} nd__ixblk;
+
 typedef struct nd__ixmem {
     unsigned k, nbands, rows;
     size_t n, cap, live;
@@ -55,7 +61,8 @@ typedef struct nd__ixmem {
     nd__ixband *band;       /* nbands */
     uint32_t *idt;          /* id table: slots, ND__IX_NONE = empty */
     size_t idmask, idused;
-    char **blk;             /* id arena: blocks that never move */
+    uint32_t *idblk;        /* arena block of each slot's id */
+    struct nd__ixblk *blk;  /* id arena: blocks that never move */
     size_t nblk, blkcap, blkused, blksize;
     uint64_t id_bytes;      /* of live documents */
 } nd__ixmem;
@@ -92,8 +99,13 @@ void nd__ixmem_insert(nd__ixmem *m, const char *id, size_t id_len,
 void nd__ixmem_kill(nd__ixmem *m, uint32_t slot);
 /* Kill every live slot with time < time; returns how many. */
 size_t nd__ixmem_evict(nd__ixmem *m, int64_t time);
-/* Pack live slots into new memory in *out (old m untouched). */
+/*
+ * Pack live slots into new memory in *out, which shares m's id arena: ids
+ * do not move.  m stays usable; release it with nd__ixmem_release_packed.
+ */
 int nd__ixmem_rebuild(const nd__ixmem *m, nd__ixmem *out);
+/* Free what was packed away, but not the arena *out now owns. */
+void nd__ixmem_release_packed(nd__ixmem *m);
 /* Candidates of sig into s->cand (sorted, unique, live). */
 int nd__ixmem_candidates(const nd__ixmem *m, const uint32_t *sig,
                          nd__ixscratch *s);

@@ -10,9 +10,12 @@
  * verification then rejects, and it keeps a table entry at 8 bytes.
  *
  * Ids are copied into an arena of blocks that never move, so the id
- * pointers handed out with matches survive later adds; removal only marks a
- * slot dead, and a rebuild (when most slots are dead) packs live slots into
- * fresh memory.  Nothing here locks: ixapi.c decides who may run what.
+ * pointers handed out with matches stay valid while their document lives:
+ * a block is freed when the last live id in it goes (news arrives and is
+ * evicted in time order, so blocks die whole).  Removal only marks a slot
+ * dead; a rebuild (when most slots are dead) packs live slots into fresh
+ * arrays and tables that share the same arena.  Nothing here locks: ixapi.c
+ * decides who may run what.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +51,7 @@ void nd__ixmem_free(nd__ixmem *m)
     free(m->time);
     free(m->id);
     free(m->idlen);
+    free(m->idblk);
     free(m->dead);
     free(m->next);
     if (m->band)
@@ -56,19 +60,28 @@ void nd__ixmem_free(nd__ixmem *m)
     free(m->band);
     free(m->idt);
     for (size_t i = 0; i < m->nblk; i++)
-        free(m->blk[i]);
+        free(m->blk[i].p);
     free(m->blk);
     memset(m, 0, sizeof *m);
 }
 
+void nd__ixmem_release_packed(nd__ixmem *m)
+{
+    m->blk = NULL;
+    m->nblk = 0;
+    nd__ixmem_free(m);
+}
+
 size_t nd__ixmem_bytes(const nd__ixmem *m)
 {
-    size_t per = (size_t)m->k * 4 + 8 + 8 + sizeof(char *) + 4 + 1 +
+    size_t per = (size_t)m->k * 4 + 8 + 8 + sizeof(char *) + 4 + 4 + 1 +
                  (size_t)m->nbands * 4;
     size_t b = m->cap * per + (m->idmask ? (m->idmask + 1) * 4 : 0);
     for (unsigned i = 0; i < m->nbands; i++)
         b += m->band[i].e ? (m->band[i].mask + 1) * 8 : 0;
-    return b + m->nblk * ND__IX_BLOCK;
+    for (size_t i = 0; i < m->nblk; i++)
+        b += m->blk[i].p ? ND__IX_BLOCK : 0;
+    return b;
 }
 
 static uint64_t id_hash(const char *id, size_t len)
@@ -173,6 +186,9 @@ int nd__ixmem_reserve(nd__ixmem *m, size_t id_len)
         if (!(p = grow(m->idlen, cap, sizeof *m->idlen)))
             return ND_ERR_NOMEM;
         m->idlen = p;
+        if (!(p = grow(m->idblk, cap, sizeof *m->idblk)))
+            return ND_ERR_NOMEM;
+        m->idblk = p;
         if (!(p = grow(m->dead, cap, 1)))
             return ND_ERR_NOMEM;
         m->dead = p;
@@ -200,10 +216,11 @@ int nd__ixmem_reserve(nd__ixmem *m, size_t id_len)
                 return rc;
         }
     }
-    if (!m->nblk || m->blksize - m->blkused < id_len) {
+    if (id_len && (!m->nblk || !m->blk[m->nblk - 1].p ||
+                   m->blksize - m->blkused < id_len)) {
         if (m->nblk == m->blkcap) {
             size_t c = m->blkcap ? m->blkcap * 2 : 16;
-            char **p = grow(m->blk, c, sizeof *p);
+            nd__ixblk *p = grow(m->blk, c, sizeof *p);
             if (!p)
                 return ND_ERR_NOMEM;
             m->blk = p;
@@ -213,21 +230,32 @@ int nd__ixmem_reserve(nd__ixmem *m, size_t id_len)
         char *blk = malloc(sz);
         if (!blk)
             return ND_ERR_NOMEM;
-        m->blk[m->nblk++] = blk;
+        if (m->nblk && m->blk[m->nblk - 1].p && !m->blk[m->nblk - 1].live) {
+            free(m->blk[m->nblk - 1].p); /* emptied while current */
+            m->blk[m->nblk - 1].p = NULL;
+        }
+        m->blk[m->nblk++] = (nd__ixblk){blk, 0};
         m->blksize = sz;
         m->blkused = 0;
     }
     return ND_OK;
 }
 
-void nd__ixmem_insert(nd__ixmem *m, const char *id, size_t id_len,
-                      const uint32_t *sig, uint64_t setsz, int64_t time)
+/* The id is at id (in block blk) already, or copied when blk is NONE. */
+static void insert(nd__ixmem *m, const char *id, size_t id_len, uint32_t blk,
+                   const uint32_t *sig, uint64_t setsz, int64_t time)
 {
     uint32_t s = (uint32_t)m->n++;
-    char *dst = m->blk[m->nblk - 1] + m->blkused;
-    memcpy(dst, id, id_len);
-    m->blkused += id_len;
-    m->id[s] = dst;
+    if (blk == ND__IX_NONE) {
+        blk = (uint32_t)(m->nblk - 1);
+        char *dst = m->blk[blk].p + m->blkused;
+        memcpy(dst, id, id_len);
+        m->blkused += id_len;
+        id = dst;
+    }
+    m->blk[blk].live++;
+    m->idblk[s] = blk;
+    m->id[s] = id;
     m->idlen[s] = (uint32_t)id_len;
     memcpy(m->sig + (size_t)s * m->k, sig, (size_t)m->k * 4);
     m->setsz[s] = setsz;
@@ -244,6 +272,12 @@ void nd__ixmem_insert(nd__ixmem *m, const char *id, size_t id_len,
         else
             band_put(&m->band[b], band_tag(m, sig, b), &link[b], s);
     }
+}
+
+void nd__ixmem_insert(nd__ixmem *m, const char *id, size_t id_len,
+                      const uint32_t *sig, uint64_t setsz, int64_t time)
+{
+    insert(m, id, id_len, ND__IX_NONE, sig, setsz, time);
 }
 
 /* Linear-probing deletion by backward shift: no tombstones in the table. */
@@ -268,21 +302,40 @@ void nd__ixmem_kill(nd__ixmem *m, uint32_t slot)
     m->dead[slot] = 1;
     m->live--;
     m->id_bytes -= m->idlen[slot];
+    nd__ixblk *b = &m->blk[m->idblk[slot]];
+    if (--b->live == 0 && m->idblk[slot] != m->nblk - 1) {
+        free(b->p);
+        b->p = NULL;
+    }
 }
 
 int nd__ixmem_rebuild(const nd__ixmem *m, nd__ixmem *out)
 {
     int rc = nd__ixmem_init(out, m->k, m->nbands, m->rows);
+    if (rc)
+        return rc;
+    /* a private copy of the block table, live counts from zero */
+    out->blk = grow(NULL, m->blkcap, sizeof *out->blk);
+    if (!out->blk) {
+        nd__ixmem_free(out);
+        return ND_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < m->nblk; i++)
+        out->blk[i] = (nd__ixblk){m->blk[i].p, 0};
+    out->nblk = m->nblk;
+    out->blkcap = m->blkcap;
+    out->blksize = m->blksize;
+    out->blkused = m->blkused;
     for (size_t s = 0; rc == ND_OK && s < m->n; s++) {
         if (m->dead[s])
             continue;
-        rc = nd__ixmem_reserve(out, m->idlen[s]);
+        rc = nd__ixmem_reserve(out, 0);
         if (rc == ND_OK)
-            nd__ixmem_insert(out, m->id[s], m->idlen[s],
-                             m->sig + s * m->k, m->setsz[s], m->time[s]);
+            insert(out, m->id[s], m->idlen[s], m->idblk[s],
+                   m->sig + s * m->k, m->setsz[s], m->time[s]);
     }
     if (rc)
-        nd__ixmem_free(out);
+        nd__ixmem_release_packed(out);
     return rc;
 }
 

@@ -21,9 +21,8 @@
  * Crash safety.  Adds are encoded into a memory buffer; nd_index_sync
  * writes it at the end of the log and fdatasyncs.  On open the log is
  * replayed up to the first record that is cut short or fails its checksum;
- * when that bad record is the last thing in the file (or only zero bytes
- * follow) it is a tail torn by a crash and is dropped, otherwise the log is
- * corrupt.  Compaction writes the snapshot of generation g + 1 to a
+ * when only zero bytes (or nothing) follow that bad record, it is a tail
+ * torn by a crash and is dropped, otherwise the log is corrupt.  Compaction writes the snapshot of generation g + 1 to a
  * temporary name, fsyncs, renames it over index.nds, fsyncs the directory,
  * then does the same for an empty log of generation g + 1.  A log whose
  * generation is below the snapshot's is already contained in it and is
@@ -637,8 +636,8 @@ static int wal_load(nd_index *ix, int fd, uint64_t *valid)
             break; /* cut short: a torn tail */
         const unsigned char *p = buf + pos;
         if (get64(p + 8 + len) != XXH3_64bits(p, 8 + (size_t)len)) {
-            size_t end = pos + 16 + len;
-            if (end == n || all_zero(buf + pos, n - pos))
+            size_t end = pos + 16 + (size_t)len;
+            if (all_zero(buf + end, n - end))
                 break;
             rc = wal_corrupt(ix, pos, "record checksum mismatch");
             goto out;
