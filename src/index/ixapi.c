@@ -294,8 +294,9 @@ static int query_locked(nd_index *ix, const uint32_t *sig, uint64_t setsz,
     return ND_OK;
 }
 
-ND_API int nd_index_query_sig(nd_index *ix, const uint32_t *sig, uint64_t set_size,
-                       nd_match *out, size_t cap, size_t *n)
+ND_API int nd_index_query_sig(nd_index *ix, const uint32_t *sig,
+                              uint64_t set_size, nd_match *out, size_t cap,
+                              size_t *n)
 {
     *n = 0;
     if (ix->failed)
@@ -310,8 +311,8 @@ ND_API int nd_index_query_sig(nd_index *ix, const uint32_t *sig, uint64_t set_si
     return rc;
 }
 
-ND_API int nd_index_query(nd_index *ix, const char *text, size_t len, nd_match *out,
-                   size_t cap, size_t *n)
+ND_API int nd_index_query(nd_index *ix, const char *text, size_t len,
+                          nd_match *out, size_t cap, size_t *n)
 {
     *n = 0;
     if (ix->failed)
@@ -357,7 +358,8 @@ ND_API int nd_index_add_query(nd_index *ix, const char *id, size_t id_len,
     return rc;
 }
 
-ND_API int nd_index_get(nd_index *ix, const char *id, size_t id_len, int64_t *time)
+ND_API int nd_index_get(nd_index *ix, const char *id, size_t id_len,
+                        int64_t *time)
 {
     if (ix->failed)
         return ND_ERR_STATE;

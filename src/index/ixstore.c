@@ -22,8 +22,10 @@
  * writes it at the end of the log and fdatasyncs.  On open the log is
  * replayed up to the first record that is cut short or fails its checksum;
  * when only zero bytes (or nothing) follow that bad record, it is a tail
- * torn by a crash and is dropped, otherwise the log is corrupt.  Compaction writes the snapshot of generation g + 1 to a
- * temporary name, fsyncs, renames it over index.nds, fsyncs the directory,
+ * torn by a crash and is dropped, otherwise the log is corrupt.  (A bit
+ * flip in a length field that points past the end looks like a torn tail.)
+ * Compaction writes the snapshot of generation g + 1 to a temporary name,
+ * fsyncs, renames it over index.nds, fsyncs the directory,
  * then does the same for an empty log of generation g + 1.  A log whose
  * generation is below the snapshot's is already contained in it and is
  * ignored, so a crash between the two renames loses nothing; no step ever
