@@ -295,12 +295,12 @@ typedef struct nd_index_stats {
 ND_API int nd_index_create(const nd_params *p, nd_index **out);
 
 /*
- * Open the index in directory path.  p NULL takes the stored parameters;
- * otherwise they must equal the stored ones (shingle, ngram, num_perm, seed,
- * norm, threshold, measure and the LSH layout of nd_params_lsh), else
- * ND_ERR_MISMATCH naming the field.  flags: ND_INDEX_READONLY, ND_INDEX_CREATE
- * (p then required for a new index).  Errors: ND_ERR_NOTFOUND (no index and
- * no ND_INDEX_CREATE), ND_ERR_FORMAT (not an index, or a newer format),
+ * Open the index in directory path.  p NULL takes the stored parameters
+ * (the nd_params_init defaults for a new index); otherwise they must equal
+ * the stored ones (shingle, ngram, num_perm, seed, norm, threshold, measure
+ * and the LSH layout of nd_params_lsh), else ND_ERR_MISMATCH naming the
+ * field.  flags: ND_INDEX_READONLY, ND_INDEX_CREATE.  Errors:
+ * ND_ERR_NOTFOUND (no index and no ND_INDEX_CREATE), ND_ERR_FORMAT (not an index, or a newer format),
  * ND_ERR_CORRUPT (truncated or damaged), ND_ERR_STATE (another process has
  * it open for writing), ND_ERR_IO, ND_ERR_NOMEM.  On error *out is still
  * set: a handle that serves only nd_index_errmsg and nd_index_close (or

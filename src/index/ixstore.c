@@ -867,10 +867,11 @@ out:
 
 static int open_new(nd_index *ix, const nd_params *p)
 {
-    if (!p)
-        return nd__ix_fail(ix, ND_ERR_PARAM,
-                           "%s: parameters are needed to create an index",
-                           ix->dir);
+    nd_params def;
+    if (!p) {
+        nd_params_init(&def);
+        p = &def;
+    }
     unsigned b, r;
     nd_params_lsh(p, &b, &r);
     ix->p = *p;
