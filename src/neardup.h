@@ -414,7 +414,8 @@ ND_API void nd_index_close(nd_index *idx);
  *   TEXT    one document per line, the id is the line number;
  *   a directory: every regular file below it (sorted by path), one document
  *           each, the id its path relative to the directory.
- * Files ending in .gz or .zst are decompressed.  The path "-" is stdin.
+ * gzip and zstd input (also on stdin) is recognised by its first bytes and
+ * decompressed.  The path "-" is stdin.
  */
 typedef enum {
     ND_FORMAT_AUTO = 0, /* by extension: .tsv, .txt, otherwise JSONL */
@@ -450,7 +451,11 @@ typedef struct nd_record {
 
 typedef struct nd_reader nd_reader;
 
-/* Open paths[0..n) in order; n == 0 reads stdin.  opts may be NULL. */
+/*
+ * Open paths[0..n) in order; n == 0 reads stdin.  opts may be NULL.  Every
+ * path is checked at once: on ND_ERR_IO *out is still a reader whose errmsg
+ * names the file (close it); on ND_ERR_PARAM or ND_ERR_NOMEM *out is NULL.
+ */
 ND_API int nd_reader_open(const char *const *paths, size_t n,
                           const nd_reader_opts *opts, nd_reader **out);
 /*
