@@ -95,6 +95,14 @@ typedef enum {
                                (after Li and Li 2021, C-MinHash) */
 } nd_sketch_algo;
 
+/* How verified pairs become clusters. */
+typedef enum {
+    ND_CLUSTER_COMPONENTS = 0, /* connected components of the pairs */
+    ND_CLUSTER_GUARDED = 1     /* pairs strongest first; two clusters join only
+                                  when their centers (fullest members) match:
+                                  no chaining through bridging documents */
+} nd_cluster_method;
+
 /* Normalization flags (nd_params.norm). */
 #define ND_NORM_STRICT_UTF8 0x1u /* invalid UTF-8 is ND_ERR_UTF8, not U+FFFD */
 
@@ -119,6 +127,12 @@ typedef struct nd_params {
                                 containment of the smaller text in the larger
                                 is >= this (0: off), so shortened reprints
                                 match; the LSH layout then aims lower */
+    nd_cluster_method cluster; /* how pairs become clusters */
+    double figures;          /* figure check: a pair of texts that both state
+                                at least 3 figures (tokens with a digit) must
+                                share at least this fraction of the smaller
+                                text's figures (0: off); tells apart reports
+                                made from one template */
 } nd_params;
 
 /* The measured defaults. */
@@ -224,6 +238,7 @@ typedef struct nd_batch_stats {
     double seconds_lsh;      /* candidate generation */
     double seconds_verify;   /* verification */
     double seconds_cluster;  /* union-find and representatives */
+    uint64_t guard_rejected; /* pairs the chaining guard refused to join */
 } nd_batch_stats;
 
 ND_API int nd_batch_create(const nd_params *p, nd_batch **out);

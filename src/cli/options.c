@@ -41,6 +41,8 @@ void cli_usage(FILE *f)
 "  --exact             verify by exact scores (keeps shingle sets in memory)\n"
 "  --seed S            hash seed (default 1)\n"
 "  --keep P            representative: first|longest|earliest (default first)\n"
+"  --cluster C         components|guarded (guarded: no chaining; default components)\n"
+"  --figures F         pairs must share this fraction of their figures (0 = off)\n"
 "Run:\n"
 "  -o, --output FILE   write FILE atomically (default stdout)\n"
 "  --threads N         worker threads, 0 = all cores (default 0)\n"
@@ -85,7 +87,8 @@ static int parse_unit(const char *opt, const char *s, double *out)
 enum {
     O_THRESHOLD = 256, O_NGRAM, O_CHAR_NGRAM, O_NUM_PERM, O_BANDS, O_ROWS,
     O_THREADS, O_SEED, O_MEASURE, O_KEEP, O_FORMAT, O_ID_FIELD, O_TEXT_FIELD,
-    O_TIME_FIELD, O_STATS, O_SKIP_BAD, O_STRICT, O_EXACT, O_CONTAINMENT
+    O_TIME_FIELD, O_STATS, O_SKIP_BAD, O_STRICT, O_EXACT, O_CONTAINMENT,
+    O_CLUSTER, O_FIGURES
 };
 
 static const struct option longopts[] = {
@@ -100,6 +103,8 @@ static const struct option longopts[] = {
     {"measure", required_argument, NULL, O_MEASURE},
     {"containment", required_argument, NULL, O_CONTAINMENT},
     {"keep", required_argument, NULL, O_KEEP},
+    {"cluster", required_argument, NULL, O_CLUSTER},
+    {"figures", required_argument, NULL, O_FIGURES},
     {"format", required_argument, NULL, O_FORMAT},
     {"id-field", required_argument, NULL, O_ID_FIELD},
     {"text-field", required_argument, NULL, O_TEXT_FIELD},
@@ -129,6 +134,7 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
 {
     static const char *const measures[] = {"jaccard", "containment", NULL};
     static const char *const keeps[] = {"first", "longest", "earliest", NULL};
+    static const char *const methods[] = {"components", "guarded", NULL};
     static const char *const formats[] = {"auto", "jsonl", "tsv", "text", NULL};
     memset(o, 0, sizeof *o);
     o->cmd = cmd;
@@ -150,6 +156,12 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
                 o->params.containment = 0.0;
             else
                 rc = parse_unit("--containment", optarg, &o->params.containment);
+            break;
+        case O_FIGURES:
+            if (strcmp(optarg, "0") == 0)
+                o->params.figures = 0.0;
+            else
+                rc = parse_unit("--figures", optarg, &o->params.figures);
             break;
         case O_NGRAM:
             rc = parse_uint("--ngram", optarg, 1, 64, "an integer in 1..64", &v);
@@ -195,6 +207,13 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
             if (i < 0)
                 return EXIT_USAGE;
             o->params.keep = (nd_keep)i;
+            break;
+        }
+        case O_CLUSTER: {
+            int i = pick("--cluster", optarg, methods, "components or guarded");
+            if (i < 0)
+                return EXIT_USAGE;
+            o->params.cluster = (nd_cluster_method)i;
             break;
         }
         case O_FORMAT: {

@@ -18,6 +18,18 @@ uint32_t nd__uf_find(nd__uf *u, uint32_t x);
 /* Join the sets of a and b; returns 1 if they were apart. */
 int nd__uf_union(nd__uf *u, uint32_t a, uint32_t b);
 
+/* 1 when documents x and y match (the verification rule). */
+typedef int (*nd__match_fn)(void *ctx, uint32_t x, uint32_t y);
+
+/*
+ * Join the documents of u along edges, strongest first, but join two
+ * clusters only when their centers (largest shingle set) match.  Counts the
+ * edges refused in *rejected.  ND_OK or ND_ERR_NOMEM.
+ */
+int nd__cluster_guarded(nd__uf *u, const nd_edge *edges, size_t ne,
+                        const uint64_t *set_size, nd__match_fn match,
+                        void *ctx, uint64_t *rejected);
+
 /* What a keep policy looks at. */
 typedef struct nd__docinfo {
     const uint64_t *len;      /* text length in bytes */

@@ -19,6 +19,9 @@
 #include "../lsh/lsh.h"
 #include "../sketch/sketch.h"
 
+/* Fewer figures than this in either text: no evidence, no figure check. */
+#define FIGS_MIN 3
+
 struct nd_batch {
     nd_params p;
     unsigned threads, bands, rows;
@@ -27,6 +30,8 @@ struct nd_batch {
     uint64_t *sizes;     /* shingle set sizes */
     uint64_t *lens;      /* text lengths */
     nd_doc_meta *meta;
+    uint32_t *figs;      /* figures > 0: n * ND__FIGS figure sketch values */
+    uint32_t *nfigs;     /* figures > 0: distinct figures per document */
     uint64_t **sets;     /* exact mode: sorted shingle sets */
     nd_sketcher **sk;    /* one per thread */
     int ran;
@@ -101,6 +106,8 @@ ND_API void nd_batch_free(nd_batch *b)
     free(b->sizes);
     free(b->lens);
     free(b->meta);
+    free(b->figs);
+    free(b->nfigs);
     free(b->cluster);
     free(b->rep);
     free(b->edges);
@@ -131,6 +138,10 @@ static int grow(nd_batch *b, size_t need)
     GROW(meta, cap);
     if (b->p.exact)
         GROW(sets, cap);
+    if (b->p.figures > 0.0) {
+        GROW(figs, cap * ND__FIGS);
+        GROW(nfigs, cap);
+    }
 #undef GROW
     b->cap = cap;
     return ND_OK;
@@ -184,6 +195,8 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
                     first_rc = r;
                 }
             }
+            if (r == ND_OK && b->p.figures > 0.0)
+                nd__sketcher_figures(sk, b->figs + d * ND__FIGS, &b->nfigs[d]);
             b->sizes[d] = size;
             b->lens[d] = lens[i];
             if (meta)
@@ -237,6 +250,15 @@ static uint64_t intersect(const uint64_t *a, uint64_t na, const uint64_t *b,
     return c;
 }
 
+static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e);
+
+/* The guard's question: do documents x and y match? */
+static int docs_match(void *ctx, uint32_t x, uint32_t y)
+{
+    nd_edge e;
+    return verify(ctx, x, y, &e);
+}
+
 /* Score the pair (a, b); 1 when it passes the threshold. */
 static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
 {
@@ -256,7 +278,13 @@ static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
     e->b = y;
     e->jaccard = (float)j;
     e->containment = (float)c;
-    return nd__params_match(&b->p, j, c);
+    if (!nd__params_match(&b->p, j, c))
+        return 0;
+    if (b->p.figures > 0.0 && b->nfigs[x] >= FIGS_MIN && b->nfigs[y] >= FIGS_MIN &&
+        nd__figs_shared(b->figs + (size_t)x * ND__FIGS, b->nfigs[x],
+                        b->figs + (size_t)y * ND__FIGS, b->nfigs[y]) < b->p.figures)
+        return 0;
+    return 1;
 }
 
 ND_API int nd_batch_run(nd_batch *b)
@@ -308,8 +336,16 @@ ND_API int nd_batch_run(nd_batch *b)
     b->rep = malloc(sizeof *b->rep * (n ? n : 1));
     if (!b->cluster || !b->rep || nd__uf_init(&uf, n) != ND_OK)
         return fail(b, ND_ERR_NOMEM, NULL);
-    for (size_t i = 0; i < ne; i++)
-        nd__uf_union(&uf, b->edges[i].a, b->edges[i].b);
+    if (b->p.cluster == ND_CLUSTER_GUARDED) {
+        if (nd__cluster_guarded(&uf, b->edges, ne, b->sizes, docs_match, b,
+                                &b->st.guard_rejected) != ND_OK) {
+            nd__uf_free(&uf);
+            return fail(b, ND_ERR_NOMEM, NULL);
+        }
+    } else {
+        for (size_t i = 0; i < ne; i++)
+            nd__uf_union(&uf, b->edges[i].a, b->edges[i].b);
+    }
     nd__docinfo info = {b->lens, b->meta};
     size_t nc = nd__clusters(&uf, b->p.keep, &info, b->cluster, b->rep);
     nd__uf_free(&uf);

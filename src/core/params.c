@@ -29,6 +29,8 @@ ND_API void nd_params_init(nd_params *p)
     p->threads = 0;
     p->sketch = ND_SKETCH_KPERM;
     p->containment = 0.0;
+    p->cluster = ND_CLUSTER_COMPONENTS;
+    p->figures = 0.0;
 }
 
 ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)
@@ -55,6 +57,10 @@ ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)
         why = "keep must be first, longest or earliest";
     else if (!(p->containment >= 0.0 && p->containment <= 1.0))
         why = "containment must be in [0, 1]";
+    else if (p->cluster != ND_CLUSTER_COMPONENTS && p->cluster != ND_CLUSTER_GUARDED)
+        why = "cluster must be components or guarded";
+    else if (!(p->figures >= 0.0 && p->figures <= 1.0))
+        why = "figures must be in [0, 1]";
     else if (p->threads > 1024)
         why = "threads must be in 0..1024";
     else if (p->sketch != ND_SKETCH_KPERM && p->sketch != ND_SKETCH_OPH &&

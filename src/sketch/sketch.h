@@ -96,6 +96,18 @@ static inline uint64_t nd__cmin_pos(uint64_t a, uint64_t g, uint64_t x)
     return a * (z ^ (z >> 32));
 }
 
+/* Figures: a bottom-ND__FIGS sketch of the numbers a text states. */
+#define ND__FIGS 8
+
+/* out[0..ND__FIGS) from the sorted figure hashes; *count = n. */
+void nd__figs_sketch(const uint64_t *figs, size_t n, uint32_t *out,
+                     uint32_t *count);
+/* The share of the smaller figure set found in the larger, in [0, 1]. */
+double nd__figs_shared(const uint32_t *a, uint32_t na, const uint32_t *b,
+                       uint32_t nb);
+/* The figures of the last text a sketcher sketched (params.figures > 0). */
+void nd__sketcher_figures(const nd_sketcher *s, uint32_t *out, uint32_t *count);
+
 /* The shingle set of the last text a sketcher sketched (exact mode). */
 const uint64_t *nd__sketcher_set(const nd_sketcher *s, size_t *n);
 /* Reset a sketcher's counters (a batch add that failed adds nothing). */

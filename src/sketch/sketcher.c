@@ -65,8 +65,13 @@ ND_API int nd_sketcher_sketch(nd_sketcher *s, const char *text, size_t len,
     int rc = nd__normalize(&s->tb, text, len, s->p.norm, &bad);
     if (rc == ND_OK)
         rc = nd__shingle(&s->tb, s->p.shingle, s->p.ngram, s->p.seed);
+    if (rc == ND_OK && s->p.figures > 0.0)
+        rc = nd__figures(&s->tb, text, len, s->p.seed);
+    else
+        s->tb.nfigs = 0;
     if (rc != ND_OK) {
         s->tb.nhashes = 0;
+        s->tb.nfigs = 0;
         return rc;
     }
     nd__minhash(&s->perm, s->tb.hashes, s->tb.nhashes, sig);
@@ -82,6 +87,11 @@ ND_API int nd_sketcher_sketch(nd_sketcher *s, const char *text, size_t len,
 ND_API void nd_sketcher_stats(const nd_sketcher *s, nd_text_stats *st)
 {
     *st = s->st;
+}
+
+void nd__sketcher_figures(const nd_sketcher *s, uint32_t *out, uint32_t *count)
+{
+    nd__figs_sketch(s->tb.figs, s->tb.nfigs, out, count);
 }
 
 void nd__sketcher_stats_set(nd_sketcher *s, const nd_text_stats *st)

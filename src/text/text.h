@@ -33,6 +33,8 @@ typedef struct nd__textbuf {
     size_t tmp_cap;
     void *aux;           /* scratch owned by normalize.c */
     size_t aux_cap;
+    uint64_t *figs;      /* figures of the text (numbers.c) */
+    size_t nfigs, figs_cap;
 } nd__textbuf;
 
 void nd__textbuf_free(nd__textbuf *t);
@@ -53,5 +55,13 @@ int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
  */
 int nd__shingle(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
                 uint64_t seed);
+
+/*
+ * The figures of text[0..len) (the raw text, not the normalized one): every
+ * maximal run of ASCII digits with single '.', ',' or ':' between digits
+ * ("1,250.5", "9:30", "0.21"), commas dropped, hashed with XXH3, sorted and
+ * unique, into t->figs / t->nfigs.  Returns ND_OK or ND_ERR_NOMEM.
+ */
+int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed);
 
 #endif

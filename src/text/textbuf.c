@@ -14,5 +14,6 @@ void nd__textbuf_free(nd__textbuf *t)
     free(t->hashes);
     free(t->tmp);
     free(t->aux);
+    free(t->figs);
     memset(t, 0, sizeof *t);
 }
