@@ -133,6 +133,12 @@ typedef struct nd_params {
                                 share at least this fraction of the smaller
                                 text's figures (0: off); tells apart reports
                                 made from one template */
+    double boilerplate;      /* batch: shingles held by more than this
+                                fraction of the documents counted with
+                                nd_batch_count (and by at least
+                                boilerplate_min of them) do not count toward
+                                similarity (0: off) */
+    unsigned boilerplate_min;
 } nd_params;
 
 /* The measured defaults. */
@@ -170,6 +176,8 @@ typedef struct nd_text_stats {
     uint64_t empty;         /* texts with no token after normalization */
     uint64_t bad_utf8;      /* texts that held invalid UTF-8 (repaired) */
     uint64_t bytes;         /* input bytes */
+    uint64_t suppressed;    /* shingles dropped as boilerplate (occurrences) */
+    uint64_t suppressed_docs; /* texts that lost at least one */
 } nd_text_stats;
 
 ND_API int nd_sketcher_create(const nd_params *p, nd_sketcher **out);
@@ -239,6 +247,8 @@ typedef struct nd_batch_stats {
     double seconds_verify;   /* verification */
     double seconds_cluster;  /* union-find and representatives */
     uint64_t guard_rejected; /* pairs the chaining guard refused to join */
+    uint64_t boilerplate_cutoff; /* documents above which a shingle is
+                                    boilerplate (0: no suppression) */
 } nd_batch_stats;
 
 ND_API int nd_batch_create(const nd_params *p, nd_batch **out);
@@ -254,6 +264,15 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
                              size_t *bad);
 ND_API int nd_batch_add(nd_batch *b, const char *text, size_t len,
                         const nd_doc_meta *meta);
+
+/*
+ * Boilerplate suppression, first pass: count the document frequency of the
+ * shingles of n texts (in parallel).  Call it for every text, in any chunks,
+ * before the first nd_batch_add*; then add the same texts.  Only with
+ * params.boilerplate > 0 (else ND_ERR_STATE).  Errors as nd_batch_add_many.
+ */
+ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
+                          const size_t *lens, size_t *bad);
 
 /* Find candidates, verify them and cluster.  Once per batch. */
 ND_API int nd_batch_run(nd_batch *b);

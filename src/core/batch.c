@@ -15,9 +15,13 @@
 #endif
 
 #include "../cluster/cluster.h"
+#include "dfcount.h"
 #include "params.h"
 #include "../lsh/lsh.h"
 #include "../sketch/sketch.h"
+
+/* Count-min rows of 2^22 counters: 32 MB, exact enough for 10^7 documents. */
+#define DF_BITS 22
 
 /* Fewer figures than this in either text: no evidence, no figure check. */
 #define FIGS_MIN 3
@@ -34,6 +38,9 @@ struct nd_batch {
     uint32_t *nfigs;     /* figures > 0: distinct figures per document */
     uint64_t **sets;     /* exact mode: sorted shingle sets */
     nd_sketcher **sk;    /* one per thread */
+    nd__df df;           /* boilerplate: shingle document frequencies */
+    uint64_t counted;    /* documents counted into df */
+    int filtering;       /* the sketchers drop boilerplate shingles */
     int ran;
     uint32_t *cluster, *rep;
     nd_edge *edges;
@@ -85,6 +92,10 @@ ND_API int nd_batch_create(const nd_params *p, nd_batch **out)
             return ND_ERR_NOMEM;
         }
     }
+    if (p->boilerplate > 0.0 && nd__df_init(&b->df, DF_BITS) != ND_OK) {
+        nd_batch_free(b);
+        return ND_ERR_NOMEM;
+    }
     b->st.bands = b->bands;
     b->st.rows = b->rows;
     *out = b;
@@ -98,6 +109,7 @@ ND_API void nd_batch_free(nd_batch *b)
     for (unsigned t = 0; b->sk && t < b->threads; t++)
         nd_sketcher_free(b->sk[t]);
     free(b->sk);
+    nd__df_free(&b->df);
     if (b->sets)
         for (size_t i = 0; i < b->n; i++)
             free(b->sets[i]);
@@ -147,12 +159,71 @@ static int grow(nd_batch *b, size_t need)
     return ND_OK;
 }
 
+ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
+                          const size_t *lens, size_t *bad)
+{
+    if (b->p.boilerplate <= 0.0 || b->filtering || b->ran)
+        return fail(b, ND_ERR_STATE, "nd_batch_count needs boilerplate > 0 "
+                                     "and comes before nd_batch_add");
+    size_t first_bad = SIZE_MAX;
+    int first_rc = ND_OK;
+    double t0 = now();
+#pragma omp parallel num_threads(b->threads)
+    {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+#pragma omp for schedule(dynamic, 8)
+        for (size_t i = 0; i < n; i++) {
+            const uint64_t *set;
+            size_t m;
+            int r = nd_sketcher_shingles(b->sk[t], texts[i], lens[i], &set, &m);
+            if (r == ND_OK)
+                nd__df_add(&b->df, set, m);
+            else {
+#pragma omp critical(nd_batch_bad)
+                if (i < first_bad) {
+                    first_bad = i;
+                    first_rc = r;
+                }
+            }
+        }
+    }
+    b->st.seconds_sketch += now() - t0;
+    if (first_rc != ND_OK) {
+        /* Counts of the texts before the bad one stay: the caller adds
+           those and skips the bad one, or stops. */
+        if (bad)
+            *bad = first_bad;
+        return fail(b, first_rc, first_rc == ND_ERR_UTF8 ? "invalid UTF-8" : NULL);
+    }
+    b->counted += n;
+    return ND_OK;
+}
+
+/* Before the first add: install the boilerplate cut-off in the sketchers. */
+static void start_filtering(nd_batch *b)
+{
+    b->filtering = 1;
+    if (b->p.boilerplate <= 0.0 || !b->counted)
+        return;
+    double cut = b->p.boilerplate * (double)b->counted;
+    if (cut < b->p.boilerplate_min)
+        cut = b->p.boilerplate_min;
+    b->st.boilerplate_cutoff = (uint64_t)cut;
+    for (unsigned t = 0; t < b->threads; t++)
+        nd__sketcher_filter(b->sk[t], &b->df, (uint32_t)(cut > UINT32_MAX ? UINT32_MAX : cut));
+}
+
 ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
                              const size_t *lens, const nd_doc_meta *meta,
                              size_t *bad)
 {
     if (b->ran)
         return fail(b, ND_ERR_STATE, "documents added after nd_batch_run");
+    if (!b->filtering)
+        start_filtering(b);
     int rc = grow(b, b->n + n);
     if (rc != ND_OK)
         return fail(b, rc, rc == ND_ERR_PARAM ? "more than 2^32-1 documents" : NULL);
@@ -392,6 +463,8 @@ ND_API void nd_batch_stats_get(const nd_batch *b, nd_batch_stats *st)
         st->text.empty += s.empty;
         st->text.bad_utf8 += s.bad_utf8;
         st->text.bytes += s.bytes;
+        st->text.suppressed += s.suppressed;
+        st->text.suppressed_docs += s.suppressed_docs;
     }
 }
 

@@ -31,6 +31,8 @@ ND_API void nd_params_init(nd_params *p)
     p->containment = 0.0;
     p->cluster = ND_CLUSTER_COMPONENTS;
     p->figures = 0.0;
+    p->boilerplate = 0.0;
+    p->boilerplate_min = 50;
 }
 
 ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)
@@ -61,6 +63,8 @@ ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)
         why = "cluster must be components or guarded";
     else if (!(p->figures >= 0.0 && p->figures <= 1.0))
         why = "figures must be in [0, 1]";
+    else if (!(p->boilerplate >= 0.0 && p->boilerplate <= 1.0))
+        why = "boilerplate must be in [0, 1]";
     else if (p->threads > 1024)
         why = "threads must be in 0..1024";
     else if (p->sketch != ND_SKETCH_KPERM && p->sketch != ND_SKETCH_OPH &&

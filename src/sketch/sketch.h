@@ -108,6 +108,10 @@ double nd__figs_shared(const uint32_t *a, uint32_t na, const uint32_t *b,
 /* The figures of the last text a sketcher sketched (params.figures > 0). */
 void nd__sketcher_figures(const nd_sketcher *s, uint32_t *out, uint32_t *count);
 
+/* From now on, drop shingles held by more than cutoff documents of df. */
+struct nd__df;
+void nd__sketcher_filter(nd_sketcher *s, const struct nd__df *df, uint32_t cutoff);
+
 /* The shingle set of the last text a sketcher sketched (exact mode). */
 const uint64_t *nd__sketcher_set(const nd_sketcher *s, size_t *n);
 /* Reset a sketcher's counters (a batch add that failed adds nothing). */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "../text/text.h"
+#include "../core/dfcount.h"
 #include "sketch.h"
 
 struct nd_sketcher {
@@ -11,7 +12,28 @@ struct nd_sketcher {
     nd__perm perm;
     nd__textbuf tb;
     nd_text_stats st;
+    const nd__df *df;    /* boilerplate filter, or NULL */
+    uint32_t df_cutoff;
 };
+
+void nd__sketcher_filter(nd_sketcher *s, const nd__df *df, uint32_t cutoff)
+{
+    s->df = df;
+    s->df_cutoff = cutoff;
+}
+
+/* Drop the shingles more than df_cutoff documents hold. */
+static void suppress(nd_sketcher *s)
+{
+    uint64_t *h = s->tb.hashes;
+    size_t w = 0, n = s->tb.nhashes;
+    for (size_t i = 0; i < n; i++)
+        if (nd__df_get(s->df, h[i]) <= s->df_cutoff)
+            h[w++] = h[i];
+    s->tb.nhashes = w;
+    s->st.suppressed += n - w;
+    s->st.suppressed_docs += w < n;
+}
 
 ND_API int nd_sketcher_create(const nd_params *p, nd_sketcher **out)
 {
@@ -65,6 +87,8 @@ ND_API int nd_sketcher_sketch(nd_sketcher *s, const char *text, size_t len,
     int rc = nd__normalize(&s->tb, text, len, s->p.norm, &bad);
     if (rc == ND_OK)
         rc = nd__shingle(&s->tb, s->p.shingle, s->p.ngram, s->p.seed);
+    if (rc == ND_OK && s->df)
+        suppress(s);
     if (rc == ND_OK && s->p.figures > 0.0)
         rc = nd__figures(&s->tb, text, len, s->p.seed);
     else

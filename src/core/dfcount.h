@@ -1,0 +1,24 @@
+/*
+ * dfcount.h - document frequencies of shingles, approximately (internal).
+ */
+#ifndef ND_DFCOUNT_H
+#define ND_DFCOUNT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A count-min sketch of 2 rows; counters only grow, so it over-counts. */
+typedef struct nd__df {
+    atomic_uint *cnt; /* 2 << bits counters */
+    unsigned bits;
+} nd__df;
+
+int nd__df_init(nd__df *d, unsigned bits);
+void nd__df_free(nd__df *d);
+/* Count one document's shingle set (unique hashes); thread-safe. */
+void nd__df_add(nd__df *d, const uint64_t *h, size_t n);
+/* The (over-)estimated number of documents that hold shingle h. */
+uint32_t nd__df_get(const nd__df *d, uint64_t h);
+
+#endif
