@@ -2,7 +2,8 @@
 # Checks of the corpus generator: same seed -> same bytes, corpus and truth
 # agree line by line, every line is valid JSON with the documented fields,
 # one unedited "wire" copy per cluster, reprints dated 0-72 h after it,
-# usage errors exit 1, and the committed sample regenerates byte for byte.
+# no two originals that are the same story, usage errors exit 1, and the
+# committed sample regenerates byte for byte.
 #
 # usage: datasets/check-gen.sh [path/to/ndgen]   (run from anywhere)
 # REUTERS=path/to/reuters21578.jsonl.gz adds a Reuters run; skipped when absent.
@@ -83,6 +84,52 @@ for c, ts in times.items():
 EOF
 }
 
+# distinct CORPUS TRUTH: no two originals (source "wire", hard negatives aside)
+# are the same story by ndgen's rule on word 3-gram sets: Jaccard >= 0.5 or
+# containment |A n B| / min(|A|, |B|) >= 0.8.  Computed here exactly, without
+# ndgen's cap on frequent shingles: a prefix filter over the rarest shingles.
+distinct() {
+    python3 - "$1" "$2" <<'EOF'
+import json, re, sys
+from collections import defaultdict
+APOS = re.compile("['`\u2018\u2019]")
+TOK = re.compile("[A-Za-z0-9]+")
+def shingles(text):
+    toks = [t.lower() for t in TOK.findall(APOS.sub("", text))]
+    if len(toks) < 3:
+        return {tuple(toks)} if toks else set()
+    return {tuple(toks[i:i + 3]) for i in range(len(toks) - 2)}
+sets = []
+with open(sys.argv[1], encoding="utf-8") as f, open(sys.argv[2], encoding="utf-8") as g:
+    for line, tline in zip(f, g):
+        d, t = json.loads(line), json.loads(tline)
+        if d["source"] == "wire" and not t.get("hardneg"):
+            sets.append((d["id"], shingles(d["text"])))
+if len(sets) < 2:
+    sys.exit("%d originals" % len(sets))
+df, post = defaultdict(int), defaultdict(list)
+for k, (_, s) in enumerate(sets):
+    for x in s:
+        df[x] += 1
+        post[x].append(k)
+# J >= 0.5 and C >= 0.8 both imply |A n B| >= 2/3 min(|A|, |B|): such a pair
+# shares one of the |A| - ceil(2|A|/3) + 1 rarest shingles of its smaller set A.
+same = []
+for k, (_, a) in enumerate(sets):
+    for x in sorted(a, key=lambda x: (df[x], x))[:len(a) - (2 * len(a) + 2) // 3 + 1]:
+        for j in post[x]:
+            b = sets[j][1]
+            if j == k or len(b) < len(a) or (len(b) == len(a) and j < k):
+                continue
+            inter = len(a & b)
+            if 2 * inter >= len(a) + len(b) - inter or 5 * inter >= 4 * len(a):
+                same.append("%s %s: J %.3f, C %.3f" % (sets[k][0], sets[j][0],
+                            inter / (len(a) + len(b) - inter), inter / len(a)))
+if same:
+    sys.exit("same story twice: " + "; ".join(sorted(set(same))[:5]))
+EOF
+}
+
 for p in web ocr trunc wire hardneg sample scale; do
     n=600
     [ "$p" = scale ] && n=3000
@@ -99,6 +146,7 @@ done
 # one pass over the base stories (no --docs), a window smaller than the corpus
 check "default size runs" "$NDGEN" --preset wire --window 50 --out "$T/w.jsonl" --truth "$T/w.truth"
 check "default size valid" validate "$T/w.jsonl" "$T/w.truth" 0
+check "default size: no two originals are the same story" distinct "$T/w.jsonl" "$T/w.truth"
 "$NDGEN" --preset wire --window 50 >"$T/w2.jsonl"
 check "stdout equals --out" cmp "$T/w.jsonl" "$T/w2.jsonl"
 
@@ -121,11 +169,12 @@ check "--list-presets" "$NDGEN" --list-presets
 check "missing base file exits 2" test $? -eq 2
 
 if [ -r "$REUTERS" ]; then
-    "$NDGEN" --reuters "$REUTERS" --preset wire --docs 2000 --seed 3 --out "$T/r1.jsonl" --truth "$T/r1.truth" &&
-        "$NDGEN" --reuters "$REUTERS" --preset wire --docs 2000 --seed 3 --out "$T/r2.jsonl"
+    "$NDGEN" --reuters "$REUTERS" --preset wire --docs 3000 --seed 3 --out "$T/r1.jsonl" --truth "$T/r1.truth" &&
+        "$NDGEN" --reuters "$REUTERS" --preset wire --docs 3000 --seed 3 --out "$T/r2.jsonl"
     check "reuters: runs" test $? -eq 0
     check "reuters: same seed, same corpus" cmp "$T/r1.jsonl" "$T/r2.jsonl"
-    check "reuters: valid" validate "$T/r1.jsonl" "$T/r1.truth" 2000
+    check "reuters: valid" validate "$T/r1.jsonl" "$T/r1.truth" 3000
+    check "reuters: no two originals are the same story" distinct "$T/r1.jsonl" "$T/r1.truth"
 else
     echo "gen: $REUTERS not found, Reuters checks skipped" >&2
 fi

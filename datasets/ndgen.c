@@ -1488,6 +1488,349 @@ static void writer_add(writer_t *w, const buf_t *text, uint64_t cluster, int64_t
         writer_flush(w);
 }
 
+/* ================================================================ near-duplicate bases */
+
+/* Reuters-21578 holds the same story more than once under different ids: an
+ * UPDATE, a correction, a shorter first take.  Reprints of two such bases
+ * would land in two truth clusters, and a detector that rightly puts them
+ * together would be charged with false positives.  So the base is cleaned
+ * before generation, by an exact method independent of the library:
+ *
+ *   - a story's text is its wire copy (write_original); tokens are runs of
+ *     ASCII letters and digits, lowercased, with apostrophes (' ` and the
+ *     curly U+2018/U+2019) deleted and every other byte separating them;
+ *   - its shingles are the set of word 3-grams (one shingle of all tokens
+ *     when there are fewer than three), each hashed to 64 bits;
+ *   - an inverted index shingle -> stories yields candidate pairs through
+ *     the shingles found in 2..DEDUP_MAX_DF stories: a shingle in more is
+ *     boilerplate and cannot make two stories one on its own.  A posting is
+ *     one 64-bit word, the story number in the low bits under the top bits
+ *     of the hash, so one radix sort builds the index in 16 bytes per
+ *     shingle at the peak (for Reuters ~2.2 million shingles, ~35 MB, freed
+ *     before generation starts);
+ *   - a pair whose count of shared rare shingles, plus the frequent
+ *     shingles it might also share, could reach a threshold is shingled
+ *     again with full 64-bit hashes and intersected exactly;
+ *   - two stories are the same when J = |A n B| / |A u B| >= 0.5 or
+ *     C = |A n B| / min(|A|, |B|) >= 0.8.  Stories are taken in input order
+ *     and one is dropped when it is the same as a story already kept, so no
+ *     two kept stories are the same (a chain A~B~C with A, C apart keeps A
+ *     and C).
+ *
+ * Kept pairs with 0.3 <= J < 0.5 (templated look-alikes: prices, earnings,
+ * auctions with other figures) are only counted: they are different
+ * stories, the hard negatives real wires contain. */
+
+#define DEDUP_MAX_DF 50
+
+typedef struct {
+    uint32_t a, b; /* a < b */
+} pair_t;
+
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 33)) * 0xff51afd7ed558ccdULL;
+    z = (z ^ (z >> 33)) * 0xc4ceb9fe1a85ec53ULL;
+    return z ^ (z >> 33);
+}
+
+static size_t apos_len(const char *s, size_t n, size_t i)
+{
+    if (s[i] == '\'' || s[i] == '`')
+        return 1;
+    if (i + 2 < n && (unsigned char)s[i] == 0xe2 && (unsigned char)s[i + 1] == 0x80 &&
+        ((unsigned char)s[i + 2] == 0x98 || (unsigned char)s[i + 2] == 0x99))
+        return 3;
+    return 0;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+static int cmp_pair_b(const void *x, const void *y)
+{
+    const pair_t *p = x, *q = y;
+    if (p->b != q->b)
+        return (p->b > q->b) - (p->b < q->b);
+    return (p->a > q->a) - (p->a < q->a);
+}
+
+static void u64_push(uint64_t **v, size_t *n, size_t *cap, uint64_t x)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 4096;
+        *v = xrealloc(*v, *cap * sizeof **v);
+    }
+    (*v)[(*n)++] = x;
+}
+
+/* Appends the sorted, distinct word 3-gram hashes of s to *v. */
+static void shingle3(const char *s, size_t n, uint64_t **v, size_t *nv, size_t *cap)
+{
+    uint64_t w[3] = {0, 0, 0};
+    size_t ntok = 0, first = *nv, i = 0;
+    while (i < n) {
+        if (!is_alnum((unsigned char)s[i]) && !apos_len(s, n, i)) {
+            i++;
+            continue;
+        }
+        uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a of the lowercased token */
+        int any = 0;
+        for (;;) {
+            size_t al;
+            if (i < n && is_alnum((unsigned char)s[i])) {
+                h = (h ^ (unsigned char)to_lower(s[i])) * 0x100000001b3ULL;
+                any = 1;
+                i++;
+            } else if (i < n && (al = apos_len(s, n, i)) > 0) {
+                i += al;
+            } else {
+                break;
+            }
+        }
+        if (!any)
+            continue;
+        w[0] = w[1];
+        w[1] = w[2];
+        w[2] = h;
+        if (++ntok >= 3)
+            u64_push(v, nv, cap, mix64(mix64(mix64(w[0]) ^ w[1]) ^ w[2]));
+    }
+    if (ntok > 0 && ntok < 3) {
+        uint64_t h = 0x9e3779b97f4a7c15ULL;
+        for (size_t k = 3 - ntok; k < 3; k++)
+            h = mix64(h ^ w[k]);
+        u64_push(v, nv, cap, h);
+    }
+    uint64_t *a = *v + first;
+    size_t m = *nv - first, u = 0;
+    qsort(a, m, sizeof *a, cmp_u64);
+    for (size_t k = 0; k < m; k++)
+        if (u == 0 || a[k] != a[u - 1])
+            a[u++] = a[k];
+    *nv = first + u;
+}
+
+/* LSD radix sort, 16 bits a pass (four passes: the result ends in p) */
+static void radix_sort_u64(uint64_t *p, size_t n)
+{
+    uint64_t *src = p, *dst = xmalloc((n ? n : 1) * sizeof *dst), *spare = dst;
+    size_t *cnt = xmalloc(65536 * sizeof *cnt);
+    for (int shift = 0; shift < 64; shift += 16) {
+        memset(cnt, 0, 65536 * sizeof *cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[(src[i] >> shift) & 0xffff]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < 65536; d++) {
+            size_t c = cnt[d];
+            cnt[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[cnt[(src[i] >> shift) & 0xffff]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    free(cnt);
+    free(spare);
+}
+
+static size_t intersect_sorted(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
+{
+    size_t i = 0, j = 0, k = 0;
+    while (i < na && j < nb) {
+        if (a[i] < b[j]) {
+            i++;
+        } else if (a[i] > b[j]) {
+            j++;
+        } else {
+            k++;
+            i++;
+            j++;
+        }
+    }
+    return k;
+}
+
+/* inter over the sets' sizes: the rule for "the same story" */
+static int same_story(size_t inter, size_t na, size_t nb)
+{
+    size_t uni = na + nb - inter, mn = na < nb ? na : nb;
+    return 2 * inter >= uni || 5 * inter >= 4 * mn;
+}
+
+static int look_alike(size_t inter, size_t na, size_t nb) { return 10 * inter >= 3 * (na + nb - inter); }
+
+/* Drops from ss every story that is the same as an earlier kept one;
+ * returns how many were dropped, and in *lookalikes the kept pairs with
+ * 0.3 <= J < 0.5. */
+static void story_shingles(const story_t *st, buf_t *text, uint64_t **v, size_t *nv, size_t *cap)
+{
+    view_t vw;
+    view_of_story(st, &vw);
+    write_original(&vw, text);
+    *nv = 0;
+    shingle3(text->p, text->n, v, nv, cap);
+}
+
+static size_t dedup_bases(stories_t *ss, size_t *lookalikes)
+{
+    size_t n = ss->n;
+    *lookalikes = 0;
+    if (n < 2)
+        return 0;
+    int sb = 1; /* bits of a story number in a posting */
+    while (sb < 63 && ((size_t)1 << sb) < n)
+        sb++;
+    const uint64_t smask = ((uint64_t)1 << sb) - 1;
+    /* a story of b bytes has at most b / 2 + 1 shingles: the postings are
+     * allocated for that bound, and only the pages written take memory */
+    size_t bound = 0;
+    for (size_t i = 0; i < n; i++) {
+        bound += strlen(ss->v[i].title) + (ss->v[i].dateline ? strlen(ss->v[i].dateline) : 0) + 2;
+        bound += ss->v[i].bytes + 2 * ss->v[i].np;
+    }
+    bound = bound / 2 + n;
+    uint64_t *post = xmalloc(bound * sizeof *post);
+    size_t *size = xmalloc(n * sizeof *size);
+    size_t npost = 0, cap = 0, m;
+    uint64_t *one = NULL, *two = NULL;
+    size_t cap2 = 0, m2;
+    buf_t text = {0};
+    for (size_t i = 0; i < n; i++) {
+        story_shingles(&ss->v[i], &text, &one, &m, &cap);
+        size[i] = m;
+        for (size_t k = 0; k < m; k++)
+            post[npost++] = (one[k] & ~smask) | i;
+    }
+    radix_sort_u64(post, npost);
+
+    /* per story: the first postings of its rare shingles' runs, and how
+     * many frequent shingles it has */
+    size_t *nfreq = calloc(n, sizeof *nfreq);
+    size_t *roff = calloc(n + 1, sizeof *roff);
+    if (!nfreq || !roff)
+        die_oom();
+    for (size_t s = 0, e; s < npost; s = e) {
+        for (e = s + 1; e < npost && (post[e] ^ post[s]) <= smask;)
+            e++;
+        for (size_t k = s; k < e; k++) {
+            if (e - s > DEDUP_MAX_DF)
+                nfreq[post[k] & smask]++;
+            else if (e - s > 1)
+                roff[(post[k] & smask) + 1]++;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        roff[i + 1] += roff[i];
+    size_t *runs = xmalloc((roff[n] ? roff[n] : 1) * sizeof *runs);
+    size_t *fill = xmalloc(n * sizeof *fill);
+    memcpy(fill, roff, n * sizeof *fill);
+    for (size_t s = 0, e; s < npost; s = e) {
+        for (e = s + 1; e < npost && (post[e] ^ post[s]) <= smask;)
+            e++;
+        if (e - s > 1 && e - s <= DEDUP_MAX_DF)
+            for (size_t k = s; k < e; k++)
+                runs[fill[post[k] & smask]++] = s;
+    }
+    free(fill);
+
+    /* candidate pairs (i, j > i) by counting shared rare shingles */
+    uint32_t *cnt = calloc(n, sizeof *cnt);
+    uint32_t *touched = xmalloc(n * sizeof *touched);
+    pair_t *same = NULL, *alike = NULL;
+    size_t nsame = 0, samecap = 0, nalike = 0, alikecap = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t nt = 0;
+        for (size_t r = roff[i]; r < roff[i + 1]; r++) {
+            size_t s0 = runs[r];
+            for (size_t k = s0; k < npost && (post[k] ^ post[s0]) <= smask; k++) {
+                uint32_t j = (uint32_t)(post[k] & smask);
+                if (j <= i)
+                    continue;
+                if (cnt[j]++ == 0)
+                    touched[nt++] = j;
+            }
+        }
+        size_t na = size[i];
+        int have_i = 0;
+        for (size_t t = 0; t < nt; t++) {
+            uint32_t j = touched[t];
+            size_t nb = size[j];
+            size_t ub = cnt[j] + (nfreq[i] < nfreq[j] ? nfreq[i] : nfreq[j]);
+            cnt[j] = 0;
+            if (ub > na)
+                ub = na;
+            if (ub > nb)
+                ub = nb;
+            if (!same_story(ub, na, nb) && !look_alike(ub, na, nb))
+                continue;
+            if (!have_i)
+                story_shingles(&ss->v[i], &text, &one, &m, &cap);
+            have_i = 1;
+            story_shingles(&ss->v[j], &text, &two, &m2, &cap2);
+            size_t inter = intersect_sorted(one, m, two, m2);
+            pair_t p = {(uint32_t)i, j};
+            if (same_story(inter, na, nb)) {
+                if (nsame == samecap) {
+                    samecap = samecap ? samecap * 2 : 256;
+                    same = xrealloc(same, samecap * sizeof *same);
+                }
+                same[nsame++] = p;
+            } else if (look_alike(inter, na, nb)) {
+                if (nalike == alikecap) {
+                    alikecap = alikecap ? alikecap * 2 : 256;
+                    alike = xrealloc(alike, alikecap * sizeof *alike);
+                }
+                alike[nalike++] = p;
+            }
+        }
+    }
+    free(cnt);
+    free(touched);
+    free(runs);
+    free(roff);
+    free(nfreq);
+    free(post);
+    free(size);
+    free(one);
+    free(two);
+    free(text.p);
+
+    /* in input order: a story goes when it is the same as a kept earlier one */
+    unsigned char *keep = xmalloc(n);
+    memset(keep, 1, n);
+    qsort(same, nsame, sizeof *same, cmp_pair_b);
+    for (size_t k = 0; k < nsame; k++)
+        if (keep[same[k].a])
+            keep[same[k].b] = 0;
+    for (size_t k = 0; k < nalike; k++)
+        *lookalikes += keep[alike[k].a] && keep[alike[k].b];
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (keep[i]) {
+            ss->v[o++] = ss->v[i];
+            continue;
+        }
+        story_t *st = &ss->v[i];
+        for (size_t k = 0; k < st->np; k++)
+            free((char *)st->para[k].s);
+        free(st->para);
+        free(st->title);
+        free(st->city);
+        free(st->dateline);
+    }
+    ss->n = o;
+    free(keep);
+    free(same);
+    free(alike);
+    return n - o;
+}
+
 /* ================================================================ command line */
 
 static void usage(FILE *f)
@@ -1696,6 +2039,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "ndgen: no base stories in %s\n", reuters ? reuters : base_path);
         return 65;
     }
+    size_t lookalikes = 0;
+    size_t near_dups = dedup_bases(&ss, &lookalikes);
 
     writer_t w = {0};
     w.out_name = out_name ? out_name : "<stdout>";
@@ -1819,10 +2164,11 @@ int main(int argc, char **argv)
     if (stats)
         fprintf(stderr,
                 "ndgen: preset %s seed %llu: %llu docs, %llu bytes, %llu clusters (%llu base, %llu "
-                "recombined, %llu hard negatives) from %zu base stories%s\n",
+                "recombined, %llu hard negatives) from %zu base stories (%zu exact and %zu near "
+                "copies dropped, %zu look-alike pairs kept apart)\n",
                 ps->name, (unsigned long long)seed, (unsigned long long)emitted,
                 (unsigned long long)w.bytes_out, (unsigned long long)cluster, (unsigned long long)n_base,
-                (unsigned long long)n_comp, (unsigned long long)n_hard, ss.n, dups ? " (exact copies dropped)" : "");
+                (unsigned long long)n_comp, (unsigned long long)n_hard, ss.n, dups, near_dups, lookalikes);
 
     for (size_t i = 0; i < ss.n; i++) {
         for (size_t k = 0; k < ss.v[i].np; k++)
