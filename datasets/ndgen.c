@@ -2032,6 +2032,7 @@ int main(int argc, char **argv)
         base_path = base ? xstrndup(base, strlen(base)) : find_base(argv[0]);
         if (load_shipped(base_path, &ss) < 0) {
             fprintf(stderr, "ndgen: %s: cannot open: %s\n", base_path, strerror(errno));
+            free(base_path);
             return 2;
         }
     }
