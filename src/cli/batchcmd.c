@@ -5,6 +5,10 @@
  * to nd_batch_add_many, which sketches them in parallel and keeps no text).
  * Ids are kept for the output; dedup also spools each raw record to an
  * unlinked temporary file, so memory holds neither texts nor records.
+ * With --boilerplate the records are read once to count shingle document
+ * frequencies (nd_batch_count) while their texts are spooled to a second
+ * temporary file, and the spooled texts are then sketched: two passes, one
+ * read of the input, so stdin works too.
  * Bad records stop the run with exit 65 before any output is written, or,
  * with --skip-bad, are counted and reported; every good record is in the
  * output exactly once.
@@ -63,6 +67,7 @@ typedef struct {
     size_t *id_off;     /* n + 1 offsets into ids */
     size_t nids, cap_ids;
     FILE *spool;        /* dedup: raw records */
+    FILE *texts;        /* --boilerplate: texts for the second pass */
     uint64_t *raw_len;
     uint64_t skipped_bad, skipped_binary;
     int any_dir;
@@ -131,7 +136,21 @@ static int commit_record(run *r, const chunk *c, size_t i)
     return EXIT_OK;
 }
 
-/* Add chunk records [from, to) to the batch; *bad set on ND_ERR_UTF8. */
+/* Spool chunk record i's text and meta for the second pass. */
+static int spool_text(run *r, const chunk *c, size_t i)
+{
+    uint64_t len = c->len[i];
+    if (fwrite(&len, sizeof len, 1, r->texts) != 1 ||
+        fwrite(&c->meta[i], sizeof c->meta[i], 1, r->texts) != 1 ||
+        fwrite(c->text.p + c->off[i], 1, c->len[i], r->texts) != c->len[i])
+        return EXIT_IO;
+    return EXIT_OK;
+}
+
+/*
+ * Add chunk records [from, to) to the batch (or, in the first pass of two,
+ * count them and spool their texts); *bad set on ND_ERR_UTF8.
+ */
 static int add_range(run *r, const chunk *c, size_t from, size_t to, size_t *bad)
 {
     const char *texts[CHUNK_DOCS] = {0};
@@ -139,14 +158,77 @@ static int add_range(run *r, const chunk *c, size_t from, size_t to, size_t *bad
         return ND_OK;
     for (size_t i = from; i < to; i++)
         texts[i - from] = c->text.p + c->off[i];
-    int rc = nd_batch_add_many(r->batch, to - from, texts, c->len + from,
-                               c->meta + from, bad);
+    int rc = r->texts ? nd_batch_count(r->batch, to - from, texts, c->len + from, bad)
+                      : nd_batch_add_many(r->batch, to - from, texts,
+                                          c->len + from, c->meta + from, bad);
     if (rc != ND_OK)
         return rc;
-    for (size_t i = from; i < to; i++)
+    for (size_t i = from; i < to; i++) {
         if ((rc = commit_record(r, c, i)) != EXIT_OK)
             return rc == EXIT_IO ? ND_ERR_IO : ND_ERR_NOMEM;
+        if (r->texts && spool_text(r, c, i) != EXIT_OK)
+            return ND_ERR_IO;
+    }
     return ND_OK;
+}
+
+/* The second pass: sketch the spooled texts in chunks. */
+static int second_pass(run *r, chunk *c)
+{
+    if (fflush(r->texts) != 0 || fseek(r->texts, 0, SEEK_SET) != 0) {
+        cli_error("temporary file: read failed");
+        return EXIT_IO;
+    }
+    FILE *f = r->texts;
+    r->texts = NULL; /* add_range adds from now on */
+    size_t left = r->nids;
+    while (left) {
+        c->n = 0;
+        c->text.n = 0;
+        while (left && c->n < CHUNK_DOCS &&
+               (c->n == 0 || c->text.n < CHUNK_BYTES)) {
+            uint64_t len;
+            size_t i = c->n;
+            if (fread(&len, sizeof len, 1, f) != 1 ||
+                fread(&c->meta[i], sizeof c->meta[i], 1, f) != 1) {
+                r->texts = f;
+                cli_error("temporary file: read failed");
+                return EXIT_IO;
+            }
+            c->off[i] = c->text.n;
+            c->len[i] = (size_t)len;
+            if (c->text.n + len > c->text.cap) {
+                size_t cap = c->text.cap ? c->text.cap : 1 << 16;
+                while (cap < c->text.n + len)
+                    cap *= 2;
+                char *p = realloc(c->text.p, cap);
+                if (!p) {
+                    r->texts = f;
+                    return oom();
+                }
+                c->text.p = p;
+                c->text.cap = cap;
+            }
+            if (fread(c->text.p + c->text.n, 1, (size_t)len, f) != len) {
+                r->texts = f;
+                cli_error("temporary file: read failed");
+                return EXIT_IO;
+            }
+            c->text.n += (size_t)len;
+            c->n++;
+            left--;
+        }
+        const char *texts[CHUNK_DOCS];
+        for (size_t i = 0; i < c->n; i++)
+            texts[i] = c->text.p + c->off[i];
+        if (nd_batch_add_many(r->batch, c->n, texts, c->len, c->meta, NULL) != ND_OK) {
+            r->texts = f;
+            cli_error("%s", nd_batch_errmsg(r->batch));
+            return EXIT_IO;
+        }
+    }
+    r->texts = f;
+    return EXIT_OK;
 }
 
 /* Sketch the chunk; under --strict a record with invalid UTF-8 is bad. */
@@ -253,6 +335,8 @@ static int read_all(run *r, chunk *c)
     if (status == EXIT_OK && c->n)
         status = flush_chunk(r, c);
     nd_reader_close(rd);
+    if (status == EXIT_OK && r->texts)
+        status = second_pass(r, c);
     return status;
 }
 
@@ -330,14 +414,21 @@ static void print_stats(const run *r, double secs)
             "neardup: %llu documents (%llu empty, %llu with invalid UTF-8, "
             "%llu bad records skipped, %llu binary files skipped), "
             "%llu candidate pairs, %llu edges, %llu clusters, "
-            "%llu capped buckets; %u bands x %u rows; %.2f MB in %.2f s\n",
+            "%llu capped buckets, %llu pairs refused by the chaining guard, "
+            "%llu boilerplate shingles dropped from %llu documents "
+            "(cut-off %llu documents); "
+            "%u bands x %u rows; %.2f MB in %.2f s\n",
             (unsigned long long)st.text.docs, (unsigned long long)st.text.empty,
             (unsigned long long)st.text.bad_utf8,
             (unsigned long long)r->skipped_bad,
             (unsigned long long)r->skipped_binary,
             (unsigned long long)st.candidates, (unsigned long long)st.edges,
             (unsigned long long)st.clusters,
-            (unsigned long long)st.capped_buckets, st.bands, st.rows,
+            (unsigned long long)st.capped_buckets,
+            (unsigned long long)st.guard_rejected,
+            (unsigned long long)st.text.suppressed,
+            (unsigned long long)st.text.suppressed_docs,
+            (unsigned long long)st.boilerplate_cutoff, st.bands, st.rows,
             st.text.bytes / 1e6, secs);
 }
 
@@ -355,8 +446,11 @@ int cli_batch(const cli_opts *o)
     }
     if (nd_batch_create(&o->params, &r.batch) != ND_OK)
         return oom();
-    if (o->cmd == CMD_DEDUP && !(r.spool = tmpfile())) {
+    if ((o->cmd == CMD_DEDUP && !(r.spool = tmpfile())) ||
+        (o->params.boilerplate > 0.0 && !(r.texts = tmpfile()))) {
         cli_error("cannot create a temporary file");
+        if (r.spool)
+            fclose(r.spool);
         nd_batch_free(r.batch);
         return EXIT_IO;
     }
@@ -388,6 +482,8 @@ int cli_batch(const cli_opts *o)
         print_stats(&r, wall() - r.t0);
     if (r.spool)
         fclose(r.spool);
+    if (r.texts)
+        fclose(r.texts);
     free(r.ids.p);
     free(r.id_off);
     free(r.raw_len);

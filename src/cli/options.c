@@ -43,6 +43,7 @@ void cli_usage(FILE *f)
 "  --keep P            representative: first|longest|earliest (default first)\n"
 "  --cluster C         components|guarded (guarded: no chaining; default components)\n"
 "  --figures F         pairs must share this fraction of their figures (0 = off)\n"
+"  --boilerplate F     ignore shingles in more than F of the documents (0 = off)\n"
 "Run:\n"
 "  -o, --output FILE   write FILE atomically (default stdout)\n"
 "  --threads N         worker threads, 0 = all cores (default 0)\n"
@@ -88,7 +89,7 @@ enum {
     O_THRESHOLD = 256, O_NGRAM, O_CHAR_NGRAM, O_NUM_PERM, O_BANDS, O_ROWS,
     O_THREADS, O_SEED, O_MEASURE, O_KEEP, O_FORMAT, O_ID_FIELD, O_TEXT_FIELD,
     O_TIME_FIELD, O_STATS, O_SKIP_BAD, O_STRICT, O_EXACT, O_CONTAINMENT,
-    O_CLUSTER, O_FIGURES
+    O_CLUSTER, O_FIGURES, O_BOILERPLATE
 };
 
 static const struct option longopts[] = {
@@ -105,6 +106,7 @@ static const struct option longopts[] = {
     {"keep", required_argument, NULL, O_KEEP},
     {"cluster", required_argument, NULL, O_CLUSTER},
     {"figures", required_argument, NULL, O_FIGURES},
+    {"boilerplate", required_argument, NULL, O_BOILERPLATE},
     {"format", required_argument, NULL, O_FORMAT},
     {"id-field", required_argument, NULL, O_ID_FIELD},
     {"text-field", required_argument, NULL, O_TEXT_FIELD},
@@ -162,6 +164,12 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
                 o->params.figures = 0.0;
             else
                 rc = parse_unit("--figures", optarg, &o->params.figures);
+            break;
+        case O_BOILERPLATE:
+            if (strcmp(optarg, "0") == 0)
+                o->params.boilerplate = 0.0;
+            else
+                rc = parse_unit("--boilerplate", optarg, &o->params.boilerplate);
             break;
         case O_NGRAM:
             rc = parse_uint("--ngram", optarg, 1, 64, "an integer in 1..64", &v);

@@ -1,0 +1,269 @@
+/*
+ * test_accuracy.c - the features that make wire-reprint clustering right,
+ * each pinned on a small hand-made case: containment for truncated
+ * reprints, boilerplate suppression, the figure check, the chaining guard.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/core/dfcount.h"
+#include "../src/neardup.h"
+#include "../src/sketch/sketch.h"
+#include "../src/text/text.h"
+
+/* Deterministic filler: `words` pseudo-random words from a seed. */
+static char *story(uint64_t seed, int words)
+{
+    static const char *syl[] = {"ka", "lo", "mi", "ren", "tor", "vas", "del",
+                                "un", "pre", "sto", "bal", "gri", "nef", "os"};
+    char *s = malloc((size_t)words * 16 + 1), *p = s;
+    for (int w = 0; w < words; w++) {
+        int n = 2 + (int)(nd__splitmix64(&seed) % 3);
+        if (w)
+            *p++ = ' ';
+        for (int i = 0; i < n; i++) {
+            const char *x = syl[nd__splitmix64(&seed) % 14];
+            size_t l = strlen(x);
+            memcpy(p, x, l);
+            p += l;
+        }
+    }
+    *p = 0;
+    return s;
+}
+
+static char *join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 2);
+    memcpy(s, a, la);
+    s[la] = ' ';
+    memcpy(s + la + 1, b, lb + 1);
+    return s;
+}
+
+static nd_batch *cluster(nd_params *p, size_t n, char **texts, int count)
+{
+    size_t lens[64];
+    for (size_t i = 0; i < n; i++)
+        lens[i] = strlen(texts[i]);
+    nd_batch *b;
+    cr_assert_eq(nd_batch_create(p, &b), ND_OK);
+    if (count)
+        cr_assert_eq(nd_batch_count(b, n, (const char *const *)texts, lens, NULL), ND_OK);
+    cr_assert_eq(nd_batch_add_many(b, n, (const char *const *)texts, lens, NULL, NULL), ND_OK);
+    cr_assert_eq(nd_batch_run(b), ND_OK);
+    return b;
+}
+
+Test(accuracy, truncated_reprint_found_by_containment_not_by_jaccard)
+{
+    char *full = story(1, 400);
+    /* the first 40% of the story: Jaccard about 0.4, containment 1 */
+    char *part = strdup(full);
+    size_t cut = strlen(full) * 2 / 5;
+    while (part[cut] != ' ')
+        cut++;
+    part[cut] = 0;
+    char *texts[] = {full, part, story(2, 400)};
+    nd_params p;
+    nd_params_init(&p);
+    p.exact = 1;
+    p.bands = 64; /* every pair above ~0.2 is a candidate: this is about */
+    p.rows = 2;   /* verification, not about the LSH layout */
+    nd_batch *b = cluster(&p, 3, texts, 0);
+    cr_assert_neq(nd_batch_cluster(b, 0), nd_batch_cluster(b, 1), "Jaccard alone misses it");
+    nd_batch_free(b);
+    p.containment = 0.9;
+    b = cluster(&p, 3, texts, 0);
+    cr_assert_eq(nd_batch_cluster(b, 0), nd_batch_cluster(b, 1), "containment finds it");
+    cr_assert_neq(nd_batch_cluster(b, 0), nd_batch_cluster(b, 2));
+    size_t ne;
+    const nd_edge *e = nd_batch_edges(b, &ne);
+    cr_assert_eq(ne, 1);
+    cr_assert_float_eq(e[0].containment, 1.0, 1e-6);
+    cr_assert_lt(e[0].jaccard, 0.45);
+    nd_batch_free(b);
+    for (int i = 0; i < 3; i++)
+        free(texts[i]);
+}
+
+Test(accuracy, footer_no_longer_links_unrelated_stories)
+{
+    /* 40 short unrelated stories under one long page footer, and one
+       story reprinted: the footer makes every pair look alike. */
+    enum { N = 41 };
+    char *footer = story(99, 60), *texts[N];
+    for (int i = 0; i < N - 1; i++) {
+        char *s = story(1000 + (uint64_t)i, 30);
+        texts[i] = join(s, footer);
+        free(s);
+    }
+    char *again = story(1000, 30);
+    texts[N - 1] = join(again, "reprinted with thanks");
+    free(again);
+    nd_params p;
+    nd_params_init(&p);
+    p.threshold = 0.5;
+    nd_batch *b = cluster(&p, N, texts, 0);
+    nd_batch_stats st;
+    nd_batch_stats_get(b, &st);
+    cr_assert_lt(st.clusters, 5, "without suppression the footer merges them");
+    nd_batch_free(b);
+
+    p.boilerplate = 0.2;
+    p.boilerplate_min = 10;
+    b = cluster(&p, N, texts, 1);
+    nd_batch_stats_get(b, &st);
+    cr_assert_eq(st.clusters, N - 1, "every story alone but the reprint");
+    cr_assert_eq(nd_batch_cluster(b, 0), nd_batch_cluster(b, N - 1));
+    cr_assert_eq(st.boilerplate_cutoff, 10);
+    cr_assert_eq(st.text.suppressed_docs, N - 1);
+    cr_assert_geq(st.text.suppressed, (N - 1) * 50);
+    nd_batch_free(b);
+    for (int i = 0; i < N; i++)
+        free(texts[i]);
+    free(footer);
+}
+
+Test(accuracy, count_needs_boilerplate_and_comes_first)
+{
+    nd_params p;
+    nd_params_init(&p);
+    nd_batch *b;
+    nd_batch_create(&p, &b);
+    const char *t = "some words here";
+    size_t l = 15;
+    cr_assert_eq(nd_batch_count(b, 1, &t, &l, NULL), ND_ERR_STATE);
+    nd_batch_free(b);
+    p.boilerplate = 0.5;
+    nd_batch_create(&p, &b);
+    cr_assert_eq(nd_batch_add(b, t, l, NULL), ND_OK);
+    cr_assert_eq(nd_batch_count(b, 1, &t, &l, NULL), ND_ERR_STATE);
+    nd_batch_free(b);
+}
+
+Test(accuracy, figure_check_tells_template_reports_apart)
+{
+#define TPL                                                                  \
+    "%s reported first-quarter net income of $%d.%d million, or %d cents a "  \
+    "share, compared with $%d.%d million, or %d cents a share, a year "       \
+    "earlier. Revenue rose to $%d million from $%d million. The company "     \
+    "said it expects second-quarter results to be in line with analysts' "    \
+    "estimates and will pay a dividend of %d cents a share on June %d."
+    char *texts[3];
+    for (int i = 0; i < 3; i++) {
+        char buf[1024];
+        int v = i == 2 ? 0 : i; /* text 2 repeats text 0's figures */
+        snprintf(buf, sizeof buf, TPL, "Acme Corp",
+                 10 + v * 7, 3 + v, 41 + v * 5, 9 + v * 3, 8 - v, 33 + v,
+                 120 + v * 13, 101 + v * 9, 11 + v, 14 + v);
+        texts[i] = strdup(buf);
+    }
+    nd_params p;
+    nd_params_init(&p);
+    p.threshold = 0.4;
+    nd_batch *b = cluster(&p, 3, texts, 0);
+    cr_assert_eq(nd_batch_cluster(b, 0), nd_batch_cluster(b, 1),
+                 "words alone merge the two reports");
+    nd_batch_free(b);
+    p.figures = 0.7;
+    b = cluster(&p, 3, texts, 0);
+    cr_assert_neq(nd_batch_cluster(b, 0), nd_batch_cluster(b, 1), "figures differ");
+    cr_assert_eq(nd_batch_cluster(b, 0), nd_batch_cluster(b, 2), "same figures");
+    nd_batch_free(b);
+    for (int i = 0; i < 3; i++)
+        free(texts[i]);
+}
+
+Test(accuracy, figures_are_read_whole_from_the_raw_text)
+{
+    nd__textbuf t = {0};
+    const char *s = "Shares rose $0.21 to 1,250.5 at 9:30 a.m.; 3 of 4 said so. 3";
+    cr_assert_eq(nd__figures(&t, s, strlen(s), 1), ND_OK);
+    cr_assert_eq(t.nfigs, 5, "0.21 1250.5 9:30 3 4, the repeated 3 once");
+    nd__textbuf u = {0};
+    const char *r = "0.21 1250.5 9:30 3 4";
+    nd__figures(&u, r, strlen(r), 1);
+    cr_assert_eq(u.nfigs, 5);
+    cr_assert_eq(memcmp(t.figs, u.figs, 5 * sizeof *t.figs), 0);
+    nd__textbuf_free(&t);
+    nd__textbuf_free(&u);
+}
+
+Test(accuracy, figure_sketch_overlap)
+{
+    uint64_t a[20], st = 5;
+    for (int i = 0; i < 20; i++)
+        a[i] = nd__splitmix64(&st);
+    /* small sets: exact.  a = {0..5}, b = {0..2} + 3 others */
+    uint32_t sa[ND__FIGS], sb[ND__FIGS], na, nb;
+    uint64_t x[6], y[6];
+    for (int i = 0; i < 6; i++) {
+        x[i] = a[i];
+        y[i] = i < 3 ? a[i] : a[10 + i];
+    }
+    /* sort by hand: the sketch wants sorted input */
+    for (int i = 0; i < 6; i++)
+        for (int j = i + 1; j < 6; j++) {
+            if (x[j] < x[i]) { uint64_t t = x[i]; x[i] = x[j]; x[j] = t; }
+            if (y[j] < y[i]) { uint64_t t = y[i]; y[i] = y[j]; y[j] = t; }
+        }
+    nd__figs_sketch(x, 6, sa, &na);
+    nd__figs_sketch(y, 6, sb, &nb);
+    cr_assert_float_eq(nd__figs_shared(sa, na, sb, nb), 0.5, 1e-12);
+    cr_assert_float_eq(nd__figs_shared(sa, na, sa, na), 1.0, 1e-12);
+    cr_assert_float_eq(nd__figs_shared(sa, 0, sb, nb), 0.0, 1e-12);
+}
+
+Test(accuracy, document_frequencies_never_undercount)
+{
+    nd__df d;
+    cr_assert_eq(nd__df_init(&d, 10), ND_OK);
+    uint64_t st = 8, h[500];
+    for (int i = 0; i < 500; i++)
+        h[i] = nd__splitmix64(&st);
+    for (int doc = 0; doc < 30; doc++)
+        nd__df_add(&d, h, (size_t)(doc < 10 ? 500 : 50)); /* first 50 in all */
+    for (int i = 0; i < 500; i++) {
+        uint32_t want = i < 50 ? 30 : 10;
+        cr_assert_geq(nd__df_get(&d, h[i]), want);
+        cr_assert_leq(nd__df_get(&d, h[i]), want + 20, "2 x 1024 counters, little excess");
+    }
+    nd__df_free(&d);
+}
+
+Test(accuracy, chaining_guard_splits_a_chain)
+{
+    /* A = x y, B = y z, C = z w (150, 150, 150 + 250 words): A~B (J 0.33)
+       and B~C (J 0.27) match, A and C share nothing.  A-B join first, with
+       A as center; C is checked against A and refused. */
+    char *x = story(11, 150), *y = story(12, 150), *z = story(13, 150),
+         *w = story(14, 250);
+    char *texts[] = {join(x, y), join(y, z), join(z, w)};
+    nd_params p;
+    nd_params_init(&p);
+    p.threshold = 0.25;
+    p.exact = 1;
+    p.bands = 64;
+    p.rows = 2;
+    nd_batch *b = cluster(&p, 3, texts, 0);
+    cr_assert_eq(nd_batch_cluster(b, 0), nd_batch_cluster(b, 2), "components chain A to C");
+    nd_batch_free(b);
+    p.cluster = ND_CLUSTER_GUARDED;
+    b = cluster(&p, 3, texts, 0);
+    cr_assert_eq(nd_batch_cluster(b, 0), nd_batch_cluster(b, 1));
+    cr_assert_neq(nd_batch_cluster(b, 1), nd_batch_cluster(b, 2), "the guard stops at C");
+    nd_batch_stats st;
+    nd_batch_stats_get(b, &st);
+    cr_assert_eq(st.guard_rejected, 1);
+    nd_batch_free(b);
+    for (int i = 0; i < 3; i++)
+        free(texts[i]);
+    free(x);
+    free(y);
+    free(z);
+    free(w);
+}
