@@ -57,5 +57,7 @@ void cli_out_abort(cli_out *o);
 
 /* The batch subcommands: cluster, dedup, pairs. */
 int cli_batch(const cli_opts *o);
+/* neardup index add|query|stats|evict; argv[0] is "index". */
+int cli_index(int argc, char **argv);
 
 #endif

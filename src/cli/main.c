@@ -20,6 +20,8 @@ int main(int argc, char **argv)
         printf("neardup %s (library %s)\n", ND_VERSION_STRING, nd_version_string());
         return EXIT_OK;
     }
+    if (!strcmp(sub, "index"))
+        return cli_index(argc - 1, argv + 1);
     cli_cmd cmd;
     if (!strcmp(sub, "cluster"))
         cmd = CMD_CLUSTER;

@@ -57,7 +57,8 @@ typedef struct nd__ixmem {
     const char **id;
     uint32_t *idlen;
     uint8_t *dead;
-    uint32_t *next;         /* cap * nbands: next slot in the band bucket */
+    uint32_t *next;         /* nbands * cap, band-major: next[b * cap + s]
+                               is the next slot in s's bucket of band b */
     nd__ixband *band;       /* nbands */
     uint32_t *idt;          /* id table: slots, ND__IX_NONE = empty */
     size_t idmask, idused;
@@ -65,6 +66,7 @@ typedef struct nd__ixmem {
     struct nd__ixblk *blk;  /* id arena: blocks that never move */
     size_t nblk, blkcap, blkused, blksize;
     uint64_t id_bytes;      /* of live documents */
+    int loading;            /* between load_begin and load_end: no bands */
 } nd__ixmem;
 
 struct nd_index {
@@ -97,6 +99,15 @@ int nd__ixmem_reserve(nd__ixmem *m, size_t id_len);
 void nd__ixmem_insert(nd__ixmem *m, const char *id, size_t id_len,
                       const uint32_t *sig, uint64_t setsz, int64_t time);
 void nd__ixmem_kill(nd__ixmem *m, uint32_t slot);
+/*
+ * Bulk loading: load_begin sizes the slot arrays and id table for n
+ * documents and defers the band tables; inserts, kills and evictions then
+ * touch only slots.  load_end builds every band table at its final size
+ * (ND_OK or ND_ERR_NOMEM; on error m is still a valid, band-less index to
+ * free).  No candidate lookup between the two.
+ */
+int nd__ixmem_load_begin(nd__ixmem *m, size_t n);
+int nd__ixmem_load_end(nd__ixmem *m);
 /* Kill every live slot with time < time; returns how many. */
 size_t nd__ixmem_evict(nd__ixmem *m, int64_t time);
 /*

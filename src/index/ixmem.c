@@ -17,10 +17,14 @@
  * arrays and tables that share the same arena.  Nothing here locks: ixapi.c
  * decides who may run what.
  */
+#include <assert.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "../core/sort.h"
 #include "ixint.h"
 
 #define ND__IX_BLOCK 65536u
@@ -161,57 +165,78 @@ static int band_grow(nd__ixband *bt)
     return ND_OK;
 }
 
+/* Slot arrays to cap entries; next keeps its band-major layout. */
+static int slots_grow(nd__ixmem *m, size_t cap)
+{
+    void *p;
+    if (cap >= ND__IX_NONE)
+        return ND_ERR_NOMEM;
+    if (!m->loading) {
+        uint32_t *nx = grow(NULL, cap, (size_t)m->nbands * 4);
+        if (!nx)
+            return ND_ERR_NOMEM;
+        if (m->next)
+            for (unsigned b = 0; b < m->nbands; b++)
+                memcpy(nx + (size_t)b * cap, m->next + (size_t)b * m->cap,
+                       m->n * 4);
+        free(m->next);
+        m->next = nx;
+    }
+    if (!(p = grow(m->sig, cap, (size_t)m->k * 4)))
+        return ND_ERR_NOMEM;
+    m->sig = p;
+    if (!(p = grow(m->setsz, cap, sizeof *m->setsz)))
+        return ND_ERR_NOMEM;
+    m->setsz = p;
+    if (!(p = grow(m->time, cap, sizeof *m->time)))
+        return ND_ERR_NOMEM;
+    m->time = p;
+    if (!(p = grow(m->id, cap, sizeof *m->id)))
+        return ND_ERR_NOMEM;
+    m->id = p;
+    if (!(p = grow(m->idlen, cap, sizeof *m->idlen)))
+        return ND_ERR_NOMEM;
+    m->idlen = p;
+    if (!(p = grow(m->idblk, cap, sizeof *m->idblk)))
+        return ND_ERR_NOMEM;
+    m->idblk = p;
+    if (!(p = grow(m->dead, cap, 1)))
+        return ND_ERR_NOMEM;
+    m->dead = p;
+    m->cap = cap;
+    return ND_OK;
+}
+
+/* The id table to at least cap entries (a power of two), rehashed. */
+static int idt_grow(nd__ixmem *m, size_t cap)
+{
+    uint32_t *t = grow(NULL, cap, 4);
+    if (!t)
+        return ND_ERR_NOMEM;
+    memset(t, 0xff, cap * 4);
+    if (m->idt)
+        for (size_t i = 0; i <= m->idmask; i++)
+            if (m->idt[i] != ND__IX_NONE)
+                idt_put(t, cap - 1, m, m->idt[i]);
+    free(m->idt);
+    m->idt = t;
+    m->idmask = cap - 1;
+    return ND_OK;
+}
+
 int nd__ixmem_reserve(nd__ixmem *m, size_t id_len)
 {
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap + m->cap / 2 : 256;
-        if (cap >= ND__IX_NONE)
-            return ND_ERR_NOMEM;
-        void *p;
-        if (!(p = grow(m->sig, cap, (size_t)m->k * 4)))
-            return ND_ERR_NOMEM;
-        m->sig = p;
-        if (!(p = grow(m->next, cap, (size_t)m->nbands * 4)))
-            return ND_ERR_NOMEM;
-        m->next = p;
-        if (!(p = grow(m->setsz, cap, sizeof *m->setsz)))
-            return ND_ERR_NOMEM;
-        m->setsz = p;
-        if (!(p = grow(m->time, cap, sizeof *m->time)))
-            return ND_ERR_NOMEM;
-        m->time = p;
-        if (!(p = grow(m->id, cap, sizeof *m->id)))
-            return ND_ERR_NOMEM;
-        m->id = p;
-        if (!(p = grow(m->idlen, cap, sizeof *m->idlen)))
-            return ND_ERR_NOMEM;
-        m->idlen = p;
-        if (!(p = grow(m->idblk, cap, sizeof *m->idblk)))
-            return ND_ERR_NOMEM;
-        m->idblk = p;
-        if (!(p = grow(m->dead, cap, 1)))
-            return ND_ERR_NOMEM;
-        m->dead = p;
-        m->cap = cap;
-    }
-    if (!m->idt || (m->idused + 1) * 2 > m->idmask + 1) {
-        size_t cap = m->idt ? (m->idmask + 1) * 2 : 256;
-        uint32_t *t = grow(NULL, cap, 4);
-        if (!t)
-            return ND_ERR_NOMEM;
-        memset(t, 0xff, cap * 4);
-        if (m->idt)
-            for (size_t i = 0; i <= m->idmask; i++)
-                if (m->idt[i] != ND__IX_NONE)
-                    idt_put(t, cap - 1, m, m->idt[i]);
-        free(m->idt);
-        m->idt = t;
-        m->idmask = cap - 1;
-    }
-    for (unsigned b = 0; b < m->nbands; b++) {
+    int rc;
+    if (m->n == m->cap &&
+        (rc = slots_grow(m, m->cap ? m->cap + m->cap / 2 : 256)))
+        return rc;
+    if ((!m->idt || (m->idused + 1) * 2 > m->idmask + 1) &&
+        (rc = idt_grow(m, m->idt ? (m->idmask + 1) * 2 : 256)))
+        return rc;
+    for (unsigned b = 0; !m->loading && b < m->nbands; b++) {
         nd__ixband *bt = &m->band[b];
         if (!bt->e || (bt->used + 1) * 2 > bt->mask + 1) {
-            int rc = band_grow(bt);
+            rc = band_grow(bt);
             if (rc)
                 return rc;
         }
@@ -265,12 +290,12 @@ static void insert(nd__ixmem *m, const char *id, size_t id_len, uint32_t blk,
     m->idused++;
     m->live++;
     m->id_bytes += id_len;
-    uint32_t *link = m->next + (size_t)s * m->nbands;
-    for (unsigned b = 0; b < m->nbands; b++) {
+    for (unsigned b = 0; !m->loading && b < m->nbands; b++) {
+        uint32_t *link = &m->next[(size_t)b * m->cap + s];
         if (setsz == 0)
-            link[b] = ND__IX_NONE;
+            *link = ND__IX_NONE;
         else
-            band_put(&m->band[b], band_tag(m, sig, b), &link[b], s);
+            band_put(&m->band[b], band_tag(m, sig, b), link, s);
     }
 }
 
@@ -326,6 +351,7 @@ int nd__ixmem_rebuild(const nd__ixmem *m, nd__ixmem *out)
     out->blkcap = m->blkcap;
     out->blksize = m->blksize;
     out->blkused = m->blkused;
+    rc = nd__ixmem_load_begin(out, m->live);
     for (size_t s = 0; rc == ND_OK && s < m->n; s++) {
         if (m->dead[s])
             continue;
@@ -334,8 +360,122 @@ int nd__ixmem_rebuild(const nd__ixmem *m, nd__ixmem *out)
             insert(out, m->id[s], m->idlen[s], m->idblk[s],
                    m->sig + s * m->k, m->setsz[s], m->time[s]);
     }
+    if (rc == ND_OK)
+        rc = nd__ixmem_load_end(out);
     if (rc)
         nd__ixmem_release_packed(out);
+    return rc;
+}
+
+/* ------------------------------------------------------------ bulk load */
+
+int nd__ixmem_load_begin(nd__ixmem *m, size_t n)
+{
+    assert(m->n == 0 && !m->next);
+    m->loading = 1;
+    size_t t = 256;
+    while (t < 2 * (n + 1))
+        t *= 2;
+    int rc = slots_grow(m, n > 256 ? n : 256);
+    if (rc == ND_OK)
+        rc = idt_grow(m, t);
+    return rc;
+}
+
+static uint32_t rotr32(uint32_t x, unsigned r)
+{
+    return r ? (x >> r) | (x << (32 - r)) : x;
+}
+
+/*
+ * Build band b's table in one pass, at its final size.  Every live slot
+ * with a non-empty set gives (tag rotated right by the table's bit count,
+ * slot): sorting those (stable radix sort, slots already ascending) orders
+ * them by home position, then tag, then slot.  A run of equal tags is one
+ * bucket: its slots chain newest to oldest, as inserts in slot order would
+ * leave them.  Buckets are then laid out left to right, each at its home
+ * or just after the previous one -- a valid linear-probing table, since
+ * every position from a home to its entry is occupied -- and those pushed
+ * past the end wrap to the front by ordinary probing afterwards.  Memory
+ * is touched in order except the link column, which is 4 bytes per slot.
+ */
+static int band_build(nd__ixmem *m, unsigned b, nd__kv *kv, nd__kv *tmp)
+{
+    nd__ixband *bt = &m->band[b];
+    uint32_t *link = m->next + (size_t)b * m->cap;
+    size_t cnt = 0, cap = 64;
+    for (size_t s = 0; s < m->n; s++) {
+        link[s] = ND__IX_NONE;
+        if (!m->dead[s] && m->setsz[s])
+            kv[cnt++] = (nd__kv){band_tag(m, m->sig + s * m->k, b),
+                                 (uint32_t)s};
+    }
+    while (cap < 2 * (cnt + 1))
+        cap *= 2;
+    unsigned bits = 0;
+    while (((size_t)1 << bits) < cap)
+        bits++;
+    unsigned rot = bits < 32 ? bits : 0;
+    for (size_t i = 0; i < cnt; i++)
+        kv[i].key = rotr32((uint32_t)kv[i].key, rot);
+    nd__sort_kv(kv, tmp, cnt);
+    uint64_t *e = grow(NULL, cap, sizeof *e);
+    if (!e)
+        return ND_ERR_NOMEM;
+    memset(e, 0xff, cap * sizeof *e);
+    size_t mask = cap - 1, free_at = 0, nwrap = 0, used = 0;
+    for (size_t i = 0, j; i < cnt; i = j) {
+        for (j = i + 1; j < cnt && kv[j].key == kv[i].key; j++)
+            link[kv[j].doc] = kv[j - 1].doc;
+        uint32_t tag = rotr32((uint32_t)kv[i].key, (32 - rot) % 32);
+        uint64_t entry = (uint64_t)tag << 32 | kv[j - 1].doc;
+        size_t pos = tag & mask;
+        if (pos < free_at)
+            pos = free_at;
+        if (pos > mask) {
+            tmp[nwrap++].key = entry;
+        } else {
+            e[pos] = entry;
+            free_at = pos + 1;
+        }
+        used++;
+    }
+    for (size_t w = 0; w < nwrap; w++) {
+        size_t pos = (size_t)(tmp[w].key >> 32) & mask;
+        while ((uint32_t)e[pos] != ND__IX_NONE)
+            pos = (pos + 1) & mask;
+        e[pos] = tmp[w].key;
+    }
+    bt->e = e;
+    bt->mask = mask;
+    bt->used = used;
+    return ND_OK;
+}
+
+/* Bands are independent: built in parallel, one sort buffer per thread. */
+int nd__ixmem_load_end(nd__ixmem *m)
+{
+    assert(m->loading && !m->next);
+    m->next = grow(NULL, m->cap, (size_t)m->nbands * 4);
+    if (!m->next)
+        return ND_ERR_NOMEM;
+    m->loading = 0;
+    int rc = ND_OK, threads = m->n >= 16384 ? omp_get_max_threads() : 1;
+    if (threads > (int)m->nbands)
+        threads = (int)m->nbands;
+    size_t sz = (m->n ? m->n : 1) * sizeof(nd__kv);
+#pragma omp parallel num_threads(threads)
+    {
+        nd__kv *kv = malloc(sz), *tmp = malloc(sz);
+#pragma omp for schedule(dynamic, 1)
+        for (int b = 0; b < (int)m->nbands; b++)
+            if (!kv || !tmp || band_build(m, (unsigned)b, kv, tmp) != ND_OK) {
+#pragma omp atomic write
+                rc = ND_ERR_NOMEM;
+            }
+        free(kv);
+        free(tmp);
+    }
     return rc;
 }
 
@@ -365,7 +505,7 @@ int nd__ixmem_candidates(const nd__ixmem *m, const uint32_t *sig,
             }
         }
         for (uint32_t x = head; x != ND__IX_NONE;
-             x = m->next[(size_t)x * m->nbands + b]) {
+             x = m->next[(size_t)b * m->cap + x]) {
             if (m->dead[x])
                 continue;
             if (s->ncand == s->ccap) {

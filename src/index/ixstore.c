@@ -8,7 +8,9 @@
  *   body: per document, in order of addition: signature (num_perm u32),
  *     set size u64, time i64, id length u32, id bytes.
  *   Band keys are not stored: open recomputes them, so the file is the raw
- *   signatures plus 20 bytes and the id per document.
+ *   signatures plus 20 bytes and the id per document.  Open fills the slots
+ *   from the snapshot and the log first, then builds each band table once
+ *   at its final size (ixmem.c), in time linear in the documents.
  * index.wal, the log: a 64-byte header (magic "NDIXWLOG", version, header
  *   size, generation, XXH3 of the parameter block, XXH3 of the header),
  *   then records [u32 payload length][u32 type][payload][u64 XXH3 of the
@@ -426,6 +428,10 @@ static int snap_load(nd_index *ix, int fd, const nd_params *asked)
         goto out;
     }
     XXH3_64bits_reset(h);
+    if ((rc = nd__ixmem_load_begin(m, (size_t)ndocs))) {
+        rc = nd__ix_fail(ix, rc, "out of memory");
+        goto out;
+    }
     uint64_t off = SNAP_HDR;
     size_t have = 0, pos = 0;
     for (uint64_t d = 0; d < ndocs; d++) {
@@ -952,6 +958,8 @@ int nd__ixstore_open(nd_index *ix, const char *path, const nd_params *p,
     uint64_t valid = 0;
     if (rc == ND_OK && wfd >= 0)
         rc = wal_load(ix, wfd, &valid);
+    if (rc == ND_OK && (rc = nd__ixmem_load_end(&ix->m)))
+        rc = nd__ix_fail(ix, rc, "out of memory building the band tables");
     if (rc == ND_OK && !ix->readonly) {
         if (valid == 0) {
             if (wfd >= 0)
