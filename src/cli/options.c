@@ -16,6 +16,7 @@ void cli_usage(FILE *f)
 {
     fputs(
 "usage: neardup cluster|dedup|pairs [OPTIONS] [FILE|DIR ...]\n"
+"       neardup index add|query|stats|evict --index DIR ...  (index --help)\n"
 "       neardup --help | --version\n"
 "\n"
 "  cluster   one JSON line per document: {\"id\", \"cluster\", \"rep\"}\n"
