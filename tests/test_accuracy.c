@@ -267,3 +267,30 @@ Test(accuracy, chaining_guard_splits_a_chain)
     free(z);
     free(w);
 }
+
+Test(accuracy, sampled_first_pass_still_refuses_bad_utf8)
+{
+    /* After 2^16 counted texts the first pass samples every second one;
+       an unsampled text with invalid UTF-8 must still fail under strict. */
+    nd_params p;
+    nd_params_init(&p);
+    p.boilerplate = 0.5;
+    p.norm = ND_NORM_STRICT_UTF8;
+    nd_batch *b;
+    cr_assert_eq(nd_batch_create(&p, &b), ND_OK);
+    enum { N = 1 << 16 };
+    const char **t = malloc(sizeof *t * N);
+    size_t *l = malloc(sizeof *l * N);
+    for (size_t i = 0; i < N; i++) {
+        t[i] = "plain words";
+        l[i] = 11;
+    }
+    cr_assert_eq(nd_batch_count(b, N, t, l, NULL), ND_OK);
+    const char *more[] = {"fine text", "bad \xff text", "fine again"};
+    size_t ml[] = {9, 10, 10}, bad = 99;
+    cr_assert_eq(nd_batch_count(b, 3, more, ml, &bad), ND_ERR_UTF8);
+    cr_assert_eq(bad, 1, "the unsampled second text");
+    free(t);
+    free(l);
+    nd_batch_free(b);
+}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -22,6 +23,13 @@
 
 /* Count-min rows of 2^22 counters: 32 MB, exact enough for 10^7 documents. */
 #define DF_BITS 22
+/*
+ * Boilerplate is frequent by definition, so a sample finds it: every
+ * document is counted until DF_SAMPLE have been, then every second one (the
+ * counters halved), and so on.  The first pass shingles at most about
+ * 2 * DF_SAMPLE documents however large the collection.
+ */
+#define DF_SAMPLE (1u << 16)
 
 /* Fewer figures than this in either text: no evidence, no figure check. */
 #define FIGS_MIN 3
@@ -39,7 +47,9 @@ struct nd_batch {
     uint64_t **sets;     /* exact mode: sorted shingle sets */
     nd_sketcher **sk;    /* one per thread */
     nd__df df;           /* boilerplate: shingle document frequencies */
-    uint64_t counted;    /* documents counted into df */
+    uint64_t counted;    /* documents passed to nd_batch_count */
+    uint64_t sampled;    /* of which counted into df (1 in df_rate) */
+    uint32_t df_rate;
     int filtering;       /* the sketchers drop boilerplate shingles */
     int ran;
     uint32_t *cluster, *rep;
@@ -159,6 +169,21 @@ static int grow(nd_batch *b, size_t need)
     return ND_OK;
 }
 
+/* 1 when s[0..n) is valid UTF-8 (as utf8proc decodes it). */
+static int valid_utf8(const char *s, size_t n)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    while (n) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(p, (utf8proc_ssize_t)(n < 4 ? n : 4), &cp);
+        if (k <= 0 || cp < 0)
+            return 0;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 1;
+}
+
 ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
                           const size_t *lens, size_t *bad)
 {
@@ -168,7 +193,16 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
     size_t first_bad = SIZE_MAX;
     int first_rc = ND_OK;
     double t0 = now();
-#pragma omp parallel num_threads(b->threads)
+    if (!b->df_rate)
+        b->df_rate = 1;
+    if (b->sampled >= DF_SAMPLE) {
+        nd__df_halve(&b->df);
+        b->df_rate *= 2;
+        b->sampled /= 2;
+    }
+    const uint64_t base = b->counted, rate = b->df_rate;
+    uint64_t sampled = 0;
+#pragma omp parallel num_threads(b->threads) reduction(+ : sampled)
     {
         int t = 0;
 #ifdef _OPENMP
@@ -176,6 +210,18 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
 #endif
 #pragma omp for schedule(dynamic, 8)
         for (size_t i = 0; i < n; i++) {
+            if ((base + i) % rate != 0) {
+                /* Not in the sample; a bad text must still fail here. */
+                if ((b->p.norm & ND_NORM_STRICT_UTF8) && !valid_utf8(texts[i], lens[i])) {
+#pragma omp critical(nd_batch_bad)
+                    if (i < first_bad) {
+                        first_bad = i;
+                        first_rc = ND_ERR_UTF8;
+                    }
+                }
+                continue;
+            }
+            sampled++;
             const uint64_t *set;
             size_t m;
             int r = nd_sketcher_shingles(b->sk[t], texts[i], lens[i], &set, &m);
@@ -199,6 +245,7 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
         return fail(b, first_rc, first_rc == ND_ERR_UTF8 ? "invalid UTF-8" : NULL);
     }
     b->counted += n;
+    b->sampled += sampled;
     return ND_OK;
 }
 
@@ -212,6 +259,7 @@ static void start_filtering(nd_batch *b)
     if (cut < b->p.boilerplate_min)
         cut = b->p.boilerplate_min;
     b->st.boilerplate_cutoff = (uint64_t)cut;
+    cut /= b->df_rate; /* in sampled documents */
     for (unsigned t = 0; t < b->threads; t++)
         nd__sketcher_filter(b->sk[t], &b->df, (uint32_t)(cut > UINT32_MAX ? UINT32_MAX : cut));
 }

@@ -43,6 +43,15 @@ void nd__df_add(nd__df *d, const uint64_t *h, size_t n)
     }
 }
 
+void nd__df_halve(nd__df *d)
+{
+    size_t n = (size_t)2 << d->bits;
+    for (size_t i = 0; i < n; i++)
+        atomic_store_explicit(&d->cnt[i],
+                              atomic_load_explicit(&d->cnt[i], memory_order_relaxed) / 2,
+                              memory_order_relaxed);
+}
+
 uint32_t nd__df_get(const nd__df *d, uint64_t h)
 {
     unsigned a = atomic_load_explicit(&d->cnt[slot(d, h, 0)], memory_order_relaxed);

@@ -18,6 +18,8 @@ int nd__df_init(nd__df *d, unsigned bits);
 void nd__df_free(nd__df *d);
 /* Count one document's shingle set (unique hashes); thread-safe. */
 void nd__df_add(nd__df *d, const uint64_t *h, size_t n);
+/* Halve every counter (the sampling rate was halved). */
+void nd__df_halve(nd__df *d);
 /* The (over-)estimated number of documents that hold shingle h. */
 uint32_t nd__df_get(const nd__df *d, uint64_t h);
 
