@@ -5,14 +5,14 @@
  * stories, a template shared by different reports) chain unrelated stories
  * into one cluster.  Here edges are taken strongest first, and two clusters
  * join only when their centers match each other under the same rule that
- * made the edge.  The center of a cluster is its member with the largest
- * shingle set (ties to the smaller document): the fullest version of a
- * story, which contains its shortened reprints, so a truncated copy that
- * matched some member by containment also matches the center.
+ * made the edge.  The center of a cluster is its member with the most
+ * verified pairs (then the largest shingle set, then the smaller document):
+ * the wire original is the one every reprint was made from, so it matches
+ * them all, while a bridging document matches only a few of either side.
  *
- * Like a greedy star clustering (Aslam et al. 2004) but with centers that
- * move to the fullest member; the order of edges is total, so the result
- * does not depend on threads.
+ * Like star clustering (Aslam et al. 2004) with the degree picking the
+ * stars; the order of edges is total, so the result does not depend on
+ * threads.
  */
 #include <stdlib.h>
 
@@ -51,6 +51,16 @@ int nd__cluster_guarded(nd__uf *u, const nd_edge *edges, size_t ne,
     for (size_t i = 0; i < ne; i++)
         e[i] = edges[i];
     qsort(e, ne, sizeof *e, cmp_edges);
+    uint32_t *degree = calloc(u->n ? u->n : 1, sizeof *degree);
+    if (!degree) {
+        free(e);
+        free(center);
+        return ND_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < ne; i++) {
+        degree[e[i].a]++;
+        degree[e[i].b]++;
+    }
     for (size_t i = 0; i < u->n; i++)
         center[i] = (uint32_t)i;
     for (size_t i = 0; i < ne; i++) {
@@ -64,13 +74,14 @@ int nd__cluster_guarded(nd__uf *u, const nd_edge *edges, size_t ne,
             (*rejected)++;
             continue;
         }
-        uint32_t c = set_size[ca] > set_size[cb] ||
-                             (set_size[ca] == set_size[cb] && ca < cb)
-                         ? ca : cb;
+        uint32_t c = degree[ca] != degree[cb] ? (degree[ca] > degree[cb] ? ca : cb)
+                     : set_size[ca] != set_size[cb] ? (set_size[ca] > set_size[cb] ? ca : cb)
+                     : (ca < cb ? ca : cb);
         nd__uf_union(u, ra, rb);
         center[nd__uf_find(u, ra)] = c;
     }
     free(e);
     free(center);
+    free(degree);
     return ND_OK;
 }
