@@ -255,6 +255,13 @@ static int match_key(const unsigned char *key, size_t n, int escaped,
     char tmp[256];
     const char *k = (const char *)key;
     if (escaped) {
+        /* An escape of 6 bytes (\uXXXX) decodes to at least 1 byte. */
+        size_t longest = 0;
+        for (int i = 0; i < ND__JS_MAX_FIELDS; i++)
+            if (names[i] && lens[i] > longest)
+                longest = lens[i];
+        if (n / 6 > longest)
+            return 0;
         if (n > sizeof tmp)
             return -1;
         n = nd__json_unescape(tmp, k, n);
