@@ -9,6 +9,12 @@
  * of any length works.  Lines end at '\n'; one trailing '\r' is dropped
  * (CRLF files).  A directory entry is one document and is read whole.
  *
+ * JSONL lines go first through nd__jsonscan (jsonscan.c), which validates
+ * the line as strictly as jansson and finds the members without building a
+ * tree; a text without escapes is then handed out in place.  Lines it
+ * declines, and records that are errors, are parsed by jansson, so jansson
+ * decides every doubtful case and words every message.
+ *
  * Records point into the reader's buffers (the line buffer, the current
  * JSON value, the id and text buffers); the next call reuses them.
  *
@@ -24,6 +30,7 @@
  */
 #include "../neardup.h"
 #include "instream.h"
+#include "jsonscan.h"
 #include "timeparse.h"
 
 #include <dirent.h>
@@ -556,12 +563,104 @@ static int blank(const char *s, size_t n)
     return 1;
 }
 
-/* Lines that are empty or only white space are not JSONL records. */
+/* A string value of the scanner, decoded into b unless it has no escape. */
+static int scan_string_value(gbuf *b, const nd__jsval *v, const char **s,
+                             size_t *n)
+{
+    if (!v->escaped) {
+        *s = v->p;
+        *n = v->n;
+        return ND_OK;
+    }
+    if (gb_reserve(b, v->n + 1) < 0)
+        return ND_ERR_NOMEM;
+    *n = nd__json_unescape(b->p, v->p, v->n);
+    b->p[*n] = '\0';
+    *s = b->p;
+    return ND_OK;
+}
+
+/*
+ * The fast path for a JSONL record: nd__jsonscan validates the line and
+ * finds the members, and the record is made here exactly as from jansson's
+ * tree.  Returns 1, an error, or 0 when the line must go through jansson
+ * (a line the scanner declines, or a record that is an error: jansson's
+ * path words every message).
+ */
+static int scan_jsonl(nd_reader *r, const char *line, size_t len,
+                      nd_record *rec)
+{
+    const char *names[ND__JS_MAX_FIELDS] = {r->text_field, r->id_field,
+                                            r->time_field};
+    nd__jsval v[ND__JS_MAX_FIELDS];
+    if (!nd__jsonscan(line, len, names, v) || v[0].type != ND__JS_STRING)
+        return 0;
+    const nd__jsval *id = &v[1], *tm = &v[2];
+    const char *s;
+    size_t n;
+    int rc;
+    double d;
+    switch (id->type) {
+    case ND__JS_ABSENT:
+    case ND__JS_NULL:
+        rc = print_id(r, "%llu", (unsigned long long)r->lineno);
+        break;
+    case ND__JS_STRING:
+        rc = scan_string_value(&r->tmp, id, &s, &n);
+        if (rc == ND_OK)
+            rc = quote_id(r, s, n);
+        break;
+    case ND__JS_INT:
+        rc = print_id(r, "%" JSON_INTEGER_FORMAT,
+                      (json_int_t)nd__json_int(id->p, id->n));
+        break;
+    case ND__JS_REAL:
+        if (!nd__json_real(id->p, id->n, &d))
+            return 0;
+        rc = print_real(r, d);
+        break;
+    default:
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    rec->meta.time = 0;
+    rec->meta.has_time = 0;
+    if (tm->type == ND__JS_INT) {
+        rec->meta.time = nd__json_int(tm->p, tm->n);
+        rec->meta.has_time = 1;
+    } else if (tm->type == ND__JS_REAL) {
+        if (!nd__json_real(tm->p, tm->n, &d))
+            return 0;
+        double x = floor(d);
+        if (x >= -9.2e18 && x <= 9.2e18) {
+            rec->meta.time = (int64_t)x;
+            rec->meta.has_time = 1;
+        }
+    } else if (tm->type == ND__JS_STRING) {
+        if ((rc = scan_string_value(&r->tmp, tm, &s, &n)) < 0)
+            return rc;
+        rec->meta.has_time = nd__parse_time(s, n, &rec->meta.time);
+    }
+    if ((rc = scan_string_value(&r->text, &v[0], &rec->text,
+                                &rec->text_len)) < 0)
+        return rc;
+    return 1;
+}
+
+/*
+ * Lines that are empty or only white space are not JSONL records.  Lines
+ * the scanner does not vouch for are parsed by jansson, which gives the
+ * same record for a valid line and the error message for a bad one.
+ */
 static int parse_jsonl(nd_reader *r, const item *it, char *line, size_t len,
                        nd_record *rec)
 {
     if (blank(line, len))
         return 0;
+    int rc = scan_jsonl(r, line, len, rec);
+    if (rc != 0)
+        return rc;
     json_error_t jerr;
     /* JSON_ALLOW_NUL: a text may hold \u0000; lengths are explicit. */
     r->json = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
@@ -587,7 +686,6 @@ static int parse_jsonl(nd_reader *r, const item *it, char *line, size_t len,
         return ND_ERR_DATA;
     }
     json_t *id = json_object_get(r->json, r->id_field);
-    int rc;
     if (!id || json_is_null(id))
         rc = print_id(r, "%llu", (unsigned long long)r->lineno);
     else if (json_is_string(id))

@@ -1,0 +1,496 @@
+/*
+ * jsonscan.c - validate one JSONL line and find a few top-level members.
+ *
+ * Parsing a news record with jansson builds a tree, copies every string
+ * byte by byte through its lexer and frees it all again; for the reader that
+ * was over half of a whole clustering run.  The reader needs only the text,
+ * the id and perhaps a time, so this scanner walks the line once with a
+ * small explicit stack (no recursion), checks the grammar of RFC 8259 and
+ * records where the wanted members' values are, copying nothing.
+ *
+ * Strictness is jansson's, since jansson stays the reference: white space is
+ * only space, tab, CR and LF; strings must be valid UTF-8 (no overlongs, no
+ * surrogates, nothing above U+10FFFF), hold no control character below
+ * 0x20, use only the escapes \" \\ \/ \b \f \n \r \t \uXXXX, and a \u
+ * surrogate must be a high one followed by a low one; a key may not decode
+ * to a NUL; values nest at most 2048 deep, counting the top-level object as
+ * depth 1 and a scalar inside it as depth 2 (jansson's parse_value counts
+ * every value); of duplicate keys the last one counts.  Numbers follow the
+ * JSON grammar; jansson also rejects integers outside int64 and reals that
+ * overflow a double.  Rather than reimplement those range checks exactly,
+ * the scanner declines (returns 0) integers of more than 18 digits and reals
+ * whose decimal magnitude might exceed 10^300, and jansson decides the line.
+ *
+ * Strings, nearly all of a record's bytes, are skipped eight bytes at a time:
+ * one 64-bit word is tested at once for a quote, a backslash, a control
+ * character or a byte >= 0x80 (the classic "has zero byte" bit trick of
+ * Mycroft, applied to w ^ '"' etc.); only such bytes leave the fast loop.
+ * The lowest flagged byte of that test is always a true hit, so on
+ * little-endian machines the count of trailing zero bits jumps straight to
+ * it; elsewhere the word is walked byte by byte.
+ */
+#include "jsonscan.h"
+
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH 2048
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* Bytes of w that are zero get their high bit set (the lowest exactly). */
+static inline uint64_t zero_bytes(uint64_t w)
+{
+    return (w - ONES) & ~w & HIGHS;
+}
+
+/* Flags, in their high bit, the bytes a string scan must stop at. */
+static inline uint64_t special_bytes(uint64_t w)
+{
+    return (w & HIGHS) | zero_bytes(w ^ (ONES * '"')) |
+           zero_bytes(w ^ (ONES * '\\')) | ((w - ONES * 0x20) & ~w & HIGHS);
+}
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FIRST_FLAGGED(m) ((size_t)__builtin_ctzll(m) >> 3)
+#endif
+
+static int hexval(unsigned c)
+{
+    if (c - '0' < 10)
+        return (int)(c - '0');
+    c |= 0x20;
+    if (c - 'a' < 6)
+        return (int)(c - 'a' + 10);
+    return -1;
+}
+
+/* The 4 hex digits at s (s[0..4) must exist), or -1. */
+static long hex4(const unsigned char *s)
+{
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(s[i]);
+        if (h < 0)
+            return -1;
+        v = (v << 4) | h;
+    }
+    return v;
+}
+
+/* Length of the valid UTF-8 sequence at s (s < e, *s >= 0x80), or 0. */
+static size_t utf8_len(const unsigned char *s, const unsigned char *e)
+{
+    unsigned c = s[0];
+    size_t avail = (size_t)(e - s);
+    if (c >= 0xc2 && c <= 0xdf)
+        return avail >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        if (avail < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+            return 0;
+        if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))
+            return 0; /* overlong, or a surrogate */
+        return 3;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        if (avail < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+            (s[3] & 0xc0) != 0x80)
+            return 0;
+        if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
+            return 0; /* overlong, or above U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+enum { STR_ESCAPED = 1, STR_NUL = 2 };
+
+/*
+ * s is just past an opening quote.  Returns the closing quote, or NULL if
+ * the string is invalid or unterminated; *flags gets STR_*.
+ */
+static const unsigned char *scan_string(const unsigned char *s,
+                                        const unsigned char *e, int *flags)
+{
+    *flags = 0;
+    for (;;) {
+        while (e - s >= 8) {
+            uint64_t w;
+            memcpy(&w, s, 8);
+            uint64_t m = special_bytes(w);
+            if (m) {
+#ifdef FIRST_FLAGGED
+                s += FIRST_FLAGGED(m);
+#endif
+                break;
+            }
+            s += 8;
+        }
+        if (s >= e)
+            return NULL;
+        unsigned c = *s;
+        if (c == '"')
+            return s;
+        if (c == '\\') {
+            *flags |= STR_ESCAPED;
+            if (e - s < 2)
+                return NULL;
+            switch (s[1]) {
+            case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+            case 'r': case 't':
+                s += 2;
+                continue;
+            case 'u':
+                break;
+            default:
+                return NULL;
+            }
+            if (e - s < 6)
+                return NULL;
+            long u = hex4(s + 2);
+            if (u < 0 || (u >= 0xdc00 && u <= 0xdfff))
+                return NULL;
+            if (u == 0)
+                *flags |= STR_NUL;
+            s += 6;
+            if (u >= 0xd800 && u <= 0xdbff) {
+                if (e - s < 6 || s[0] != '\\' || s[1] != 'u')
+                    return NULL;
+                long lo = hex4(s + 2);
+                if (lo < 0xdc00 || lo > 0xdfff)
+                    return NULL;
+                s += 6;
+            }
+        } else if (c < 0x20) {
+            return NULL;
+        } else if (c >= 0x80) {
+            size_t k = utf8_len(s, e);
+            if (!k)
+                return NULL;
+            s += k;
+        } else {
+            s++;
+        }
+    }
+}
+
+static int is_ws(unsigned c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static const unsigned char *skip_ws(const unsigned char *s,
+                                    const unsigned char *e)
+{
+    while (s < e && is_ws(*s))
+        s++;
+    return s;
+}
+
+static int is_digit(unsigned c)
+{
+    return c - '0' < 10;
+}
+
+/*
+ * A number at s (s < e).  Returns its end, or NULL if it is malformed or
+ * one the scanner leaves to jansson; *real tells a real from an integer.
+ */
+static const unsigned char *scan_number(const unsigned char *s,
+                                        const unsigned char *e, int *real)
+{
+    if (*s == '-')
+        s++;
+    if (s >= e || !is_digit(*s))
+        return NULL;
+    const unsigned char *digits = s;
+    if (*s == '0') {
+        s++;
+        if (s < e && is_digit(*s))
+            return NULL;
+    } else {
+        while (s < e && is_digit(*s))
+            s++;
+    }
+    /* Significant integer digits; "0" has none. */
+    long mag = *digits == '0' ? 0 : (long)(s - digits);
+    *real = 0;
+    if (s < e && *s == '.') {
+        *real = 1;
+        s++;
+        if (s >= e || !is_digit(*s))
+            return NULL;
+        while (s < e && is_digit(*s))
+            s++;
+    }
+    if (s < e && (*s == 'e' || *s == 'E')) {
+        *real = 1;
+        s++;
+        int neg = 0;
+        if (s < e && (*s == '+' || *s == '-'))
+            neg = *s++ == '-';
+        if (s >= e || !is_digit(*s))
+            return NULL;
+        long x = 0;
+        while (s < e && is_digit(*s)) {
+            if (x < 100000)
+                x = 10 * x + (*s - '0');
+            s++;
+        }
+        mag += neg ? -x : x;
+    }
+    if (*real ? mag > 300 : mag > 18)
+        return NULL;
+    return s;
+}
+
+/* A bit for each wanted name equal to key[0..n), or -1 to decline. */
+static int match_key(const unsigned char *key, size_t n, int escaped,
+                     const char *const names[ND__JS_MAX_FIELDS],
+                     const size_t lens[ND__JS_MAX_FIELDS])
+{
+    char tmp[256];
+    const char *k = (const char *)key;
+    if (escaped) {
+        /* An escape of 6 bytes (\uXXXX) decodes to at least 1 byte. */
+        size_t longest = 0;
+        for (int i = 0; i < ND__JS_MAX_FIELDS; i++)
+            if (names[i] && lens[i] > longest)
+                longest = lens[i];
+        if (n / 6 > longest)
+            return 0;
+        if (n > sizeof tmp)
+            return -1;
+        n = nd__json_unescape(tmp, k, n);
+        k = tmp;
+    }
+    int bits = 0;
+    for (int i = 0; i < ND__JS_MAX_FIELDS; i++)
+        if (names[i] && lens[i] == n && memcmp(names[i], k, n) == 0)
+            bits |= 1 << i;
+    return bits;
+}
+
+static void put(nd__jsval out[ND__JS_MAX_FIELDS], int fields, nd__jsval v)
+{
+    for (int i = 0; i < ND__JS_MAX_FIELDS; i++)
+        if (fields & (1 << i))
+            out[i] = v;
+}
+
+int nd__jsonscan(const char *line, size_t len,
+                 const char *const names[ND__JS_MAX_FIELDS],
+                 nd__jsval out[ND__JS_MAX_FIELDS])
+{
+    const unsigned char *s = (const unsigned char *)line;
+    const unsigned char *e = s + len;
+    size_t lens[ND__JS_MAX_FIELDS];
+    for (int i = 0; i < ND__JS_MAX_FIELDS; i++) {
+        lens[i] = names[i] ? strlen(names[i]) : 0;
+        out[i] = (nd__jsval){NULL, 0, ND__JS_ABSENT, 0};
+    }
+    /* stack[d] is 1 for an object, 0 for an array; depth = open containers */
+    unsigned char stack[MAX_DEPTH + 1];
+    size_t depth = 0;
+    int fields = 0; /* bits of the wanted members whose value comes next */
+
+    s = skip_ws(s, e);
+    if (s >= e || *s != '{')
+        return 0;
+    s++;
+    stack[depth++] = 1;
+    s = skip_ws(s, e);
+    if (s < e && *s == '}') {
+        s++;
+        depth = 0;
+        goto done;
+    }
+
+    for (;;) {
+        /* A member: key, colon, then the value below. */
+        if (s >= e || *s != '"')
+            return 0;
+        int flags;
+        const unsigned char *q = scan_string(s + 1, e, &flags);
+        if (!q || (flags & STR_NUL))
+            return 0;
+        fields = 0;
+        if (depth == 1) {
+            fields = match_key(s + 1, (size_t)(q - s - 1), flags & STR_ESCAPED,
+                               names, lens);
+            if (fields < 0)
+                return 0;
+        }
+        s = skip_ws(q + 1, e);
+        if (s >= e || *s != ':')
+            return 0;
+        s = skip_ws(s + 1, e);
+
+    value:
+        if (s >= e || depth + 1 > MAX_DEPTH)
+            return 0;
+        {
+            const unsigned char *v = s;
+            int type;
+            switch (*s) {
+            case '"':
+                q = scan_string(s + 1, e, &flags);
+                if (!q)
+                    return 0;
+                s = q + 1;
+                if (fields)
+                    put(out, fields,
+                        (nd__jsval){(const char *)v + 1, (size_t)(q - v - 1),
+                                    ND__JS_STRING, flags & STR_ESCAPED});
+                goto after_value;
+            case '{':
+            case '[':
+                if (fields)
+                    put(out, fields,
+                        (nd__jsval){(const char *)v, 0, ND__JS_OTHER, 0});
+                fields = 0;
+                stack[depth++] = *s == '{';
+                s = skip_ws(s + 1, e);
+                if (s < e && *s == (stack[depth - 1] ? '}' : ']')) {
+                    s++;
+                    depth--;
+                    goto after_value;
+                }
+                if (stack[depth - 1])
+                    continue; /* a key */
+                goto value;
+            case 't':
+                if (e - s < 4 || memcmp(s, "true", 4) != 0)
+                    return 0;
+                s += 4;
+                type = ND__JS_OTHER;
+                break;
+            case 'f':
+                if (e - s < 5 || memcmp(s, "false", 5) != 0)
+                    return 0;
+                s += 5;
+                type = ND__JS_OTHER;
+                break;
+            case 'n':
+                if (e - s < 4 || memcmp(s, "null", 4) != 0)
+                    return 0;
+                s += 4;
+                type = ND__JS_NULL;
+                break;
+            default: {
+                int real;
+                if (*s != '-' && !is_digit(*s))
+                    return 0;
+                if (!(s = scan_number(s, e, &real)))
+                    return 0;
+                type = real ? ND__JS_REAL : ND__JS_INT;
+                break;
+            }
+            }
+            if (fields)
+                put(out, fields,
+                    (nd__jsval){(const char *)v, (size_t)(s - v), type, 0});
+        }
+
+    after_value:
+        fields = 0;
+        for (;;) {
+            s = skip_ws(s, e);
+            if (s >= e)
+                return 0;
+            if (*s == ',') {
+                s = skip_ws(s + 1, e);
+                if (stack[depth - 1])
+                    break; /* the next key */
+                goto value;
+            }
+            if (*s != (stack[depth - 1] ? '}' : ']'))
+                return 0;
+            s++;
+            if (--depth == 0)
+                goto done;
+        }
+    }
+
+done:
+    return skip_ws(s, e) == e;
+}
+
+size_t nd__json_unescape(char *dst, const char *src, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)src;
+    const unsigned char *e = s + n;
+    char *o = dst;
+    for (;;) {
+        const unsigned char *b = memchr(s, '\\', (size_t)(e - s));
+        size_t run = (size_t)((b ? b : e) - s);
+        memcpy(o, s, run);
+        o += run;
+        if (!b)
+            break;
+        s = b + 1;
+        unsigned c = *s++;
+        switch (c) {
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'u': {
+            unsigned long u = (unsigned long)hex4(s);
+            s += 4;
+            if (u >= 0xd800 && u <= 0xdbff) {
+                unsigned long lo = (unsigned long)hex4(s + 2);
+                s += 6;
+                u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+            }
+            if (u < 0x80) {
+                *o++ = (char)u;
+            } else if (u < 0x800) {
+                *o++ = (char)(0xc0 | (u >> 6));
+                *o++ = (char)(0x80 | (u & 0x3f));
+            } else if (u < 0x10000) {
+                *o++ = (char)(0xe0 | (u >> 12));
+                *o++ = (char)(0x80 | ((u >> 6) & 0x3f));
+                *o++ = (char)(0x80 | (u & 0x3f));
+            } else {
+                *o++ = (char)(0xf0 | (u >> 18));
+                *o++ = (char)(0x80 | ((u >> 12) & 0x3f));
+                *o++ = (char)(0x80 | ((u >> 6) & 0x3f));
+                *o++ = (char)(0x80 | (u & 0x3f));
+            }
+            break;
+        }
+        default: /* " \ / */
+            *o++ = (char)c;
+        }
+    }
+    return (size_t)(o - dst);
+}
+
+int64_t nd__json_int(const char *s, size_t n)
+{
+    int neg = n > 0 && *s == '-';
+    int64_t v = 0;
+    for (size_t i = (size_t)neg; i < n; i++)
+        v = 10 * v + (s[i] - '0');
+    return neg ? -v : v;
+}
+
+int nd__json_real(const char *s, size_t n, double *v)
+{
+    char buf[512];
+    if (n >= sizeof buf)
+        return 0;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char radix = localeconv()->decimal_point[0];
+    char *dot = memchr(buf, '.', n);
+    if (dot && radix != '.')
+        *dot = radix;
+    *v = strtod(buf, NULL);
+    return 1;
+}

@@ -1,0 +1,109 @@
+/*
+ * fuzz_jsonscan.c - libFuzzer target: the JSONL field scanner against
+ * jansson (not built by default).
+ *
+ * The first input byte picks the member names looked up (so duplicates,
+ * equal names and absent fields all occur); the rest is one line.  When the
+ * scanner accepts, jansson must accept the same line as an object and give
+ * the same type and value for every member; when it declines, jansson must
+ * reject the line or it must be one the scanner leaves to jansson on
+ * purpose (a NUL byte, a run of 19+ digits, an exponent).  The input is
+ * copied to a buffer of its exact size so ASan sees any over-read.
+ *
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+ *     -DND_BUILDING_LIBRARY -Isrc tests/fuzz/fuzz_jsonscan.c src/io/jsonscan.c \
+ *     -ljansson -o build/fuzz_jsonscan
+ *   build/fuzz_jsonscan -max_len=4096 -dict=tests/fuzz/json.dict corpus/
+ */
+#include "../../src/io/jsonscan.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int declinable(const char *s, size_t n)
+{
+    if (memchr(s, '\0', n))
+        return 1;
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] >= '0' && s[i] <= '9') {
+            if (++run >= 19)
+                return 1;
+            if (i + 1 < n && (s[i + 1] == 'e' || s[i + 1] == 'E'))
+                return 1;
+        } else {
+            run = 0;
+        }
+    }
+    return 0;
+}
+
+static int type_of(const json_t *v)
+{
+    if (!v)
+        return ND__JS_ABSENT;
+    if (json_is_string(v))
+        return ND__JS_STRING;
+    if (json_is_integer(v))
+        return ND__JS_INT;
+    if (json_is_real(v))
+        return ND__JS_REAL;
+    if (json_is_null(v))
+        return ND__JS_NULL;
+    return ND__JS_OTHER;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const char *const pool[] = {"text", "id", "time", "a", "", NULL};
+    if (size < 1)
+        return 0;
+    const char *names[ND__JS_MAX_FIELDS];
+    for (int i = 0; i < ND__JS_MAX_FIELDS; i++)
+        names[i] = pool[(data[0] >> (2 * i)) % 6];
+    size_t n = size - 1;
+    char *line = malloc(n ? n : 1);
+    if (!line)
+        return 0;
+    memcpy(line, data + 1, n);
+
+    nd__jsval v[ND__JS_MAX_FIELDS];
+    int got = nd__jsonscan(line, n, names, v);
+    json_error_t err;
+    json_t *j = json_loadb(line, n, JSON_ALLOW_NUL, &err);
+    int ok = j && json_is_object(j);
+    if (got && !ok)
+        abort();
+    if (!got && ok && !declinable(line, n))
+        abort();
+    for (int i = 0; got && i < ND__JS_MAX_FIELDS; i++) {
+        json_t *f = names[i] ? json_object_get(j, names[i]) : NULL;
+        if (v[i].type != type_of(f))
+            abort();
+        if (v[i].type == ND__JS_STRING) {
+            char *d = malloc(v[i].n + 1);
+            if (!d)
+                abort();
+            size_t k = nd__json_unescape(d, v[i].p, v[i].n);
+            if (k != json_string_length(f) ||
+                memcmp(d, json_string_value(f), k) != 0 ||
+                (!v[i].escaped && k != v[i].n))
+                abort();
+            free(d);
+        } else if (v[i].type == ND__JS_INT) {
+            if (nd__json_int(v[i].p, v[i].n) != json_integer_value(f))
+                abort();
+        } else if (v[i].type == ND__JS_REAL) {
+            double x, want = json_real_value(f);
+            if (nd__json_real(v[i].p, v[i].n, &x) &&
+                memcmp(&x, &want, sizeof x) != 0)
+                abort();
+        }
+    }
+    json_decref(j);
+    free(line);
+    return 0;
+}
