@@ -145,6 +145,14 @@ ND_API int nd_sketcher_sketch(nd_sketcher *s, const char *text, size_t len,
                               uint32_t *sig, uint64_t *set_size);
 ND_API void nd_sketcher_stats(const nd_sketcher *s, nd_text_stats *st);
 
+/*
+ * The shingle set of text[0..len): *set points to *n hashes, sorted and
+ * unique, owned by the sketcher and valid until its next call.  For exact
+ * scores (brute-force references, --exact).  Same errors as sketching.
+ */
+ND_API int nd_sketcher_shingles(nd_sketcher *s, const char *text, size_t len,
+                                const uint64_t **set, size_t *n);
+
 /* The Jaccard similarity two signatures estimate: equal values / k. */
 ND_API double nd_sig_jaccard(const uint32_t *a, const uint32_t *b, unsigned k);
 

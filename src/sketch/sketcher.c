@@ -45,6 +45,19 @@ const uint64_t *nd__sketcher_set(const nd_sketcher *s, size_t *n)
     return s->tb.hashes;
 }
 
+ND_API int nd_sketcher_shingles(nd_sketcher *s, const char *text, size_t len,
+                                const uint64_t **set, size_t *n)
+{
+    int rc = nd__normalize(&s->tb, text, len, s->p.norm, NULL);
+    if (rc == ND_OK)
+        rc = nd__shingle(&s->tb, s->p.shingle, s->p.ngram, s->p.seed);
+    if (rc != ND_OK)
+        s->tb.nhashes = 0;
+    *set = s->tb.hashes;
+    *n = s->tb.nhashes;
+    return rc;
+}
+
 ND_API int nd_sketcher_sketch(nd_sketcher *s, const char *text, size_t len,
                               uint32_t *sig, uint64_t *set_size)
 {
