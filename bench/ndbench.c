@@ -16,18 +16,11 @@
  * the adds (what a batch holds per document) and after nd_batch_run.  Only
  * the first run is used because the allocator keeps freed memory for reuse.
  *
- * Approximation quality (--brute N): on the first N documents, the pairs the
- * chosen parameters report are compared with a reference made by the same
- * engine with exact verification (params.exact) and an LSH layout of
- * --brute-perm bands of one row.  The reference holds every pair whose exact
- * score reaches the threshold among the pairs that share at least one of K
- * min-hash values; a pair of Jaccard similarity J is left out with
- * probability (1 - J)^K, under 1e-9 for J >= 0.02 at K = 1024.  A bucket
- * over the engine's cap pairs each member with its next neighbours only, so
- * a pair can also be lost when every band it shares is capped; the pairs the
- * chosen LSH layout finds with exact verification all pass the threshold,
- * so those the reference lacks are added to it and counted (ref_missed).
- * Precision and recall of the reported pairs are taken against that union.
+ * Approximation quality (--brute N): on the first N documents, the exact
+ * score of every pair, from the shingle sets (nd_sketcher_shingles), gives
+ * the pairs that truly pass the threshold; the pairs the batch reports are
+ * scored against them, once with estimated scores (the chosen parameters)
+ * and once with exact verification (what LSH alone loses).
  *
  * Only the public header is used.  Output is a table, or one JSON object
  * with --json.  Exit: 0 ok, 1 usage, 2 I/O or engine error, 65 bad input.
@@ -146,7 +139,6 @@ typedef struct {
     const char *pred_out;
     const char *label;
     size_t brute;
-    unsigned brute_perm;
 } opts;
 
 static void usage(FILE *f)
@@ -162,8 +154,8 @@ static void usage(FILE *f)
 "  --warmup N         untimed runs first (default 1)\n"
 "  --threads-scan L   also time each thread count of the list L (e.g. 1,2,4)\n"
 "  --pred-out FILE    write {\"id\", \"cluster\"} lines of the last run (for ndeval)\n"
-"  --brute N          pairs against an exact reference on the first N docs\n"
-"  --brute-perm K     min-hash values of that reference (default 1024)\n"
+"  --brute N          reported pairs against exact scores of all pairs of the\n"
+"                     first N docs (N^2/2 set intersections: keep N small)\n"
 "  --label S          a name carried into the JSON output\n"
 "  --json             one JSON object on stdout instead of the table\n"
 "Exit: 0 ok, 1 usage, 2 I/O or engine error, 65 bad input data.\n", f);
@@ -220,7 +212,6 @@ static void parse_args(opts *o, int argc, char **argv)
     o->ro.text_field = "text";
     o->repeat = 3;
     o->warmup = 1;
-    o->brute_perm = 1024;
     int have_word = 0, have_char = 0, i;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -292,8 +283,6 @@ static void parse_args(opts *o, int argc, char **argv)
             o->label = v;
         else if (strcmp(a, "--brute") == 0)
             o->brute = (size_t)parse_uint(a, v, 2, 1000000);
-        else if (strcmp(a, "--brute-perm") == 0)
-            o->brute_perm = (unsigned)parse_uint(a, v, 1, 4096);
         else
             fatal(EXIT_USAGE, "unknown option '%s'", a);
     }
@@ -504,9 +493,8 @@ static unsigned effective_threads(unsigned t)
 
 typedef struct {
     size_t docs;
-    unsigned ref_perm;
-    uint64_t ref_pairs, ref_candidates, ref_capped;
-    uint64_t ref_missed;          /* true pairs only the exact run found */
+    uint64_t all_pairs;           /* pairs of non-empty documents */
+    uint64_t ref_pairs;           /* pairs whose exact score passes */
     uint64_t pairs, hit;          /* the chosen parameters, estimated scores */
     uint64_t pairs_exact, hit_exact; /* the same layout, exact verification */
     double precision, recall, f1;
@@ -515,21 +503,118 @@ typedef struct {
     double seconds_ref;
 } brute_result;
 
-/* Pairs of x also in ref (both sorted by (a, b)); error of jaccard on them. */
-static uint64_t common_pairs(const nd_edge *x, size_t nx, const nd_edge *ref,
-                             size_t nr, double *sum_err, double *max_err)
+/* Passing pairs as (a << 32 | b) with their exact Jaccard. */
+typedef struct {
+    uint64_t *key;
+    double *jac;
+    size_t n, cap;
+} pairvec;
+
+static void pair_push(pairvec *x, uint64_t key, double jac)
+{
+    if (x->n == x->cap) {
+        x->cap = x->cap ? x->cap * 2 : 64;
+        x->key = xrealloc(x->key, x->cap * sizeof *x->key);
+        x->jac = xrealloc(x->jac, x->cap * sizeof *x->jac);
+    }
+    x->key[x->n] = key;
+    x->jac[x->n++] = jac;
+}
+
+/* |A n B| of two sorted sets; no branch on the data in the loop. */
+static uint64_t intersect(const uint64_t *a, size_t na, const uint64_t *b,
+                          size_t nb)
+{
+    size_t i = 0, j = 0;
+    uint64_t c = 0;
+    while (i < na && j < nb) {
+        uint64_t x = a[i], y = b[j];
+        c += x == y;
+        i += x <= y;
+        j += y <= x;
+    }
+    return c;
+}
+
+/*
+ * Every pair of documents [0, n) whose exact score passes the threshold, in
+ * ascending (a, b) order.  The scores are computed as the engine's exact
+ * verification computes them; documents with an empty shingle set take no
+ * part, as in the engine.  Under Jaccard a pair whose sizes alone rule it
+ * out (J <= small / large) is not intersected.  Rows run in parallel, each
+ * into its own list, so the order does not depend on the threads.
+ */
+static void exact_pairs(const nd_params *p, const corpus *c, size_t n,
+                        pairvec *out, uint64_t *all_pairs)
+{
+    nd_sketcher *sk;
+    if (nd_sketcher_create(p, &sk) != ND_OK)
+        fatal(EXIT_IO, "nd_sketcher_create failed");
+    uint64_t **set = xrealloc(NULL, n * sizeof *set);
+    size_t *size = xrealloc(NULL, n * sizeof *size), nonempty = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t *h;
+        int rc = nd_sketcher_shingles(sk, c->text + c->off[i], c->len[i], &h,
+                                      &size[i]);
+        if (rc != ND_OK)
+            fatal(EXIT_DATA, "document %zu: %s", i, nd_strerror(rc));
+        set[i] = xrealloc(NULL, size[i] * sizeof *h);
+        if (size[i])
+            memcpy(set[i], h, size[i] * sizeof *h);
+        nonempty += size[i] > 0;
+    }
+    nd_sketcher_free(sk);
+    *all_pairs = (uint64_t)nonempty * (nonempty ? nonempty - 1 : 0) / 2;
+
+    const int cont = p->measure == ND_MEASURE_CONTAINMENT;
+    const double t = p->threshold;
+    pairvec *row = xrealloc(NULL, n * sizeof *row);
+    memset(row, 0, n * sizeof *row);
+    const long long nn = (long long)n;
+#pragma omp parallel for schedule(dynamic, 4) num_threads(effective_threads(p->threads))
+    for (long long xi = 0; xi < nn; xi++) {
+        size_t x = (size_t)xi;
+        uint64_t sx = size[x];
+        for (size_t y = x + 1; sx && y < n; y++) {
+            uint64_t sy = size[y];
+            if (!sy)
+                continue;
+            uint64_t small = sx < sy ? sx : sy, large = sx < sy ? sy : sx;
+            if (!cont && (double)small / (double)large < t)
+                continue;
+            uint64_t in = intersect(set[x], sx, set[y], sy);
+            double j = (double)in / (double)(sx + sy - in);
+            if ((cont ? (double)in / (double)small : j) >= t)
+                pair_push(&row[x], (uint64_t)x << 32 | y, j);
+        }
+    }
+    memset(out, 0, sizeof *out);
+    for (size_t x = 0; x < n; x++) {
+        for (size_t i = 0; i < row[x].n; i++)
+            pair_push(out, row[x].key[i], row[x].jac[i]);
+        free(row[x].key);
+        free(row[x].jac);
+        free(set[x]);
+    }
+    free(row);
+    free(set);
+    free(size);
+}
+
+/* Pairs of x also in ref (both ascending); error of jaccard on them. */
+static uint64_t common_pairs(const nd_edge *x, size_t nx, const pairvec *ref,
+                             double *sum_err, double *max_err)
 {
     size_t i = 0, j = 0;
     uint64_t hit = 0;
-    while (i < nx && j < nr) {
-        uint64_t kx = (uint64_t)x[i].a << 32 | x[i].b;
-        uint64_t kr = (uint64_t)ref[j].a << 32 | ref[j].b;
+    while (i < nx && j < ref->n) {
+        uint64_t kx = (uint64_t)x[i].a << 32 | x[i].b, kr = ref->key[j];
         if (kx < kr)
             i++;
         else if (kx > kr)
             j++;
         else {
-            double e = fabs((double)x[i].jaccard - (double)ref[j].jaccard);
+            double e = fabs((double)x[i].jaccard - ref->jac[j]);
             if (sum_err)
                 *sum_err += e;
             if (max_err && e > *max_err)
@@ -552,68 +637,41 @@ static void brute_force(const opts *o, const corpus *c, brute_result *br)
     size_t n = o->brute < c->n ? o->brute : c->n;
     memset(br, 0, sizeof *br);
     br->docs = n;
-    br->ref_perm = o->brute_perm;
 
-    nd_params ref = o->p;
-    ref.num_perm = o->brute_perm;
-    ref.bands = o->brute_perm;
-    ref.rows = 1;
-    ref.exact = 1;
+    pairvec truth;
+    double t0 = wall();
+    exact_pairs(&o->p, c, n, &truth, &br->all_pairs);
+    br->seconds_ref = wall() - t0;
+
     nd_params est = o->p;
     est.exact = 0;
     nd_params exa = o->p;
     exa.exact = 1;
-    nd_params_lsh(&o->p, &exa.bands, &exa.rows);
-
-    run_result rr, re, rx;
-    nd_batch *bref, *best, *bexa;
-    double t0 = wall();
-    run_once(&ref, c, n, &rr, &bref);
-    br->seconds_ref = wall() - t0;
+    run_result re, rx;
+    nd_batch *best, *bexa;
     run_once(&est, c, n, &re, &best);
     run_once(&exa, c, n, &rx, &bexa);
 
-    size_t nr, ne, nx;
-    const nd_edge *er = nd_batch_edges(bref, &nr);
+    size_t ne, nx;
     const nd_edge *ee = nd_batch_edges(best, &ne);
     const nd_edge *ex = nd_batch_edges(bexa, &nx);
-    /*
-     * Every pair of the exact-verification run has an exact score at the
-     * threshold, so one the reference lacks is a pair the reference missed:
-     * the true pairs are the union of the two.
-     */
-    nd_edge *truth = xrealloc(NULL, (nr + nx) * sizeof *truth);
-    size_t nt = 0, i = 0, j = 0;
-    while (i < nr || j < nx) {
-        uint64_t kr = i < nr ? (uint64_t)er[i].a << 32 | er[i].b : UINT64_MAX;
-        uint64_t kx = j < nx ? (uint64_t)ex[j].a << 32 | ex[j].b : UINT64_MAX;
-        if (kx < kr) {
-            truth[nt++] = ex[j++];
-            br->ref_missed++;
-        } else {
-            truth[nt++] = er[i++];
-            j += kx == kr;
-        }
-    }
-    br->ref_pairs = nt;
-    br->ref_candidates = rr.st.candidates;
-    br->ref_capped = rr.st.capped_buckets;
     double sum_err = 0.0, max_err = 0.0;
+    br->ref_pairs = truth.n;
     br->pairs = ne;
-    br->hit = common_pairs(ee, ne, truth, nt, &sum_err, &max_err);
+    br->hit = common_pairs(ee, ne, &truth, &sum_err, &max_err);
     br->pairs_exact = nx;
-    br->hit_exact = common_pairs(ex, nx, truth, nt, NULL, NULL);
+    br->hit_exact = common_pairs(ex, nx, &truth, NULL, NULL);
     /* With nothing to find and nothing found, nothing was missed. */
     br->precision = ne ? (double)br->hit / (double)ne : 1.0;
-    br->recall = nt ? (double)br->hit / (double)nt : 1.0;
+    br->recall = truth.n ? (double)br->hit / (double)truth.n : 1.0;
     br->f1 = f1_of(br->precision, br->recall);
     br->precision_exact = nx ? (double)br->hit_exact / (double)nx : 1.0;
-    br->recall_exact = nt ? (double)br->hit_exact / (double)nt : 1.0;
+    br->recall_exact = truth.n ? (double)br->hit_exact / (double)truth.n : 1.0;
     br->f1_exact = f1_of(br->precision_exact, br->recall_exact);
     br->mae_jaccard = br->hit ? sum_err / (double)br->hit : 0.0;
     br->max_err_jaccard = max_err;
-    free(truth);
-    nd_batch_free(bref);
+    free(truth.key);
+    free(truth.jac);
     nd_batch_free(best);
     nd_batch_free(bexa);
 }
@@ -752,18 +810,14 @@ static void print_json(const report *rp)
     fputs("],\n \"brute\": ", stdout);
     if (rp->have_brute) {
         const brute_result *b = &rp->br;
-        printf("{\"docs\": %zu, \"ref_perm\": %u, \"ref_pairs\": %llu, "
-               "\"ref_candidates\": %llu, \"ref_capped_buckets\": %llu, "
-               "\"ref_missed\": %llu, "
+        printf("{\"docs\": %zu, \"all_pairs\": %llu, \"ref_pairs\": %llu, "
                "\"ref_seconds\": %.3f, \"pairs\": %llu, \"true_pairs\": %llu, "
                "\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, "
                "\"jaccard_mae\": %.6f, \"jaccard_max_err\": %.6f, "
                "\"exact_verify\": {\"pairs\": %llu, \"true_pairs\": %llu, "
                "\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f}}",
-               b->docs, b->ref_perm, (unsigned long long)b->ref_pairs,
-               (unsigned long long)b->ref_candidates,
-               (unsigned long long)b->ref_capped,
-               (unsigned long long)b->ref_missed, b->seconds_ref,
+               b->docs, (unsigned long long)b->all_pairs,
+               (unsigned long long)b->ref_pairs, b->seconds_ref,
                (unsigned long long)b->pairs, (unsigned long long)b->hit,
                b->precision, b->recall, b->f1, b->mae_jaccard,
                b->max_err_jaccard, (unsigned long long)b->pairs_exact,
@@ -824,14 +878,10 @@ static void print_table(const report *rp)
     }
     if (rp->have_brute) {
         const brute_result *b = &rp->br;
-        printf("\nagainst the exact reference on the first %zu docs (%u bands of "
-               "1 row, exact scores):\n", b->docs, b->ref_perm);
-        printf("  true pairs %llu (%llu candidates, %llu capped buckets, %llu "
-               "pairs found only by the exact-verification run)\n",
-               (unsigned long long)b->ref_pairs,
-               (unsigned long long)b->ref_candidates,
-               (unsigned long long)b->ref_capped,
-               (unsigned long long)b->ref_missed);
+        printf("\nagainst exact scores of all %llu pairs of the first %zu docs "
+               "(%.2f s): %llu pairs pass\n",
+               (unsigned long long)b->all_pairs, b->docs, b->seconds_ref,
+               (unsigned long long)b->ref_pairs);
         printf("  %-22s %8s %8s %9s %9s %9s\n", "", "pairs", "true", "precision",
                "recall", "F1");
         printf("  %-22s %8llu %8llu %9.4f %9.4f %9.4f\n", "estimated scores",
