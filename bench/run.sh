@@ -5,6 +5,7 @@
 # clusters (build/ndeval) and the reported pairs against an exact reference,
 # scans the threshold and the thread count, then writes
 #   bench/results/summary.json, summary.csv   every figure of the run
+#   bench/results/summary.md                  the same as markdown tables
 #   bench/results/threshold.csv, threads.csv   the data behind the plots
 #   bench/results/scurve.png, f1_threshold.png, threads.png
 # Generated corpora go to bench/results/tmp/ (not committed).
@@ -177,20 +178,41 @@ with open(os.path.join(tmp, "threads.dat"), "w") as f:
 def fmt(v, spec):
     return "n/a" if v is None else format(v, spec)
 
-print("\n| preset | docs | MB | docs/s | MB/s | sketch s | lsh s | verify s | peak RSS MB "
-      "| pair P | pair R | pair F1 | ARI | ref. pair P | ref. pair R |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+md = []
+w = md.append
+s0 = summary["presets"][presets[0]]["bench"]
+w("Measured by `make bench` (bench/run.sh) on %d cores, load average %.2f at the start; "
+  "%d docs per preset, seed %s, base stories: %s; median of %d runs after %d warm-up; "
+  "%s %d-grams, k = %d, threshold %g (%d x %d bands), %d threads."
+  % (s0["cores"], s0["load_start"], s0["docs"], seed, base, s0["repeat"], s0["warmup"],
+     s0["params"]["shingle"], s0["params"]["ngram"], s0["params"]["num_perm"],
+     s0["params"]["threshold"], s0["params"]["bands"], s0["params"]["rows"],
+     s0["params"]["threads"]))
+w("")
+w("| preset | docs | MB | docs/s | MB/s | sketch s | lsh s | verify s | peak RSS MB "
+  "| bytes/doc | pair P | pair R | pair F1 | ARI | hard-neg P | exact-pair P | exact-pair R |")
+w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in rows:
-    print("| %s | %d | %.2f | %.0f | %.2f | %.3f | %.3f | %.3f | %.1f | %s | %s | %s | %s | %s | %s |"
-          % (r["preset"], r["docs"], r["mb"], r["docs_per_s"], r["mb_per_s"], r["sketch_s"],
-             r["lsh_s"], r["verify_s"], r["peak_rss_mb"], fmt(r["pair_precision"], ".4f"),
-             fmt(r["pair_recall"], ".4f"), fmt(r["pair_f1"], ".4f"), fmt(r["ari"], ".4f"),
-             fmt(r["brute_precision"], ".4f"), fmt(r["brute_recall"], ".4f")))
-print("\n| threads | docs/s | MB/s | speedup |")
-print("|---:|---:|---:|---:|")
+    w("| %s | %d | %.2f | %.0f | %.2f | %.3f | %.3f | %.3f | %.1f | %.0f | %s | %s | %s | %s | %s | %s | %s |"
+      % (r["preset"], r["docs"], r["mb"], r["docs_per_s"], r["mb_per_s"], r["sketch_s"],
+         r["lsh_s"], r["verify_s"], r["peak_rss_mb"], r["bytes_per_doc"],
+         fmt(r["pair_precision"], ".4f"), fmt(r["pair_recall"], ".4f"),
+         fmt(r["pair_f1"], ".4f"), fmt(r["ari"], ".4f"), fmt(r["hardneg_precision"], ".4f"),
+         fmt(r["brute_precision"], ".4f"), fmt(r["brute_recall"], ".4f")))
+sc = summary["scale"]
+w("")
+w("Thread scan: scale preset, %d docs (%.1f MB), median of %d runs, load average %.2f at the start."
+  % (sc["docs"], sc["bytes"] / 1e6, sc["repeat"], sc["load_start"]))
+w("")
+w("| threads | docs/s | MB/s | speedup | sketch s | lsh s | verify s | cluster s |")
+w("|---:|---:|---:|---:|---:|---:|---:|---:|")
 for s in scan:
-    print("| %d | %.0f | %.2f | %.2f |" % (s["threads"], s["docs_per_s"], s["mb_per_s"],
-                                          s["speedup"]))
+    w("| %d | %.0f | %.2f | %.2f | %.3f | %.3f | %.3f | %.4f |"
+      % (s["threads"], s["docs_per_s"], s["mb_per_s"], s["speedup"], s["sketch"], s["lsh"],
+         s["verify"], s["cluster"]))
+with open(os.path.join(out, "summary.md"), "w") as f:
+    f.write("\n".join(md) + "\n")
+print("\n" + "\n".join(md))
 p0 = summary["presets"][presets[0]]["bench"]["params"]
 with open(os.path.join(tmp, "plot.env"), "w") as f:
     f.write("B=%d R=%d T=%g K=%d WHAT='%s %d-grams, k = %d'\n"
