@@ -90,6 +90,20 @@ $(BUILD)/obj/src/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
 
+# SIMD kernels get their instruction set; the library runs them only on CPUs
+# that have it (src/sketch/minhash.c).
+ifneq ($(filter x86_64%,$(shell $(CC) -dumpmachine)),)
+SIMD_AVX2 := -mavx2
+SIMD_AVX512 := -mavx512f -mavx512dq
+endif
+$(BUILD)/obj/src/%_avx2.o: src/%_avx2.c
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) $(SIMD_AVX2) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/src/%_avx512.o: src/%_avx512.c
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) $(SIMD_AVX512) -MMD -MP -c $< -o $@
+
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -MMD -MP -c $< -o $@
@@ -115,7 +129,7 @@ $(BUILD)/%: bench/%.c $(STATIC) src/neardup.h
 
 $(BUILD)/%: datasets/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) -lz -lm
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) -ljansson -lz -lm
 
 gen: $(GEN_BINS)
 

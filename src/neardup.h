@@ -56,7 +56,13 @@ enum {
     ND_ERR_DATA = -4,     /* a malformed input record (the reader can go on) */
     ND_ERR_UTF8 = -5,     /* invalid UTF-8 under ND_NORM_STRICT_UTF8 */
     ND_ERR_BINARY = -6,   /* a directory entry looks binary and was skipped */
-    ND_ERR_STATE = -7     /* the call does not fit the handle's state */
+    ND_ERR_STATE = -7,    /* the call does not fit the handle's state */
+    ND_ERR_FORMAT = -8,   /* a file is not a neardup index, or of a newer
+                             format version than this library reads */
+    ND_ERR_MISMATCH = -9, /* an index was made with other parameters */
+    ND_ERR_CORRUPT = -10, /* a stored index is truncated or damaged */
+    ND_ERR_NOTFOUND = -11,/* no such document id, or no index at the path */
+    ND_ERR_EXISTS = -12   /* a document with this id is already indexed */
 };
 
 /* A static English sentence for an ND_OK or ND_ERR_* code; never NULL. */
@@ -77,6 +83,18 @@ typedef enum {
     ND_KEEP_EARLIEST = 2  /* the smallest time (nd_doc_meta); ties to the first */
 } nd_keep;
 
+/*
+ * How a signature is computed (nd_params.sketch).  Signatures made with
+ * different schemes cannot be compared.
+ */
+typedef enum {
+    ND_SKETCH_KPERM = 0,    /* k independent permutations: classic MinHash */
+    ND_SKETCH_OPH = 1,      /* one permutation hashing into k bins with
+                               optimal densification (Shrivastava 2017) */
+    ND_SKETCH_CMINHASH = 2  /* one permutation and k circulant shifts
+                               (after Li and Li 2021, C-MinHash) */
+} nd_sketch_algo;
+
 /* Normalization flags (nd_params.norm). */
 #define ND_NORM_STRICT_UTF8 0x1u /* invalid UTF-8 is ND_ERR_UTF8, not U+FFFD */
 
@@ -96,6 +114,7 @@ typedef struct nd_params {
     int exact;               /* 1: keep shingle sets, verify by exact scores */
     nd_keep keep;            /* which member represents a cluster */
     unsigned threads;        /* 0 = all cores */
+    nd_sketch_algo sketch;   /* signature scheme */
 } nd_params;
 
 /* The measured defaults. */
@@ -227,6 +246,163 @@ ND_API const nd_edge *nd_batch_edges(const nd_batch *b, size_t *n);
 ND_API void nd_batch_stats_get(const nd_batch *b, nd_batch_stats *st);
 /* Detail of the last error, never NULL. */
 ND_API const char *nd_batch_errmsg(const nd_batch *b);
+
+/* ------------------------------------------------------ incremental index */
+
+/*
+ * An index answers, for each incoming text, "have I seen this before, and
+ * which one?".  It keeps per document its id, a time, the signature and the
+ * shingle-set size -- never the text.  A match is a candidate from the LSH
+ * bands (nd_params_lsh) whose estimated Jaccard is >= params.threshold
+ * (ND_MEASURE_JACCARD) or whose containment -- of the query in the document
+ * or of the document in the query, whichever is larger, from nd_containment
+ * with the stored set sizes -- is >= params.threshold
+ * (ND_MEASURE_CONTAINMENT).  A text with an empty shingle set is stored but
+ * never matches, nor is matched.  params.exact, keep and threads are ignored.
+ *
+ * An index lives in memory (nd_index_create) or in a directory
+ * (nd_index_open).  A directory holds a snapshot (index.nds), a write-ahead
+ * log (index.wal) and a lock file; it is read on open in time proportional
+ * to its size, never rebuilt from texts.  Writes are appended to the log;
+ * nd_index_sync makes them durable.  Promise: after a crash or kill -9 at
+ * any moment, the directory opens and holds every document whose
+ * nd_index_add returned before the last successful nd_index_sync (it may
+ * hold later ones too); a log record torn by the crash is dropped on open.
+ * Sync compacts the log into a new snapshot when removed documents and log
+ * records make the directory more than a quarter larger than a fresh
+ * snapshot; the snapshot takes about num_perm * 4 + 20 + id length bytes per
+ * document.  One process at a time opens a directory for writing.
+ *
+ * Thread safety: every function but nd_index_close may be called from any
+ * number of threads at once on one index.  Queries (nd_index_query*,
+ * nd_index_get, nd_index_stats_get) run in parallel with each other and
+ * wait only for the short in-memory step of a write; writes (add, remove,
+ * evict, sync, save) are serialized.  Sketching happens outside any lock.
+ *
+ * Ownership: the index copies ids and never keeps the text pointers.  The
+ * ids in returned matches are owned by the index: they stay valid through
+ * later adds and syncs, and until the matched document is removed or evicted
+ * by any thread, or the index is closed.
+ */
+typedef struct nd_index nd_index;
+
+#define ND_INDEX_READONLY 0x1 /* open for queries only; writes: ND_ERR_STATE */
+#define ND_INDEX_CREATE 0x2   /* make the directory when it holds no index */
+
+#define ND_INDEX_MAX_ID 65535 /* longest id in bytes */
+
+typedef struct nd_match {
+    const char *id;     /* the matched document's id (not NUL-terminated) */
+    size_t id_len;
+    double jaccard;     /* estimated from the signatures */
+    double containment; /* the larger of the two directions */
+    int64_t time;       /* the matched document's time */
+} nd_match;
+
+typedef struct nd_index_stats {
+    uint64_t docs;          /* documents in the index */
+    uint64_t removed;       /* removed or evicted, memory not yet reclaimed */
+    uint64_t unsynced;      /* log records not yet made durable */
+    int64_t time_min, time_max; /* of the documents; 0 and 0 when empty */
+    unsigned num_perm, bands, rows;
+    uint64_t disk_bytes;    /* snapshot + log on disk (0 in memory) */
+    uint64_t memory_bytes;  /* heap held by the index */
+    uint64_t generation;    /* snapshots written in the directory's life */
+    uint64_t queries;       /* queries answered since create or open */
+    uint64_t candidates;    /* LSH candidates verified by those queries */
+} nd_index_stats;
+
+/* A new, empty index in memory.  ND_ERR_PARAM when nd_params_check fails. */
+ND_API int nd_index_create(const nd_params *p, nd_index **out);
+
+/*
+ * Open the index in directory path.  p NULL takes the stored parameters
+ * (the nd_params_init defaults for a new index); otherwise they must equal
+ * the stored ones (shingle, ngram, num_perm, seed, norm, threshold, measure
+ * and the LSH layout of nd_params_lsh), else ND_ERR_MISMATCH naming the
+ * field.  flags: ND_INDEX_READONLY, ND_INDEX_CREATE.  Errors:
+ * ND_ERR_NOTFOUND (no index and no ND_INDEX_CREATE), ND_ERR_FORMAT (not an index, or a newer format),
+ * ND_ERR_CORRUPT (truncated or damaged), ND_ERR_STATE (another process has
+ * it open for writing), ND_ERR_IO, ND_ERR_NOMEM.  On error *out is still
+ * set: a handle that serves only nd_index_errmsg and nd_index_close (or
+ * NULL when even it could not be allocated; nd_index_errmsg(NULL) is
+ * "out of memory").
+ */
+ND_API int nd_index_open(const char *path, const nd_params *p, int flags,
+                         nd_index **out);
+
+/*
+ * Sketch text[0..len) and add it under id[0..id_len) (1..ND_INDEX_MAX_ID
+ * bytes, any bytes) with a time (any unit; nd_index_evict_before compares
+ * it).  ND_ERR_EXISTS when the id is already indexed (nothing changes; use
+ * nd_index_remove first to replace), ND_ERR_UTF8 under ND_NORM_STRICT_UTF8,
+ * ND_ERR_STATE on a read-only index, ND_ERR_IO when the log cannot be
+ * written.
+ */
+ND_API int nd_index_add(nd_index *idx, const char *id, size_t id_len,
+                        const char *text, size_t len, int64_t time);
+/* The same with a signature of num_perm values made by nd_sketcher_sketch
+ * under the index's parameters. */
+ND_API int nd_index_add_sig(nd_index *idx, const char *id, size_t id_len,
+                            const uint32_t *sig, uint64_t set_size,
+                            int64_t time);
+
+/*
+ * The indexed documents that match text[0..len), best first: by jaccard,
+ * then containment (both descending), then older first (time, then order of
+ * addition).  At most cap are written to out; *n receives how many.
+ */
+ND_API int nd_index_query(nd_index *idx, const char *text, size_t len,
+                          nd_match *out, size_t cap, size_t *n);
+ND_API int nd_index_query_sig(nd_index *idx, const uint32_t *sig,
+                              uint64_t set_size, nd_match *out, size_t cap,
+                              size_t *n);
+
+/*
+ * Query, then add, with one sketch and no write in between: the matches are
+ * among the documents indexed before.  On ND_ERR_EXISTS nothing is added and
+ * *n is 0.
+ */
+ND_API int nd_index_add_query(nd_index *idx, const char *id, size_t id_len,
+                              const char *text, size_t len, int64_t time,
+                              nd_match *out, size_t cap, size_t *n);
+
+/* ND_OK and *time (may be NULL) when id is indexed, else ND_ERR_NOTFOUND. */
+ND_API int nd_index_get(nd_index *idx, const char *id, size_t id_len,
+                        int64_t *time);
+
+/* Remove one document.  ND_ERR_NOTFOUND when the id is not indexed. */
+ND_API int nd_index_remove(nd_index *idx, const char *id, size_t id_len);
+
+/* Remove every document whose time is < time; *removed (may be NULL)
+ * receives how many. */
+ND_API int nd_index_evict_before(nd_index *idx, int64_t time, size_t *removed);
+
+/*
+ * Make every write so far durable (write the log, fdatasync), then compact
+ * when due.  ND_OK at once for an in-memory or read-only index.
+ */
+ND_API int nd_index_sync(nd_index *idx);
+
+/*
+ * Write the whole index as a fresh snapshot into directory path (made if
+ * missing; an index there is replaced), durably.  path NULL (or the index's
+ * own directory) compacts the index in place.  The handle stays what it was:
+ * an in-memory index stays in memory; open path to work on the copy.
+ */
+ND_API int nd_index_save(nd_index *idx, const char *path);
+
+/* The parameters the index was made with. */
+ND_API void nd_index_params(const nd_index *idx, nd_params *p);
+ND_API void nd_index_stats_get(nd_index *idx, nd_index_stats *st);
+
+/* Detail of the last failed open or write, never NULL.  Query errors leave
+ * it unchanged. */
+ND_API const char *nd_index_errmsg(const nd_index *idx);
+
+/* Sync (errors are lost: call nd_index_sync first to see them), release the
+ * directory and free everything.  NULL is a no-op. */
+ND_API void nd_index_close(nd_index *idx);
 
 /* ---------------------------------------------------------------- reading */
 

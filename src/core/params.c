@@ -27,6 +27,7 @@ ND_API void nd_params_init(nd_params *p)
     p->exact = 0;
     p->keep = ND_KEEP_FIRST;
     p->threads = 0;
+    p->sketch = ND_SKETCH_KPERM;
 }
 
 ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)
@@ -53,6 +54,9 @@ ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)
         why = "keep must be first, longest or earliest";
     else if (p->threads > 1024)
         why = "threads must be in 0..1024";
+    else if (p->sketch != ND_SKETCH_KPERM && p->sketch != ND_SKETCH_OPH &&
+             p->sketch != ND_SKETCH_CMINHASH)
+        why = "sketch must be kperm, oph or cminhash";
     if (!why)
         return ND_OK;
     if (msg && cap)

@@ -18,6 +18,11 @@ ND_API const char *nd_strerror(int code)
     case ND_ERR_UTF8: return "invalid UTF-8";
     case ND_ERR_BINARY: return "binary file skipped";
     case ND_ERR_STATE: return "call does not fit the handle's state";
+    case ND_ERR_FORMAT: return "not a neardup index, or a newer format";
+    case ND_ERR_MISMATCH: return "index made with other parameters";
+    case ND_ERR_CORRUPT: return "index file truncated or damaged";
+    case ND_ERR_NOTFOUND: return "not found";
+    case ND_ERR_EXISTS: return "id already indexed";
     default: return "unknown error";
     }
 }

@@ -1,26 +1,100 @@
 /*
- * sketch.h - MinHash over a set of 64-bit shingle hashes (internal).
+ * sketch.h - MinHash signatures of a set of 64-bit shingle hashes (internal).
  *
- * k multiply-shift permutations h_i(x) = (a_i * x + b_i) >> 32 (mod 2^64),
- * a_i odd; the signature holds min over the set of h_i for each i.  The a_i,
- * b_i come from splitmix64 seeded with the user's seed, so a signature depends
- * only on (set, k, seed), on every CPU and code path.
+ * Three schemes (nd_sketch_algo), each defined exactly here so that a
+ * signature depends only on (set, algo, k, seed), on every CPU and code path.
+ * All constants come from splitmix64 seeded with seed ^ a per-scheme tag.
+ * topk(v) below is v >> 32, arithmetic is mod 2^64, and an empty set gives
+ * UINT32_MAX everywhere.
+ *
+ * ND_SKETCH_KPERM (tag 0x6e65617264757021, "neardup!"): for i < k draw a_i
+ *   (forced odd) then b_i; sig[i] = min over x of topk(a_i * x + b_i).
+ * ND_SKETCH_OPH (tag 0x6f70682d64656e73, "oph-dens"): draw a (odd), b, c
+ *   (odd), then d (odd), e.  y = a*x + b; y ^= y >> 32; y *= c.  x falls in
+ *   bin (topk(y) * k) >> 32 with value (uint32_t)y; a bin keeps its least
+ *   value.  An empty bin i takes the value of bin next(i, t) for the first
+ *   t = 1..64 where that bin is not empty, next(i, t) =
+ *   (topk(d * (i << 32 | t) + e) * k) >> 32; when all 64 are empty, of the
+ *   first non-empty bin after next(i, 64), circularly.
+ * ND_SKETCH_CMINHASH (tag 0x632d6d696e686173, "c-minhas"): draw g, then a
+ *   (odd), then b.  sigma(x) = z ^ (z >> 32) with z = (x ^ g) *
+ *   0xff51afd7ed558ccd; s(x) = a * sigma(x); sig[i] = min over x of
+ *   topk(s(x) + b + i * 0x9e3779b97f4a7c15).
  */
 #ifndef ND_SKETCH_H
 #define ND_SKETCH_H
 
 #include "../neardup.h"
 
+#define ND__OPH_ATTEMPTS 64
+#define ND__CMIN_SIGMA 0xff51afd7ed558ccdull
+#define ND__CMIN_SHIFT 0x9e3779b97f4a7c15ull
+
+/*
+ * A scheme's constants.  KPERM: a[i], b[i].  CMINHASH: a[0] = a,
+ * a[1] = g, b[i] = b + i * shift (the offset of hash i).  OPH: a[0..5) =
+ * a, b, c, d, e; b unused.
+ */
 typedef struct nd__perm {
+    nd_sketch_algo algo;
     unsigned k;
     uint64_t *a, *b;
 } nd__perm;
 
+/* Code paths of the O(n k) kernels; a bit per path in nd__cpu_paths(). */
+typedef enum {
+    ND__CPU_SCALAR = 0,
+    ND__CPU_AVX2 = 1,
+    ND__CPU_AVX512 = 2,
+    ND__CPU_COUNT = 3
+} nd__cpu;
+
+/* k-permutation MinHash (ND_SKETCH_KPERM), as before the other schemes. */
 int nd__perm_init(nd__perm *p, unsigned k, uint64_t seed);
+/* Any scheme.  ND_OK, ND_ERR_NOMEM or ND_ERR_PARAM (unknown algo, k not in
+ * 1..4096). */
+int nd__sketch_init(nd__perm *p, nd_sketch_algo algo, unsigned k, uint64_t seed);
 void nd__perm_free(nd__perm *p);
 
-/* sig[0..k) = MinHash of h[0..n); all UINT32_MAX when n == 0. */
+/* sig[0..k) = signature of h[0..n) on the fastest path of this CPU. */
 void nd__minhash(const nd__perm *p, const uint64_t *h, size_t n, uint32_t *sig);
+/*
+ * The same on a given path: ND_OK, or ND_ERR_PARAM (sig untouched) when the
+ * path is not built in or the CPU lacks it.  OPH has one path for all.
+ */
+int nd__minhash_on(const nd__perm *p, nd__cpu cpu, const uint64_t *h, size_t n,
+                   uint32_t *sig);
+/* Bit c set when path c can run here; detected once. */
+unsigned nd__cpu_paths(void);
+const char *nd__cpu_name(nd__cpu cpu);
+
+/*
+ * Kernels.  kperm: sig[i] = topk(min_j a[i] * x[j] + b[i]).  rot:
+ * sig[i] = topk(min_j s[j] + b[i]).  cmin: rot after s[j] = a * sigma_g(x[j])
+ * (a, g as in nd__perm).  n > 0 for all.
+ */
+void nd__kperm_scalar(const uint64_t *a, const uint64_t *b, unsigned k,
+                      const uint64_t *x, size_t n, uint32_t *sig);
+void nd__cmin_scalar(uint64_t a, uint64_t g, const uint64_t *b, unsigned k,
+                     const uint64_t *x, size_t n, uint32_t *sig);
+#if defined(__x86_64__) && defined(__GNUC__)
+#define ND__HAVE_X86 1
+void nd__kperm_avx2(const uint64_t *a, const uint64_t *b, unsigned k,
+                    const uint64_t *x, size_t n, uint32_t *sig);
+void nd__cmin_avx2(uint64_t a, uint64_t g, const uint64_t *b, unsigned k,
+                   const uint64_t *x, size_t n, uint32_t *sig);
+void nd__kperm_avx512(const uint64_t *a, const uint64_t *b, unsigned k,
+                      const uint64_t *x, size_t n, uint32_t *sig);
+void nd__cmin_avx512(uint64_t a, uint64_t g, const uint64_t *b, unsigned k,
+                     const uint64_t *x, size_t n, uint32_t *sig);
+#endif
+
+/* s = a * sigma_g(x), the C-MinHash position of a shingle hash. */
+static inline uint64_t nd__cmin_pos(uint64_t a, uint64_t g, uint64_t x)
+{
+    uint64_t z = (x ^ g) * ND__CMIN_SIGMA;
+    return a * (z ^ (z >> 32));
+}
 
 /* The shingle set of the last text a sketcher sketched (exact mode). */
 const uint64_t *nd__sketcher_set(const nd_sketcher *s, size_t *n);

@@ -22,7 +22,7 @@ ND_API int nd_sketcher_create(const nd_params *p, nd_sketcher **out)
     if (!s)
         return ND_ERR_NOMEM;
     s->p = *p;
-    if (nd__perm_init(&s->perm, p->num_perm, p->seed) != ND_OK) {
+    if (nd__sketch_init(&s->perm, p->sketch, p->num_perm, p->seed) != ND_OK) {
         free(s);
         return ND_ERR_NOMEM;
     }

@@ -3,11 +3,13 @@
  *
  * normalize: UTF-8 text -> tokens joined by single spaces, no leading or
  *   trailing space.  NFKC + case folding (utf8proc) with an ASCII fast path;
- *   letters, marks and digits are kept, apostrophes (' and its typographic
- *   forms) are deleted so "don't" and "don’t" both become "dont", every other
- *   character (punctuation, symbols, dashes, white space, controls) separates
- *   tokens.  Invalid UTF-8 bytes become U+FFFD (a separator), or ND_ERR_UTF8
- *   under ND_NORM_STRICT_UTF8.
+ *   letters, marks and numbers are kept, apostrophes (' ` and the
+ *   typographic forms U+2018 U+2019 U+02BC U+00B4 U+FF07) are deleted so
+ *   "don't" and "don’t" both become "dont", default-ignorable characters
+ *   (soft hyphen, zero-width space, ...) are deleted as NFKC_Casefold does,
+ *   every other character (punctuation, symbols, dashes, white space,
+ *   controls) separates tokens.  Invalid UTF-8 bytes become U+FFFD (a
+ *   separator), or ND_ERR_UTF8 under ND_NORM_STRICT_UTF8.
  * shingle: normalized text -> the set of 64-bit shingle hashes, sorted
  *   ascending, unique.  Word n-grams: each token hashed once with XXH3 (seeded),
  *   an n-gram is XXH3 of its n token hashes.  Character n-grams: XXH3 of the
@@ -22,7 +24,8 @@
 
 /* Per-thread scratch; zero-initialise, release with nd__textbuf_free. */
 typedef struct nd__textbuf {
-    char *norm;          /* normalized text, NUL-terminated */
+    char *norm;          /* normalized text, NUL-terminated; 8 NUL bytes
+                            follow the text, for word-at-a-time reads */
     size_t norm_len, norm_cap;
     uint64_t *hashes;    /* shingle set, sorted, unique */
     size_t nhashes, hashes_cap;
@@ -44,7 +47,8 @@ int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
                   int *bad_utf8);
 
 /*
- * Shingle t->norm into t->hashes / t->nhashes (sorted, unique).
+ * Shingle t->norm (as left by nd__normalize) into t->hashes / t->nhashes
+ * (sorted, unique); n >= 1.
  * Returns ND_OK or ND_ERR_NOMEM.
  */
 int nd__shingle(nd__textbuf *t, nd_shingle_kind kind, unsigned n,

@@ -1,0 +1,506 @@
+/*
+ * ixapi.c - the public nd_index_* functions.
+ *
+ * Locking.  One mutex (wmu) serializes writers; a writer-preferring rwlock
+ * (rw) guards the in-memory structures.  A writer does everything that can
+ * fail or take long -- sketching, checks, growing the log buffer, building
+ * a packed copy after many removals, disk I/O -- while holding only wmu, and
+ * takes rw for writing just for the in-memory insert or swap.  Readers hold
+ * rw for reading while they collect and verify candidates.  A writer
+ * holding wmu may read the structures without rw: no one else changes them.
+ * Id pointers handed out stay valid across adds because ids live in arena
+ * blocks that never move (ixmem.c).
+ *
+ * Sketchers carry per-thread scratch, so each call borrows one (with its
+ * candidate and hit buffers) from a small pool guarded by poolmu.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ixint.h"
+
+static nd__ixscratch *scratch_get(nd_index *ix, int need_sketcher)
+{
+    pthread_mutex_lock(&ix->poolmu);
+    nd__ixscratch *s = ix->pool;
+    if (s)
+        ix->pool = s->next;
+    pthread_mutex_unlock(&ix->poolmu);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s)
+            return NULL;
+        s->sig = malloc((size_t)ix->m.k * 4);
+        if (!s->sig) {
+            free(s);
+            return NULL;
+        }
+    }
+    if (need_sketcher && !s->sk &&
+        nd_sketcher_create(&ix->p, &s->sk) != ND_OK) {
+        s->next = NULL;
+        pthread_mutex_lock(&ix->poolmu);
+        s->next = ix->pool;
+        ix->pool = s;
+        pthread_mutex_unlock(&ix->poolmu);
+        return NULL;
+    }
+    return s;
+}
+
+static void scratch_put(nd_index *ix, nd__ixscratch *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&ix->poolmu);
+    s->next = ix->pool;
+    ix->pool = s;
+    pthread_mutex_unlock(&ix->poolmu);
+}
+
+static void scratch_free_all(nd_index *ix)
+{
+    nd__ixscratch *s = ix->pool;
+    while (s) {
+        nd__ixscratch *nx = s->next;
+        nd_sketcher_free(s->sk);
+        free(s->sig);
+        free(s->cand);
+        free(s->hits);
+        free(s);
+        s = nx;
+    }
+    ix->pool = NULL;
+}
+
+static nd_index *ix_alloc(void)
+{
+    nd_index *ix = calloc(1, sizeof *ix);
+    if (!ix)
+        return NULL;
+    pthread_rwlockattr_t a;
+    pthread_rwlockattr_init(&a);
+    pthread_rwlockattr_setkind_np(&a,
+                                  PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&ix->rw, &a);
+    pthread_rwlockattr_destroy(&a);
+    pthread_mutex_init(&ix->wmu, NULL);
+    pthread_mutex_init(&ix->poolmu, NULL);
+    atomic_init(&ix->queries, 0);
+    atomic_init(&ix->candidates, 0);
+    ix->dirfd = ix->walfd = ix->lockfd = -1;
+    return ix;
+}
+
+static void ix_free(nd_index *ix)
+{
+    scratch_free_all(ix);
+    nd__ixmem_free(&ix->m);
+    nd__ixstore_close(ix);
+    pthread_rwlock_destroy(&ix->rw);
+    pthread_mutex_destroy(&ix->wmu);
+    pthread_mutex_destroy(&ix->poolmu);
+    free(ix);
+}
+
+ND_API int nd_index_create(const nd_params *p, nd_index **out)
+{
+    *out = NULL;
+    if (!p || nd_params_check(p, NULL, 0) != ND_OK)
+        return ND_ERR_PARAM;
+    nd_index *ix = ix_alloc();
+    if (!ix)
+        return ND_ERR_NOMEM;
+    unsigned b, r;
+    nd_params_lsh(p, &b, &r);
+    ix->p = *p;
+    ix->p.bands = b;
+    ix->p.rows = r;
+    if (nd__ixmem_init(&ix->m, p->num_perm, b, r) != ND_OK) {
+        ix_free(ix);
+        return ND_ERR_NOMEM;
+    }
+    *out = ix;
+    return ND_OK;
+}
+
+ND_API int nd_index_open(const char *path, const nd_params *p, int flags,
+                  nd_index **out)
+{
+    *out = NULL;
+    nd_index *ix = ix_alloc();
+    if (!ix)
+        return ND_ERR_NOMEM;
+    *out = ix;
+    if (!path || (flags & ~(ND_INDEX_READONLY | ND_INDEX_CREATE))) {
+        ix->failed = 1;
+        return nd__ix_fail(ix, ND_ERR_PARAM, "bad path or flags");
+    }
+    int rc = nd__ixstore_open(ix, path, p, flags);
+    if (rc != ND_OK) {
+        /* keep only the message: the handle serves errmsg and close */
+        scratch_free_all(ix);
+        nd__ixmem_free(&ix->m);
+        nd__ixstore_close(ix);
+        ix->failed = 1;
+    }
+    return rc;
+}
+
+static int check_writable(nd_index *ix)
+{
+    if (ix->failed)
+        return nd__ix_fail(ix, ND_ERR_STATE, "the index failed to open");
+    if (ix->readonly)
+        return nd__ix_fail(ix, ND_ERR_STATE, "%s: the index is read-only",
+                           ix->dir);
+    return ND_OK;
+}
+
+/* With wmu held: add one signed document. */
+static int add_locked(nd_index *ix, const char *id, size_t id_len,
+                      const uint32_t *sig, uint64_t setsz, int64_t time)
+{
+    nd__ixmem *m = &ix->m;
+    if (nd__ixmem_find(m, id, id_len) != ND__IX_NONE)
+        return nd__ix_fail(ix, ND_ERR_EXISTS, "id \"%.*s\" is already indexed",
+                           (int)(id_len > 200 ? 200 : id_len), id);
+    size_t payload = 20 + id_len + (size_t)m->k * 4;
+    int rc = nd__ixstore_reserve(ix, payload);
+    if (rc)
+        return rc;
+    pthread_rwlock_wrlock(&ix->rw);
+    rc = nd__ixmem_reserve(m, id_len);
+    if (rc == ND_OK)
+        nd__ixmem_insert(m, id, id_len, sig, setsz, time);
+    pthread_rwlock_unlock(&ix->rw);
+    if (rc)
+        return nd__ix_fail(ix, rc, "out of memory");
+    return nd__ixstore_log_add(ix, id, id_len, sig, setsz, time);
+}
+
+static int check_id(nd_index *ix, const char *id, size_t id_len)
+{
+    if (!id || id_len == 0 || id_len > ND_INDEX_MAX_ID)
+        return nd__ix_fail(ix, ND_ERR_PARAM,
+                           "an id is 1 to %u bytes", ND_INDEX_MAX_ID);
+    return ND_OK;
+}
+
+ND_API int nd_index_add_sig(nd_index *ix, const char *id, size_t id_len,
+                     const uint32_t *sig, uint64_t set_size, int64_t time)
+{
+    pthread_mutex_lock(&ix->wmu);
+    int rc = check_writable(ix);
+    if (rc == ND_OK)
+        rc = check_id(ix, id, id_len);
+    if (rc == ND_OK)
+        rc = add_locked(ix, id, id_len, sig, set_size, time);
+    pthread_mutex_unlock(&ix->wmu);
+    return rc;
+}
+
+static int sketch(nd_index *ix, nd__ixscratch **sp, const char *text,
+                  size_t len, uint64_t *setsz)
+{
+    *sp = scratch_get(ix, 1);
+    if (!*sp)
+        return ND_ERR_NOMEM;
+    return nd_sketcher_sketch((*sp)->sk, text, len, (*sp)->sig, setsz);
+}
+
+ND_API int nd_index_add(nd_index *ix, const char *id, size_t id_len,
+                 const char *text, size_t len, int64_t time)
+{
+    nd__ixscratch *s;
+    uint64_t setsz;
+    int rc = sketch(ix, &s, text, len, &setsz);
+    if (rc == ND_OK)
+        rc = nd_index_add_sig(ix, id, id_len, s->sig, setsz, time);
+    scratch_put(ix, s);
+    return rc;
+}
+
+static int cmp_hit(const nd__ixhit *a, const nd__ixhit *b, const nd__ixmem *m)
+{
+    if (a->j != b->j)
+        return a->j > b->j ? -1 : 1;
+    if (a->c != b->c)
+        return a->c > b->c ? -1 : 1;
+    if (m->time[a->slot] != m->time[b->slot])
+        return m->time[a->slot] < m->time[b->slot] ? -1 : 1;
+    return a->slot < b->slot ? -1 : a->slot > b->slot;
+}
+
+/* Insertion sort of the best `keep` hits to the front: lists are short. */
+static void rank(nd__ixhit *h, size_t n, const nd__ixmem *m)
+{
+    for (size_t i = 1; i < n; i++) {
+        nd__ixhit x = h[i];
+        size_t j = i;
+        while (j > 0 && cmp_hit(&x, &h[j - 1], m) < 0) {
+            h[j] = h[j - 1];
+            j--;
+        }
+        h[j] = x;
+    }
+}
+
+/* With rw read-held (or wmu held): candidates, verification, ranking. */
+static int query_locked(nd_index *ix, const uint32_t *sig, uint64_t setsz,
+                        nd__ixscratch *s, nd_match *out, size_t cap,
+                        size_t *n)
+{
+    const nd__ixmem *m = &ix->m;
+    *n = 0;
+    atomic_fetch_add_explicit(&ix->queries, 1, memory_order_relaxed);
+    if (setsz == 0)
+        return ND_OK;
+    int rc = nd__ixmem_candidates(m, sig, s);
+    if (rc)
+        return rc;
+    atomic_fetch_add_explicit(&ix->candidates, s->ncand,
+                              memory_order_relaxed);
+    if (s->hcap < s->ncand) {
+        nd__ixhit *h = realloc(s->hits, s->ncand * sizeof *h);
+        if (!h)
+            return ND_ERR_NOMEM;
+        s->hits = h;
+        s->hcap = s->ncand;
+    }
+    size_t nh = 0;
+    double t = ix->p.threshold;
+    for (size_t i = 0; i < s->ncand; i++) {
+        uint32_t c = s->cand[i];
+        if (m->setsz[c] == 0)
+            continue;
+        double j = nd_sig_jaccard(sig, m->sig + (size_t)c * m->k, m->k);
+        double c1 = nd_containment(j, setsz, m->setsz[c]);
+        double c2 = nd_containment(j, m->setsz[c], setsz);
+        double cont = c1 > c2 ? c1 : c2;
+        if ((ix->p.measure == ND_MEASURE_CONTAINMENT ? cont : j) < t)
+            continue;
+        s->hits[nh++] = (nd__ixhit){c, j, cont};
+    }
+    rank(s->hits, nh, m);
+    if (nh > cap)
+        nh = cap;
+    for (size_t i = 0; i < nh; i++) {
+        uint32_t c = s->hits[i].slot;
+        out[i] = (nd_match){m->id[c], m->idlen[c], s->hits[i].j,
+                            s->hits[i].c, m->time[c]};
+    }
+    *n = nh;
+    return ND_OK;
+}
+
+ND_API int nd_index_query_sig(nd_index *ix, const uint32_t *sig,
+                              uint64_t set_size, nd_match *out, size_t cap,
+                              size_t *n)
+{
+    *n = 0;
+    if (ix->failed)
+        return ND_ERR_STATE;
+    nd__ixscratch *s = scratch_get(ix, 0);
+    if (!s)
+        return ND_ERR_NOMEM;
+    pthread_rwlock_rdlock(&ix->rw);
+    int rc = query_locked(ix, sig, set_size, s, out, cap, n);
+    pthread_rwlock_unlock(&ix->rw);
+    scratch_put(ix, s);
+    return rc;
+}
+
+ND_API int nd_index_query(nd_index *ix, const char *text, size_t len,
+                          nd_match *out, size_t cap, size_t *n)
+{
+    *n = 0;
+    if (ix->failed)
+        return ND_ERR_STATE;
+    nd__ixscratch *s;
+    uint64_t setsz;
+    int rc = sketch(ix, &s, text, len, &setsz);
+    if (rc == ND_OK) {
+        pthread_rwlock_rdlock(&ix->rw);
+        rc = query_locked(ix, s->sig, setsz, s, out, cap, n);
+        pthread_rwlock_unlock(&ix->rw);
+    }
+    scratch_put(ix, s);
+    return rc;
+}
+
+ND_API int nd_index_add_query(nd_index *ix, const char *id, size_t id_len,
+                       const char *text, size_t len, int64_t time,
+                       nd_match *out, size_t cap, size_t *n)
+{
+    *n = 0;
+    nd__ixscratch *s;
+    uint64_t setsz;
+    int rc = sketch(ix, &s, text, len, &setsz);
+    if (rc == ND_OK) {
+        pthread_mutex_lock(&ix->wmu);
+        rc = check_writable(ix);
+        if (rc == ND_OK)
+            rc = check_id(ix, id, id_len);
+        if (rc == ND_OK && nd__ixmem_find(&ix->m, id, id_len) != ND__IX_NONE)
+            rc = nd__ix_fail(ix, ND_ERR_EXISTS,
+                             "id \"%.*s\" is already indexed",
+                             (int)(id_len > 200 ? 200 : id_len), id);
+        if (rc == ND_OK)
+            rc = query_locked(ix, s->sig, setsz, s, out, cap, n);
+        if (rc == ND_OK)
+            rc = add_locked(ix, id, id_len, s->sig, setsz, time);
+        if (rc != ND_OK)
+            *n = 0;
+        pthread_mutex_unlock(&ix->wmu);
+    }
+    scratch_put(ix, s);
+    return rc;
+}
+
+ND_API int nd_index_get(nd_index *ix, const char *id, size_t id_len,
+                        int64_t *time)
+{
+    if (ix->failed)
+        return ND_ERR_STATE;
+    pthread_rwlock_rdlock(&ix->rw);
+    uint32_t s = nd__ixmem_find(&ix->m, id, id_len);
+    if (s != ND__IX_NONE && time)
+        *time = ix->m.time[s];
+    pthread_rwlock_unlock(&ix->rw);
+    return s == ND__IX_NONE ? ND_ERR_NOTFOUND : ND_OK;
+}
+
+/*
+ * With wmu held: once most slots are dead, build a packed copy without
+ * blocking readers, then swap it in.
+ */
+static void maybe_pack(nd_index *ix)
+{
+    nd__ixmem *m = &ix->m;
+    size_t dead = m->n - m->live;
+    if (dead < 1024 || dead < m->live)
+        return;
+    nd__ixmem fresh;
+    if (nd__ixmem_rebuild(m, &fresh) != ND_OK)
+        return; /* stays correct, only larger */
+    nd__ixmem old;
+    pthread_rwlock_wrlock(&ix->rw);
+    old = *m;
+    *m = fresh;
+    pthread_rwlock_unlock(&ix->rw);
+    nd__ixmem_release_packed(&old);
+}
+
+ND_API int nd_index_remove(nd_index *ix, const char *id, size_t id_len)
+{
+    pthread_mutex_lock(&ix->wmu);
+    int rc = check_writable(ix);
+    uint32_t s = ND__IX_NONE;
+    if (rc == ND_OK && (s = nd__ixmem_find(&ix->m, id, id_len)) == ND__IX_NONE)
+        rc = nd__ix_fail(ix, ND_ERR_NOTFOUND, "id \"%.*s\" is not indexed",
+                         (int)(id_len > 200 ? 200 : id_len), id);
+    if (rc == ND_OK)
+        rc = nd__ixstore_reserve(ix, 4 + id_len);
+    if (rc == ND_OK) {
+        pthread_rwlock_wrlock(&ix->rw);
+        nd__ixmem_kill(&ix->m, s);
+        pthread_rwlock_unlock(&ix->rw);
+        nd__ixstore_log_remove(ix, id, id_len);
+        maybe_pack(ix);
+    }
+    pthread_mutex_unlock(&ix->wmu);
+    return rc;
+}
+
+ND_API int nd_index_evict_before(nd_index *ix, int64_t time, size_t *removed)
+{
+    size_t k = 0;
+    pthread_mutex_lock(&ix->wmu);
+    int rc = check_writable(ix);
+    if (rc == ND_OK)
+        rc = nd__ixstore_reserve(ix, 8);
+    if (rc == ND_OK) {
+        pthread_rwlock_wrlock(&ix->rw);
+        k = nd__ixmem_evict(&ix->m, time);
+        pthread_rwlock_unlock(&ix->rw);
+        if (k)
+            nd__ixstore_log_evict(ix, time);
+        maybe_pack(ix);
+    }
+    pthread_mutex_unlock(&ix->wmu);
+    if (removed)
+        *removed = k;
+    return rc;
+}
+
+ND_API int nd_index_sync(nd_index *ix)
+{
+    pthread_mutex_lock(&ix->wmu);
+    int rc = ix->failed ? ND_ERR_STATE : nd__ixstore_sync(ix);
+    pthread_mutex_unlock(&ix->wmu);
+    return rc;
+}
+
+ND_API int nd_index_save(nd_index *ix, const char *path)
+{
+    pthread_mutex_lock(&ix->wmu);
+    int rc = ix->failed ? ND_ERR_STATE : nd__ixstore_save(ix, path);
+    pthread_mutex_unlock(&ix->wmu);
+    return rc;
+}
+
+ND_API void nd_index_params(const nd_index *ix, nd_params *p)
+{
+    *p = ix->p;
+}
+
+ND_API void nd_index_stats_get(nd_index *ix, nd_index_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    if (ix->failed)
+        return;
+    pthread_mutex_lock(&ix->wmu);
+    pthread_rwlock_rdlock(&ix->rw);
+    const nd__ixmem *m = &ix->m;
+    st->docs = m->live;
+    st->removed = m->n - m->live;
+    int first = 1;
+    for (size_t s = 0; s < m->n; s++) {
+        if (m->dead[s])
+            continue;
+        if (first || m->time[s] < st->time_min)
+            st->time_min = m->time[s];
+        if (first || m->time[s] > st->time_max)
+            st->time_max = m->time[s];
+        first = 0;
+    }
+    st->num_perm = m->k;
+    st->bands = m->nbands;
+    st->rows = m->rows;
+    st->memory_bytes = nd__ixmem_bytes(m) + ix->pcap;
+    pthread_rwlock_unlock(&ix->rw);
+    st->unsynced = ix->unsynced;
+    st->disk_bytes = ix->dir ? ix->snap_bytes + ix->wal_bytes : 0;
+    st->generation = ix->gen;
+    pthread_mutex_unlock(&ix->wmu);
+    st->queries = atomic_load_explicit(&ix->queries, memory_order_relaxed);
+    st->candidates =
+        atomic_load_explicit(&ix->candidates, memory_order_relaxed);
+}
+
+const char *nd_index_errmsg(const nd_index *ix)
+{
+    if (!ix)
+        return "out of memory";
+    return ix->err[0] ? ix->err : "no error";
+}
+
+ND_API void nd_index_close(nd_index *ix)
+{
+    if (!ix)
+        return;
+    if (!ix->failed && ix->dir && !ix->readonly)
+        nd__ixstore_sync(ix);
+    ix_free(ix);
+}

@@ -1,0 +1,402 @@
+/*
+ * ixmem.c - the documents of an index in memory.
+ *
+ * Per document (a slot): signature, set size, time, id, a dead mark and one
+ * chain link per LSH band.  Each band has an open-addressing table from a
+ * 32-bit tag of the band's hash (XXH3 of its r signature values, seeded by
+ * the band number) to the newest slot of that bucket; older slots of the
+ * bucket follow through next[slot * bands + band].  Two band hashes that
+ * share a tag merge their buckets: that only adds candidates, which
+ * verification then rejects, and it keeps a table entry at 8 bytes.
+ *
+ * Ids are copied into an arena of blocks that never move, so the id
+ * pointers handed out with matches stay valid while their document lives:
+ * a block is freed when the last live id in it goes (news arrives and is
+ * evicted in time order, so blocks die whole).  Removal only marks a slot
+ * dead; a rebuild (when most slots are dead) packs live slots into fresh
+ * arrays and tables that share the same arena.  Nothing here locks: ixapi.c
+ * decides who may run what.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "ixint.h"
+
+#define ND__IX_BLOCK 65536u
+
+static void *grow(void *p, size_t n, size_t size)
+{
+    if (n && size > SIZE_MAX / n)
+        return NULL;
+    return realloc(p, n * size);
+}
+
+int nd__ixmem_init(nd__ixmem *m, unsigned k, unsigned nbands, unsigned rows)
+{
+    memset(m, 0, sizeof *m);
+    m->k = k;
+    m->nbands = nbands;
+    m->rows = rows;
+    m->band = calloc(nbands, sizeof *m->band);
+    if (!m->band)
+        return ND_ERR_NOMEM;
+    return ND_OK;
+}
+
+void nd__ixmem_free(nd__ixmem *m)
+{
+    free(m->sig);
+    free(m->setsz);
+    free(m->time);
+    free(m->id);
+    free(m->idlen);
+    free(m->idblk);
+    free(m->dead);
+    free(m->next);
+    if (m->band)
+        for (unsigned b = 0; b < m->nbands; b++)
+            free(m->band[b].e);
+    free(m->band);
+    free(m->idt);
+    for (size_t i = 0; i < m->nblk; i++)
+        free(m->blk[i].p);
+    free(m->blk);
+    memset(m, 0, sizeof *m);
+}
+
+void nd__ixmem_release_packed(nd__ixmem *m)
+{
+    m->blk = NULL;
+    m->nblk = 0;
+    nd__ixmem_free(m);
+}
+
+size_t nd__ixmem_bytes(const nd__ixmem *m)
+{
+    size_t per = (size_t)m->k * 4 + 8 + 8 + sizeof(char *) + 4 + 4 + 1 +
+                 (size_t)m->nbands * 4;
+    size_t b = m->cap * per + (m->idmask ? (m->idmask + 1) * 4 : 0);
+    for (unsigned i = 0; i < m->nbands; i++)
+        b += m->band[i].e ? (m->band[i].mask + 1) * 8 : 0;
+    for (size_t i = 0; i < m->nblk; i++)
+        b += m->blk[i].p ? ND__IX_BLOCK : 0;
+    return b;
+}
+
+static uint64_t id_hash(const char *id, size_t len)
+{
+    return XXH3_64bits(id, len);
+}
+
+static uint32_t band_tag(const nd__ixmem *m, const uint32_t *sig, unsigned b)
+{
+    return (uint32_t)(XXH3_64bits_withSeed(sig + (size_t)b * m->rows,
+                                           (size_t)m->rows * 4, b) >> 32);
+}
+
+uint32_t nd__ixmem_find(const nd__ixmem *m, const char *id, size_t len)
+{
+    if (!m->idt)
+        return ND__IX_NONE;
+    for (size_t i = (size_t)id_hash(id, len) & m->idmask;;
+         i = (i + 1) & m->idmask) {
+        uint32_t s = m->idt[i];
+        if (s == ND__IX_NONE)
+            return ND__IX_NONE;
+        if (m->idlen[s] == len && memcmp(m->id[s], id, len) == 0)
+            return s;
+    }
+}
+
+static void idt_put(uint32_t *t, size_t mask, const nd__ixmem *m, uint32_t s)
+{
+    size_t i = (size_t)id_hash(m->id[s], m->idlen[s]) & mask;
+    while (t[i] != ND__IX_NONE)
+        i = (i + 1) & mask;
+    t[i] = s;
+}
+
+static void band_put(nd__ixband *bt, uint32_t tag, uint32_t *link,
+                     uint32_t slot)
+{
+    size_t i = tag & bt->mask;
+    for (;; i = (i + 1) & bt->mask) {
+        uint64_t e = bt->e[i];
+        if ((uint32_t)e == ND__IX_NONE) {
+            *link = ND__IX_NONE;
+            bt->e[i] = (uint64_t)tag << 32 | slot;
+            bt->used++;
+            return;
+        }
+        if ((uint32_t)(e >> 32) == tag) {
+            *link = (uint32_t)e;
+            bt->e[i] = (uint64_t)tag << 32 | slot;
+            return;
+        }
+    }
+}
+
+static int band_grow(nd__ixband *bt)
+{
+    size_t cap = bt->e ? (bt->mask + 1) * 2 : 64;
+    uint64_t *e = grow(NULL, cap, sizeof *e);
+    if (!e)
+        return ND_ERR_NOMEM;
+    memset(e, 0xff, cap * sizeof *e);
+    size_t mask = cap - 1;
+    if (bt->e)
+        for (size_t i = 0; i <= bt->mask; i++) {
+            uint64_t x = bt->e[i];
+            if ((uint32_t)x == ND__IX_NONE)
+                continue;
+            size_t j = (size_t)(x >> 32) & mask;
+            while ((uint32_t)e[j] != ND__IX_NONE)
+                j = (j + 1) & mask;
+            e[j] = x;
+        }
+    free(bt->e);
+    bt->e = e;
+    bt->mask = mask;
+    return ND_OK;
+}
+
+int nd__ixmem_reserve(nd__ixmem *m, size_t id_len)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap + m->cap / 2 : 256;
+        if (cap >= ND__IX_NONE)
+            return ND_ERR_NOMEM;
+        void *p;
+        if (!(p = grow(m->sig, cap, (size_t)m->k * 4)))
+            return ND_ERR_NOMEM;
+        m->sig = p;
+        if (!(p = grow(m->next, cap, (size_t)m->nbands * 4)))
+            return ND_ERR_NOMEM;
+        m->next = p;
+        if (!(p = grow(m->setsz, cap, sizeof *m->setsz)))
+            return ND_ERR_NOMEM;
+        m->setsz = p;
+        if (!(p = grow(m->time, cap, sizeof *m->time)))
+            return ND_ERR_NOMEM;
+        m->time = p;
+        if (!(p = grow(m->id, cap, sizeof *m->id)))
+            return ND_ERR_NOMEM;
+        m->id = p;
+        if (!(p = grow(m->idlen, cap, sizeof *m->idlen)))
+            return ND_ERR_NOMEM;
+        m->idlen = p;
+        if (!(p = grow(m->idblk, cap, sizeof *m->idblk)))
+            return ND_ERR_NOMEM;
+        m->idblk = p;
+        if (!(p = grow(m->dead, cap, 1)))
+            return ND_ERR_NOMEM;
+        m->dead = p;
+        m->cap = cap;
+    }
+    if (!m->idt || (m->idused + 1) * 2 > m->idmask + 1) {
+        size_t cap = m->idt ? (m->idmask + 1) * 2 : 256;
+        uint32_t *t = grow(NULL, cap, 4);
+        if (!t)
+            return ND_ERR_NOMEM;
+        memset(t, 0xff, cap * 4);
+        if (m->idt)
+            for (size_t i = 0; i <= m->idmask; i++)
+                if (m->idt[i] != ND__IX_NONE)
+                    idt_put(t, cap - 1, m, m->idt[i]);
+        free(m->idt);
+        m->idt = t;
+        m->idmask = cap - 1;
+    }
+    for (unsigned b = 0; b < m->nbands; b++) {
+        nd__ixband *bt = &m->band[b];
+        if (!bt->e || (bt->used + 1) * 2 > bt->mask + 1) {
+            int rc = band_grow(bt);
+            if (rc)
+                return rc;
+        }
+    }
+    if (id_len && (!m->nblk || !m->blk[m->nblk - 1].p ||
+                   m->blksize - m->blkused < id_len)) {
+        if (m->nblk == m->blkcap) {
+            size_t c = m->blkcap ? m->blkcap * 2 : 16;
+            nd__ixblk *p = grow(m->blk, c, sizeof *p);
+            if (!p)
+                return ND_ERR_NOMEM;
+            m->blk = p;
+            m->blkcap = c;
+        }
+        size_t sz = id_len > ND__IX_BLOCK ? id_len : ND__IX_BLOCK;
+        char *blk = malloc(sz);
+        if (!blk)
+            return ND_ERR_NOMEM;
+        if (m->nblk && m->blk[m->nblk - 1].p && !m->blk[m->nblk - 1].live) {
+            free(m->blk[m->nblk - 1].p); /* emptied while current */
+            m->blk[m->nblk - 1].p = NULL;
+        }
+        m->blk[m->nblk++] = (nd__ixblk){blk, 0};
+        m->blksize = sz;
+        m->blkused = 0;
+    }
+    return ND_OK;
+}
+
+/* The id is at id (in block blk) already, or copied when blk is NONE. */
+static void insert(nd__ixmem *m, const char *id, size_t id_len, uint32_t blk,
+                   const uint32_t *sig, uint64_t setsz, int64_t time)
+{
+    uint32_t s = (uint32_t)m->n++;
+    if (blk == ND__IX_NONE) {
+        blk = (uint32_t)(m->nblk - 1);
+        char *dst = m->blk[blk].p + m->blkused;
+        memcpy(dst, id, id_len);
+        m->blkused += id_len;
+        id = dst;
+    }
+    m->blk[blk].live++;
+    m->idblk[s] = blk;
+    m->id[s] = id;
+    m->idlen[s] = (uint32_t)id_len;
+    memcpy(m->sig + (size_t)s * m->k, sig, (size_t)m->k * 4);
+    m->setsz[s] = setsz;
+    m->time[s] = time;
+    m->dead[s] = 0;
+    idt_put(m->idt, m->idmask, m, s);
+    m->idused++;
+    m->live++;
+    m->id_bytes += id_len;
+    uint32_t *link = m->next + (size_t)s * m->nbands;
+    for (unsigned b = 0; b < m->nbands; b++) {
+        if (setsz == 0)
+            link[b] = ND__IX_NONE;
+        else
+            band_put(&m->band[b], band_tag(m, sig, b), &link[b], s);
+    }
+}
+
+void nd__ixmem_insert(nd__ixmem *m, const char *id, size_t id_len,
+                      const uint32_t *sig, uint64_t setsz, int64_t time)
+{
+    insert(m, id, id_len, ND__IX_NONE, sig, setsz, time);
+}
+
+/* Linear-probing deletion by backward shift: no tombstones in the table. */
+void nd__ixmem_kill(nd__ixmem *m, uint32_t slot)
+{
+    size_t i = (size_t)id_hash(m->id[slot], m->idlen[slot]) & m->idmask;
+    while (m->idt[i] != slot)
+        i = (i + 1) & m->idmask;
+    for (size_t j = (i + 1) & m->idmask;; j = (j + 1) & m->idmask) {
+        uint32_t s = m->idt[j];
+        if (s == ND__IX_NONE)
+            break;
+        size_t home = (size_t)id_hash(m->id[s], m->idlen[s]) & m->idmask;
+        /* s may move to i when its home is not in (i, j] cyclically */
+        if (((j - home) & m->idmask) >= ((j - i) & m->idmask)) {
+            m->idt[i] = s;
+            i = j;
+        }
+    }
+    m->idt[i] = ND__IX_NONE;
+    m->idused--;
+    m->dead[slot] = 1;
+    m->live--;
+    m->id_bytes -= m->idlen[slot];
+    nd__ixblk *b = &m->blk[m->idblk[slot]];
+    if (--b->live == 0 && m->idblk[slot] != m->nblk - 1) {
+        free(b->p);
+        b->p = NULL;
+    }
+}
+
+int nd__ixmem_rebuild(const nd__ixmem *m, nd__ixmem *out)
+{
+    int rc = nd__ixmem_init(out, m->k, m->nbands, m->rows);
+    if (rc)
+        return rc;
+    /* a private copy of the block table, live counts from zero */
+    out->blk = grow(NULL, m->blkcap, sizeof *out->blk);
+    if (!out->blk) {
+        nd__ixmem_free(out);
+        return ND_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < m->nblk; i++)
+        out->blk[i] = (nd__ixblk){m->blk[i].p, 0};
+    out->nblk = m->nblk;
+    out->blkcap = m->blkcap;
+    out->blksize = m->blksize;
+    out->blkused = m->blkused;
+    for (size_t s = 0; rc == ND_OK && s < m->n; s++) {
+        if (m->dead[s])
+            continue;
+        rc = nd__ixmem_reserve(out, 0);
+        if (rc == ND_OK)
+            insert(out, m->id[s], m->idlen[s], m->idblk[s],
+                   m->sig + s * m->k, m->setsz[s], m->time[s]);
+    }
+    if (rc)
+        nd__ixmem_release_packed(out);
+    return rc;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+int nd__ixmem_candidates(const nd__ixmem *m, const uint32_t *sig,
+                         nd__ixscratch *s)
+{
+    s->ncand = 0;
+    for (unsigned b = 0; b < m->nbands; b++) {
+        const nd__ixband *bt = &m->band[b];
+        if (!bt->e)
+            continue;
+        uint32_t tag = band_tag(m, sig, b);
+        uint32_t head = ND__IX_NONE;
+        for (size_t i = tag & bt->mask;; i = (i + 1) & bt->mask) {
+            uint64_t e = bt->e[i];
+            if ((uint32_t)e == ND__IX_NONE)
+                break;
+            if ((uint32_t)(e >> 32) == tag) {
+                head = (uint32_t)e;
+                break;
+            }
+        }
+        for (uint32_t x = head; x != ND__IX_NONE;
+             x = m->next[(size_t)x * m->nbands + b]) {
+            if (m->dead[x])
+                continue;
+            if (s->ncand == s->ccap) {
+                size_t c = s->ccap ? s->ccap * 2 : 64;
+                uint32_t *p = grow(s->cand, c, sizeof *p);
+                if (!p)
+                    return ND_ERR_NOMEM;
+                s->cand = p;
+                s->ccap = c;
+            }
+            s->cand[s->ncand++] = x;
+        }
+    }
+    if (s->ncand > 1) {
+        qsort(s->cand, s->ncand, sizeof *s->cand, cmp_u32);
+        size_t w = 1;
+        for (size_t i = 1; i < s->ncand; i++)
+            if (s->cand[i] != s->cand[w - 1])
+                s->cand[w++] = s->cand[i];
+        s->ncand = w;
+    }
+    return ND_OK;
+}
+
+size_t nd__ixmem_evict(nd__ixmem *m, int64_t time)
+{
+    size_t k = 0;
+    for (size_t s = 0; s < m->n; s++)
+        if (!m->dead[s] && m->time[s] < time) {
+            nd__ixmem_kill(m, (uint32_t)s);
+            k++;
+        }
+    return k;
+}

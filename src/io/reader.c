@@ -1,0 +1,868 @@
+/*
+ * reader.c - nd_reader: records from JSONL, TSV, text lines or directories.
+ *
+ * Paths are checked when the reader opens (a missing third file fails before
+ * any record is produced) and directories are walked then, so the list of
+ * inputs is fixed up front: one item per file, one per directory entry.
+ * Streams are read line by line through a buffer that starts at 1 MiB and
+ * doubles when a line does not fit, so a file is never held whole and a line
+ * of any length works.  Lines end at '\n'; one trailing '\r' is dropped
+ * (CRLF files).  A directory entry is one document and is read whole.
+ *
+ * Records point into the reader's buffers (the line buffer, the current
+ * JSON value, the id and text buffers); the next call reuses them.
+ *
+ * Ids are printed as JSON: strings with jansson's escaping (no \u escapes
+ * beyond control characters, output stays UTF-8; bytes that are not UTF-8,
+ * possible only in TSV values and file names, become U+FFFD), integers
+ * exactly, reals in the shortest form that reads back as the same double.
+ *
+ * Errors: ND_ERR_DATA and ND_ERR_BINARY concern one record or one file and
+ * the next call goes on; ND_ERR_IO is sticky.  Per the sqlite3_open model,
+ * nd_reader_open hands back the reader even when it fails with ND_ERR_IO so
+ * that nd_reader_errmsg can name the file; the caller closes it.
+ */
+#include "../neardup.h"
+#include "instream.h"
+#include "timeparse.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BLOCK ((size_t)1 << 20)
+#define BINARY_PROBE 8192
+
+enum { FMT_DOC = 100 }; /* a directory entry: one file, one document */
+
+typedef struct item {
+    char *path;  /* to open and to report; "-" is stdin */
+    char *rel;   /* directory entries: the path below the directory */
+    int fmt;     /* nd_format, or FMT_DOC */
+} item;
+
+typedef struct gbuf {
+    char *p;
+    size_t len, cap;
+} gbuf;
+
+typedef struct cell {
+    size_t off, len;
+} cell;
+
+struct nd_reader {
+    char *id_field, *text_field, *time_field;
+    nd_format format;
+    item *items;
+    size_t nitems, items_cap, cur;
+    int failed;          /* an ND_ERR_IO happened: every call repeats it */
+    char err[4096];
+
+    /* the stream being read */
+    int active;
+    nd__instream *in;
+    char *buf;
+    size_t start, end, scan, cap;
+    int eof;
+    uint64_t lineno;
+
+    /* TSV: column layout from the header line */
+    int tsv_header_done;
+    size_t tsv_ncols;
+    long tsv_text, tsv_id, tsv_time;
+    cell *cells;
+    size_t cells_cap;
+
+    /* storage behind the last record */
+    json_t *json;
+    gbuf id, text, tmp;
+};
+
+/* ------------------------------------------------------------- utilities */
+
+static void set_err(nd_reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void set_err(nd_reader *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof r->err, fmt, ap);
+    va_end(ap);
+}
+
+static int fail_io(nd_reader *r, const char *path, const char *why)
+{
+    set_err(r, "%s: %s", path, why);
+    r->failed = 1;
+    return ND_ERR_IO;
+}
+
+static int gb_reserve(gbuf *b, size_t need)
+{
+    if (need <= b->cap)
+        return ND_OK;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2)
+            return ND_ERR_NOMEM;
+        cap *= 2;
+    }
+    char *p = realloc(b->p, cap);
+    if (!p)
+        return ND_ERR_NOMEM;
+    b->p = p;
+    b->cap = cap;
+    return ND_OK;
+}
+
+static char *dupstr(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static int ends_with(const char *s, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+    return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+static nd_format format_of(const char *path)
+{
+    size_t n = strlen(path);
+    if (ends_with(path, n, ".gz"))
+        n -= 3;
+    else if (ends_with(path, n, ".zst"))
+        n -= 4;
+    if (ends_with(path, n, ".tsv"))
+        return ND_FORMAT_TSV;
+    if (ends_with(path, n, ".txt"))
+        return ND_FORMAT_TEXT;
+    return ND_FORMAT_JSONL;
+}
+
+/* ----------------------------------------------------------- JSON output */
+
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 if it is not one. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t k;
+    unsigned min;
+    if (c >= 0xc2 && c <= 0xdf)
+        k = 2, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        k = 3, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        k = 4, min = 0x10000;
+    else
+        return 0;
+    if (n < k)
+        return 0;
+    unsigned cp = c & (0x3fu >> (k - 1));
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return k;
+}
+
+/* s[0..n) as a JSON string into r->id. */
+static int quote_id(nd_reader *r, const char *s, size_t n)
+{
+    /* Worst case: every byte becomes \u00XX (6 bytes), plus quotes, NUL. */
+    if (n > (SIZE_MAX - 3) / 6 || gb_reserve(&r->id, 6 * n + 3) < 0)
+        return ND_ERR_NOMEM;
+    char *o = r->id.p;
+    const unsigned char *u = (const unsigned char *)s;
+    *o++ = '"';
+    for (size_t i = 0; i < n;) {
+        unsigned c = u[i];
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+            i++;
+        } else if (c < 0x20) {
+            static const char short_esc[] = "btn\0fr";
+            if (c >= '\b' && c <= '\r' && short_esc[c - '\b']) {
+                *o++ = '\\';
+                *o++ = short_esc[c - '\b'];
+            } else {
+                o += sprintf(o, "\\u%04X", c);
+            }
+            i++;
+        } else {
+            size_t k = utf8_seq(u + i, n - i);
+            if (k == 0) {
+                memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD */
+                o += 3;
+                i++;
+            } else {
+                memcpy(o, u + i, k);
+                o += k;
+                i += k;
+            }
+        }
+    }
+    *o++ = '"';
+    *o = '\0';
+    r->id.len = (size_t)(o - r->id.p);
+    return ND_OK;
+}
+
+static int print_id(nd_reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int print_id(nd_reader *r, const char *fmt, ...)
+{
+    if (gb_reserve(&r->id, 64) < 0)
+        return ND_ERR_NOMEM;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(r->id.p, 64, fmt, ap);
+    va_end(ap);
+    r->id.len = n < 0 ? 0 : (size_t)n;
+    return ND_OK;
+}
+
+/*
+ * The shortest %.Ng (N = 1..17) that reads back as v; 17 digits always do.
+ * Exponent forms are taken only where a plain form would be long (as in
+ * JavaScript and Python), so 100.0 prints as 100.0, not 1e+02.
+ */
+static int print_real(nd_reader *r, double v)
+{
+    char tmp[64];
+    double a = fabs(v);
+    for (int p = 1; p <= 17; p++) {
+        snprintf(tmp, sizeof tmp, "%.*g", p, v);
+        if (strtod(tmp, NULL) == v &&
+            (p == 17 || !strchr(tmp, 'e') || a < 1e-4 || a >= 1e16))
+            break;
+    }
+    char radix = localeconv()->decimal_point[0];
+    for (char *q = tmp; *q; q++)
+        if (*q == radix)
+            *q = '.';
+    if (!strpbrk(tmp, ".e"))
+        strcat(tmp, ".0");
+    return print_id(r, "%s", tmp);
+}
+
+static void time_of_json(const json_t *v, nd_doc_meta *meta)
+{
+    meta->time = 0;
+    meta->has_time = 0;
+    if (json_is_integer(v)) {
+        meta->time = json_integer_value(v);
+        meta->has_time = 1;
+    } else if (json_is_real(v)) {
+        double x = floor(json_real_value(v));
+        if (x >= -9.2e18 && x <= 9.2e18) {
+            meta->time = (int64_t)x;
+            meta->has_time = 1;
+        }
+    } else if (json_is_string(v)) {
+        meta->has_time = nd__parse_time(json_string_value(v),
+                                        json_string_length(v), &meta->time);
+    }
+}
+
+/* ------------------------------------------------------------ the inputs */
+
+static int add_item(nd_reader *r, char *path, char *rel, int fmt)
+{
+    if (r->nitems == r->items_cap) {
+        size_t cap = r->items_cap ? 2 * r->items_cap : 8;
+        item *p = realloc(r->items, cap * sizeof *p);
+        if (!p) {
+            free(path);
+            free(rel);
+            return ND_ERR_NOMEM;
+        }
+        r->items = p;
+        r->items_cap = cap;
+    }
+    r->items[r->nitems++] = (item){path, rel, fmt};
+    return ND_OK;
+}
+
+static char *join(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    int slash = na > 0 && a[na - 1] != '/';
+    char *p = malloc(na + slash + nb + 1);
+    if (!p)
+        return NULL;
+    memcpy(p, a, na);
+    if (slash)
+        p[na] = '/';
+    memcpy(p + na + slash, b, nb + 1);
+    return p;
+}
+
+/*
+ * Collect the regular files below root/rel.  Names starting with '.' are
+ * skipped (VCS metadata, editor files); symbolic links are not followed so
+ * a walk always ends and stays inside the tree.
+ */
+static int walk(nd_reader *r, const char *root, const char *rel)
+{
+    char *dir = *rel ? join(root, rel) : dupstr(root);
+    if (!dir)
+        return ND_ERR_NOMEM;
+    DIR *d = opendir(dir);
+    if (!d) {
+        int rc = fail_io(r, dir, strerror(errno));
+        free(dir);
+        return rc;
+    }
+    int rc = ND_OK;
+    struct dirent *e;
+    while (rc == ND_OK) {
+        errno = 0;
+        if (!(e = readdir(d))) {
+            if (errno)
+                rc = fail_io(r, dir, strerror(errno));
+            break;
+        }
+        if (e->d_name[0] == '.')
+            continue;
+        char *crel = *rel ? join(rel, e->d_name) : dupstr(e->d_name);
+        char *cpath = crel ? join(root, crel) : NULL;
+        struct stat st;
+        if (!crel || !cpath) {
+            rc = ND_ERR_NOMEM;
+        } else if (lstat(cpath, &st) != 0) {
+            rc = fail_io(r, cpath, strerror(errno));
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = walk(r, root, crel);
+        } else if (S_ISREG(st.st_mode)) {
+            rc = add_item(r, cpath, crel, FMT_DOC);
+            cpath = crel = NULL;
+        }
+        free(crel);
+        free(cpath);
+    }
+    closedir(d);
+    free(dir);
+    return rc;
+}
+
+static int cmp_rel(const void *a, const void *b)
+{
+    return strcmp(((const item *)a)->rel, ((const item *)b)->rel);
+}
+
+static int add_path(nd_reader *r, const char *path)
+{
+    if (strcmp(path, "-") == 0) {
+        char *p = dupstr(path);
+        if (!p)
+            return ND_ERR_NOMEM;
+        return add_item(r, p, NULL,
+                        r->format == ND_FORMAT_AUTO ? ND_FORMAT_JSONL
+                                                    : r->format);
+    }
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return fail_io(r, path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) {
+        size_t first = r->nitems;
+        int rc = walk(r, path, "");
+        if (rc < 0)
+            return rc;
+        qsort(r->items + first, r->nitems - first, sizeof *r->items, cmp_rel);
+        return ND_OK;
+    }
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return fail_io(r, path, strerror(errno));
+    close(fd);
+    char *p = dupstr(path);
+    if (!p)
+        return ND_ERR_NOMEM;
+    return add_item(r, p, NULL,
+                    r->format == ND_FORMAT_AUTO ? format_of(path) : r->format);
+}
+
+ND_API int nd_reader_open(const char *const *paths, size_t n,
+                          const nd_reader_opts *opts, nd_reader **out)
+{
+    if (!out)
+        return ND_ERR_PARAM;
+    *out = NULL;
+    if (n > 0 && !paths)
+        return ND_ERR_PARAM;
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, NULL};
+    if (opts)
+        o = *opts;
+    if (o.format < ND_FORMAT_AUTO || o.format > ND_FORMAT_TEXT)
+        return ND_ERR_PARAM;
+    for (size_t i = 0; i < n; i++)
+        if (!paths[i])
+            return ND_ERR_PARAM;
+    nd_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return ND_ERR_NOMEM;
+    r->format = o.format;
+    r->id_field = dupstr(o.id_field ? o.id_field : "id");
+    r->text_field = dupstr(o.text_field ? o.text_field : "text");
+    r->time_field = o.time_field ? dupstr(o.time_field) : NULL;
+    if (!r->id_field || !r->text_field || (o.time_field && !r->time_field)) {
+        nd_reader_close(r);
+        return ND_ERR_NOMEM;
+    }
+    int rc = ND_OK;
+    if (n == 0)
+        rc = add_path(r, "-");
+    for (size_t i = 0; i < n && rc == ND_OK; i++)
+        rc = add_path(r, paths[i]);
+    if (rc == ND_ERR_NOMEM) {
+        nd_reader_close(r);
+        return rc;
+    }
+    *out = r;
+    return rc;
+}
+
+/* ------------------------------------------------------------ the stream */
+
+static int open_fd(nd_reader *r, const item *it, int *fd)
+{
+    if (it->fmt != FMT_DOC && strcmp(it->path, "-") == 0) {
+        *fd = STDIN_FILENO;
+        return ND_OK;
+    }
+    *fd = open(it->path, O_RDONLY);
+    if (*fd < 0)
+        return fail_io(r, it->path, strerror(errno));
+    return ND_OK;
+}
+
+static int start_stream(nd_reader *r, const item *it)
+{
+    int fd;
+    const char *why = NULL;
+    int rc = open_fd(r, it, &fd);
+    if (rc < 0)
+        return rc;
+    rc = nd__instream_open(fd, fd != STDIN_FILENO, &r->in, &why);
+    if (rc < 0) {
+        if (fd != STDIN_FILENO)
+            close(fd);
+        return rc == ND_ERR_NOMEM ? rc : fail_io(r, it->path, why);
+    }
+    r->active = 1;
+    r->start = r->end = r->scan = 0;
+    r->eof = 0;
+    r->lineno = 0;
+    r->tsv_header_done = 0;
+    return ND_OK;
+}
+
+static void end_stream(nd_reader *r)
+{
+    nd__instream_close(r->in);
+    r->in = NULL;
+    r->active = 0;
+    r->cur++;
+}
+
+/*
+ * The next line of the stream, NUL-terminated in place, without '\n' and
+ * one trailing '\r'.  Returns 1, 0 at the end, or an error.
+ */
+static int next_line(nd_reader *r, char **line, size_t *len)
+{
+    for (;;) {
+        char *nl = r->end > r->scan
+                       ? memchr(r->buf + r->scan, '\n', r->end - r->scan)
+                       : NULL;
+        size_t stop, next;
+        if (nl) {
+            stop = (size_t)(nl - r->buf);
+            next = stop + 1;
+        } else if (r->eof) {
+            if (r->start == r->end)
+                return 0;
+            stop = next = r->end;
+        } else {
+            r->scan = r->end;
+            if (r->start > 0) {
+                memmove(r->buf, r->buf + r->start, r->end - r->start);
+                r->end -= r->start;
+                r->scan -= r->start;
+                r->start = 0;
+            }
+            /* Keep one spare byte for the NUL after an unterminated line. */
+            if (r->cap - r->end < BLOCK / 2 + 1) {
+                size_t cap = r->cap ? 2 * r->cap : BLOCK;
+                if (cap < r->cap)
+                    return ND_ERR_NOMEM;
+                char *p = realloc(r->buf, cap);
+                if (!p)
+                    return ND_ERR_NOMEM;
+                r->buf = p;
+                r->cap = cap;
+            }
+            const char *why = NULL;
+            ssize_t got = nd__instream_read(r->in, r->buf + r->end,
+                                            r->cap - r->end - 1, &why);
+            if (got < 0)
+                return got == ND_ERR_NOMEM
+                           ? ND_ERR_NOMEM
+                           : fail_io(r, r->items[r->cur].path, why);
+            if (got == 0)
+                r->eof = 1;
+            r->end += (size_t)got;
+            continue;
+        }
+        *line = r->buf + r->start;
+        *len = stop - r->start;
+        if (*len > 0 && (*line)[*len - 1] == '\r')
+            (*len)--;
+        (*line)[*len] = '\0';
+        r->start = r->scan = next;
+        return 1;
+    }
+}
+
+/* --------------------------------------------------------------- formats */
+
+static int blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\f' && s[i] != '\v')
+            return 0;
+    return 1;
+}
+
+/* Lines that are empty or only white space are not JSONL records. */
+static int parse_jsonl(nd_reader *r, const item *it, char *line, size_t len,
+                       nd_record *rec)
+{
+    if (blank(line, len))
+        return 0;
+    json_error_t jerr;
+    /* JSON_ALLOW_NUL: a text may hold \u0000; lengths are explicit. */
+    r->json = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
+    if (!r->json) {
+        set_err(r, "%s:%llu: malformed JSON: %s", it->path,
+                (unsigned long long)r->lineno, jerr.text);
+        return ND_ERR_DATA;
+    }
+    if (!json_is_object(r->json)) {
+        set_err(r, "%s:%llu: not a JSON object", it->path,
+                (unsigned long long)r->lineno);
+        return ND_ERR_DATA;
+    }
+    json_t *t = json_object_get(r->json, r->text_field);
+    if (!t) {
+        set_err(r, "%s:%llu: no \"%s\" field", it->path,
+                (unsigned long long)r->lineno, r->text_field);
+        return ND_ERR_DATA;
+    }
+    if (!json_is_string(t)) {
+        set_err(r, "%s:%llu: \"%s\" is not a string", it->path,
+                (unsigned long long)r->lineno, r->text_field);
+        return ND_ERR_DATA;
+    }
+    json_t *id = json_object_get(r->json, r->id_field);
+    int rc;
+    if (!id || json_is_null(id))
+        rc = print_id(r, "%llu", (unsigned long long)r->lineno);
+    else if (json_is_string(id))
+        rc = quote_id(r, json_string_value(id), json_string_length(id));
+    else if (json_is_integer(id))
+        rc = print_id(r, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+    else if (json_is_real(id))
+        rc = print_real(r, json_real_value(id));
+    else {
+        set_err(r, "%s:%llu: \"%s\" is not a string or a number", it->path,
+                (unsigned long long)r->lineno, r->id_field);
+        return ND_ERR_DATA;
+    }
+    if (rc < 0)
+        return rc;
+    if (r->time_field)
+        time_of_json(json_object_get(r->json, r->time_field), &rec->meta);
+    rec->text = json_string_value(t);
+    rec->text_len = json_string_length(t);
+    return 1;
+}
+
+/* TSV value escapes: \t \n \r \\; any other backslash stays as written. */
+static size_t tsv_unescape(char *dst, const char *s, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '\\' && i + 1 < n) {
+            char e = s[i + 1];
+            char v = e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r'
+                   : e == '\\' ? '\\' : 0;
+            if (v) {
+                dst[o++] = v;
+                i++;
+                continue;
+            }
+        }
+        dst[o++] = c;
+    }
+    dst[o] = '\0';
+    return o;
+}
+
+/* Split line into r->cells; returns the number of cells or an error. */
+static long tsv_split(nd_reader *r, const char *line, size_t len)
+{
+    size_t n = 0, off = 0;
+    for (;;) {
+        if (n == r->cells_cap) {
+            size_t cap = r->cells_cap ? 2 * r->cells_cap : 16;
+            cell *p = realloc(r->cells, cap * sizeof *p);
+            if (!p)
+                return ND_ERR_NOMEM;
+            r->cells = p;
+            r->cells_cap = cap;
+        }
+        const char *tab = memchr(line + off, '\t', len - off);
+        size_t stop = tab ? (size_t)(tab - line) : len;
+        r->cells[n++] = (cell){off, stop - off};
+        if (!tab)
+            return (long)n;
+        off = stop + 1;
+    }
+}
+
+static int tsv_header(nd_reader *r, const item *it, const char *line,
+                      size_t len)
+{
+    long n = tsv_split(r, line, len);
+    if (n < 0)
+        return (int)n;
+    if (gb_reserve(&r->tmp, len + 1) < 0)
+        return ND_ERR_NOMEM;
+    r->tsv_ncols = (size_t)n;
+    r->tsv_text = r->tsv_id = r->tsv_time = -1;
+    for (long i = n - 1; i >= 0; i--) { /* backwards: the first name wins */
+        tsv_unescape(r->tmp.p, line + r->cells[i].off, r->cells[i].len);
+        if (strcmp(r->tmp.p, r->text_field) == 0)
+            r->tsv_text = i;
+        if (strcmp(r->tmp.p, r->id_field) == 0)
+            r->tsv_id = i;
+        if (r->time_field && strcmp(r->tmp.p, r->time_field) == 0)
+            r->tsv_time = i;
+    }
+    if (r->tsv_text < 0) {
+        set_err(r, "%s:%llu: no \"%s\" column", it->path,
+                (unsigned long long)r->lineno, r->text_field);
+        return ND_ERR_DATA;
+    }
+    r->tsv_header_done = 1;
+    return 0;
+}
+
+/*
+ * The first line names the columns.  Empty lines are skipped.  An id column
+ * gives string ids (TSV has no types); an empty id cell, like a missing id
+ * column, gives the line number.
+ */
+static int parse_tsv(nd_reader *r, const item *it, char *line, size_t len,
+                     nd_record *rec)
+{
+    if (!r->tsv_header_done)
+        return tsv_header(r, it, line, len);
+    if (len == 0)
+        return 0;
+    long n = tsv_split(r, line, len);
+    if (n < 0)
+        return (int)n;
+    if ((size_t)n != r->tsv_ncols) {
+        set_err(r, "%s:%llu: %ld columns, the header has %zu", it->path,
+                (unsigned long long)r->lineno, n, r->tsv_ncols);
+        return ND_ERR_DATA;
+    }
+    const cell *t = &r->cells[r->tsv_text];
+    if (gb_reserve(&r->text, t->len + 1) < 0)
+        return ND_ERR_NOMEM;
+    rec->text = r->text.p;
+    rec->text_len = tsv_unescape(r->text.p, line + t->off, t->len);
+    int rc;
+    if (r->tsv_id >= 0 && r->cells[r->tsv_id].len > 0) {
+        const cell *c = &r->cells[r->tsv_id];
+        if (gb_reserve(&r->tmp, c->len + 1) < 0)
+            return ND_ERR_NOMEM;
+        size_t k = tsv_unescape(r->tmp.p, line + c->off, c->len);
+        rc = quote_id(r, r->tmp.p, k);
+    } else {
+        rc = print_id(r, "%llu", (unsigned long long)r->lineno);
+    }
+    if (rc < 0)
+        return rc;
+    if (r->tsv_time >= 0) {
+        const cell *c = &r->cells[r->tsv_time];
+        rec->meta.has_time =
+            nd__parse_time(line + c->off, c->len, &rec->meta.time);
+    }
+    return 1;
+}
+
+/* One document per line; an empty line is a record with an empty text. */
+static int parse_text(nd_reader *r, char *line, size_t len, nd_record *rec)
+{
+    rec->text = line;
+    rec->text_len = len;
+    return print_id(r, "%llu", (unsigned long long)r->lineno) < 0
+               ? ND_ERR_NOMEM
+               : 1;
+}
+
+/* A directory entry: the whole (decompressed) file is one document. */
+static int read_doc(nd_reader *r, const item *it, nd_record *rec)
+{
+    int rc = start_stream(r, it);
+    if (rc < 0)
+        return rc;
+    r->text.len = 0;
+    int checked = 0;
+    for (;;) {
+        if (gb_reserve(&r->text, r->text.len + BLOCK + 1) < 0) {
+            end_stream(r);
+            return ND_ERR_NOMEM;
+        }
+        const char *why = NULL;
+        ssize_t got = nd__instream_read(r->in, r->text.p + r->text.len,
+                                        BLOCK, &why);
+        if (got < 0) {
+            end_stream(r);
+            return got == ND_ERR_NOMEM ? ND_ERR_NOMEM
+                                       : fail_io(r, it->path, why);
+        }
+        r->text.len += (size_t)got;
+        if (!checked && (got == 0 || r->text.len >= BINARY_PROBE)) {
+            size_t probe = r->text.len < BINARY_PROBE ? r->text.len
+                                                      : BINARY_PROBE;
+            checked = 1;
+            if (memchr(r->text.p, '\0', probe)) {
+                end_stream(r);
+                set_err(r, "%s: binary file skipped", it->path);
+                return ND_ERR_BINARY;
+            }
+        }
+        if (got == 0)
+            break;
+    }
+    end_stream(r);
+    r->text.p[r->text.len] = '\0';
+    rc = quote_id(r, it->rel, strlen(it->rel));
+    if (rc < 0)
+        return rc;
+    rec->text = rec->raw = r->text.p;
+    rec->text_len = rec->raw_len = r->text.len;
+    rec->line = 1;
+    return 1;
+}
+
+/* ----------------------------------------------------------------- next */
+
+ND_API int nd_reader_next(nd_reader *r, nd_record *rec)
+{
+    if (!r || !rec)
+        return ND_ERR_PARAM;
+    if (r->failed)
+        return ND_ERR_IO;
+    json_decref(r->json);
+    r->json = NULL;
+    memset(rec, 0, sizeof *rec);
+    for (;;) {
+        if (r->cur >= r->nitems)
+            return 0;
+        const item *it = &r->items[r->cur];
+        int rc;
+        if (it->fmt == FMT_DOC) {
+            rc = read_doc(r, it, rec);
+        } else {
+            if (!r->active && (rc = start_stream(r, it)) < 0)
+                return rc;
+            char *line;
+            size_t len;
+            rc = next_line(r, &line, &len);
+            if (rc == 0) {
+                end_stream(r);
+                continue;
+            }
+            if (rc < 0)
+                return rc;
+            r->lineno++;
+            rec->raw = line;
+            rec->raw_len = len;
+            rec->line = r->lineno;
+            if (it->fmt == ND_FORMAT_TSV) {
+                rc = parse_tsv(r, it, line, len, rec);
+                if (rc == ND_ERR_DATA && !r->tsv_header_done)
+                    end_stream(r); /* no text column: nothing to read */
+            } else if (it->fmt == ND_FORMAT_TEXT) {
+                rc = parse_text(r, line, len, rec);
+            } else {
+                rc = parse_jsonl(r, it, line, len, rec);
+            }
+            if (rc == 0)
+                continue;
+        }
+        if (rc == 1) {
+            rec->id = r->id.p;
+            rec->id_len = r->id.len;
+            rec->file = it->path;
+        } else {
+            memset(rec, 0, sizeof *rec);
+        }
+        return rc;
+    }
+}
+
+ND_API const char *nd_reader_errmsg(const nd_reader *r)
+{
+    return r ? r->err : "no reader";
+}
+
+ND_API void nd_reader_close(nd_reader *r)
+{
+    if (!r)
+        return;
+    nd__instream_close(r->in);
+    json_decref(r->json);
+    for (size_t i = 0; i < r->nitems; i++) {
+        free(r->items[i].path);
+        free(r->items[i].rel);
+    }
+    free(r->items);
+    free(r->buf);
+    free(r->cells);
+    free(r->id.p);
+    free(r->text.p);
+    free(r->tmp.p);
+    free(r->id_field);
+    free(r->text_field);
+    free(r->time_field);
+    free(r);
+}

@@ -1,0 +1,117 @@
+/*
+ * minhash_avx512.c - the O(n k) kernels with AVX-512 F + DQ (built with
+ * -mavx512f -mavx512dq, called only when the CPU has both).
+ *
+ * Eight 64-bit hash lanes per vector; vpmullq gives the low 64 bits of a
+ * 64 x 64 multiply directly and vpminuq the unsigned minimum, so the lanes
+ * compute exactly the scalar expressions of sketch.h.  Blocks of 32 hashes
+ * keep their constants and minima in 12 registers while the whole set
+ * streams past; a masked block takes the last k mod 8.
+ */
+#include "sketch.h"
+
+#if defined(ND__HAVE_X86) && defined(__AVX512F__) && defined(__AVX512DQ__)
+#include <immintrin.h>
+
+/* sig[0..w) = min(sig, topk(m)) for the w <= 8 lanes of mask mk. */
+static void merge8(uint32_t *sig, __mmask8 mk, __m512i m)
+{
+    __m512i old = _mm512_maskz_loadu_epi32((__mmask16)mk, sig);
+    old = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(old));
+    m = _mm512_min_epu64(old, _mm512_srli_epi64(m, 32));
+    _mm512_mask_cvtepi64_storeu_epi32(sig, mk, m);
+}
+
+void nd__kperm_avx512(const uint64_t *a, const uint64_t *b, unsigned k,
+                      const uint64_t *x, size_t n, uint32_t *sig)
+{
+    const __m512i ones = _mm512_set1_epi64(-1);
+    unsigned i = 0;
+    for (; i + 32 <= k; i += 32) {
+        const __m512i a0 = _mm512_loadu_si512(a + i), a1 = _mm512_loadu_si512(a + i + 8),
+                      a2 = _mm512_loadu_si512(a + i + 16), a3 = _mm512_loadu_si512(a + i + 24);
+        const __m512i b0 = _mm512_loadu_si512(b + i), b1 = _mm512_loadu_si512(b + i + 8),
+                      b2 = _mm512_loadu_si512(b + i + 16), b3 = _mm512_loadu_si512(b + i + 24);
+        __m512i m0 = ones, m1 = ones, m2 = ones, m3 = ones;
+        for (size_t j = 0; j < n; j++) {
+            const __m512i xv = _mm512_set1_epi64((long long)x[j]);
+            m0 = _mm512_min_epu64(m0, _mm512_add_epi64(_mm512_mullo_epi64(a0, xv), b0));
+            m1 = _mm512_min_epu64(m1, _mm512_add_epi64(_mm512_mullo_epi64(a1, xv), b1));
+            m2 = _mm512_min_epu64(m2, _mm512_add_epi64(_mm512_mullo_epi64(a2, xv), b2));
+            m3 = _mm512_min_epu64(m3, _mm512_add_epi64(_mm512_mullo_epi64(a3, xv), b3));
+        }
+        _mm256_storeu_si256((__m256i *)(void *)(sig + i),
+                            _mm512_cvtepi64_epi32(_mm512_srli_epi64(m0, 32)));
+        _mm256_storeu_si256((__m256i *)(void *)(sig + i + 8),
+                            _mm512_cvtepi64_epi32(_mm512_srli_epi64(m1, 32)));
+        _mm256_storeu_si256((__m256i *)(void *)(sig + i + 16),
+                            _mm512_cvtepi64_epi32(_mm512_srli_epi64(m2, 32)));
+        _mm256_storeu_si256((__m256i *)(void *)(sig + i + 24),
+                            _mm512_cvtepi64_epi32(_mm512_srli_epi64(m3, 32)));
+    }
+    for (; i < k; i += 8) {
+        unsigned w = k - i < 8 ? k - i : 8;
+        __mmask8 mk = (__mmask8)((1u << w) - 1);
+        const __m512i av = _mm512_maskz_loadu_epi64(mk, a + i);
+        const __m512i bv = _mm512_maskz_loadu_epi64(mk, b + i);
+        __m512i m = ones;
+        for (size_t j = 0; j < n; j++) {
+            const __m512i xv = _mm512_set1_epi64((long long)x[j]);
+            m = _mm512_min_epu64(m, _mm512_add_epi64(_mm512_mullo_epi64(av, xv), bv));
+        }
+        _mm512_mask_cvtepi64_storeu_epi32(sig + i, mk, _mm512_srli_epi64(m, 32));
+    }
+}
+
+void nd__cmin_avx512(uint64_t a, uint64_t g, const uint64_t *b, unsigned k,
+                     const uint64_t *x, size_t n, uint32_t *sig)
+{
+    enum { CHUNK = 512 };
+    uint64_t s[CHUNK];
+    const __m512i ones = _mm512_set1_epi64(-1), av = _mm512_set1_epi64((long long)a),
+                  gv = _mm512_set1_epi64((long long)g),
+                  sigma = _mm512_set1_epi64((long long)ND__CMIN_SIGMA);
+    for (unsigned i = 0; i < k; i++)
+        sig[i] = UINT32_MAX;
+    for (size_t j0 = 0; j0 < n; j0 += CHUNK) {
+        size_t c = n - j0 < CHUNK ? n - j0 : CHUNK;
+        for (size_t j = 0; j < c; j += 8) {
+            size_t w = c - j < 8 ? c - j : 8;
+            __mmask8 mk = (__mmask8)((1u << w) - 1);
+            __m512i z = _mm512_maskz_loadu_epi64(mk, x + j0 + j);
+            z = _mm512_mullo_epi64(_mm512_xor_si512(z, gv), sigma);
+            z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 32));
+            _mm512_mask_storeu_epi64(s + j, mk, _mm512_mullo_epi64(av, z));
+        }
+        unsigned i = 0;
+        for (; i + 32 <= k; i += 32) {
+            const __m512i o0 = _mm512_loadu_si512(b + i), o1 = _mm512_loadu_si512(b + i + 8),
+                          o2 = _mm512_loadu_si512(b + i + 16), o3 = _mm512_loadu_si512(b + i + 24);
+            __m512i m0 = ones, m1 = ones, m2 = ones, m3 = ones;
+            for (size_t j = 0; j < c; j++) {
+                const __m512i sv = _mm512_set1_epi64((long long)s[j]);
+                m0 = _mm512_min_epu64(m0, _mm512_add_epi64(sv, o0));
+                m1 = _mm512_min_epu64(m1, _mm512_add_epi64(sv, o1));
+                m2 = _mm512_min_epu64(m2, _mm512_add_epi64(sv, o2));
+                m3 = _mm512_min_epu64(m3, _mm512_add_epi64(sv, o3));
+            }
+            merge8(sig + i, 0xff, m0);
+            merge8(sig + i + 8, 0xff, m1);
+            merge8(sig + i + 16, 0xff, m2);
+            merge8(sig + i + 24, 0xff, m3);
+        }
+        for (; i < k; i += 8) {
+            unsigned w = k - i < 8 ? k - i : 8;
+            __mmask8 mk = (__mmask8)((1u << w) - 1);
+            const __m512i ov = _mm512_maskz_loadu_epi64(mk, b + i);
+            __m512i m = ones;
+            for (size_t j = 0; j < c; j++)
+                m = _mm512_min_epu64(m, _mm512_add_epi64(_mm512_set1_epi64((long long)s[j]), ov));
+            merge8(sig + i, mk, m);
+        }
+    }
+}
+
+#else
+typedef int nd__no_avx512; /* ISO C wants a declaration in every file */
+#endif

@@ -1,0 +1,830 @@
+/*
+ * test_index.c - the incremental index: queries, removal, eviction,
+ * persistence across processes, parameter and format checks, damaged files,
+ * kill -9 during writes, and readers running while one thread writes.
+ *
+ * Texts are seeded pseudo-random words, so any two distinct texts share
+ * almost no word 3-grams and a copy with a few words changed shares most.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../src/neardup.h"
+
+/* ------------------------------------------------------------ helpers */
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* nwords pseudo-words of 4..9 letters from seed, space-separated. */
+static char *make_text(uint64_t seed, unsigned nwords)
+{
+    char *t = malloc((size_t)nwords * 10 + 1);
+    size_t n = 0;
+    uint64_t s = seed * 7919 + 1;
+    for (unsigned w = 0; w < nwords; w++) {
+        unsigned len = 4 + (unsigned)(rng_next(&s) % 6);
+        for (unsigned i = 0; i < len; i++)
+            t[n++] = (char)('a' + rng_next(&s) % 26);
+        t[n++] = ' ';
+    }
+    t[n ? n - 1 : 0] = '\0';
+    return t;
+}
+
+/* Replace every stride-th word's first letter by 'z' then 'q'. */
+static void perturb(char *t, unsigned stride)
+{
+    unsigned w = 0;
+    for (char *p = t; *p; p++) {
+        if (p == t || p[-1] == ' ') {
+            if (w % stride == stride / 2)
+                p[0] = p[0] == 'z' ? 'q' : 'z';
+            w++;
+        }
+    }
+}
+
+static char tmpdir_buf[64];
+
+static const char *fresh_dir(void)
+{
+    strcpy(tmpdir_buf, "/tmp/nd-index-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir_buf));
+    return tmpdir_buf;
+}
+
+static void rm_dir(const char *d)
+{
+    DIR *dir = opendir(d);
+    if (!dir)
+        return;
+    struct dirent *e;
+    char p[512];
+    while ((e = readdir(dir))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(p, sizeof p, "%s/%s", d, e->d_name);
+        unlink(p);
+    }
+    closedir(dir);
+    rmdir(d);
+}
+
+static char *path_in(const char *d, const char *name)
+{
+    static char p[512];
+    snprintf(p, sizeof p, "%s/%s", d, name);
+    return p;
+}
+
+static long file_size(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) ? -1 : (long)st.st_size;
+}
+
+static unsigned char *slurp(const char *p, size_t *n)
+{
+    FILE *f = fopen(p, "rb");
+    cr_assert_not_null(f);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc(*n ? *n : 1);
+    cr_assert_eq(fread(b, 1, *n, f), *n);
+    fclose(f);
+    return b;
+}
+
+static void spit(const char *p, const unsigned char *b, size_t n)
+{
+    FILE *f = fopen(p, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(b, 1, n, f), n);
+    fclose(f);
+}
+
+static nd_params params(void)
+{
+    nd_params p;
+    nd_params_init(&p);
+    p.threshold = 0.5;
+    return p;
+}
+
+static int add_doc(nd_index *ix, const char *prefix, unsigned i, int64_t t)
+{
+    char id[32];
+    int n = snprintf(id, sizeof id, "%s%u", prefix, i);
+    char *text = make_text(i, 150);
+    int rc = nd_index_add(ix, id, (size_t)n, text, strlen(text), t);
+    free(text);
+    return rc;
+}
+
+/* The best match of doc i's text: its id into best (or "" if none). */
+static size_t query_doc(nd_index *ix, unsigned i, char *best, double *j)
+{
+    nd_match m[8];
+    size_t n;
+    char *text = make_text(i, 150);
+    cr_assert_eq(nd_index_query(ix, text, strlen(text), m, 8, &n), ND_OK);
+    free(text);
+    best[0] = '\0';
+    if (n) {
+        memcpy(best, m[0].id, m[0].id_len);
+        best[m[0].id_len] = '\0';
+        *j = m[0].jaccard;
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------ memory */
+
+Test(index, text_finds_itself_a_near_copy_is_found_unrelated_is_not)
+{
+    nd_params p = params();
+    nd_index *ix;
+    cr_assert_eq(nd_index_create(&p, &ix), ND_OK);
+    for (unsigned i = 0; i < 50; i++)
+        cr_assert_eq(add_doc(ix, "d", i, i), ND_OK);
+    char best[64];
+    double j = 0;
+    for (unsigned i = 0; i < 50; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "d%u", i);
+        cr_assert_eq(query_doc(ix, i, best, &j), 1, "doc %u", i);
+        cr_assert_str_eq(best, want);
+        cr_assert_eq(j, 1.0);
+    }
+    /* 1 word in 10 changed: of 148 3-grams about 30% differ -> J ~ 0.55 */
+    char *near = make_text(7, 150);
+    perturb(near, 25); /* 6 words: <= 18 of 148 3-grams -> J >= 0.78 */
+    nd_match m[4];
+    size_t n;
+    cr_assert_eq(nd_index_query(ix, near, strlen(near), m, 4, &n), ND_OK);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(m[0].id_len, 2);
+    cr_assert_eq(memcmp(m[0].id, "d7", 2), 0);
+    cr_assert(m[0].jaccard > 0.6 && m[0].jaccard < 1.0, "j=%f", m[0].jaccard);
+    free(near);
+    char *other = make_text(1000, 150);
+    cr_assert_eq(nd_index_query(ix, other, strlen(other), m, 4, &n), ND_OK);
+    cr_assert_eq(n, 0);
+    free(other);
+    nd_index_stats st;
+    nd_index_stats_get(ix, &st);
+    cr_assert_eq(st.docs, 50);
+    cr_assert_eq(st.time_min, 0);
+    cr_assert_eq(st.time_max, 49);
+    cr_assert_eq(st.num_perm, 128);
+    cr_assert_eq(st.bands * st.rows <= 128, 1);
+    cr_assert_eq(st.disk_bytes, 0);
+    nd_index_close(ix);
+}
+
+Test(index, equal_scores_rank_older_first_and_cap_cuts)
+{
+    nd_params p = params();
+    nd_index *ix;
+    cr_assert_eq(nd_index_create(&p, &ix), ND_OK);
+    char *t = make_text(3, 120);
+    cr_assert_eq(nd_index_add(ix, "late", 4, t, strlen(t), 50), ND_OK);
+    cr_assert_eq(nd_index_add(ix, "early", 5, t, strlen(t), 10), ND_OK);
+    cr_assert_eq(nd_index_add(ix, "mid", 3, t, strlen(t), 30), ND_OK);
+    nd_match m[3];
+    size_t n;
+    cr_assert_eq(nd_index_query(ix, t, strlen(t), m, 3, &n), ND_OK);
+    cr_assert_eq(n, 3);
+    cr_assert_eq(memcmp(m[0].id, "early", 5), 0);
+    cr_assert_eq(memcmp(m[1].id, "mid", 3), 0);
+    cr_assert_eq(memcmp(m[2].id, "late", 4), 0);
+    cr_assert_eq(m[1].time, 30);
+    cr_assert_eq(nd_index_query(ix, t, strlen(t), m, 1, &n), ND_OK);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(memcmp(m[0].id, "early", 5), 0);
+    /* a near copy ranks below exact copies */
+    char *u = make_text(3, 120);
+    perturb(u, 30);
+    cr_assert_eq(nd_index_add(ix, "near", 4, u, strlen(u), 0), ND_OK);
+    nd_match m4[4];
+    cr_assert_eq(nd_index_query(ix, t, strlen(t), m4, 4, &n), ND_OK);
+    cr_assert_eq(n, 4);
+    cr_assert_eq(memcmp(m4[3].id, "near", 4), 0);
+    cr_assert(m4[3].jaccard < 1.0);
+    free(u);
+    free(t);
+    nd_index_close(ix);
+}
+
+Test(index, add_query_sees_only_earlier_docs_and_duplicate_ids_fail)
+{
+    nd_params p = params();
+    nd_index *ix;
+    cr_assert_eq(nd_index_create(&p, &ix), ND_OK);
+    char *t = make_text(5, 100);
+    nd_match m[4];
+    size_t n = 99;
+    cr_assert_eq(nd_index_add_query(ix, "a", 1, t, strlen(t), 1, m, 4, &n),
+                 ND_OK);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(nd_index_add_query(ix, "b", 1, t, strlen(t), 2, m, 4, &n),
+                 ND_OK);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(m[0].id[0], 'a');
+    cr_assert_eq(m[0].jaccard, 1.0);
+    cr_assert_eq(m[0].containment, 1.0);
+    cr_assert_eq(nd_index_add_query(ix, "b", 1, t, strlen(t), 3, m, 4, &n),
+                 ND_ERR_EXISTS);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(nd_index_add(ix, "a", 1, t, strlen(t), 3), ND_ERR_EXISTS);
+    cr_assert(strstr(nd_index_errmsg(ix), "\"a\"") != NULL);
+    cr_assert_eq(nd_index_add(ix, "", 0, t, strlen(t), 3), ND_ERR_PARAM);
+    nd_index_stats st;
+    nd_index_stats_get(ix, &st);
+    cr_assert_eq(st.docs, 2);
+    free(t);
+    nd_index_close(ix);
+}
+
+Test(index, remove_forgets_and_allows_re_adding)
+{
+    nd_params p = params();
+    nd_index *ix;
+    cr_assert_eq(nd_index_create(&p, &ix), ND_OK);
+    for (unsigned i = 0; i < 20; i++)
+        cr_assert_eq(add_doc(ix, "d", i, i), ND_OK);
+    cr_assert_eq(nd_index_remove(ix, "d4", 2), ND_OK);
+    cr_assert_eq(nd_index_remove(ix, "d4", 2), ND_ERR_NOTFOUND);
+    cr_assert_eq(nd_index_get(ix, "d4", 2, NULL), ND_ERR_NOTFOUND);
+    int64_t t = -1;
+    cr_assert_eq(nd_index_get(ix, "d5", 2, &t), ND_OK);
+    cr_assert_eq(t, 5);
+    char best[64];
+    double j;
+    cr_assert_eq(query_doc(ix, 4, best, &j), 0);
+    cr_assert_eq(add_doc(ix, "d", 4, 99), ND_OK);
+    cr_assert_eq(query_doc(ix, 4, best, &j), 1);
+    cr_assert_str_eq(best, "d4");
+    nd_index_stats st;
+    nd_index_stats_get(ix, &st);
+    cr_assert_eq(st.docs, 20);
+    cr_assert_eq(st.removed, 1);
+    nd_index_close(ix);
+}
+
+Test(index, evict_before_removes_older_docs_only)
+{
+    nd_params p = params();
+    nd_index *ix;
+    cr_assert_eq(nd_index_create(&p, &ix), ND_OK);
+    for (unsigned i = 0; i < 100; i++)
+        cr_assert_eq(add_doc(ix, "d", i, 1000 + (int64_t)(i * 37 % 100)),
+                     ND_OK);
+    size_t k = 0;
+    cr_assert_eq(nd_index_evict_before(ix, 1050, &k), ND_OK);
+    cr_assert_eq(k, 50);
+    char best[64];
+    double j;
+    for (unsigned i = 0; i < 100; i++) {
+        int old = 1000 + (int)(i * 37 % 100) < 1050;
+        cr_assert_eq(query_doc(ix, i, best, &j), old ? 0 : 1, "doc %u", i);
+    }
+    nd_index_stats st;
+    nd_index_stats_get(ix, &st);
+    cr_assert_eq(st.docs, 50);
+    cr_assert_eq(st.time_min, 1050);
+    cr_assert_eq(st.time_max, 1099);
+    cr_assert_eq(nd_index_evict_before(ix, 0, &k), ND_OK);
+    cr_assert_eq(k, 0);
+    nd_index_close(ix);
+}
+
+/* Removing most docs packs memory; survivors are still found. */
+Test(index, packing_after_mass_removal_keeps_survivors)
+{
+    nd_params p = params();
+    nd_index *ix;
+    cr_assert_eq(nd_index_create(&p, &ix), ND_OK);
+    for (unsigned i = 0; i < 3000; i++)
+        cr_assert_eq(add_doc(ix, "d", i, i), ND_OK);
+    size_t k;
+    cr_assert_eq(nd_index_evict_before(ix, 2400, &k), ND_OK);
+    cr_assert_eq(k, 2400);
+    nd_index_stats st;
+    nd_index_stats_get(ix, &st);
+    cr_assert_eq(st.docs, 600);
+    cr_assert_eq(st.removed, 0);
+    char best[64], want[16];
+    double j;
+    for (unsigned i = 2300; i < 3000; i += 7) {
+        size_t n = query_doc(ix, i, best, &j);
+        if (i < 2400) {
+            cr_assert_eq(n, 0);
+        } else {
+            snprintf(want, sizeof want, "d%u", i);
+            cr_assert_eq(n, 1);
+            cr_assert_str_eq(best, want);
+        }
+    }
+    nd_index_close(ix);
+}
+
+Test(index, containment_measure_finds_a_cut_copy)
+{
+    nd_params p = params();
+    p.measure = ND_MEASURE_CONTAINMENT;
+    p.threshold = 0.8;
+    p.bands = 32; /* candidates down to J ~ 0.4, as containment needs */
+    p.rows = 4;
+    nd_index *ix;
+    cr_assert_eq(nd_index_create(&p, &ix), ND_OK);
+    char *full = make_text(11, 200);
+    cr_assert_eq(nd_index_add(ix, "full", 4, full, strlen(full), 0), ND_OK);
+    /* the first 120 words: 118 of the 198 3-grams, J = 118/198 ~ 0.60 */
+    char *cut = full;
+    unsigned w = 0;
+    for (char *q = full; *q; q++)
+        if (*q == ' ' && ++w == 120) {
+            cut = q;
+            break;
+        }
+    size_t cutlen = (size_t)(cut - full);
+    nd_match m[2];
+    size_t n;
+    cr_assert_eq(nd_index_query(ix, full, cutlen, m, 2, &n), ND_OK);
+    cr_assert_eq(n, 1);
+    cr_assert(m[0].jaccard > 0.45 && m[0].jaccard < 0.75, "j=%f",
+              m[0].jaccard);
+    cr_assert(m[0].containment > 0.8, "c=%f", m[0].containment);
+    nd_params_init(&p);
+    p.threshold = 0.8;
+    nd_index *jx;
+    cr_assert_eq(nd_index_create(&p, &jx), ND_OK);
+    cr_assert_eq(nd_index_add(jx, "full", 4, full, strlen(full), 0), ND_OK);
+    cr_assert_eq(nd_index_query(jx, full, cutlen, m, 2, &n), ND_OK);
+    cr_assert_eq(n, 0);
+    free(full);
+    nd_index_close(jx);
+    nd_index_close(ix);
+}
+
+Test(index, empty_text_is_stored_but_never_matches)
+{
+    nd_params p = params();
+    nd_index *ix;
+    cr_assert_eq(nd_index_create(&p, &ix), ND_OK);
+    cr_assert_eq(nd_index_add(ix, "e1", 2, "", 0, 0), ND_OK);
+    cr_assert_eq(nd_index_add(ix, "e2", 2, "  ,, ", 5, 0), ND_OK);
+    nd_match m[2];
+    size_t n = 9;
+    cr_assert_eq(nd_index_query(ix, "", 0, m, 2, &n), ND_OK);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(nd_index_get(ix, "e2", 2, NULL), ND_OK);
+    nd_index_close(ix);
+    nd_index_close(NULL);
+}
+
+/* ------------------------------------------------------------ on disk */
+
+Test(index, persists_across_processes)
+{
+    const char *d = fresh_dir();
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        nd_params p = params();
+        nd_index *ix;
+        if (nd_index_open(d, &p, ND_INDEX_CREATE, &ix) != ND_OK)
+            _exit(2);
+        for (unsigned i = 0; i < 100; i++)
+            if (add_doc(ix, "d", i, i) != ND_OK)
+                _exit(3);
+        if (nd_index_remove(ix, "d10", 3) != ND_OK || nd_index_sync(ix))
+            _exit(4);
+        _exit(0); /* no close: the sync is the durability point */
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    nd_index *ix;
+    cr_assert_eq(nd_index_open(d, NULL, ND_INDEX_READONLY, &ix), ND_OK,
+                 "%s", nd_index_errmsg(ix));
+    nd_index_stats st;
+    nd_index_stats_get(ix, &st);
+    cr_assert_eq(st.docs, 99);
+    char best[64], want[16];
+    double j;
+    for (unsigned i = 0; i < 100; i++) {
+        size_t n = query_doc(ix, i, best, &j);
+        cr_assert_eq(n, i == 10 ? 0 : 1, "doc %u", i);
+        if (n) {
+            snprintf(want, sizeof want, "d%u", i);
+            cr_assert_str_eq(best, want);
+            cr_assert_eq(j, 1.0);
+        }
+    }
+    cr_assert_eq(add_doc(ix, "x", 1, 0), ND_ERR_STATE);
+    nd_params got;
+    nd_index_params(ix, &got);
+    cr_assert_eq(got.num_perm, 128);
+    cr_assert_eq(got.threshold, 0.5);
+    nd_index_close(ix);
+    rm_dir(d);
+}
+
+Test(index, save_of_an_in_memory_index_opens_with_the_same_answers)
+{
+    const char *d = fresh_dir();
+    nd_params p = params();
+    nd_index *ix, *jx;
+    cr_assert_eq(nd_index_create(&p, &ix), ND_OK);
+    for (unsigned i = 0; i < 40; i++)
+        cr_assert_eq(add_doc(ix, "d", i, i), ND_OK);
+    cr_assert_eq(nd_index_save(ix, NULL), ND_ERR_PARAM);
+    cr_assert_eq(nd_index_save(ix, d), ND_OK);
+    cr_assert_eq(nd_index_open(d, &p, 0, &jx), ND_OK, "%s",
+                 nd_index_errmsg(jx));
+    char best[64], want[16];
+    double j;
+    for (unsigned i = 0; i < 40; i++) {
+        snprintf(want, sizeof want, "d%u", i);
+        cr_assert_eq(query_doc(jx, i, best, &j), 1);
+        cr_assert_str_eq(best, want);
+    }
+    /* snapshot: 128 header + 40 * (512 + 20) + ids d0..d39 (10*2 + 30*3) */
+    cr_assert_eq(file_size(path_in(d, "index.nds")), 128 + 40 * 532 + 110);
+    nd_index *kx;
+    cr_assert_eq(nd_index_open(d, NULL, 0, &kx), ND_ERR_STATE);
+    cr_assert(strstr(nd_index_errmsg(kx), "open for writing") != NULL);
+    nd_index_close(kx);
+    nd_index_close(jx);
+    nd_index_close(ix);
+    rm_dir(d);
+}
+
+Test(index, open_refuses_other_params_naming_the_field)
+{
+    const char *d = fresh_dir();
+    nd_params p = params();
+    nd_index *ix;
+    cr_assert_eq(nd_index_open(d, &p, ND_INDEX_CREATE, &ix), ND_OK);
+    nd_index_close(ix);
+    p.num_perm = 64;
+    cr_assert_eq(nd_index_open(d, &p, 0, &ix), ND_ERR_MISMATCH);
+    cr_assert(strstr(nd_index_errmsg(ix), "num_perm=128") != NULL, "%s",
+              nd_index_errmsg(ix));
+    cr_assert(strstr(nd_index_errmsg(ix), "num_perm=64") != NULL);
+    nd_index_close(ix);
+    p = params();
+    p.seed = 2;
+    cr_assert_eq(nd_index_open(d, &p, 0, &ix), ND_ERR_MISMATCH);
+    cr_assert(strstr(nd_index_errmsg(ix), "seed") != NULL);
+    nd_index_close(ix);
+    p = params();
+    p.shingle = ND_SHINGLE_CHAR;
+    cr_assert_eq(nd_index_open(d, &p, 0, &ix), ND_ERR_MISMATCH);
+    cr_assert(strstr(nd_index_errmsg(ix), "shingle=word") != NULL);
+    nd_index_close(ix);
+    p = params();
+    p.threshold = 0.8;
+    cr_assert_eq(nd_index_open(d, &p, 0, &ix), ND_ERR_MISMATCH);
+    cr_assert(strstr(nd_index_errmsg(ix), "threshold") != NULL);
+    nd_index_close(ix);
+    cr_assert_eq(nd_index_open("/nonexistent/nd", NULL, 0, &ix),
+                 ND_ERR_NOTFOUND);
+    nd_index_close(ix);
+    rm_dir(d);
+    cr_assert_eq(nd_index_open(d, NULL, ND_INDEX_CREATE, &ix), ND_OK);
+    nd_params got;
+    nd_index_params(ix, &got);
+    cr_assert_eq(got.num_perm, 128);
+    nd_index_close(ix);
+    rm_dir(d);
+}
+
+static void make_index(const char *d, unsigned ndocs, int compact)
+{
+    nd_params p = params();
+    nd_index *ix;
+    cr_assert_eq(nd_index_open(d, &p, ND_INDEX_CREATE, &ix), ND_OK);
+    for (unsigned i = 0; i < ndocs; i++)
+        cr_assert_eq(add_doc(ix, "d", i, i), ND_OK);
+    cr_assert_eq(compact ? nd_index_save(ix, NULL) : nd_index_sync(ix),
+                 ND_OK);
+    nd_index_close(ix);
+}
+
+static int open_rc(const char *d, uint64_t *docs)
+{
+    nd_index *ix;
+    int rc = nd_index_open(d, NULL, ND_INDEX_READONLY, &ix);
+    if (getenv("ND_TEST_VERBOSE"))
+        fprintf(stderr, "open: %s\n", nd_index_errmsg(ix));
+    if (rc == ND_OK && docs) {
+        nd_index_stats st;
+        nd_index_stats_get(ix, &st);
+        *docs = st.docs;
+    }
+    nd_index_close(ix);
+    return rc;
+}
+
+Test(index, newer_format_version_is_refused)
+{
+    const char *d = fresh_dir();
+    make_index(d, 3, 1);
+    size_t n;
+    unsigned char *b = slurp(path_in(d, "index.nds"), &n);
+    b[8] = 2;
+    spit(path_in(d, "index.nds"), b, n);
+    nd_index *ix;
+    cr_assert_eq(nd_index_open(d, NULL, 0, &ix), ND_ERR_FORMAT);
+    cr_assert(strstr(nd_index_errmsg(ix), "version 2 is newer") != NULL,
+              "%s", nd_index_errmsg(ix));
+    nd_index_close(ix);
+    memcpy(b, "NOTANIDX", 8);
+    spit(path_in(d, "index.nds"), b, n);
+    cr_assert_eq(open_rc(d, NULL), ND_ERR_FORMAT);
+    free(b);
+    rm_dir(d);
+}
+
+Test(index, truncated_snapshot_is_corrupt_at_every_length)
+{
+    const char *d = fresh_dir();
+    make_index(d, 5, 1);
+    size_t n;
+    unsigned char *b = slurp(path_in(d, "index.nds"), &n);
+    cr_assert_eq(open_rc(d, NULL), ND_OK);
+    for (size_t len = 0; len < n; len += (len < 200 ? 1 : 97)) {
+        spit(path_in(d, "index.nds"), b, len);
+        cr_assert_eq(open_rc(d, NULL), ND_ERR_CORRUPT, "length %zu", len);
+    }
+    free(b);
+    rm_dir(d);
+}
+
+Test(index, bit_flips_in_the_snapshot_never_open_silently)
+{
+    const char *d = fresh_dir();
+    make_index(d, 6, 1);
+    size_t n;
+    unsigned char *b = slurp(path_in(d, "index.nds"), &n);
+    uint64_t s = 42;
+    for (int round = 0; round < 300; round++) {
+        size_t at = round < 128 ? (size_t)round : rng_next(&s) % n;
+        unsigned bit = (unsigned)(rng_next(&s) % 8);
+        b[at] ^= (unsigned char)(1u << bit);
+        spit(path_in(d, "index.nds"), b, n);
+        int rc = open_rc(d, NULL);
+        cr_assert(rc == ND_ERR_CORRUPT || rc == ND_ERR_FORMAT,
+                  "byte %zu bit %u: rc %d", at, bit, rc);
+        b[at] ^= (unsigned char)(1u << bit);
+    }
+    free(b);
+    rm_dir(d);
+}
+
+/* Each add record: 16 framing + 20 + id + 4 * 128. */
+Test(index, torn_log_tail_opens_with_the_complete_records)
+{
+    const char *d = fresh_dir();
+    make_index(d, 10, 0); /* d0..d9: ids of 2 bytes */
+    size_t n;
+    unsigned char *b = slurp(path_in(d, "index.wal"), &n);
+    size_t rec = 16 + 20 + 2 + 512;
+    cr_assert_eq(n, 64 + 10 * rec);
+    for (size_t len = 64; len <= n; len += 37) {
+        spit(path_in(d, "index.wal"), b, len);
+        uint64_t docs = 99;
+        cr_assert_eq(open_rc(d, &docs), ND_OK, "length %zu", len);
+        cr_assert_eq(docs, (len - 64) / rec, "length %zu", len);
+    }
+    /* a torn tail of zeros, as a crashed file system may leave */
+    unsigned char *z = calloc(1, n + 300);
+    memcpy(z, b, n - rec + 5);
+    spit(path_in(d, "index.wal"), z, n + 300);
+    uint64_t docs = 0;
+    cr_assert_eq(open_rc(d, &docs), ND_OK);
+    cr_assert_eq(docs, 9);
+    /* a damaged record in the middle is corruption, not a tail */
+    memcpy(z, b, n);
+    z[64 + 3 * rec + 100] ^= 4;
+    spit(path_in(d, "index.wal"), z, n);
+    cr_assert_eq(open_rc(d, NULL), ND_ERR_CORRUPT);
+    /* the last record damaged: a torn tail */
+    memcpy(z, b, n);
+    z[n - 3] ^= 4;
+    spit(path_in(d, "index.wal"), z, n);
+    cr_assert_eq(open_rc(d, &docs), ND_OK);
+    cr_assert_eq(docs, 9);
+    /* a writable open cuts the tail off for good */
+    nd_index *ix;
+    cr_assert_eq(nd_index_open(d, NULL, 0, &ix), ND_OK);
+    nd_index_close(ix);
+    cr_assert_eq(file_size(path_in(d, "index.wal")), (long)(64 + 9 * rec));
+    free(z);
+    free(b);
+    rm_dir(d);
+}
+
+Test(index, disk_size_stays_within_one_and_a_half_raw_signatures)
+{
+    const char *d = fresh_dir();
+    nd_params p = params();
+    nd_index *ix;
+    cr_assert_eq(nd_index_open(d, &p, ND_INDEX_CREATE, &ix), ND_OK);
+    for (unsigned i = 0; i < 4000; i++) {
+        cr_assert_eq(add_doc(ix, "article-", i, i), ND_OK);
+        if (i % 500 == 499)
+            cr_assert_eq(nd_index_sync(ix), ND_OK);
+    }
+    nd_index_stats st;
+    nd_index_stats_get(ix, &st);
+    long raw = 4000L * 512;
+    long disk = file_size(path_in(d, "index.nds")) +
+                file_size(path_in(d, "index.wal"));
+    cr_assert_eq((long)st.disk_bytes, disk);
+    cr_assert(disk <= raw * 3 / 2, "%ld > 1.5 * %ld", disk, raw);
+    size_t k;
+    for (unsigned i = 0; i < 3000; i += 2)
+        cr_assert_eq(nd_index_remove(ix, "article-1", 9), i ? ND_ERR_NOTFOUND
+                                                            : ND_OK);
+    cr_assert_eq(nd_index_evict_before(ix, 2000, &k), ND_OK);
+    cr_assert_eq(k, 1999); /* article-1 was removed already */
+    cr_assert_eq(nd_index_sync(ix), ND_OK);
+    nd_index_stats_get(ix, &st);
+    cr_assert_eq(st.docs, 2000);
+    cr_assert(st.generation >= 2, "no compaction: gen %llu",
+              (unsigned long long)st.generation);
+    disk = file_size(path_in(d, "index.nds")) +
+           file_size(path_in(d, "index.wal"));
+    cr_assert(disk <= 2000L * 512 * 3 / 2, "%ld", disk);
+    nd_index_close(ix);
+    rm_dir(d);
+}
+
+/* ------------------------------------------------------------ kill -9 */
+
+/*
+ * The writer adds docs k<start>, k<start+1>, ... and after each sync writes
+ * the count of acknowledged docs to the pipe; now and then it compacts.
+ */
+static void writer(const char *d, int fd)
+{
+    nd_params p = params();
+    nd_index *ix;
+    if (nd_index_open(d, &p, ND_INDEX_CREATE, &ix) != ND_OK)
+        _exit(2);
+    nd_index_stats st;
+    nd_index_stats_get(ix, &st);
+    uint64_t next = st.docs;
+    for (unsigned round = 0;; round++) {
+        for (unsigned i = 0; i < 1 + round % 7; i++, next++)
+            if (add_doc(ix, "k", (unsigned)next, (int64_t)next) != ND_OK)
+                _exit(3);
+        if ((round % 5 == 4 ? nd_index_save(ix, NULL) : nd_index_sync(ix)))
+            _exit(4);
+        if (write(fd, &next, sizeof next) != sizeof next)
+            _exit(5);
+    }
+}
+
+Test(index, kill_9_at_random_moments_keeps_every_acknowledged_doc,
+     .timeout = 120)
+{
+    const char *d = fresh_dir();
+    uint64_t acked = 0, s = 7;
+    for (int round = 0; round < 30; round++) {
+        int fds[2];
+        cr_assert_eq(pipe(fds), 0);
+        pid_t pid = fork();
+        cr_assert_neq(pid, -1);
+        if (pid == 0) {
+            close(fds[0]);
+            writer(d, fds[1]);
+        }
+        close(fds[1]);
+        struct timespec ts = {0, (long)(1000000 + rng_next(&s) % 40000000)};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int status;
+        waitpid(pid, &status, 0);
+        cr_assert(WIFSIGNALED(status), "writer exited with %d",
+                  WEXITSTATUS(status));
+        uint64_t v;
+        while (read(fds[0], &v, sizeof v) == sizeof v)
+            acked = v;
+        close(fds[0]);
+        nd_index *ix;
+        int rc = nd_index_open(d, NULL, ND_INDEX_READONLY, &ix);
+        if (rc == ND_ERR_NOTFOUND && acked == 0) {
+            nd_index_close(ix); /* killed before it made the index */
+            continue;
+        }
+        cr_assert_eq(rc, ND_OK, "round %d: %s", round, nd_index_errmsg(ix));
+        nd_index_stats st;
+        nd_index_stats_get(ix, &st);
+        cr_assert(st.docs >= acked, "round %d: %llu docs < %llu acked",
+                  round, (unsigned long long)st.docs,
+                  (unsigned long long)acked);
+        char id[32];
+        for (uint64_t i = 0; i < st.docs; i++) {
+            int n = snprintf(id, sizeof id, "k%llu", (unsigned long long)i);
+            cr_assert_eq(nd_index_get(ix, id, (size_t)n, NULL), ND_OK,
+                         "round %d: %s missing", round, id);
+        }
+        nd_index_close(ix);
+    }
+    cr_assert(acked > 30, "only %llu docs acknowledged",
+              (unsigned long long)acked);
+    rm_dir(d);
+}
+
+/* ------------------------------------------------------------ threads */
+
+typedef struct reader_arg {
+    nd_index *ix;
+    volatile int *stop;
+    unsigned checked, bad;
+} reader_arg;
+
+static void *reader(void *p)
+{
+    reader_arg *a = p;
+    char *texts[40];
+    for (unsigned i = 0; i < 40; i++)
+        texts[i] = make_text(i, 150);
+    nd_match m[8];
+    for (unsigned r = 0; !__atomic_load_n(a->stop, __ATOMIC_ACQUIRE); r++) {
+        unsigned i = r % 40;
+        size_t n;
+        char want[16];
+        int wl = snprintf(want, sizeof want, "p%u", i);
+        if (nd_index_query(a->ix, texts[i], strlen(texts[i]), m, 8, &n) ||
+            n < 1 || m[0].jaccard != 1.0 || m[0].id_len != (size_t)wl ||
+            memcmp(m[0].id, want, (size_t)wl) != 0)
+            a->bad++;
+        a->checked++;
+    }
+    for (unsigned i = 0; i < 40; i++)
+        free(texts[i]);
+    return NULL;
+}
+
+Test(index, readers_run_while_one_thread_writes, .timeout = 120)
+{
+    nd_params p = params();
+    nd_index *ix;
+    cr_assert_eq(nd_index_create(&p, &ix), ND_OK);
+    for (unsigned i = 0; i < 40; i++)
+        cr_assert_eq(add_doc(ix, "p", i, 1 << 30), ND_OK);
+    volatile int stop = 0;
+    reader_arg ra[3];
+    pthread_t th[3];
+    for (int t = 0; t < 3; t++) {
+        ra[t] = (reader_arg){ix, &stop, 0, 0};
+        cr_assert_eq(pthread_create(&th[t], NULL, reader, &ra[t]), 0);
+    }
+    /* writes: adds (growing every array), removes, evictions */
+    for (unsigned i = 1000; i < 2500; i++) {
+        cr_assert_eq(add_doc(ix, "w", i, i), ND_OK);
+        if (i % 10 == 9) {
+            char id[16];
+            int n = snprintf(id, sizeof id, "w%u", i - 5);
+            cr_assert_eq(nd_index_remove(ix, id, (size_t)n), ND_OK);
+        }
+        if (i % 250 == 0) {
+            size_t k;
+            cr_assert_eq(nd_index_evict_before(ix, i - 100, &k), ND_OK);
+        }
+    }
+    __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+    for (int t = 0; t < 3; t++) {
+        pthread_join(th[t], NULL);
+        cr_assert(ra[t].checked > 0);
+        cr_assert_eq(ra[t].bad, 0, "reader %d: %u of %u wrong", t, ra[t].bad,
+                     ra[t].checked);
+    }
+    nd_index_stats st;
+    nd_index_stats_get(ix, &st);
+    cr_assert(st.queries >= ra[0].checked + ra[1].checked + ra[2].checked);
+    nd_index_close(ix);
+}

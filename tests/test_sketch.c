@@ -1,0 +1,248 @@
+/*
+ * test_sketch.c - the three signature schemes on every code path this CPU
+ * has: golden vectors from independent Python implementations
+ * (tests/golden/gen_minhash.py, gen_sketch.py), agreement of the paths on
+ * awkward sizes, accuracy of the Jaccard estimate, empty and tiny sets.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/neardup.h"
+#include "../src/sketch/sketch.h"
+#include "golden/minhash.h"
+#include "golden/sketch.h"
+
+static const nd_sketch_algo ALGOS[] = {ND_SKETCH_KPERM, ND_SKETCH_OPH,
+                                       ND_SKETCH_CMINHASH};
+static const char *const ALGO_NAMES[] = {"kperm", "oph", "cminhash"};
+
+static uint64_t *keys_of(size_t n, uint64_t seed)
+{
+    uint64_t *k = malloc(sizeof *k * (n ? n : 1));
+    for (size_t i = 0; i < n; i++)
+        k[i] = nd__splitmix64(&seed);
+    return k;
+}
+
+static void need_path(nd__cpu cpu)
+{
+    if (!(nd__cpu_paths() >> cpu & 1))
+        cr_skip_test("this CPU has no %s", nd__cpu_name(cpu));
+}
+
+ParameterizedTestParameters(sketch, golden_on_every_path)
+{
+    static nd__cpu cpus[] = {ND__CPU_SCALAR, ND__CPU_AVX2, ND__CPU_AVX512};
+    return cr_make_param_array(nd__cpu, cpus, sizeof cpus / sizeof *cpus);
+}
+
+ParameterizedTest(nd__cpu *cpu, sketch, golden_on_every_path)
+{
+    need_path(*cpu);
+    uint32_t sig[200];
+    for (size_t c = 0; c < sizeof GOLDEN_MINHASH / sizeof *GOLDEN_MINHASH; c++) {
+        const golden_minhash *g = &GOLDEN_MINHASH[c];
+        nd__perm p;
+        cr_assert_eq(nd__perm_init(&p, g->k, g->seed), ND_OK);
+        uint64_t *keys = keys_of(g->nkeys, g->key_seed);
+        cr_assert_eq(nd__minhash_on(&p, *cpu, keys, g->nkeys, sig), ND_OK);
+        for (unsigned i = 0; i < g->k; i++)
+            cr_assert_eq(sig[i], g->sig[i], "%s %s[%u]: %08x, want %08x",
+                         nd__cpu_name(*cpu), g->name, i, sig[i], g->sig[i]);
+        free(keys);
+        nd__perm_free(&p);
+    }
+    for (size_t c = 0; c < sizeof GOLDEN_SKETCH / sizeof *GOLDEN_SKETCH; c++) {
+        const golden_sketch *g = &GOLDEN_SKETCH[c];
+        nd__perm p;
+        cr_assert_eq(nd__sketch_init(&p, (nd_sketch_algo)g->algo, g->k, g->seed), ND_OK);
+        uint64_t *keys = keys_of(g->nkeys, g->key_seed);
+        cr_assert_eq(nd__minhash_on(&p, *cpu, keys, g->nkeys, sig), ND_OK);
+        for (unsigned i = 0; i < g->k; i++)
+            cr_assert_eq(sig[i], g->sig[i], "%s %s[%u]: %08x, want %08x",
+                         nd__cpu_name(*cpu), g->name, i, sig[i], g->sig[i]);
+        free(keys);
+        nd__perm_free(&p);
+    }
+}
+
+/* Every k from 1 to 72 and set sizes around the kernels' chunk of 512. */
+Test(sketch, paths_agree_on_every_k)
+{
+    static const size_t sizes[] = {0, 1, 2, 7, 33, 511, 512, 513, 1025};
+    uint32_t want[73], got[73];
+    for (size_t a = 0; a < 3; a++)
+        for (unsigned k = 1; k <= 72; k++) {
+            nd__perm p;
+            cr_assert_eq(nd__sketch_init(&p, ALGOS[a], k, k * 7u), ND_OK);
+            for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+                uint64_t *keys = keys_of(sizes[s], k + s);
+                cr_assert_eq(nd__minhash_on(&p, ND__CPU_SCALAR, keys, sizes[s], want), ND_OK);
+                for (int cpu = 1; cpu < ND__CPU_COUNT; cpu++) {
+                    if (!(nd__cpu_paths() >> cpu & 1))
+                        continue;
+                    memset(got, 0x5a, sizeof got);
+                    cr_assert_eq(nd__minhash_on(&p, (nd__cpu)cpu, keys, sizes[s], got), ND_OK);
+                    cr_assert_arr_eq(got, want, k * sizeof *got, "%s %s k=%u n=%zu",
+                                     ALGO_NAMES[a], nd__cpu_name((nd__cpu)cpu), k, sizes[s]);
+                    cr_assert_eq(got[k], 0x5a5a5a5au, "wrote past sig[k)");
+                }
+                nd__minhash(&p, keys, sizes[s], got);
+                cr_assert_arr_eq(got, want, k * sizeof *got, "default path");
+                free(keys);
+            }
+            nd__perm_free(&p);
+        }
+}
+
+Test(sketch, bad_path_and_bad_scheme_are_refused)
+{
+    nd__perm p;
+    cr_assert_eq(nd__sketch_init(&p, (nd_sketch_algo)3, 8, 1), ND_ERR_PARAM);
+    cr_assert_eq(nd__sketch_init(&p, ND_SKETCH_OPH, 0, 1), ND_ERR_PARAM);
+    cr_assert_eq(nd__sketch_init(&p, ND_SKETCH_OPH, 4097, 1), ND_ERR_PARAM);
+    cr_assert_eq(nd__sketch_init(&p, ND_SKETCH_OPH, 8, 1), ND_OK);
+    uint32_t sig[8] = {0};
+    uint64_t key = 1;
+    cr_assert_eq(nd__minhash_on(&p, ND__CPU_COUNT, &key, 1, sig), ND_ERR_PARAM);
+    cr_assert_eq(sig[0], 0, "untouched");
+    cr_assert(nd__cpu_paths() & 1u << ND__CPU_SCALAR);
+    nd__perm_free(&p);
+}
+
+Test(sketch, params_default_and_range)
+{
+    nd_params p;
+    nd_params_init(&p);
+    cr_assert_eq(p.sketch, ND_SKETCH_KPERM);
+    p.sketch = ND_SKETCH_CMINHASH;
+    cr_assert_eq(nd_params_check(&p, NULL, 0), ND_OK);
+    p.sketch = (nd_sketch_algo)3;
+    char msg[64];
+    cr_assert_eq(nd_params_check(&p, msg, sizeof msg), ND_ERR_PARAM);
+    cr_assert(strstr(msg, "sketch"), "%s", msg);
+}
+
+Test(sketch, empty_set_is_all_max)
+{
+    for (size_t a = 0; a < 3; a++) {
+        nd__perm p;
+        nd__sketch_init(&p, ALGOS[a], 40, 1);
+        for (int cpu = 0; cpu < ND__CPU_COUNT; cpu++) {
+            uint32_t sig[40];
+            if (nd__minhash_on(&p, (nd__cpu)cpu, NULL, 0, sig) != ND_OK)
+                continue;
+            for (int i = 0; i < 40; i++)
+                cr_assert_eq(sig[i], UINT32_MAX, "%s", ALGO_NAMES[a]);
+        }
+        nd__perm_free(&p);
+    }
+}
+
+/*
+ * Sets far smaller than k leave most OPH bins empty; densification must
+ * still make equal sets agree everywhere, disjoint sets (almost) nowhere,
+ * and a set that shares 1 of 2 keys agree about half the time.
+ */
+Test(sketch, oph_small_sets)
+{
+    const unsigned k = 128;
+    nd__perm p;
+    nd__sketch_init(&p, ND_SKETCH_OPH, k, 3);
+    uint32_t sa[128], sb[128];
+    for (size_t n = 1; n <= 20; n++) {
+        uint64_t *a = keys_of(n, 100 + n), *b = keys_of(n, 100 + n);
+        nd__minhash(&p, a, n, sa);
+        nd__minhash(&p, b, n, sb);
+        cr_assert_eq(nd_sig_jaccard(sa, sb, k), 1.0, "n=%zu", n);
+        free(b);
+        b = keys_of(n, 900 + n);
+        nd__minhash(&p, b, n, sb);
+        cr_assert_lt(nd_sig_jaccard(sa, sb, k), 0.05, "disjoint n=%zu", n);
+        free(a);
+        free(b);
+    }
+    /* {x, y} against {x, z}: J = 1/3 */
+    double sum = 0;
+    for (uint64_t t = 0; t < 200; t++) {
+        uint64_t st = t * 3 + 1, a[2], b[2];
+        a[0] = b[0] = nd__splitmix64(&st);
+        a[1] = nd__splitmix64(&st);
+        b[1] = nd__splitmix64(&st);
+        nd__minhash(&p, a, 2, sa);
+        nd__minhash(&p, b, 2, sb);
+        sum += nd_sig_jaccard(sa, sb, k);
+    }
+    cr_assert_float_eq(sum / 200, 1.0 / 3, 0.05, "mean %.4f", sum / 200);
+    nd__perm_free(&p);
+}
+
+/*
+ * Pairs with a known exact Jaccard: A = common + a-only, B = common + b-only,
+ * sets of 10 to 450 keys, several permutation seeds.  Each scheme estimates
+ * J with standard deviation about sqrt(J (1 - J) / k): the mean absolute
+ * error must stay under 3 / sqrt(k) (and in fact near 0.8 of one standard
+ * deviation), the mean signed error (bias) near 0.
+ */
+typedef struct { double mae, bias; } accuracy;
+
+static accuracy measure(nd_sketch_algo algo, unsigned k)
+{
+    uint64_t st = 11;
+    double abs_err = 0, err = 0;
+    int pairs = 0;
+    uint32_t *sa = malloc(sizeof *sa * k), *sb = malloc(sizeof *sb * k);
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        nd__perm p;
+        nd__sketch_init(&p, algo, k, seed);
+        for (int common = 10; common <= 300; common += 29)
+            for (int extra = 0; extra <= 300; extra += 37) {
+                int na = common + extra / 2, nb = common + extra - extra / 2;
+                uint64_t *a = malloc(8 * (size_t)na), *b = malloc(8 * (size_t)nb);
+                for (int i = 0; i < common; i++)
+                    a[i] = b[i] = nd__splitmix64(&st);
+                for (int i = common; i < na; i++)
+                    a[i] = nd__splitmix64(&st);
+                for (int i = common; i < nb; i++)
+                    b[i] = nd__splitmix64(&st);
+                nd__minhash(&p, a, (size_t)na, sa);
+                nd__minhash(&p, b, (size_t)nb, sb);
+                double d = nd_sig_jaccard(sa, sb, k) - (double)common / (common + extra);
+                abs_err += fabs(d);
+                err += d;
+                pairs++;
+                free(a);
+                free(b);
+            }
+        nd__perm_free(&p);
+    }
+    free(sa);
+    free(sb);
+    return (accuracy){abs_err / pairs, err / pairs};
+}
+
+ParameterizedTestParameters(sketch, estimate_within_3_over_sqrt_k)
+{
+    static nd_sketch_algo algos[] = {ND_SKETCH_KPERM, ND_SKETCH_OPH,
+                                     ND_SKETCH_CMINHASH};
+    return cr_make_param_array(nd_sketch_algo, algos, sizeof algos / sizeof *algos);
+}
+
+ParameterizedTest(nd_sketch_algo *algo, sketch, estimate_within_3_over_sqrt_k)
+{
+    static const unsigned ks[] = {64, 128, 256};
+    for (size_t i = 0; i < sizeof ks / sizeof *ks; i++) {
+        accuracy a = measure(*algo, ks[i]);
+        cr_log_info("%s k=%u: mean abs error %.4f, bias %+.4f", ALGO_NAMES[*algo],
+                    ks[i], a.mae, a.bias);
+        cr_assert_lt(a.mae, 3.0 / sqrt(ks[i]), "%s k=%u mae %.4f", ALGO_NAMES[*algo],
+                     ks[i], a.mae);
+        cr_assert_lt(a.mae, 0.8 / sqrt(ks[i]), "%s k=%u mae %.4f", ALGO_NAMES[*algo],
+                     ks[i], a.mae);
+        cr_assert_lt(fabs(a.bias), 0.25 / sqrt(ks[i]), "%s k=%u bias %+.4f",
+                     ALGO_NAMES[*algo], ks[i], a.bias);
+    }
+}
