@@ -148,6 +148,7 @@ static void usage(FILE *f)
 "Times the neardup batch engine per stage on a corpus held in memory.\n"
 "Engine (as neardup): --threshold T --measure jaccard|containment --ngram N\n"
 "  --char-ngram N --num-perm K --bands B --rows R --seed S --threads N --exact\n"
+"  --sketch kperm|oph|cminhash (signature scheme; default as nd_params_init)\n"
 "Input: --format jsonl|tsv|text --id-field F --text-field F --limit N (first N)\n"
 "Run:\n"
 "  --repeat N         timed runs, the median is reported (default 3)\n"
@@ -257,6 +258,15 @@ static void parse_args(opts *o, int argc, char **argv)
                 o->p.measure = ND_MEASURE_CONTAINMENT;
             else
                 fatal(EXIT_USAGE, "--measure: '%s' is not jaccard or containment", v);
+        } else if (strcmp(a, "--sketch") == 0) {
+            if (strcmp(v, "kperm") == 0)
+                o->p.sketch = ND_SKETCH_KPERM;
+            else if (strcmp(v, "oph") == 0)
+                o->p.sketch = ND_SKETCH_OPH;
+            else if (strcmp(v, "cminhash") == 0)
+                o->p.sketch = ND_SKETCH_CMINHASH;
+            else
+                fatal(EXIT_USAGE, "--sketch: '%s' is not kperm, oph or cminhash", v);
         } else if (strcmp(a, "--format") == 0) {
             static const char *const names[] = {"auto", "jsonl", "tsv", "text"};
             size_t f;
@@ -731,6 +741,13 @@ static const char *shingle_name(const nd_params *p)
     return p->shingle == ND_SHINGLE_CHAR ? "char" : "word";
 }
 
+static const char *sketch_name(const nd_params *p)
+{
+    return p->sketch == ND_SKETCH_OPH        ? "oph"
+           : p->sketch == ND_SKETCH_CMINHASH ? "cminhash"
+                                             : "kperm";
+}
+
 static const char *measure_name(const nd_params *p)
 {
     return p->measure == ND_MEASURE_CONTAINMENT ? "containment" : "jaccard";
@@ -763,11 +780,11 @@ static void print_json(const report *rp)
            "\"docs\": %zu, \"bytes\": %llu, \"repeat\": %u, \"warmup\": %u,\n",
            sysconf(_SC_NPROCESSORS_ONLN), rp->load_start, rp->load_end, c->n,
            (unsigned long long)c->bytes, o->repeat, o->warmup);
-    printf(" \"params\": {\"shingle\": \"%s\", \"ngram\": %u, \"num_perm\": %u, "
+    printf(" \"params\": {\"sketch\": \"%s\", \"shingle\": \"%s\", \"ngram\": %u, \"num_perm\": %u, "
            "\"threshold\": %g, \"measure\": \"%s\", \"bands\": %u, \"rows\": %u, "
            "\"seed\": %llu, \"threads\": %u, \"exact\": %d},\n",
-           shingle_name(&o->p), o->p.ngram, o->p.num_perm, o->p.threshold,
-           measure_name(&o->p), m->st.bands, m->st.rows,
+           sketch_name(&o->p), shingle_name(&o->p), o->p.ngram, o->p.num_perm,
+           o->p.threshold, measure_name(&o->p), m->st.bands, m->st.rows,
            (unsigned long long)o->p.seed, rp->threads, o->p.exact);
     printf(" \"seconds\": {\"read\": %.6f, \"sketch\": %.6f, \"lsh\": %.6f, "
            "\"verify\": %.6f, \"cluster\": %.6f, \"batch\": %.6f, \"total\": %.6f},\n",
@@ -835,10 +852,10 @@ static void print_table(const report *rp)
     const corpus *c = rp->c;
     const run_result *m = &rp->m;
     const double mb = (double)c->bytes / 1e6, total = rp->read + m->batch;
-    printf("neardup %s on %zu docs, %.2f MB; %s %u-grams, k=%u, %u x %u bands, "
+    printf("neardup %s on %zu docs, %.2f MB; %s %u-grams, %s k=%u, %u x %u bands, "
            "%s >= %g, %u threads (%ld cores); median of %u after %u warm-up\n",
            nd_version_string(), c->n, mb, shingle_name(&o->p), o->p.ngram,
-           o->p.num_perm, m->st.bands, m->st.rows, measure_name(&o->p),
+           sketch_name(&o->p), o->p.num_perm, m->st.bands, m->st.rows, measure_name(&o->p),
            o->p.threshold, rp->threads, sysconf(_SC_NPROCESSORS_ONLN),
            o->repeat, o->warmup);
     printf("load average %.2f at the start, %.2f at the end\n", rp->load_start,

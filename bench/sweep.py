@@ -55,19 +55,20 @@ def run(cmd, **kw):
     return r.stdout
 
 
-def one(a, tmp, preset, sh, k, th, measure, idx):
+def one(a, tmp, preset, sketch, sh, k, th, measure, idx):
     corpus = os.path.join(tmp, preset + ".jsonl")
     truth = os.path.join(tmp, preset + ".truth.jsonl")
     pred = os.path.join(tmp, "pred%d.jsonl" % idx)
     cmd = [os.path.join(a.build, "ndbench"), "--json", "--repeat", "1", "--warmup", "0",
            "--threads", "1", "--num-perm", str(k), "--threshold", str(th),
-           "--measure", measure, "--seed", str(a.seed), "--pred-out", pred] + shingle_args(sh)
+           "--measure", measure, "--sketch", sketch, "--seed", str(a.seed),
+           "--pred-out", pred] + shingle_args(sh)
     if a.brute:
         cmd += ["--brute", str(a.brute)]
     b = json.loads(run(cmd + [corpus]))
     e = json.loads(run([os.path.join(a.build, "ndeval"), "--json", "--truth", truth, pred]))
     os.unlink(pred)
-    row = {"preset": preset, "shingle": sh, "k": k, "measure": measure, "threshold": th,
+    row = {"preset": preset, "sketch": sketch, "shingle": sh, "k": k, "measure": measure, "threshold": th,
            "bands": b["params"]["bands"], "rows": b["params"]["rows"],
            "precision": e["pair_precision"], "recall": e["pair_recall"], "f1": e["pair_f1"],
            "ari": e["ari"], "bcubed_f1": e["bcubed_f1"],
@@ -93,19 +94,19 @@ def markdown(a, rows, presets, seconds):
     w("")
     w("### Best threshold of each setting (by mean pairwise F1 over the presets)")
     w("")
-    w("| shingles | k | measure | threshold | b x r | " + " | ".join("F1 " + p for p in presets)
-      + " | mean F1 | mean P | mean R | mean ARI | docs/s |")
-    w("|---|---:|---|---:|---|" + "---:|" * (len(presets) + 5))
+    w("| sketch | shingles | k | measure | threshold | b x r | "
+      + " | ".join("F1 " + p for p in presets) + " | mean F1 | mean P | mean R | mean ARI | docs/s |")
+    w("|---|---|---:|---|---:|---|" + "---:|" * (len(presets) + 5))
     groups = {}
     for r in rows:
-        groups.setdefault((r["shingle"], r["k"], r["measure"]), {}).setdefault(
+        groups.setdefault((r["sketch"], r["shingle"], r["k"], r["measure"]), {}).setdefault(
             r["threshold"], []).append(r)
-    for (sh, k, m), by_t in groups.items():
+    for (sk, sh, k, m), by_t in groups.items():
         best_t = max(by_t, key=lambda t: mean([r["f1"] for r in by_t[t]]))
         rs = {r["preset"]: r for r in by_t[best_t]}
         first = next(iter(rs.values()))
-        w("| %s | %d | %s | %.2f | %d x %d | %s | %.4f | %.4f | %.4f | %.4f | %.0f |" % (
-            shingle_name(sh), k, m, best_t, first["bands"], first["rows"],
+        w("| %s | %s | %d | %s | %.2f | %d x %d | %s | %.4f | %.4f | %.4f | %.4f | %.0f |" % (
+            sk, shingle_name(sh), k, m, best_t, first["bands"], first["rows"],
             " | ".join("%.4f" % rs[p]["f1"] if p in rs else "n/a" for p in presets),
             mean([r["f1"] for r in rs.values()]), mean([r["precision"] for r in rs.values()]),
             mean([r["recall"] for r in rs.values()]), mean([r["ari"] for r in rs.values()]),
@@ -113,18 +114,19 @@ def markdown(a, rows, presets, seconds):
     w("")
     w("### The five best settings of each preset")
     w("")
-    w("| preset | shingles | k | measure | threshold | P | R | F1 | ARI | docs/s |")
-    w("|---|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    w("| preset | sketch | shingles | k | measure | threshold | P | R | F1 | ARI | docs/s |")
+    w("|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|")
     for p in presets:
         best = sorted((r for r in rows if r["preset"] == p), key=lambda r: -r["f1"])[:5]
         for r in best:
-            w("| %s | %s | %d | %s | %.2f | %.4f | %.4f | %.4f | %.4f | %.0f |" % (
-                p, shingle_name(r["shingle"]), r["k"], r["measure"], r["threshold"],
+            w("| %s | %s | %s | %d | %s | %.2f | %.4f | %.4f | %.4f | %.4f | %.0f |" % (
+                p, r["sketch"], shingle_name(r["shingle"]), r["k"], r["measure"], r["threshold"],
                 r["precision"], r["recall"], r["f1"], r["ari"], r["docs_per_s"]))
-    dflt = [r for r in rows if r["shingle"] == "w3" and r["k"] == 128 and r["measure"] == "jaccard"]
+    dflt = [r for r in rows if r["shingle"] == "w3" and r["k"] == 128
+            and r["measure"] == "jaccard" and r["sketch"] == "kperm"]
     if dflt:
         w("")
-        w("### Word 3-grams, k = 128, Jaccard, every threshold")
+        w("### Word 3-grams, k = 128, Jaccard, k permutations, every threshold")
         w("")
         w("| preset | threshold | b x r | P | R | F1 | ARI | hard-neg P | docs/s |")
         w("|---|---:|---|---:|---:|---:|---:|---:|---:|")
@@ -144,6 +146,7 @@ def main():
     ap.add_argument("--k", default="64,128,256", help="num_perm values")
     ap.add_argument("--thresholds", default="0.3,0.4,0.5,0.6,0.7,0.8,0.9")
     ap.add_argument("--measures", default="jaccard,containment")
+    ap.add_argument("--sketches", default="kperm", help="kperm, oph, cminhash")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--brute", type=int, default=0,
@@ -154,7 +157,8 @@ def main():
         os.path.dirname(ROOT), "shared", "datasets", "reuters21578", "reuters21578.jsonl.gz"))
     a = ap.parse_args()
     presets = parse_list(a.presets)
-    grid = [(p, sh, k, th, m) for p in presets for sh in parse_list(a.shingles)
+    grid = [(p, sk, sh, k, th, m) for p in presets for sk in parse_list(a.sketches)
+            for sh in parse_list(a.shingles)
             for k in parse_list(a.k, int) for m in parse_list(a.measures)
             for th in parse_list(a.thresholds, float)]
     for b in ("ndbench", "ndgen", "ndeval"):
@@ -181,8 +185,8 @@ def main():
                       file=sys.stderr)
     seconds = time.time() - t0
     order = {g: i for i, g in enumerate(grid)}
-    rows.sort(key=lambda r: order[(r["preset"], r["shingle"], r["k"], r["threshold"],
-                                   r["measure"])])
+    rows.sort(key=lambda r: order[(r["preset"], r["sketch"], r["shingle"], r["k"],
+                                   r["threshold"], r["measure"])])
 
     with open(os.path.join(a.out, "sweep.csv"), "w", newline="") as f:
         wr = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
