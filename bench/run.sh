@@ -11,16 +11,16 @@
 # Generated corpora go to bench/results/tmp/ (not committed).
 #
 # Environment: BUILD (default build), BENCH_DOCS (documents per preset,
-# default 5000), BENCH_SCALE_DOCS (documents for the thread scan, default
-# 20000), BENCH_BRUTE (documents of the exact pair reference, default 2000),
+# default 20000), BENCH_SCALE_DOCS (documents for the thread scan, default
+# 50000), BENCH_BRUTE (documents of the exact pair reference, default 2000),
 # BENCH_SEED (default 1), REUTERS (path of reuters21578.jsonl.gz; default
 # ../shared/datasets/reuters21578/reuters21578.jsonl.gz beside the tree).
 set -eu
 
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-DOCS=${BENCH_DOCS:-5000}
-SCALE_DOCS=${BENCH_SCALE_DOCS:-20000}
+DOCS=${BENCH_DOCS:-20000}
+SCALE_DOCS=${BENCH_SCALE_DOCS:-50000}
 BRUTE=${BENCH_BRUTE:-2000}
 SEED=${BENCH_SEED:-1}
 REUTERS=${REUTERS:-../shared/datasets/reuters21578/reuters21578.jsonl.gz}

@@ -14,7 +14,7 @@ set title sprintf("Throughput against threads (%s; machine with %d cores)", what
 set xlabel "threads"
 set ylabel "documents per second"
 set grid
-set key left top
+set key right bottom
 set logscale x 2
 set yrange [0:*]
 set arrow 1 from cores, graph 0 to cores, graph 1 nohead dt 2 lc rgb "#cc3311"
