@@ -133,13 +133,17 @@ $(BUILD)/%: datasets/%.c
 
 gen: $(GEN_BINS)
 
-$(PC): src/neardup.h Makefile
-	@mkdir -p $(@D)
-	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+# neardup.pc for the current PREFIX/LIBDIR (install writes it again, so
+# `make install PREFIX=...` is right even after a plain `make`).
+PC_LINES := 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
 	  'Name: neardup' 'Description: near-duplicate text detection and clustering' \
 	  'Version: $(VERSION)' 'Requires.private: libxxhash libutf8proc jansson zlib libzstd' \
 	  'Libs: -L$${libdir} -lneardup' 'Libs.private: -fopenmp -lm' \
-	  'Cflags: -I$${includedir}' > $@
+	  'Cflags: -I$${includedir}'
+
+$(PC): src/neardup.h Makefile
+	@mkdir -p $(@D)
+	@printf '%s\n' $(PC_LINES) > $@
 
 # --------------------------------------------------------------- run
 SAMPLE := datasets/sample.jsonl
@@ -153,6 +157,9 @@ test: deps-test
 
 check: all $(TESTS) $(GEN_BINS) $(BENCH_BINS)
 	@./tests/cli/run.sh $(CLI)
+	@./tests/eval/run.sh $(BUILD)
+	@./datasets/check-gen.sh $(BUILD)/ndgen
+	@./tests/install.sh $(BUILD)
 	@./tests/python.sh $(BUILD)
 	$(TESTS) --jobs 2
 
@@ -182,7 +189,7 @@ install: all
 	install -m 755 $(BUILD)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libneardup.so
 	install -m 644 src/neardup.h $(DESTDIR)$(INCLUDEDIR)/neardup.h
-	install -m 644 $(PC) $(DESTDIR)$(PKGCONFIGDIR)/neardup.pc
+	printf '%s\n' $(PC_LINES) > $(DESTDIR)$(PKGCONFIGDIR)/neardup.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/neardup $(DESTDIR)$(LIBDIR)/libneardup.a \

@@ -115,6 +115,10 @@ typedef struct nd_params {
     nd_keep keep;            /* which member represents a cluster */
     unsigned threads;        /* 0 = all cores */
     nd_sketch_algo sketch;   /* signature scheme */
+    double containment;      /* with measure jaccard: also match when the
+                                containment of the smaller text in the larger
+                                is >= this (0: off), so shortened reprints
+                                match; the LSH layout then aims lower */
 } nd_params;
 
 /* The measured defaults. */
@@ -129,7 +133,10 @@ ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap);
 /*
  * The LSH layout for p: p->bands and p->rows when both are set, otherwise the
  * b x r (b * r <= num_perm) that minimises the false-positive plus
- * false-negative area of the S-curve 1 - (1 - s^r)^b around the threshold.
+ * false-negative area of the S-curve 1 - (1 - s^r)^b around the Jaccard
+ * target: the threshold, or for a containment c (measure containment, or
+ * the containment field) the Jaccard c/(3 - c) of a text of half the length
+ * of the other that is contained to the degree c, whichever is lower.
  */
 ND_API void nd_params_lsh(const nd_params *p, unsigned *bands, unsigned *rows);
 
@@ -414,7 +421,8 @@ ND_API void nd_index_close(nd_index *idx);
  *   TEXT    one document per line, the id is the line number;
  *   a directory: every regular file below it (sorted by path), one document
  *           each, the id its path relative to the directory.
- * Files ending in .gz or .zst are decompressed.  The path "-" is stdin.
+ * gzip and zstd input (also on stdin) is recognised by its first bytes and
+ * decompressed.  The path "-" is stdin.
  */
 typedef enum {
     ND_FORMAT_AUTO = 0, /* by extension: .tsv, .txt, otherwise JSONL */
@@ -450,7 +458,11 @@ typedef struct nd_record {
 
 typedef struct nd_reader nd_reader;
 
-/* Open paths[0..n) in order; n == 0 reads stdin.  opts may be NULL. */
+/*
+ * Open paths[0..n) in order; n == 0 reads stdin.  opts may be NULL.  Every
+ * path is checked at once: on ND_ERR_IO *out is still a reader whose errmsg
+ * names the file (close it); on ND_ERR_PARAM or ND_ERR_NOMEM *out is NULL.
+ */
 ND_API int nd_reader_open(const char *const *paths, size_t n,
                           const nd_reader_opts *opts, nd_reader **out);
 /*

@@ -370,3 +370,37 @@ Test(cluster, numbering_and_keep_policies)
         nd__uf_free(&u);
     }
 }
+
+/* ------------------------------------------------------------ matching */
+
+#include "../src/core/params.h"
+
+Test(params, containment_rule_and_lsh_target)
+{
+    nd_params p;
+    nd_params_init(&p);
+    p.threshold = 0.5;
+    cr_assert(nd__params_match(&p, 0.5, 0.0));
+    cr_assert(!nd__params_match(&p, 0.45, 0.99), "containment off by default");
+    cr_assert_float_eq(nd__params_lsh_target(&p), 0.5, 1e-12);
+    p.containment = 0.8;
+    cr_assert(nd__params_match(&p, 0.45, 0.8));
+    cr_assert(!nd__params_match(&p, 0.45, 0.79));
+    /* half-length copy contained to 0.8: J = 0.8 / 2.2 */
+    cr_assert_float_eq(nd__params_lsh_target(&p), 0.8 / 2.2, 1e-12);
+    unsigned b_auto, r_auto;
+    nd_params_lsh(&p, &b_auto, &r_auto);
+    nd_params q = p;
+    q.containment = 0;
+    q.threshold = 0.8 / 2.2;
+    unsigned b, r;
+    nd_params_lsh(&q, &b, &r);
+    cr_assert_eq(b, b_auto);
+    cr_assert_eq(r, r_auto);
+    p.measure = ND_MEASURE_CONTAINMENT;
+    p.threshold = 0.9;
+    cr_assert(nd__params_match(&p, 0.1, 0.9));
+    cr_assert(!nd__params_match(&p, 1.0, 0.89));
+    p.containment = 1.5;
+    cr_assert_eq(nd_params_check(&p, NULL, 0), ND_ERR_PARAM);
+}

@@ -134,7 +134,7 @@ static int commit_record(run *r, const chunk *c, size_t i)
 /* Add chunk records [from, to) to the batch; *bad set on ND_ERR_UTF8. */
 static int add_range(run *r, const chunk *c, size_t from, size_t to, size_t *bad)
 {
-    const char *texts[CHUNK_DOCS];
+    const char *texts[CHUNK_DOCS] = {0};
     if (from == to)
         return ND_OK;
     for (size_t i = from; i < to; i++)

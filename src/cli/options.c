@@ -33,6 +33,7 @@ void cli_usage(FILE *f)
 "Similarity:\n"
 "  --threshold T       similarity to match, in (0, 1] (default 0.5)\n"
 "  --measure M         jaccard|containment (default jaccard)\n"
+"  --containment C     with jaccard: also match at containment >= C (0 = off)\n"
 "  --ngram N           word N-gram shingles (default 3)\n"
 "  --char-ngram N      character N-gram shingles instead\n"
 "  --num-perm K        MinHash values per document (default 128)\n"
@@ -84,7 +85,7 @@ static int parse_unit(const char *opt, const char *s, double *out)
 enum {
     O_THRESHOLD = 256, O_NGRAM, O_CHAR_NGRAM, O_NUM_PERM, O_BANDS, O_ROWS,
     O_THREADS, O_SEED, O_MEASURE, O_KEEP, O_FORMAT, O_ID_FIELD, O_TEXT_FIELD,
-    O_TIME_FIELD, O_STATS, O_SKIP_BAD, O_STRICT, O_EXACT
+    O_TIME_FIELD, O_STATS, O_SKIP_BAD, O_STRICT, O_EXACT, O_CONTAINMENT
 };
 
 static const struct option longopts[] = {
@@ -97,6 +98,7 @@ static const struct option longopts[] = {
     {"threads", required_argument, NULL, O_THREADS},
     {"seed", required_argument, NULL, O_SEED},
     {"measure", required_argument, NULL, O_MEASURE},
+    {"containment", required_argument, NULL, O_CONTAINMENT},
     {"keep", required_argument, NULL, O_KEEP},
     {"format", required_argument, NULL, O_FORMAT},
     {"id-field", required_argument, NULL, O_ID_FIELD},
@@ -143,6 +145,12 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
         rc = -1;
         switch (c) {
         case O_THRESHOLD: rc = parse_unit("--threshold", optarg, &o->params.threshold); break;
+        case O_CONTAINMENT:
+            if (strcmp(optarg, "0") == 0)
+                o->params.containment = 0.0;
+            else
+                rc = parse_unit("--containment", optarg, &o->params.containment);
+            break;
         case O_NGRAM:
             rc = parse_uint("--ngram", optarg, 1, 64, "an integer in 1..64", &v);
             o->params.ngram = (unsigned)v;

@@ -15,6 +15,7 @@
 #endif
 
 #include "../cluster/cluster.h"
+#include "params.h"
 #include "../lsh/lsh.h"
 #include "../sketch/sketch.h"
 
@@ -255,8 +256,7 @@ static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
     e->b = y;
     e->jaccard = (float)j;
     e->containment = (float)c;
-    double s = b->p.measure == ND_MEASURE_CONTAINMENT ? c : j;
-    return s >= b->p.threshold;
+    return nd__params_match(&b->p, j, c);
 }
 
 ND_API int nd_batch_run(nd_batch *b)

@@ -11,7 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "../neardup.h"
+#include "params.h"
 
 ND_API void nd_params_init(nd_params *p)
 {
@@ -28,6 +28,7 @@ ND_API void nd_params_init(nd_params *p)
     p->keep = ND_KEEP_FIRST;
     p->threads = 0;
     p->sketch = ND_SKETCH_KPERM;
+    p->containment = 0.0;
 }
 
 ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)
@@ -52,6 +53,8 @@ ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)
     else if (p->keep != ND_KEEP_FIRST && p->keep != ND_KEEP_LONGEST &&
              p->keep != ND_KEEP_EARLIEST)
         why = "keep must be first, longest or earliest";
+    else if (!(p->containment >= 0.0 && p->containment <= 1.0))
+        why = "containment must be in [0, 1]";
     else if (p->threads > 1024)
         why = "threads must be in 0..1024";
     else if (p->sketch != ND_SKETCH_KPERM && p->sketch != ND_SKETCH_OPH &&
@@ -62,6 +65,36 @@ ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)
     if (msg && cap)
         snprintf(msg, cap, "%s", why);
     return ND_ERR_PARAM;
+}
+
+/*
+ * Containment c of A in B with |A| = rho |B| means Jaccard
+ * c rho / (1 + rho - c rho); at rho = 1/2 that is c / (3 - c).  Shorter
+ * copies than half are found only when their Jaccard clears the S-curve.
+ */
+static double jaccard_of_containment(double c)
+{
+    return c / (3.0 - c);
+}
+
+double nd__params_lsh_target(const nd_params *p)
+{
+    if (p->measure == ND_MEASURE_CONTAINMENT)
+        return jaccard_of_containment(p->threshold);
+    double t = p->threshold;
+    if (p->containment > 0.0) {
+        double tc = jaccard_of_containment(p->containment);
+        t = tc < t ? tc : t;
+    }
+    return t;
+}
+
+int nd__params_match(const nd_params *p, double jaccard, double containment)
+{
+    if (p->measure == ND_MEASURE_CONTAINMENT)
+        return containment >= p->threshold;
+    return jaccard >= p->threshold ||
+           (p->containment > 0.0 && containment >= p->containment);
 }
 
 /* P(s) for b bands of r rows. */
@@ -91,7 +124,7 @@ ND_API void nd_params_lsh(const nd_params *p, unsigned *bands, unsigned *rows)
         *rows = p->rows;
         return;
     }
-    double t = p->threshold, best = INFINITY;
+    double t = nd__params_lsh_target(p), best = INFINITY;
     unsigned bb = 1, br = p->num_perm;
     for (unsigned b = 1; b <= p->num_perm; b++) {
         for (unsigned r = 1; r <= p->num_perm / b; r++) {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/params.h"
 #include "ixint.h"
 
 static nd__ixscratch *scratch_get(nd_index *ix, int need_sketcher)
@@ -269,7 +270,6 @@ static int query_locked(nd_index *ix, const uint32_t *sig, uint64_t setsz,
         s->hcap = s->ncand;
     }
     size_t nh = 0;
-    double t = ix->p.threshold;
     for (size_t i = 0; i < s->ncand; i++) {
         uint32_t c = s->cand[i];
         if (m->setsz[c] == 0)
@@ -278,7 +278,7 @@ static int query_locked(nd_index *ix, const uint32_t *sig, uint64_t setsz,
         double c1 = nd_containment(j, setsz, m->setsz[c]);
         double c2 = nd_containment(j, m->setsz[c], setsz);
         double cont = c1 > c2 ? c1 : c2;
-        if ((ix->p.measure == ND_MEASURE_CONTAINMENT ? cont : j) < t)
+        if (!nd__params_match(&ix->p, j, cont))
             continue;
         s->hits[nh++] = (nd__ixhit){c, j, cont};
     }

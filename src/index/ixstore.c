@@ -52,7 +52,7 @@
 #define FORMAT_VERSION 1u
 #define SNAP_HDR 128u
 #define WAL_HDR 64u
-#define PBLOCK 48u
+#define PBLOCK 64u
 #define REC_ADD 1u
 #define REC_REMOVE 2u
 #define REC_EVICT 3u
@@ -131,6 +131,9 @@ static void params_block(const nd_index *ix, unsigned char *b)
     put32(b + 32, (uint32_t)ix->p.measure);
     put32(b + 36, ix->m.nbands);
     put32(b + 40, ix->m.rows);
+    memcpy(&t, &ix->p.containment, 8);
+    put64(b + 48, t);
+    put32(b + 56, (uint32_t)ix->p.sketch);
 }
 
 /*
@@ -151,6 +154,9 @@ static int params_read(nd_index *ix, const unsigned char *b, nd_params *p,
     p->measure = (nd_measure)get32(b + 32);
     *bands = get32(b + 36);
     *rows = get32(b + 40);
+    t = get64(b + 48);
+    memcpy(&p->containment, &t, 8);
+    p->sketch = (nd_sketch_algo)get32(b + 56);
     p->bands = *bands;
     p->rows = *rows;
     char msg[200];
@@ -184,6 +190,8 @@ static int params_compare(nd_index *ix, const nd_params *st, unsigned sb,
     ND__CMP("measure", "%s",
             st->measure == ND_MEASURE_CONTAINMENT ? "containment" : "jaccard",
             q->measure == ND_MEASURE_CONTAINMENT ? "containment" : "jaccard")
+    ND__CMP("containment", "%.17g", st->containment, q->containment)
+    ND__CMP("sketch", "%u", (unsigned)st->sketch, (unsigned)q->sketch)
     ND__CMP("bands", "%u", sb, qb)
     ND__CMP("rows", "%u", sr, qr)
 #undef ND__CMP
@@ -309,10 +317,10 @@ static int snap_write(nd_index *ix, int dirfd, uint64_t gen, uint64_t *size)
     put32(h + 8, FORMAT_VERSION);
     put32(h + 12, SNAP_HDR);
     params_block(ix, h + 16);
-    put64(h + 64, gen);
-    put64(h + 72, m->live);
-    put64(h + 80, m->id_bytes);
-    put64(h + 88, XXH3_64bits_digest(w.h));
+    put64(h + 80, gen);
+    put64(h + 88, m->live);
+    put64(h + 96, m->id_bytes);
+    put64(h + 104, XXH3_64bits_digest(w.h));
     put64(h + 120, XXH3_64bits(h, 120));
     if (write_all(w.fd, h, sizeof h, 0)) {
         rc = io_fail(ix, "cannot write", SNAP_TMP);
@@ -385,10 +393,10 @@ static int snap_header(nd_index *ix, int fd, const nd_params *asked,
     }
     if ((rc = nd__ixmem_init(&ix->m, st.num_perm, sb, sr)))
         return nd__ix_fail(ix, rc, "out of memory");
-    ix->gen = get64(h + 64);
-    *ndocs = get64(h + 72);
-    *idbytes = get64(h + 80);
-    *bodysum = get64(h + 88);
+    ix->gen = get64(h + 80);
+    *ndocs = get64(h + 88);
+    *idbytes = get64(h + 96);
+    *bodysum = get64(h + 104);
     uint64_t rec = (uint64_t)st.num_perm * 4 + 20;
     if (*ndocs > fsize / rec || *idbytes > fsize ||
         SNAP_HDR + *ndocs * rec + *idbytes != fsize)

@@ -254,6 +254,9 @@ static int put_stretch(nd__textbuf *t, const unsigned char *s, size_t n,
 int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
                   int *bad_utf8)
 {
+    int ignored;
+    if (!bad_utf8)
+        bad_utf8 = &ignored;
     const unsigned char *src = (const unsigned char *)in;
     int rc = norm_reserve(t, len + 16);
     *bad_utf8 = 0;

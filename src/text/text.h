@@ -38,7 +38,7 @@ typedef struct nd__textbuf {
 void nd__textbuf_free(nd__textbuf *t);
 
 /*
- * Normalize in[0..len) into t->norm / t->norm_len.  *bad_utf8 (not NULL) is
+ * Normalize in[0..len) into t->norm / t->norm_len.  *bad_utf8 (may be NULL) is
  * set to 1 when invalid UTF-8 was repaired, else 0.
  * Returns ND_OK, ND_ERR_NOMEM, or ND_ERR_UTF8 when flags has
  * ND_NORM_STRICT_UTF8 and the input is not valid UTF-8.

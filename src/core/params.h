@@ -1,0 +1,20 @@
+/*
+ * params.h - what the stages share about parameters (internal).
+ */
+#ifndef ND_PARAMS_H
+#define ND_PARAMS_H
+
+#include "../neardup.h"
+
+/* The Jaccard similarity the automatic LSH layout aims at. */
+double nd__params_lsh_target(const nd_params *p);
+
+/*
+ * 1 when a pair with these scores matches under p: containment >= threshold
+ * (measure containment), or Jaccard >= threshold or containment >=
+ * p->containment (measure jaccard).  containment is that of the smaller set
+ * in the larger.
+ */
+int nd__params_match(const nd_params *p, double jaccard, double containment);
+
+#endif
