@@ -148,6 +148,7 @@ static void usage(FILE *f)
 "Times the neardup batch engine per stage on a corpus held in memory.\n"
 "Engine (as neardup): --threshold T --measure jaccard|containment --ngram N\n"
 "  --char-ngram N --num-perm K --bands B --rows R --seed S --threads N --exact\n"
+"  --containment C (with jaccard: also match at containment >= C; 0 = off)\n"
 "  --sketch kperm|oph|cminhash (signature scheme; default as nd_params_init)\n"
 "Input: --format jsonl|tsv|text --id-field F --text-field F --limit N (first N)\n"
 "Run:\n"
@@ -258,6 +259,8 @@ static void parse_args(opts *o, int argc, char **argv)
                 o->p.measure = ND_MEASURE_CONTAINMENT;
             else
                 fatal(EXIT_USAGE, "--measure: '%s' is not jaccard or containment", v);
+        } else if (strcmp(a, "--containment") == 0) {
+            o->p.containment = strcmp(v, "0") == 0 ? 0.0 : parse_unit(a, v);
         } else if (strcmp(a, "--sketch") == 0) {
             if (strcmp(v, "kperm") == 0)
                 o->p.sketch = ND_SKETCH_KPERM;
@@ -547,11 +550,12 @@ static uint64_t intersect(const uint64_t *a, size_t na, const uint64_t *b,
 }
 
 /*
- * Every pair of documents [0, n) whose exact score passes the threshold, in
- * ascending (a, b) order.  The scores are computed as the engine's exact
- * verification computes them; documents with an empty shingle set take no
- * part, as in the engine.  Under Jaccard a pair whose sizes alone rule it
- * out (J <= small / large) is not intersected.  Rows run in parallel, each
+ * Every pair of documents [0, n) that matches, in ascending (a, b) order.
+ * Scores and rule are the engine's exact verification: containment >= t
+ * under measure containment, else Jaccard >= t or, when p->containment is
+ * set, containment >= p->containment.  Documents with an empty shingle set
+ * take no part, as in the engine.  Under Jaccard alone a pair whose sizes
+ * rule it out (J <= small / large) is not intersected.  Rows run in parallel, each
  * into its own list, so the order does not depend on the threads.
  */
 static void exact_pairs(const nd_params *p, const corpus *c, size_t n,
@@ -577,7 +581,7 @@ static void exact_pairs(const nd_params *p, const corpus *c, size_t n,
     *all_pairs = (uint64_t)nonempty * (nonempty ? nonempty - 1 : 0) / 2;
 
     const int cont = p->measure == ND_MEASURE_CONTAINMENT;
-    const double t = p->threshold;
+    const double t = p->threshold, tc = cont ? 0.0 : p->containment;
     pairvec *row = xrealloc(NULL, n * sizeof *row);
     memset(row, 0, n * sizeof *row);
     const long long nn = (long long)n;
@@ -590,11 +594,12 @@ static void exact_pairs(const nd_params *p, const corpus *c, size_t n,
             if (!sy)
                 continue;
             uint64_t small = sx < sy ? sx : sy, large = sx < sy ? sy : sx;
-            if (!cont && (double)small / (double)large < t)
+            if (!cont && tc <= 0.0 && (double)small / (double)large < t)
                 continue;
             uint64_t in = intersect(set[x], sx, set[y], sy);
             double j = (double)in / (double)(sx + sy - in);
-            if ((cont ? (double)in / (double)small : j) >= t)
+            double ci = (double)in / (double)small;
+            if (cont ? ci >= t : j >= t || (tc > 0.0 && ci >= tc))
                 pair_push(&row[x], (uint64_t)x << 32 | y, j);
         }
     }
@@ -781,10 +786,11 @@ static void print_json(const report *rp)
            sysconf(_SC_NPROCESSORS_ONLN), rp->load_start, rp->load_end, c->n,
            (unsigned long long)c->bytes, o->repeat, o->warmup);
     printf(" \"params\": {\"sketch\": \"%s\", \"shingle\": \"%s\", \"ngram\": %u, \"num_perm\": %u, "
-           "\"threshold\": %g, \"measure\": \"%s\", \"bands\": %u, \"rows\": %u, "
+           "\"threshold\": %g, \"measure\": \"%s\", \"containment\": %g, "
+           "\"bands\": %u, \"rows\": %u, "
            "\"seed\": %llu, \"threads\": %u, \"exact\": %d},\n",
            sketch_name(&o->p), shingle_name(&o->p), o->p.ngram, o->p.num_perm,
-           o->p.threshold, measure_name(&o->p), m->st.bands, m->st.rows,
+           o->p.threshold, measure_name(&o->p), o->p.containment, m->st.bands, m->st.rows,
            (unsigned long long)o->p.seed, rp->threads, o->p.exact);
     printf(" \"seconds\": {\"read\": %.6f, \"sketch\": %.6f, \"lsh\": %.6f, "
            "\"verify\": %.6f, \"cluster\": %.6f, \"batch\": %.6f, \"total\": %.6f},\n",

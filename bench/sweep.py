@@ -55,20 +55,22 @@ def run(cmd, **kw):
     return r.stdout
 
 
-def one(a, tmp, preset, sketch, sh, k, th, measure, idx):
+def one(a, tmp, preset, sketch, sh, k, th, measure, cont, idx):
     corpus = os.path.join(tmp, preset + ".jsonl")
     truth = os.path.join(tmp, preset + ".truth.jsonl")
     pred = os.path.join(tmp, "pred%d.jsonl" % idx)
     cmd = [os.path.join(a.build, "ndbench"), "--json", "--repeat", "1", "--warmup", "0",
            "--threads", "1", "--num-perm", str(k), "--threshold", str(th),
            "--measure", measure, "--sketch", sketch, "--seed", str(a.seed),
+           "--containment", "%g" % cont,
            "--pred-out", pred] + shingle_args(sh)
     if a.brute:
         cmd += ["--brute", str(a.brute)]
     b = json.loads(run(cmd + [corpus]))
     e = json.loads(run([os.path.join(a.build, "ndeval"), "--json", "--truth", truth, pred]))
     os.unlink(pred)
-    row = {"preset": preset, "sketch": sketch, "shingle": sh, "k": k, "measure": measure, "threshold": th,
+    row = {"preset": preset, "sketch": sketch, "shingle": sh, "k": k,
+           "measure": measure if not cont else "jaccard+c%g" % cont, "threshold": th,
            "bands": b["params"]["bands"], "rows": b["params"]["rows"],
            "precision": e["pair_precision"], "recall": e["pair_recall"], "f1": e["pair_f1"],
            "ari": e["ari"], "bcubed_f1": e["bcubed_f1"],
@@ -147,6 +149,8 @@ def main():
     ap.add_argument("--thresholds", default="0.3,0.4,0.5,0.6,0.7,0.8,0.9")
     ap.add_argument("--measures", default="jaccard,containment")
     ap.add_argument("--sketches", default="kperm", help="kperm, oph, cminhash")
+    ap.add_argument("--containments", default="0",
+                    help="with jaccard: also match at containment >= C (0 = off)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--brute", type=int, default=0,
@@ -157,10 +161,11 @@ def main():
         os.path.dirname(ROOT), "shared", "datasets", "reuters21578", "reuters21578.jsonl.gz"))
     a = ap.parse_args()
     presets = parse_list(a.presets)
-    grid = [(p, sk, sh, k, th, m) for p in presets for sk in parse_list(a.sketches)
+    grid = [(p, sk, sh, k, th, m, c) for p in presets for sk in parse_list(a.sketches)
             for sh in parse_list(a.shingles)
             for k in parse_list(a.k, int) for m in parse_list(a.measures)
-            for th in parse_list(a.thresholds, float)]
+            for th in parse_list(a.thresholds, float)
+            for c in parse_list(a.containments, float) if m == "jaccard" or c == 0]
     for b in ("ndbench", "ndgen", "ndeval"):
         if not os.access(os.path.join(a.build, b), os.X_OK):
             raise SystemExit("sweep.py: %s/%s is missing; run 'make bench' first" % (a.build, b))
@@ -184,7 +189,8 @@ def main():
                 print("sweep: %d/%d runs, %.0f s" % (i, len(futs), time.time() - t0),
                       file=sys.stderr)
     seconds = time.time() - t0
-    order = {g: i for i, g in enumerate(grid)}
+    order = {(g[0], g[1], g[2], g[3], g[4],
+              g[5] if not g[6] else "jaccard+c%g" % g[6]): i for i, g in enumerate(grid)}
     rows.sort(key=lambda r: order[(r["preset"], r["sketch"], r["shingle"], r["k"],
                                    r["threshold"], r["measure"])])
 
