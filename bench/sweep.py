@@ -198,8 +198,8 @@ def main():
         wr = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         wr.writeheader()
         for r in rows:
-            wr.writerow({k: ("%.4f" % v if isinstance(v, float) and k != "docs_per_s"
-                             else "%.0f" % v if k == "docs_per_s" else v)
+            wr.writerow({k: ("%.0f" % v if k == "docs_per_s" else "%g" % v if k == "threshold"
+                             else "%.3f" % v if isinstance(v, float) else v)
                          for k, v in r.items()})
     md = markdown(a, rows, presets, seconds)
     with open(os.path.join(a.out, "sweep.md"), "w") as f:
