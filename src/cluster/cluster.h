@@ -23,8 +23,8 @@ typedef int (*nd__match_fn)(void *ctx, uint32_t x, uint32_t y);
 
 /*
  * Join the documents of u along edges, strongest first, but join two
- * clusters only when their centers (most verified pairs, then largest
- * shingle set) match.  Counts the
+ * clusters only when their centers (largest sum of Jaccard over their
+ * verified pairs, then largest shingle set) match.  Counts the
  * edges refused in *rejected.  ND_OK or ND_ERR_NOMEM.
  */
 int nd__cluster_guarded(nd__uf *u, const nd_edge *edges, size_t ne,

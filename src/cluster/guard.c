@@ -5,14 +5,16 @@
  * stories, a template shared by different reports) chain unrelated stories
  * into one cluster.  Here edges are taken strongest first, and two clusters
  * join only when their centers match each other under the same rule that
- * made the edge.  The center of a cluster is its member with the most
- * verified pairs (then the largest shingle set, then the smaller document):
- * the wire original is the one every reprint was made from, so it matches
- * them all, while a bridging document matches only a few of either side.
+ * made the edge.  The center of a cluster is its most central member: the
+ * one with the largest sum of Jaccard similarity over its verified pairs
+ * (then the largest shingle set, then the smaller document).  The wire
+ * original is what every reprint was made from, so it is close to all of
+ * them; a digest that bridges two stories may match as many documents, but
+ * each only weakly, so it does not become a center.
  *
- * Like star clustering (Aslam et al. 2004) with the degree picking the
- * stars; the order of edges is total, so the result does not depend on
- * threads.
+ * Like star clustering (Aslam et al. 2004) with weighted degree picking the
+ * stars.  Edges are sorted into a total order before anything is summed, so
+ * the result does not depend on threads.
  */
 #include <stdlib.h>
 
@@ -51,15 +53,15 @@ int nd__cluster_guarded(nd__uf *u, const nd_edge *edges, size_t ne,
     for (size_t i = 0; i < ne; i++)
         e[i] = edges[i];
     qsort(e, ne, sizeof *e, cmp_edges);
-    uint32_t *degree = calloc(u->n ? u->n : 1, sizeof *degree);
+    double *degree = calloc(u->n ? u->n : 1, sizeof *degree);
     if (!degree) {
         free(e);
         free(center);
         return ND_ERR_NOMEM;
     }
     for (size_t i = 0; i < ne; i++) {
-        degree[e[i].a]++;
-        degree[e[i].b]++;
+        degree[e[i].a] += e[i].jaccard;
+        degree[e[i].b] += e[i].jaccard;
     }
     for (size_t i = 0; i < u->n; i++)
         center[i] = (uint32_t)i;
