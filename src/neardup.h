@@ -80,7 +80,10 @@ typedef enum {
 typedef enum {
     ND_KEEP_FIRST = 0,    /* the member added first */
     ND_KEEP_LONGEST = 1,  /* the longest text; ties to the first */
-    ND_KEEP_EARLIEST = 2  /* the smallest time (nd_doc_meta); ties to the first */
+    ND_KEEP_EARLIEST = 2, /* the smallest time (nd_doc_meta); ties to the first */
+    ND_KEEP_SOURCE = 3    /* the smallest priority (nd_doc_meta), e.g. the
+                             wire agency before its reprints; ties to the
+                             smallest time, then to the first */
 } nd_keep;
 
 /*
@@ -139,6 +142,10 @@ typedef struct nd_params {
                                 boilerplate_min of them) do not count toward
                                 similarity (0: off) */
     unsigned boilerplate_min;
+    double window;           /* batch: two documents whose times (nd_doc_meta,
+                                both known) are more than this many seconds
+                                apart never match (0: off); a story repeated
+                                a year later is then a new story */
 } nd_params;
 
 /* The measured defaults. */
@@ -201,6 +208,15 @@ ND_API void nd_sketcher_stats(const nd_sketcher *s, nd_text_stats *st);
 ND_API int nd_sketcher_shingles(nd_sketcher *s, const char *text, size_t len,
                                 const uint64_t **set, size_t *n);
 
+/*
+ * The normalized form of text[0..len) that shingles are made from: its
+ * tokens joined by single spaces.  *out points to *out_len bytes (and a
+ * NUL), owned by the sketcher and valid until its next call.  Same errors
+ * as sketching.
+ */
+ND_API int nd_sketcher_normalize(nd_sketcher *s, const char *text, size_t len,
+                                 const char **out, size_t *out_len);
+
 /* The Jaccard similarity two signatures estimate: equal values / k. */
 ND_API double nd_sig_jaccard(const uint32_t *a, const uint32_t *b, unsigned k);
 
@@ -225,6 +241,8 @@ typedef struct nd_batch nd_batch;
 typedef struct nd_doc_meta {
     int64_t time;   /* e.g. seconds since the epoch; used by ND_KEEP_EARLIEST */
     int has_time;   /* 0: time unknown (sorts after every known time) */
+    int32_t priority; /* smaller is preferred; used by ND_KEEP_SOURCE */
+    int has_priority; /* 0: no priority (sorts after every known one) */
 } nd_doc_meta;
 
 /* A verified pair of documents, a < b. */
@@ -470,6 +488,8 @@ typedef struct nd_reader_opts {
     const char *id_field;   /* default "id" */
     const char *text_field; /* default "text" */
     const char *time_field; /* NULL: no time; else RFC 3339 text or a number */
+    const char *source_field; /* NULL: no source; else a string field
+                                 (JSONL) or column (TSV) */
 } nd_reader_opts;
 
 /*
@@ -488,6 +508,9 @@ typedef struct nd_record {
     const char *file;  /* the path it came from ("-" for stdin) */
     uint64_t line;     /* 1-based line (1 for a directory entry) */
     nd_doc_meta meta;  /* time, when opts.time_field was given and present */
+    const char *source; /* opts.source_field's value, or NULL when absent or
+                           not a string */
+    size_t source_len;
 } nd_record;
 
 typedef struct nd_reader nd_reader;

@@ -345,7 +345,8 @@ Test(cluster, numbering_and_keep_policies)
 {
     /* sets {0, 3, 4} {1} {2, 5} */
     uint64_t len[6] = {10, 5, 7, 30, 30, 7};
-    nd_doc_meta meta[6] = {{50, 1}, {0, 0}, {0, 0}, {20, 1}, {10, 1}, {5, 1}};
+    nd_doc_meta meta[6] = {{50, 1, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0},
+                           {20, 1, 0, 0}, {10, 1, 0, 0}, {5, 1, 0, 0}};
     uint32_t cl[6], rep[6];
     nd__docinfo info = {len, meta};
     static const struct { nd_keep keep; uint32_t rep0, rep2; } want[] = {

@@ -228,7 +228,7 @@ Test(io, jsonl_custom_fields_and_id_not_scalar)
                          "{\"doc\": [1], \"body\": \"y\"}\n"
                          "{\"doc\": true, \"body\": \"z\"}\n"
                          "{\"doc\": \"k\", \"body\": \"w\"}\n");
-    nd_reader_opts o = {ND_FORMAT_AUTO, "doc", "body", NULL};
+    nd_reader_opts o = {ND_FORMAT_AUTO, "doc", "body", NULL, NULL};
     nd_reader *r = open1("f.jsonl", &o);
     nd_record rec;
     expect(r, &rec, "3", "x", 1);
@@ -294,7 +294,7 @@ Test(io, tsv_columns_escapes_and_errors)
 Test(io, tsv_without_id_column_and_invalid_utf8_id)
 {
     write_str("u.tsv", "text\tkey\nhello\tk\xff\n");
-    nd_reader_opts o = {ND_FORMAT_TSV, "key", NULL, NULL};
+    nd_reader_opts o = {ND_FORMAT_TSV, "key", NULL, NULL, NULL};
     nd_reader *r = open1("u.tsv", &o);
     nd_record rec;
     expect(r, &rec, "\"k\xef\xbf\xbd\"", "hello", 2); /* U+FFFD */
@@ -341,7 +341,7 @@ Test(io, text_lines_empty_lines_are_records)
 Test(io, explicit_format_overrides_extension)
 {
     write_str("x.jsonl", "line one\nline two\n");
-    nd_reader_opts o = {ND_FORMAT_TEXT, NULL, NULL, NULL};
+    nd_reader_opts o = {ND_FORMAT_TEXT, NULL, NULL, NULL, NULL};
     nd_reader *r = open1("x.jsonl", &o);
     nd_record rec;
     expect(r, &rec, "1", "line one", 1);
@@ -555,7 +555,7 @@ Test(io, stdin_gzip_read_as_jsonl)
 Test(io, bad_parameters)
 {
     nd_reader *r = (nd_reader *)1;
-    nd_reader_opts o = {(nd_format)9, NULL, NULL, NULL};
+    nd_reader_opts o = {(nd_format)9, NULL, NULL, NULL, NULL};
     const char *p = "-";
     cr_assert_eq(nd_reader_open(&p, 1, &o, &r), ND_ERR_PARAM);
     cr_assert_null(r);
@@ -677,7 +677,7 @@ Test(io, time_field)
         {1, 1700000000}, {0, 0},          {0, 0},          {1, 1709251199},
         {0, 0},          {1, -3600},      {1, -2208988800}, {0, 0},
         {0, 0},          {1, -3600}};
-    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "ts"};
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "ts", NULL};
     nd_reader *r = open1("t.jsonl", &o);
     nd_record rec;
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -694,7 +694,7 @@ Test(io, time_field)
 Test(io, time_column_in_tsv)
 {
     write_str("t.tsv", "when\ttext\n2024-03-01T12:00:00Z\ta\nnever\tb\n");
-    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "when"};
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "when", NULL};
     nd_reader *r = open1("t.tsv", &o);
     nd_record rec;
     expect(r, &rec, "2", "a", 2);

@@ -9,10 +9,17 @@
  * frequencies (nd_batch_count) while their texts are spooled to a second
  * temporary file, and the spooled texts are then sketched: two passes, one
  * read of the input, so stdin works too.
+ * pairs --explain spools the texts the same way and reads the two texts of
+ * each pair back after the run, to score it exactly and find the longest
+ * run of normalized words the two share.
+ * --keep source maps each record's source name to its line in the
+ * --source-priority file (unlisted names rank after every listed one) and
+ * hands that to the library as the document's priority.
  * Bad records stop the run with exit 65 before any output is written, or,
  * with --skip-bad, are counted and reported; every good record is in the
  * output exactly once.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -67,8 +74,13 @@ typedef struct {
     size_t *id_off;     /* n + 1 offsets into ids */
     size_t nids, cap_ids;
     FILE *spool;        /* dedup: raw records */
-    FILE *texts;        /* --boilerplate: texts for the second pass */
+    FILE *texts;        /* --boilerplate, --explain: texts, meta */
+    int counting;       /* --boilerplate: the first of two passes */
     uint64_t *raw_len;
+    uint64_t *text_pos; /* where each document's text is in texts */
+    uint64_t texts_end;
+    struct source_rank *ranks; /* --keep source, sorted by name */
+    size_t nranks;
     uint64_t skipped_bad, skipped_binary;
     int any_dir;
     double t0, last_progress;
@@ -115,6 +127,12 @@ static int commit_record(run *r, const chunk *c, size_t i)
                 return oom();
             r->raw_len = q;
         }
+        if (r->texts) {
+            uint64_t *q = realloc(r->text_pos, cap * sizeof *q);
+            if (!q)
+                return oom();
+            r->text_pos = q;
+        }
         r->cap_ids = cap;
     }
     const char *id = c->keep.p + c->keep_off[i];
@@ -136,14 +154,16 @@ static int commit_record(run *r, const chunk *c, size_t i)
     return EXIT_OK;
 }
 
-/* Spool chunk record i's text and meta for the second pass. */
-static int spool_text(run *r, const chunk *c, size_t i)
+/* Spool chunk record i's text and meta as document doc. */
+static int spool_text(run *r, const chunk *c, size_t i, size_t doc)
 {
     uint64_t len = c->len[i];
     if (fwrite(&len, sizeof len, 1, r->texts) != 1 ||
         fwrite(&c->meta[i], sizeof c->meta[i], 1, r->texts) != 1 ||
         fwrite(c->text.p + c->off[i], 1, c->len[i], r->texts) != c->len[i])
         return EXIT_IO;
+    r->text_pos[doc] = r->texts_end;
+    r->texts_end += sizeof len + sizeof c->meta[i] + len;
     return EXIT_OK;
 }
 
@@ -158,15 +178,15 @@ static int add_range(run *r, const chunk *c, size_t from, size_t to, size_t *bad
         return ND_OK;
     for (size_t i = from; i < to; i++)
         texts[i - from] = c->text.p + c->off[i];
-    int rc = r->texts ? nd_batch_count(r->batch, to - from, texts, c->len + from, bad)
-                      : nd_batch_add_many(r->batch, to - from, texts,
-                                          c->len + from, c->meta + from, bad);
+    int rc = r->counting ? nd_batch_count(r->batch, to - from, texts, c->len + from, bad)
+                         : nd_batch_add_many(r->batch, to - from, texts,
+                                             c->len + from, c->meta + from, bad);
     if (rc != ND_OK)
         return rc;
     for (size_t i = from; i < to; i++) {
         if ((rc = commit_record(r, c, i)) != EXIT_OK)
             return rc == EXIT_IO ? ND_ERR_IO : ND_ERR_NOMEM;
-        if (r->texts && spool_text(r, c, i) != EXIT_OK)
+        if (r->texts && spool_text(r, c, i, r->nids - 1) != EXIT_OK)
             return ND_ERR_IO;
     }
     return ND_OK;
@@ -180,7 +200,7 @@ static int second_pass(run *r, chunk *c)
         return EXIT_IO;
     }
     FILE *f = r->texts;
-    r->texts = NULL; /* add_range adds from now on */
+    r->counting = 0;
     size_t left = r->nids;
     while (left) {
         c->n = 0;
@@ -191,7 +211,6 @@ static int second_pass(run *r, chunk *c)
             size_t i = c->n;
             if (fread(&len, sizeof len, 1, f) != 1 ||
                 fread(&c->meta[i], sizeof c->meta[i], 1, f) != 1) {
-                r->texts = f;
                 cli_error("temporary file: read failed");
                 return EXIT_IO;
             }
@@ -202,15 +221,12 @@ static int second_pass(run *r, chunk *c)
                 while (cap < c->text.n + len)
                     cap *= 2;
                 char *p = realloc(c->text.p, cap);
-                if (!p) {
-                    r->texts = f;
+                if (!p)
                     return oom();
-                }
                 c->text.p = p;
                 c->text.cap = cap;
             }
             if (fread(c->text.p + c->text.n, 1, (size_t)len, f) != len) {
-                r->texts = f;
                 cli_error("temporary file: read failed");
                 return EXIT_IO;
             }
@@ -222,12 +238,10 @@ static int second_pass(run *r, chunk *c)
         for (size_t i = 0; i < c->n; i++)
             texts[i] = c->text.p + c->off[i];
         if (nd_batch_add_many(r->batch, c->n, texts, c->len, c->meta, NULL) != ND_OK) {
-            r->texts = f;
             cli_error("%s", nd_batch_errmsg(r->batch));
             return EXIT_IO;
         }
     }
-    r->texts = f;
     return EXIT_OK;
 }
 
@@ -266,6 +280,156 @@ static int flush_chunk(run *r, chunk *c)
     c->files.n = 0;
     c->keep.n = 0;
     return EXIT_OK;
+}
+
+/* ------------------------------------------------------ --keep source */
+
+struct source_rank {
+    char *name;
+    size_t len;
+    int32_t rank;  /* 0 for the first name of the file */
+    uint64_t line;
+};
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
+           c == '\f';
+}
+
+static int by_name(const void *pa, const void *pb)
+{
+    const struct source_rank *a = pa, *b = pb;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->name, b->name, n);
+    if (c)
+        return c;
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/*
+ * Read the --source-priority file: one name a line, most preferred first;
+ * blank lines and lines starting with # are skipped, blanks around a name
+ * are dropped.  A name listed twice or a file without names is a usage
+ * error naming the line.
+ */
+static int load_sources(run *r, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        cli_error("%s: %s", path, strerror(errno));
+        return EXIT_IO;
+    }
+    char *line = NULL;
+    size_t cap = 0, nalloc = 0;
+    ssize_t got;
+    uint64_t lineno = 0;
+    int status = EXIT_OK;
+    while (status == EXIT_OK && (got = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        size_t a = 0, z = (size_t)got;
+        while (z > 0 && is_blank(line[z - 1]))
+            z--;
+        while (a < z && is_blank(line[a]))
+            a++;
+        if (a == z || line[a] == '#')
+            continue;
+        if (memchr(line + a, '\0', z - a)) {
+            cli_error("%s:%llu: a NUL byte in a source name", path,
+                      (unsigned long long)lineno);
+            status = EXIT_USAGE;
+            break;
+        }
+        if (r->nranks == INT32_MAX) {
+            cli_error("%s:%llu: too many source names", path,
+                      (unsigned long long)lineno);
+            status = EXIT_USAGE;
+            break;
+        }
+        if (r->nranks == nalloc) {
+            nalloc = nalloc ? nalloc * 2 : 64;
+            struct source_rank *p = realloc(r->ranks, nalloc * sizeof *p);
+            if (!p) {
+                status = oom();
+                break;
+            }
+            r->ranks = p;
+        }
+        char *name = malloc(z - a + 1);
+        if (!name) {
+            status = oom();
+            break;
+        }
+        memcpy(name, line + a, z - a);
+        name[z - a] = '\0';
+        r->ranks[r->nranks] = (struct source_rank){name, z - a,
+                                                   (int32_t)r->nranks, lineno};
+        r->nranks++;
+    }
+    if (status == EXIT_OK && ferror(f)) {
+        cli_error("%s: read failed", path);
+        status = EXIT_IO;
+    }
+    free(line);
+    fclose(f);
+    if (status != EXIT_OK)
+        return status;
+    if (!r->nranks) {
+        cli_error("%s: no source names", path);
+        return EXIT_USAGE;
+    }
+    qsort(r->ranks, r->nranks, sizeof *r->ranks, by_name);
+    const struct source_rank *dup = NULL, *first = NULL;
+    for (size_t i = 1; i < r->nranks; i++) {
+        const struct source_rank *x = &r->ranks[i - 1], *y = &r->ranks[i];
+        if (x->len == y->len && !memcmp(x->name, y->name, x->len) &&
+            (!dup || y->line < dup->line)) {
+            dup = y;
+            first = x;
+            while (first > r->ranks && first[-1].len == x->len &&
+                   !memcmp(first[-1].name, x->name, x->len))
+                first--;
+        }
+    }
+    if (dup) {
+        cli_error("%s:%llu: source '%s' is already listed on line %llu", path,
+                  (unsigned long long)dup->line, dup->name,
+                  (unsigned long long)first->line);
+        return EXIT_USAGE;
+    }
+    return EXIT_OK;
+}
+
+/* The rank of a source name; unlisted and missing names come after all. */
+static int32_t source_priority(const run *r, const char *name, size_t len)
+{
+    if (!name)
+        return (int32_t)r->nranks;
+    size_t lo = 0, hi = r->nranks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct source_rank *x = &r->ranks[mid];
+        size_t n = x->len < len ? x->len : len;
+        int c = memcmp(x->name, name, n);
+        if (!c && x->len != len)
+            c = x->len < len ? -1 : 1;
+        if (!c)
+            return x->rank;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (int32_t)r->nranks;
+}
+
+static void free_sources(run *r)
+{
+    for (size_t i = 0; i < r->nranks; i++)
+        free(r->ranks[i].name);
+    free(r->ranks);
 }
 
 static int read_all(run *r, chunk *c)
@@ -314,6 +478,10 @@ static int read_all(run *r, chunk *c)
         c->off[i] = c->text.n;
         c->len[i] = rec.text_len;
         c->meta[i] = rec.meta;
+        if (r->o->params.keep == ND_KEEP_SOURCE) {
+            c->meta[i].priority = source_priority(r, rec.source, rec.source_len);
+            c->meta[i].has_priority = 1;
+        }
         c->line[i] = rec.line;
         c->file_off[i] = c->files.n;
         c->keep_off[i] = c->keep.n;
@@ -335,7 +503,7 @@ static int read_all(run *r, chunk *c)
     if (status == EXIT_OK && c->n)
         status = flush_chunk(r, c);
     nd_reader_close(rd);
-    if (status == EXIT_OK && r->texts)
+    if (status == EXIT_OK && r->counting)
         status = second_pass(r, c);
     return status;
 }
@@ -343,6 +511,234 @@ static int read_all(run *r, chunk *c)
 static void put_id(FILE *f, const run *r, size_t doc)
 {
     fwrite(r->ids.p + r->id_off[doc], 1, r->id_off[doc + 1] - r->id_off[doc], f);
+}
+
+/* ------------------------------------------------------------ --explain */
+
+#define EXPLAIN_WORDS 5000 /* words of each text searched for the passage */
+#define PASSAGE_HALF 15    /* a longer passage prints 15 words, " ... ", 15 */
+
+typedef struct {
+    const char *p;
+    size_t len;
+    uint64_t h;
+} word;
+
+/* One text of a pair, read back from the spool, with what it yields. */
+typedef struct {
+    size_t doc;
+    buf text, norm;
+    uint64_t *set;
+    size_t nset, set_cap;
+    word *w;
+    size_t nw, w_cap;
+} side;
+
+static void side_free(side *s)
+{
+    free(s->text.p);
+    free(s->norm.p);
+    free(s->set);
+    free(s->w);
+}
+
+/* FNV-1a: words are compared by hash, then by bytes. */
+static uint64_t word_hash(const char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 0x100000001b3u;
+    return h;
+}
+
+/* Read document doc back and take its shingle set and first words. */
+static int side_load(run *r, nd_sketcher *sk, side *s, size_t doc)
+{
+    uint64_t len;
+    nd_doc_meta meta;
+    s->doc = doc;
+    s->text.n = s->norm.n = 0;
+    if (fseeko(r->texts, (off_t)r->text_pos[doc], SEEK_SET) != 0 ||
+        fread(&len, sizeof len, 1, r->texts) != 1 ||
+        fread(&meta, sizeof meta, 1, r->texts) != 1) {
+        cli_error("temporary file: read failed");
+        return EXIT_IO;
+    }
+    if (s->text.cap < len + 1) {
+        char *p = realloc(s->text.p, (size_t)len + 1);
+        if (!p)
+            return oom();
+        s->text.p = p;
+        s->text.cap = (size_t)len + 1;
+    }
+    if (fread(s->text.p, 1, (size_t)len, r->texts) != len) {
+        cli_error("temporary file: read failed");
+        return EXIT_IO;
+    }
+    s->text.n = (size_t)len;
+
+    const uint64_t *set;
+    size_t n;
+    if (nd_sketcher_shingles(sk, s->text.p, s->text.n, &set, &n) != ND_OK)
+        return oom();
+    if (n > s->set_cap) {
+        uint64_t *p = realloc(s->set, n * sizeof *p);
+        if (!p)
+            return oom();
+        s->set = p;
+        s->set_cap = n;
+    }
+    if (n)
+        memcpy(s->set, set, n * sizeof *set);
+    s->nset = n;
+
+    const char *norm;
+    size_t nlen;
+    if (nd_sketcher_normalize(sk, s->text.p, s->text.n, &norm, &nlen) != ND_OK ||
+        buf_put(&s->norm, norm, nlen + 1))
+        return oom();
+    s->nw = 0;
+    for (size_t i = 0; i < nlen && s->nw < EXPLAIN_WORDS;) {
+        size_t j = i;
+        while (j < nlen && s->norm.p[j] != ' ')
+            j++;
+        if (s->nw == s->w_cap) {
+            size_t cap = s->w_cap ? s->w_cap * 2 : 256;
+            word *p = realloc(s->w, cap * sizeof *p);
+            if (!p)
+                return oom();
+            s->w = p;
+            s->w_cap = cap;
+        }
+        s->w[s->nw++] = (word){s->norm.p + i, j - i, word_hash(s->norm.p + i, j - i)};
+        i = j + 1;
+    }
+    return EXIT_OK;
+}
+
+static uint64_t common(const side *a, const side *b)
+{
+    size_t i = 0, j = 0;
+    uint64_t c = 0;
+    while (i < a->nset && j < b->nset) {
+        if (a->set[i] < b->set[j])
+            i++;
+        else if (a->set[i] > b->set[j])
+            j++;
+        else {
+            c++;
+            i++;
+            j++;
+        }
+    }
+    return c;
+}
+
+/*
+ * The longest run of consecutive words a and b share: the classic dynamic
+ * programme over the two word sequences, run[i][j] = run[i-1][j-1] + 1 when
+ * word i of a equals word j of b, kept in one row; O(|a| |b|) time, which
+ * EXPLAIN_WORDS bounds.  The first longest run in a wins.
+ */
+static size_t longest_run(const side *a, const side *b, uint32_t *row,
+                          size_t *start)
+{
+    size_t best = 0, end = 0;
+    for (size_t j = 0; j <= b->nw; j++)
+        row[j] = 0;
+    for (size_t i = 0; i < a->nw; i++) {
+        const word *x = &a->w[i];
+        uint32_t diag = 0; /* row[j] of the previous i, before overwriting */
+        for (size_t j = 0; j < b->nw; j++) {
+            const word *y = &b->w[j];
+            uint32_t up = row[j + 1];
+            uint32_t v = x->h == y->h && x->len == y->len &&
+                                 !memcmp(x->p, y->p, x->len)
+                             ? diag + 1
+                             : 0;
+            row[j + 1] = v;
+            diag = up;
+            if (v > best) {
+                best = v;
+                end = i + 1;
+            }
+        }
+    }
+    *start = end - best;
+    return best;
+}
+
+/* p[0..n) as the inside of a JSON string. */
+static void put_json_chars(FILE *f, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+}
+
+/* Words [from, to) of s as they stand in its normalized text. */
+static void put_words(FILE *f, const side *s, size_t from, size_t to)
+{
+    const char *p = s->w[from].p;
+    const char *e = s->w[to - 1].p + s->w[to - 1].len;
+    put_json_chars(f, p, (size_t)(e - p));
+}
+
+static int write_explained(run *r, FILE *f)
+{
+    size_t ne;
+    const nd_edge *e = nd_batch_edges(r->batch, &ne);
+    if (fflush(r->texts) != 0) {
+        cli_error("temporary file: write failed");
+        return EXIT_IO;
+    }
+    nd_sketcher *sk = NULL;
+    if (nd_sketcher_create(&r->o->params, &sk) != ND_OK)
+        return oom();
+    side a = {0}, b = {0};
+    uint32_t *row = malloc((EXPLAIN_WORDS + 1) * sizeof *row);
+    int status = row ? EXIT_OK : oom();
+    for (size_t i = 0; i < ne && status == EXIT_OK; i++) {
+        if (i == 0 || a.doc != e[i].a)
+            status = side_load(r, sk, &a, e[i].a);
+        if (status == EXIT_OK)
+            status = side_load(r, sk, &b, e[i].b);
+        if (status != EXIT_OK)
+            break;
+        uint64_t in = common(&a, &b);
+        size_t small = a.nset < b.nset ? a.nset : b.nset;
+        double j = in ? (double)in / (double)(a.nset + b.nset - in) : 0.0;
+        double c = in ? (double)in / (double)small : 0.0;
+        size_t start, run_len = longest_run(&a, &b, row, &start);
+        fputs("{\"a\": ", f);
+        put_id(f, r, e[i].a);
+        fputs(", \"b\": ", f);
+        put_id(f, r, e[i].b);
+        fprintf(f, ", \"jaccard\": %.4f, \"containment\": %.4f, "
+                   "\"exact_jaccard\": %.4f, \"exact_containment\": %.4f, "
+                   "\"shared_words\": %zu, \"passage\": ",
+                e[i].jaccard, e[i].containment, j, c, run_len);
+        fputc('"', f);
+        if (run_len > 2 * PASSAGE_HALF) {
+            put_words(f, &a, start, start + PASSAGE_HALF);
+            fputs(" ... ", f);
+            put_words(f, &a, start + run_len - PASSAGE_HALF, start + run_len);
+        } else if (run_len) {
+            put_words(f, &a, start, start + run_len);
+        }
+        fputs("\"}\n", f);
+    }
+    free(row);
+    side_free(&a);
+    side_free(&b);
+    nd_sketcher_free(sk);
+    return status;
 }
 
 static int write_output(run *r, FILE *f)
@@ -359,6 +755,8 @@ static int write_output(run *r, FILE *f)
         }
         break;
     case CMD_PAIRS: {
+        if (r->o->explain)
+            return write_explained(r, f);
         size_t ne;
         const nd_edge *e = nd_batch_edges(r->batch, &ne);
         for (size_t i = 0; i < ne; i++) {
@@ -446,13 +844,26 @@ int cli_batch(const cli_opts *o)
     }
     if (nd_batch_create(&o->params, &r.batch) != ND_OK)
         return oom();
+    r.counting = o->params.boilerplate > 0.0;
     if ((o->cmd == CMD_DEDUP && !(r.spool = tmpfile())) ||
-        (o->params.boilerplate > 0.0 && !(r.texts = tmpfile()))) {
+        ((r.counting || o->explain) && !(r.texts = tmpfile()))) {
         cli_error("cannot create a temporary file");
         if (r.spool)
             fclose(r.spool);
         nd_batch_free(r.batch);
         return EXIT_IO;
+    }
+    if (o->source_priority) {
+        int st = load_sources(&r, o->source_priority);
+        if (st != EXIT_OK) {
+            free_sources(&r);
+            if (r.spool)
+                fclose(r.spool);
+            if (r.texts)
+                fclose(r.texts);
+            nd_batch_free(r.batch);
+            return st;
+        }
     }
     chunk *c = calloc(1, sizeof *c);
     int status = c ? read_all(&r, c) : oom();
@@ -487,6 +898,8 @@ int cli_batch(const cli_opts *o)
     free(r.ids.p);
     free(r.id_off);
     free(r.raw_len);
+    free(r.text_pos);
+    free_sources(&r);
     nd_batch_free(r.batch);
     return status;
 }

@@ -25,6 +25,8 @@ typedef struct cli_opts {
     nd_reader_opts reader;
     const char *output;   /* NULL or "-": stdout */
     int stats, quiet, skip_bad;
+    int explain;                 /* pairs: exact scores, shared passage */
+    const char *source_priority; /* --keep source: the file of names */
     char **paths;
     size_t npaths;
 } cli_opts;

@@ -28,7 +28,8 @@ void cli_usage(FILE *f)
 "  --format F          jsonl|tsv|text (default: by extension)\n"
 "  --id-field F        JSONL/TSV field of the id (default id; else line number)\n"
 "  --text-field F      field of the text (default text)\n"
-"  --time-field F      field of a time (RFC 3339 or seconds), for --keep earliest\n"
+"  --time-field F      field of a time (RFC 3339 or seconds): --keep, --window\n"
+"  --source-field F    field of the source name, for --keep source (source)\n"
 "  --skip-bad          warn about bad records and go on (default: stop, exit 65)\n"
 "  --strict            invalid UTF-8 is a bad record (default: repaired)\n"
 "Similarity:\n"
@@ -41,10 +42,13 @@ void cli_usage(FILE *f)
 "  --bands B --rows R  LSH layout (default: derived from the threshold)\n"
 "  --exact             verify by exact scores (keeps shingle sets in memory)\n"
 "  --seed S            hash seed (default 1)\n"
-"  --keep P            representative: first|longest|earliest (default first)\n"
+"  --keep P            representative: first|longest|earliest|source (first)\n"
+"  --source-priority FILE  for --keep source: one source a line, preferred first\n"
+"  --window D          never match texts further apart in time (72h, 3d, 90m)\n"
 "  --cluster C         components|guarded (guarded: no chaining; default components)\n"
 "  --figures F         pairs must share this fraction of their figures (0 = off)\n"
 "  --boilerplate F     ignore shingles in more than F of the documents (0 = off)\n"
+"  --explain           pairs: exact scores, shared passage (first 5000 words)\n"
 "Run:\n"
 "  -o, --output FILE   write FILE atomically (default stdout)\n"
 "  --threads N         worker threads, 0 = all cores (default 0)\n"
@@ -90,7 +94,8 @@ enum {
     O_THRESHOLD = 256, O_NGRAM, O_CHAR_NGRAM, O_NUM_PERM, O_BANDS, O_ROWS,
     O_THREADS, O_SEED, O_MEASURE, O_KEEP, O_FORMAT, O_ID_FIELD, O_TEXT_FIELD,
     O_TIME_FIELD, O_STATS, O_SKIP_BAD, O_STRICT, O_EXACT, O_CONTAINMENT,
-    O_CLUSTER, O_FIGURES, O_BOILERPLATE
+    O_CLUSTER, O_FIGURES, O_BOILERPLATE, O_SOURCE_FIELD, O_SOURCE_PRIORITY,
+    O_WINDOW, O_EXPLAIN
 };
 
 static const struct option longopts[] = {
@@ -112,6 +117,10 @@ static const struct option longopts[] = {
     {"id-field", required_argument, NULL, O_ID_FIELD},
     {"text-field", required_argument, NULL, O_TEXT_FIELD},
     {"time-field", required_argument, NULL, O_TIME_FIELD},
+    {"source-field", required_argument, NULL, O_SOURCE_FIELD},
+    {"source-priority", required_argument, NULL, O_SOURCE_PRIORITY},
+    {"window", required_argument, NULL, O_WINDOW},
+    {"explain", no_argument, NULL, O_EXPLAIN},
     {"output", required_argument, NULL, 'o'},
     {"stats", no_argument, NULL, O_STATS},
     {"quiet", no_argument, NULL, 'q'},
@@ -121,6 +130,34 @@ static const struct option longopts[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+/*
+ * A duration: a whole number and a unit, s, m, h or d ("72h", "3d"), at
+ * least a second and at most 100000 days.
+ */
+static int parse_duration(const char *opt, const char *s, double *out)
+{
+    static const char units[] = "smhd";
+    static const double secs[] = {1, 60, 3600, 86400};
+    const char *want = "a duration like 72h, 3d, 90m or 3600s";
+    size_t n = strlen(s);
+    const char *u = n ? strchr(units, s[n - 1]) : NULL;
+    if (!u || !*u || n < 2 || n > 24)
+        return bad_value(opt, s, want);
+    char num[24];
+    memcpy(num, s, n - 1);
+    num[n - 1] = '\0';
+    char *end;
+    errno = 0;
+    if (num[0] < '0' || num[0] > '9')
+        return bad_value(opt, s, want);
+    unsigned long long v = strtoull(num, &end, 10);
+    double t = (double)v * secs[u - units];
+    if (errno || *end || v == 0 || t > 100000.0 * 86400)
+        return bad_value(opt, s, want);
+    *out = t;
+    return -1;
+}
 
 /* Index of s in the NULL-terminated names, or -1 (a usage error printed). */
 static int pick(const char *opt, const char *s, const char *const *names,
@@ -136,7 +173,8 @@ static int pick(const char *opt, const char *s, const char *const *names,
 int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
 {
     static const char *const measures[] = {"jaccard", "containment", NULL};
-    static const char *const keeps[] = {"first", "longest", "earliest", NULL};
+    static const char *const keeps[] = {"first", "longest", "earliest", "source",
+                                        NULL};
     static const char *const methods[] = {"components", "guarded", NULL};
     static const char *const formats[] = {"auto", "jsonl", "tsv", "text", NULL};
     memset(o, 0, sizeof *o);
@@ -146,6 +184,7 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
     o->reader.id_field = "id";
     o->reader.text_field = "text";
     int have_word = 0, have_char = 0, c, rc;
+    const char *source_field = "source";
     unsigned long long v;
     opterr = 0;
     optind = 1;
@@ -212,7 +251,8 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
             break;
         }
         case O_KEEP: {
-            int i = pick("--keep", optarg, keeps, "first, longest or earliest");
+            int i = pick("--keep", optarg, keeps,
+                         "first, longest, earliest or source");
             if (i < 0)
                 return EXIT_USAGE;
             o->params.keep = (nd_keep)i;
@@ -235,6 +275,10 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
         case O_ID_FIELD: o->reader.id_field = optarg; break;
         case O_TEXT_FIELD: o->reader.text_field = optarg; break;
         case O_TIME_FIELD: o->reader.time_field = optarg; break;
+        case O_SOURCE_FIELD: source_field = optarg; break;
+        case O_SOURCE_PRIORITY: o->source_priority = optarg; break;
+        case O_WINDOW: rc = parse_duration("--window", optarg, &o->params.window); break;
+        case O_EXPLAIN: o->explain = 1; break;
         case 'o': o->output = optarg; break;
         case O_STATS: o->stats = 1; break;
         case 'q': o->quiet = 1; break;
@@ -263,6 +307,20 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
     }
     if (o->params.keep == ND_KEEP_EARLIEST && !o->reader.time_field) {
         cli_error("--keep earliest needs --time-field");
+        return EXIT_USAGE;
+    }
+    if ((o->params.keep == ND_KEEP_SOURCE) != (o->source_priority != NULL)) {
+        cli_error("--keep source and --source-priority go together");
+        return EXIT_USAGE;
+    }
+    if (o->params.keep == ND_KEEP_SOURCE)
+        o->reader.source_field = source_field;
+    if (o->params.window > 0.0 && !o->reader.time_field) {
+        cli_error("--window needs --time-field");
+        return EXIT_USAGE;
+    }
+    if (o->explain && cmd != CMD_PAIRS) {
+        cli_error("--explain works with pairs only");
         return EXIT_USAGE;
     }
     char msg[200];

@@ -34,7 +34,7 @@ int nd__cluster_guarded(nd__uf *u, const nd_edge *edges, size_t ne,
 /* What a keep policy looks at. */
 typedef struct nd__docinfo {
     const uint64_t *len;      /* text length in bytes */
-    const nd_doc_meta *meta;  /* may be NULL */
+    const nd_doc_meta *meta;  /* time and priority; may be NULL */
 } nd__docinfo;
 
 /*

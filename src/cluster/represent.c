@@ -9,21 +9,41 @@
 
 #include "cluster.h"
 
+/*
+ * -1 when a is earlier than b, 1 when later, 0 when equal or neither has a
+ * time; a known time comes before an unknown one.
+ */
+static int by_time(const nd_doc_meta *x, const nd_doc_meta *y)
+{
+    if (x->has_time != y->has_time)
+        return x->has_time ? -1 : 1;
+    if (x->has_time && x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    return 0;
+}
+
 /* 1 when document a should represent rather than document b (a != b). */
 static int better(nd_keep keep, const nd__docinfo *in, uint32_t a, uint32_t b)
 {
+    int t;
     switch (keep) {
     case ND_KEEP_LONGEST:
         if (in->len && in->len[a] != in->len[b])
             return in->len[a] > in->len[b];
         break;
     case ND_KEEP_EARLIEST:
+        if (in->meta && (t = by_time(&in->meta[a], &in->meta[b])) != 0)
+            return t < 0;
+        break;
+    case ND_KEEP_SOURCE:
         if (in->meta) {
             const nd_doc_meta *x = &in->meta[a], *y = &in->meta[b];
-            if (x->has_time != y->has_time)
-                return x->has_time;
-            if (x->has_time && x->time != y->time)
-                return x->time < y->time;
+            if (x->has_priority != y->has_priority)
+                return x->has_priority;
+            if (x->has_priority && x->priority != y->priority)
+                return x->priority < y->priority;
+            if ((t = by_time(x, y)) != 0)
+                return t < 0;
         }
         break;
     case ND_KEEP_FIRST:

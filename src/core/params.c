@@ -39,6 +39,7 @@ ND_API void nd_params_init(nd_params *p)
     p->figures = 0.7;
     p->boilerplate = 0.02;
     p->boilerplate_min = 50;
+    p->window = 0.0;
 }
 
 ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)
@@ -61,8 +62,8 @@ ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)
     else if (p->norm & ~(unsigned)ND_NORM_STRICT_UTF8)
         why = "unknown normalization flag";
     else if (p->keep != ND_KEEP_FIRST && p->keep != ND_KEEP_LONGEST &&
-             p->keep != ND_KEEP_EARLIEST)
-        why = "keep must be first, longest or earliest";
+             p->keep != ND_KEEP_EARLIEST && p->keep != ND_KEEP_SOURCE)
+        why = "keep must be first, longest, earliest or source";
     else if (!(p->containment >= 0.0 && p->containment <= 1.0))
         why = "containment must be in [0, 1]";
     else if (p->cluster != ND_CLUSTER_COMPONENTS && p->cluster != ND_CLUSTER_GUARDED)
@@ -71,6 +72,8 @@ ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)
         why = "figures must be in [0, 1]";
     else if (!(p->boilerplate >= 0.0 && p->boilerplate <= 1.0))
         why = "boilerplate must be in [0, 1]";
+    else if (!(p->window >= 0.0 && isfinite(p->window)))
+        why = "window must be a finite number of seconds >= 0";
     else if (p->threads > 1024)
         why = "threads must be in 0..1024";
     else if (p->sketch != ND_SKETCH_KPERM && p->sketch != ND_SKETCH_OPH &&

@@ -67,7 +67,7 @@ typedef struct cell {
 } cell;
 
 struct nd_reader {
-    char *id_field, *text_field, *time_field;
+    char *id_field, *text_field, *time_field, *source_field;
     nd_format format;
     item *items;
     size_t nitems, items_cap, cur;
@@ -85,13 +85,13 @@ struct nd_reader {
     /* TSV: column layout from the header line */
     int tsv_header_done;
     size_t tsv_ncols;
-    long tsv_text, tsv_id, tsv_time;
+    long tsv_text, tsv_id, tsv_time, tsv_source;
     cell *cells;
     size_t cells_cap;
 
     /* storage behind the last record */
     json_t *json;
-    gbuf id, text, tmp;
+    gbuf id, text, tmp, source;
 };
 
 /* ------------------------------------------------------------- utilities */
@@ -419,7 +419,7 @@ ND_API int nd_reader_open(const char *const *paths, size_t n,
     *out = NULL;
     if (n > 0 && !paths)
         return ND_ERR_PARAM;
-    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, NULL};
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, NULL, NULL};
     if (opts)
         o = *opts;
     if (o.format < ND_FORMAT_AUTO || o.format > ND_FORMAT_TEXT)
@@ -434,7 +434,9 @@ ND_API int nd_reader_open(const char *const *paths, size_t n,
     r->id_field = dupstr(o.id_field ? o.id_field : "id");
     r->text_field = dupstr(o.text_field ? o.text_field : "text");
     r->time_field = o.time_field ? dupstr(o.time_field) : NULL;
-    if (!r->id_field || !r->text_field || (o.time_field && !r->time_field)) {
+    r->source_field = o.source_field ? dupstr(o.source_field) : NULL;
+    if (!r->id_field || !r->text_field || (o.time_field && !r->time_field) ||
+        (o.source_field && !r->source_field)) {
         nd_reader_close(r);
         return ND_ERR_NOMEM;
     }
@@ -703,6 +705,13 @@ static int parse_jsonl(nd_reader *r, const item *it, char *line, size_t len,
         return rc;
     if (r->time_field)
         time_of_json(json_object_get(r->json, r->time_field), &rec->meta);
+    if (r->source_field) {
+        json_t *src = json_object_get(r->json, r->source_field);
+        if (json_is_string(src)) {
+            rec->source = json_string_value(src);
+            rec->source_len = json_string_length(src);
+        }
+    }
     rec->text = json_string_value(t);
     rec->text_len = json_string_length(t);
     return 1;
@@ -761,7 +770,7 @@ static int tsv_header(nd_reader *r, const item *it, const char *line,
     if (gb_reserve(&r->tmp, len + 1) < 0)
         return ND_ERR_NOMEM;
     r->tsv_ncols = (size_t)n;
-    r->tsv_text = r->tsv_id = r->tsv_time = -1;
+    r->tsv_text = r->tsv_id = r->tsv_time = r->tsv_source = -1;
     for (long i = n - 1; i >= 0; i--) { /* backwards: the first name wins */
         tsv_unescape(r->tmp.p, line + r->cells[i].off, r->cells[i].len);
         if (strcmp(r->tmp.p, r->text_field) == 0)
@@ -770,6 +779,8 @@ static int tsv_header(nd_reader *r, const item *it, const char *line,
             r->tsv_id = i;
         if (r->time_field && strcmp(r->tmp.p, r->time_field) == 0)
             r->tsv_time = i;
+        if (r->source_field && strcmp(r->tmp.p, r->source_field) == 0)
+            r->tsv_source = i;
     }
     if (r->tsv_text < 0) {
         set_err(r, "%s:%llu: no \"%s\" column", it->path,
@@ -821,6 +832,13 @@ static int parse_tsv(nd_reader *r, const item *it, char *line, size_t len,
         const cell *c = &r->cells[r->tsv_time];
         rec->meta.has_time =
             nd__parse_time(line + c->off, c->len, &rec->meta.time);
+    }
+    if (r->tsv_source >= 0) {
+        const cell *c = &r->cells[r->tsv_source];
+        if (gb_reserve(&r->source, c->len + 1) < 0)
+            return ND_ERR_NOMEM;
+        rec->source = r->source.p;
+        rec->source_len = tsv_unescape(r->source.p, line + c->off, c->len);
     }
     return 1;
 }
@@ -959,8 +977,10 @@ ND_API void nd_reader_close(nd_reader *r)
     free(r->id.p);
     free(r->text.p);
     free(r->tmp.p);
+    free(r->source.p);
     free(r->id_field);
     free(r->text_field);
     free(r->time_field);
+    free(r->source_field);
     free(r);
 }

@@ -122,7 +122,7 @@ int nd__lsh_candidates(const uint32_t *sigs, size_t n, unsigned k,
         oom = 1;
     size_t at = 0;
     for (unsigned t = 0; per && t < threads; t++) {
-        if (!oom)
+        if (!oom && per[t].n)
             memcpy(all + at, per[t].v, per[t].n * sizeof *all);
         at += per[t].n;
         free(per[t].v);

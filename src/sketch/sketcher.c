@@ -80,6 +80,20 @@ ND_API int nd_sketcher_shingles(nd_sketcher *s, const char *text, size_t len,
     return rc;
 }
 
+ND_API int nd_sketcher_normalize(nd_sketcher *s, const char *text, size_t len,
+                                 const char **out, size_t *out_len)
+{
+    int rc = nd__normalize(&s->tb, text, len, s->p.norm, NULL);
+    if (rc != ND_OK || !s->tb.norm) {
+        *out = "";
+        *out_len = 0;
+        return rc;
+    }
+    *out = s->tb.norm;
+    *out_len = s->tb.norm_len;
+    return ND_OK;
+}
+
 ND_API int nd_sketcher_sketch(nd_sketcher *s, const char *text, size_t len,
                               uint32_t *sig, uint64_t *set_size)
 {

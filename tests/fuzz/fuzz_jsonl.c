@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     nd_reader_opts o = {(nd_format)(1 + data[0] % 3), NULL, NULL,
-                        (data[0] & 4) ? "time" : NULL};
+                        (data[0] & 4) ? "time" : NULL, NULL};
     int fd = memfd_create("fuzz", 0);
     if (fd < 0)
         return 0;
