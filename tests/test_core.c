@@ -55,6 +55,7 @@ Test(params, lsh_layout_matches_the_reference_optimum)
         nd_params p;
         nd_params_init(&p);
         p.threshold = want[i].t;
+        p.containment = 0;
         p.num_perm = want[i].k;
         unsigned b, r;
         nd_params_lsh(&p, &b, &r);
@@ -380,9 +381,11 @@ Test(params, containment_rule_and_lsh_target)
 {
     nd_params p;
     nd_params_init(&p);
+    cr_assert_float_eq(p.containment, 0.7, 1e-12, "on by default");
+    p.containment = 0;
     p.threshold = 0.5;
     cr_assert(nd__params_match(&p, 0.5, 0.0));
-    cr_assert(!nd__params_match(&p, 0.45, 0.99), "containment off by default");
+    cr_assert(!nd__params_match(&p, 0.45, 0.99), "containment off");
     cr_assert_float_eq(nd__params_lsh_target(&p), 0.5, 1e-12);
     p.containment = 0.8;
     cr_assert(nd__params_match(&p, 0.45, 0.8));

@@ -21,7 +21,7 @@
 #include "../lsh/lsh.h"
 #include "../sketch/sketch.h"
 
-/* Count-min rows of 2^22 counters: 32 MB, exact enough for 10^7 documents. */
+/* 2^22 counters (16 MB): see dfcount.c for the error this allows. */
 #define DF_BITS 22
 /*
  * Boilerplate is frequent by definition, so a sample finds it: every

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A count-min sketch of 2 rows; counters only grow, so it over-counts. */
+/* A one-row count sketch; counters only grow, so it over-counts. */
 typedef struct nd__df {
-    atomic_uint *cnt; /* 2 << bits counters */
+    atomic_uint *cnt; /* 1 << bits counters */
     unsigned bits;
 } nd__df;
 

@@ -31,7 +31,7 @@ typedef struct nd__jsval {
     int escaped; /* strings: the body holds a backslash escape */
 } nd__jsval;
 
-#define ND__JS_MAX_FIELDS 3
+#define ND__JS_MAX_FIELDS 4
 
 /*
  * Scan line[0..len) (it need not be NUL-terminated).  names[i] (NUL-

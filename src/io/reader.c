@@ -593,7 +593,7 @@ static int scan_jsonl(nd_reader *r, const char *line, size_t len,
                       nd_record *rec)
 {
     const char *names[ND__JS_MAX_FIELDS] = {r->text_field, r->id_field,
-                                            r->time_field};
+                                            r->time_field, r->source_field};
     nd__jsval v[ND__JS_MAX_FIELDS];
     if (!nd__jsonscan(line, len, names, v) || v[0].type != ND__JS_STRING)
         return 0;
@@ -644,6 +644,10 @@ static int scan_jsonl(nd_reader *r, const char *line, size_t len,
             return rc;
         rec->meta.has_time = nd__parse_time(s, n, &rec->meta.time);
     }
+    if (v[3].type == ND__JS_STRING &&
+        (rc = scan_string_value(&r->source, &v[3], &rec->source,
+                                &rec->source_len)) < 0)
+        return rc;
     if ((rc = scan_string_value(&r->text, &v[0], &rec->text,
                                 &rec->text_len)) < 0)
         return rc;
