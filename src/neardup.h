@@ -132,10 +132,10 @@ typedef struct nd_params {
                                 match; the LSH layout then aims lower */
     nd_cluster_method cluster; /* how pairs become clusters */
     double figures;          /* figure check: a pair of texts that both state
-                                at least 3 figures (tokens with a digit) must
-                                share at least this fraction of the smaller
-                                text's figures (0: off); tells apart reports
-                                made from one template */
+                                3 to 16 figures (numbers such as 1,250.5 or
+                                9:30) must share at least this fraction of
+                                the smaller text's figures (0: off); tells
+                                apart reports made from one template */
     double boilerplate;      /* batch: shingles held by more than this
                                 fraction of the documents counted with
                                 nd_batch_count (and by at least

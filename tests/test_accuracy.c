@@ -201,27 +201,33 @@ Test(accuracy, figures_are_read_whole_from_the_raw_text)
 
 Test(accuracy, figure_sketch_overlap)
 {
-    uint64_t a[20], st = 5;
-    for (int i = 0; i < 20; i++)
+    uint64_t a[40], st = 5;
+    for (int i = 0; i < 40; i++)
         a[i] = nd__splitmix64(&st);
-    /* small sets: exact.  a = {0..5}, b = {0..2} + 3 others */
-    uint32_t sa[ND__FIGS], sb[ND__FIGS], na, nb;
+    /* x = a[0..6), y = a[0..3) + a[13..16): half of the smaller shared */
     uint64_t x[6], y[6];
     for (int i = 0; i < 6; i++) {
         x[i] = a[i];
         y[i] = i < 3 ? a[i] : a[10 + i];
     }
-    /* sort by hand: the sketch wants sorted input */
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 6; i++) /* the sketch wants sorted input */
         for (int j = i + 1; j < 6; j++) {
             if (x[j] < x[i]) { uint64_t t = x[i]; x[i] = x[j]; x[j] = t; }
             if (y[j] < y[i]) { uint64_t t = y[i]; y[i] = y[j]; y[j] = t; }
         }
+    uint32_t sa[ND__FIGS], sb[ND__FIGS], sc[ND__FIGS], na, nb, nc;
     nd__figs_sketch(x, 6, sa, &na);
     nd__figs_sketch(y, 6, sb, &nb);
     cr_assert_float_eq(nd__figs_shared(sa, na, sb, nb), 0.5, 1e-12);
     cr_assert_float_eq(nd__figs_shared(sa, na, sa, na), 1.0, 1e-12);
     cr_assert_float_eq(nd__figs_shared(sa, 0, sb, nb), 0.0, 1e-12);
+    /* more figures than the sketch holds: no answer */
+    for (int i = 0; i < 40; i++)
+        for (int j = i + 1; j < 40; j++)
+            if (a[j] < a[i]) { uint64_t t = a[i]; a[i] = a[j]; a[j] = t; }
+    nd__figs_sketch(a, 40, sc, &nc);
+    cr_assert_eq(nc, 40);
+    cr_assert_float_eq(nd__figs_shared(sa, na, sc, nc), -1.0, 1e-12);
 }
 
 Test(accuracy, document_frequencies_never_undercount)

@@ -97,12 +97,15 @@ static inline uint64_t nd__cmin_pos(uint64_t a, uint64_t g, uint64_t x)
 }
 
 /* Figures: a bottom-ND__FIGS sketch of the numbers a text states. */
-#define ND__FIGS 8
+#define ND__FIGS 16
 
 /* out[0..ND__FIGS) from the sorted figure hashes; *count = n. */
 void nd__figs_sketch(const uint64_t *figs, size_t n, uint32_t *out,
                      uint32_t *count);
-/* The share of the smaller figure set found in the larger, in [0, 1]. */
+/*
+ * The share of the smaller figure set found in the larger, in [0, 1], or -1
+ * when either text has more than ND__FIGS figures (no exact answer).
+ */
 double nd__figs_shared(const uint32_t *a, uint32_t na, const uint32_t *b,
                        uint32_t nb);
 /* The figures of the last text a sketcher sketched (params.figures > 0). */
