@@ -21,8 +21,8 @@
 #include "../lsh/lsh.h"
 #include "../sketch/sketch.h"
 
-/* 2^22 counters (16 MB): see dfcount.c for the error this allows. */
-#define DF_BITS 22
+/* 2^20 counters (4 MB): see dfcount.c for the error this allows. */
+#define DF_BITS 20
 /*
  * Boilerplate is frequent by definition, so a sample finds it: every
  * document is counted until DF_SAMPLE have been, then every second one (the

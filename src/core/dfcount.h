@@ -20,6 +20,8 @@ void nd__df_free(nd__df *d);
 void nd__df_add(nd__df *d, const uint64_t *h, size_t n);
 /* Halve every counter (the sampling rate was halved). */
 void nd__df_halve(nd__df *d);
+/* Start loading the counter of h (a hint; lookups follow). */
+void nd__df_prefetch(const nd__df *d, uint64_t h);
 /* The (over-)estimated number of documents that hold shingle h. */
 uint32_t nd__df_get(const nd__df *d, uint64_t h);
 

@@ -27,9 +27,15 @@ static void suppress(nd_sketcher *s)
 {
     uint64_t *h = s->tb.hashes;
     size_t w = 0, n = s->tb.nhashes;
-    for (size_t i = 0; i < n; i++)
+    enum { AHEAD = 16 };
+    for (size_t i = 0; i < n && i < AHEAD; i++)
+        nd__df_prefetch(s->df, h[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (i + AHEAD < n)
+            nd__df_prefetch(s->df, h[i + AHEAD]);
         if (nd__df_get(s->df, h[i]) <= s->df_cutoff)
             h[w++] = h[i];
+    }
     s->tb.nhashes = w;
     s->st.suppressed += n - w;
     s->st.suppressed_docs += w < n;
