@@ -29,7 +29,7 @@
  * counters halved), and so on.  The first pass shingles at most about
  * 2 * DF_SAMPLE documents however large the collection.
  */
-#define DF_SAMPLE (1u << 16)
+#define DF_SAMPLE (1u << 14)
 
 /* Fewer figures than this in either text: no evidence, no figure check. */
 #define FIGS_MIN 3

@@ -6,8 +6,8 @@
  * 2^bits 32-bit counters indexed by the low bits of the (uniform) XXH3
  * shingle hash.  Counts never go down, so a shingle is over-counted by the
  * shingles it shares a counter with: on average (counted shingles / 2^bits),
- * about 60 for the at most 2^17 sampled news documents in 2^20 counters,
- * twenty times below the smallest cut-off it serves in a large collection.
+ * about 15 for the at most 2^15 sampled news documents in 2^20 counters,
+ * far below the smallest cut-off it serves in a large collection.
  * A rare shingle is dropped by mistake only when it shares a counter with a
  * frequent one (frequent shingles / 2^bits, under 1%); it is then dropped
  * from every text that holds it, so the similarity of two copies hardly
