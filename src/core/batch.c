@@ -7,8 +7,7 @@
  * src/lsh/candidates.c) and its shingle-set size as a uint32: 260 bytes at
  * k = 128.  Its text length is kept only for ND_KEEP_LONGEST, its meta only
  * for ND_KEEP_EARLIEST, its figures only with params.figures.  Sizes and
- * lengths saturate at UINT32_MAX: a text of 4 GB is no document, and a
- * saturated count still sorts above every real one.  With params.exact the
+ * lengths saturate at UINT32_MAX (docstore.h).  With params.exact the
  * shingle sets are kept too, for exact scores.  Every parallel loop writes
  * results by document or pair index, so the output is the same for any
  * thread count.
@@ -22,6 +21,7 @@
 
 #include "../cluster/cluster.h"
 #include "dfcount.h"
+#include "docstore.h"
 #include "params.h"
 #include "../lsh/lsh.h"
 #include "../sketch/sketch.h"
@@ -140,11 +140,6 @@ ND_API void nd_batch_free(nd_batch *b)
     free(b->rep);
     free(b->edges);
     free(b);
-}
-
-static uint32_t sat32(uint64_t x)
-{
-    return x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
 }
 
 /* A uint64 copy of v[0..n) for the cluster stage, which reads 64-bit
@@ -303,9 +298,9 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
             }
             if (r == ND_OK && b->p.figures > 0.0)
                 nd__sketcher_figures(sk, b->figs + d * ND__FIGS, &b->nfigs[d]);
-            b->sizes[d] = sat32(size);
+            b->sizes[d] = nd__sat32(size);
             if (b->lens)
-                b->lens[d] = sat32(lens[i]);
+                b->lens[d] = nd__sat32(lens[i]);
             if (b->meta) {
                 if (meta)
                     b->meta[d] = meta[i];
