@@ -2,10 +2,15 @@
  * batch.c - the batch engine: sketch in parallel as texts arrive, then
  * candidates (LSH), verification and clusters in nd_batch_run.
  *
- * Texts are not kept: a document costs its signature (k * 4 bytes), its set
- * size, its length and its meta.  With params.exact the shingle sets are
- * kept too, for exact scores.  Every parallel loop writes results by
- * document or pair index, so the output is the same for any thread count.
+ * Texts are not kept.  A document costs its signature as k 16-bit values
+ * (the low bits of the 32-bit MinHash values; why that loses nothing:
+ * src/lsh/candidates.c) and its shingle-set size as a uint32: 260 bytes at
+ * k = 128.  Its text length is kept only for ND_KEEP_LONGEST, its meta only
+ * for ND_KEEP_EARLIEST, its figures only with params.figures.  Sizes and
+ * lengths saturate at UINT32_MAX (docstore.h).  With params.exact the
+ * shingle sets are kept too, for exact scores.  Every parallel loop writes
+ * results by document or pair index, so the output is the same for any
+ * thread count.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +22,7 @@
 
 #include "../cluster/cluster.h"
 #include "dfcount.h"
+#include "docstore.h"
 #include "params.h"
 #include "../lsh/lsh.h"
 #include "../sketch/sketch.h"
@@ -38,10 +44,11 @@ struct nd_batch {
     nd_params p;
     unsigned threads, bands, rows;
     size_t n, cap;
-    uint32_t *sigs;      /* n * k */
-    uint64_t *sizes;     /* shingle set sizes */
-    uint64_t *lens;      /* text lengths */
-    nd_doc_meta *meta;
+    uint16_t *sigs;      /* n * k low halves of the MinHash values */
+    uint32_t *sizes;     /* shingle set sizes, saturated */
+    uint32_t *lens;      /* ND_KEEP_LONGEST: text lengths, saturated */
+    nd_doc_meta *meta;   /* ND_KEEP_EARLIEST */
+    uint32_t **wide;     /* one full signature of scratch per thread */
     uint32_t *figs;      /* figures > 0: n * ND__FIGS figure sketch values */
     uint32_t *nfigs;     /* figures > 0: distinct figures per document */
     uint64_t **sets;     /* exact mode: sorted shingle sets */
@@ -96,8 +103,14 @@ ND_API int nd_batch_create(const nd_params *p, nd_batch **out)
         free(b);
         return ND_ERR_NOMEM;
     }
+    b->wide = calloc(b->threads, sizeof *b->wide);
+    if (!b->wide) {
+        nd_batch_free(b);
+        return ND_ERR_NOMEM;
+    }
     for (unsigned t = 0; t < b->threads; t++) {
-        if (nd_sketcher_create(p, &b->sk[t]) != ND_OK) {
+        b->wide[t] = malloc(sizeof *b->wide[t] * p->num_perm);
+        if (!b->wide[t] || nd_sketcher_create(p, &b->sk[t]) != ND_OK) {
             nd_batch_free(b);
             return ND_ERR_NOMEM;
         }
@@ -119,6 +132,9 @@ ND_API void nd_batch_free(nd_batch *b)
     for (unsigned t = 0; b->sk && t < b->threads; t++)
         nd_sketcher_free(b->sk[t]);
     free(b->sk);
+    for (unsigned t = 0; b->wide && t < b->threads; t++)
+        free(b->wide[t]);
+    free(b->wide);
     nd__df_free(&b->df);
     if (b->sets)
         for (size_t i = 0; i < b->n; i++)
@@ -134,6 +150,17 @@ ND_API void nd_batch_free(nd_batch *b)
     free(b->rep);
     free(b->edges);
     free(b);
+}
+
+/* A uint64 copy of v[0..n) for the cluster stage, which reads 64-bit
+   sizes; held only while it runs. */
+static uint64_t *widen(const uint32_t *v, size_t n)
+{
+    uint64_t *w = malloc(sizeof *w * (n ? n : 1));
+    if (w)
+        for (size_t i = 0; i < n; i++)
+            w[i] = v[i];
+    return w;
 }
 
 static int grow(nd_batch *b, size_t need)
@@ -156,8 +183,10 @@ static int grow(nd_batch *b, size_t need)
     } while (0)
     GROW(sigs, cap * k);
     GROW(sizes, cap);
-    GROW(lens, cap);
-    GROW(meta, cap);
+    if (b->p.keep == ND_KEEP_LONGEST)
+        GROW(lens, cap);
+    if (b->p.keep == ND_KEEP_EARLIEST)
+        GROW(meta, cap);
     if (b->p.exact)
         GROW(sets, cap);
     if (b->p.figures > 0.0) {
@@ -297,7 +326,8 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
         for (size_t i = 0; i < n; i++) {
             size_t d = base + i;
             uint64_t size = 0;
-            int r = nd_sketcher_sketch(sk, texts[i], lens[i], b->sigs + d * k, &size);
+            int r = nd_sketcher_sketch(sk, texts[i], lens[i], b->wide[t], &size);
+            nd__sig16_from32(b->wide[t], (unsigned)k, b->sigs + d * k);
             if (r == ND_OK && exact) {
                 size_t m;
                 const uint64_t *set = nd__sketcher_set(sk, &m);
@@ -316,12 +346,15 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
             }
             if (r == ND_OK && b->p.figures > 0.0)
                 nd__sketcher_figures(sk, b->figs + d * ND__FIGS, &b->nfigs[d]);
-            b->sizes[d] = size;
-            b->lens[d] = lens[i];
-            if (meta)
-                b->meta[d] = meta[i];
-            else
-                memset(&b->meta[d], 0, sizeof b->meta[d]);
+            b->sizes[d] = nd__sat32(size);
+            if (b->lens)
+                b->lens[d] = nd__sat32(lens[i]);
+            if (b->meta) {
+                if (meta)
+                    b->meta[d] = meta[i];
+                else
+                    memset(&b->meta[d], 0, sizeof b->meta[d]);
+            }
         }
     }
     if (first_rc != ND_OK) {
@@ -390,7 +423,7 @@ static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
         j = (double)in / (double)(sx + sy - in);
         c = small ? (double)in / (double)small : 0.0;
     } else {
-        j = nd_sig_jaccard(b->sigs + (size_t)x * k, b->sigs + (size_t)y * k, k);
+        j = nd__sig16_jaccard(b->sigs + (size_t)x * k, b->sigs + (size_t)y * k, k);
         c = nd_containment(j, small, large);
     }
     e->a = x;
@@ -425,7 +458,7 @@ ND_API int nd_batch_run(nd_batch *b)
         skip[i] = b->sizes[i] == 0;
     uint64_t *pairs;
     size_t np;
-    int rc = nd__lsh_candidates(b->sigs, n, b->p.num_perm, b->bands, b->rows,
+    int rc = nd__lsh_candidates16(b->sigs, n, b->p.num_perm, b->bands, b->rows,
                                 b->p.seed, skip, b->threads, &pairs, &np,
                                 &b->st.capped_buckets);
     free(skip);
@@ -462,8 +495,12 @@ ND_API int nd_batch_run(nd_batch *b)
     if (!b->cluster || !b->rep || nd__uf_init(&uf, n) != ND_OK)
         return fail(b, ND_ERR_NOMEM, NULL);
     if (b->p.cluster == ND_CLUSTER_GUARDED) {
-        if (nd__cluster_guarded(&uf, b->edges, ne, b->sizes, docs_match, b,
-                                &b->st.guard_rejected) != ND_OK) {
+        uint64_t *sizes = widen(b->sizes, n);
+        int grc = sizes ? nd__cluster_guarded(&uf, b->edges, ne, sizes, docs_match,
+                                              b, &b->st.guard_rejected)
+                        : ND_ERR_NOMEM;
+        free(sizes);
+        if (grc != ND_OK) {
             nd__uf_free(&uf);
             return fail(b, ND_ERR_NOMEM, NULL);
         }
@@ -471,8 +508,11 @@ ND_API int nd_batch_run(nd_batch *b)
         for (size_t i = 0; i < ne; i++)
             nd__uf_union(&uf, b->edges[i].a, b->edges[i].b);
     }
-    nd__docinfo info = {b->lens, b->meta};
-    size_t nc = nd__clusters(&uf, b->p.keep, &info, b->cluster, b->rep);
+    uint64_t *lens = b->lens ? widen(b->lens, n) : NULL;
+    nd__docinfo info = {lens, b->meta};
+    size_t nc = b->lens && !lens ? 0
+                                 : nd__clusters(&uf, b->p.keep, &info, b->cluster, b->rep);
+    free(lens);
     nd__uf_free(&uf);
     if (n && !nc)
         return fail(b, ND_ERR_NOMEM, NULL);

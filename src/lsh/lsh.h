@@ -13,6 +13,17 @@
 uint64_t nd__band_key(const uint32_t *sig, unsigned band, unsigned rows,
                       uint64_t seed);
 
+/* The same over 16-bit values (the batch's compact signatures). */
+uint64_t nd__band_key16(const uint16_t *sig, unsigned band, unsigned rows,
+                        uint64_t seed);
+
+/* out[0..k) = the low 16 bits of sig[0..k): the batch's stored signature. */
+void nd__sig16_from32(const uint32_t *sig, unsigned k, uint16_t *out);
+
+/* The Jaccard similarity two 16-bit signatures estimate: equal values / k
+   (why without the b-bit correction: candidates.c). */
+double nd__sig16_jaccard(const uint16_t *a, const uint16_t *b, unsigned k);
+
 /*
  * Every pair of documents that share a band key, once, as (a << 32 | b) with
  * a < b, sorted ascending.  sigs holds n signatures of k values; documents
@@ -24,5 +35,10 @@ int nd__lsh_candidates(const uint32_t *sigs, size_t n, unsigned k,
                        unsigned bands, unsigned rows, uint64_t seed,
                        const uint8_t *skip, unsigned threads,
                        uint64_t **pairs, size_t *npairs, uint64_t *capped);
+/* The same over n signatures of k 16-bit values. */
+int nd__lsh_candidates16(const uint16_t *sigs, size_t n, unsigned k,
+                         unsigned bands, unsigned rows, uint64_t seed,
+                         const uint8_t *skip, unsigned threads,
+                         uint64_t **pairs, size_t *npairs, uint64_t *capped);
 
 #endif
