@@ -47,7 +47,7 @@ struct nd_batch {
     uint16_t *sigs;      /* n * k low halves of the MinHash values */
     uint32_t *sizes;     /* shingle set sizes, saturated */
     uint32_t *lens;      /* ND_KEEP_LONGEST: text lengths, saturated */
-    nd_doc_meta *meta;   /* ND_KEEP_EARLIEST */
+    nd_doc_meta *meta;   /* keep earliest or source, or a time window */
     uint32_t **wide;     /* one full signature of scratch per thread */
     uint32_t *figs;      /* figures > 0: n * ND__FIGS figure sketch values */
     uint32_t *nfigs;     /* figures > 0: distinct figures per document */
@@ -185,7 +185,8 @@ static int grow(nd_batch *b, size_t need)
     GROW(sizes, cap);
     if (b->p.keep == ND_KEEP_LONGEST)
         GROW(lens, cap);
-    if (b->p.keep == ND_KEEP_EARLIEST)
+    if (b->p.keep == ND_KEEP_EARLIEST || b->p.keep == ND_KEEP_SOURCE ||
+        b->p.window > 0.0)
         GROW(meta, cap);
     if (b->p.exact)
         GROW(sets, cap);
