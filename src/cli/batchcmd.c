@@ -853,6 +853,11 @@ int cli_batch(const cli_opts *o)
         nd_batch_free(r.batch);
         return EXIT_IO;
     }
+    /* The spools are written and read sequentially: large buffers. */
+    if (r.spool)
+        setvbuf(r.spool, NULL, _IOFBF, 1 << 20);
+    if (r.texts)
+        setvbuf(r.texts, NULL, _IOFBF, 1 << 20);
     if (o->source_priority) {
         int st = load_sources(&r, o->source_priority);
         if (st != EXIT_OK) {

@@ -6,7 +6,8 @@
  * (the low bits of the 32-bit MinHash values; why that loses nothing:
  * src/lsh/candidates.c) and its shingle-set size as a uint32: 260 bytes at
  * k = 128.  Its text length is kept only for ND_KEEP_LONGEST, its meta only
- * for ND_KEEP_EARLIEST, its figures only with params.figures.  Sizes and
+ * for the keep policies and the window that read it, its figures only with
+ * params.figures.  Sizes and
  * lengths saturate at UINT32_MAX (docstore.h).  With params.exact the
  * shingle sets are kept too, for exact scores.  Every parallel loop writes
  * results by document or pair index, so the output is the same for any
@@ -467,26 +468,43 @@ ND_API int nd_batch_run(nd_batch *b)
         return fail(b, rc, NULL);
     double t1 = now();
 
-    nd_edge *edges = malloc(sizeof *edges * (np ? np : 1));
-    uint8_t *keep = malloc(np ? np : 1);
-    if (!edges || !keep) {
-        free(pairs);
+    /* Verify in blocks: only the pairs that pass are kept as edges, so
+       memory holds the candidates plus one block, not an edge a candidate. */
+    const size_t block = (size_t)1 << 20;
+    size_t bn = np < block ? np : block, ne = 0, cap = 0;
+    nd_edge *edges = NULL, *blk = malloc(sizeof *blk * (bn ? bn : 1));
+    uint8_t *keep = malloc(bn ? bn : 1);
+    int oom = !blk || !keep;
+    for (size_t at = 0; at < np && !oom; at += block) {
+        size_t m = np - at < block ? np - at : block;
+#pragma omp parallel for num_threads(b->threads) schedule(static)
+        for (size_t i = 0; i < m; i++)
+            keep[i] = (uint8_t)verify(b, (uint32_t)(pairs[at + i] >> 32),
+                                      (uint32_t)pairs[at + i], &blk[i]);
+        for (size_t i = 0; i < m && !oom; i++) {
+            if (!keep[i])
+                continue;
+            if (ne == cap) {
+                size_t c = cap ? cap * 2 : 4096;
+                nd_edge *p = realloc(edges, sizeof *p * c);
+                if (!p) {
+                    oom = 1;
+                    break;
+                }
+                edges = p;
+                cap = c;
+            }
+            edges[ne++] = blk[i];
+        }
+    }
+    free(pairs);
+    free(blk);
+    free(keep);
+    if (oom) {
         free(edges);
-        free(keep);
         return fail(b, ND_ERR_NOMEM, NULL);
     }
-#pragma omp parallel for num_threads(b->threads) schedule(static)
-    for (size_t i = 0; i < np; i++)
-        keep[i] = (uint8_t)verify(b, (uint32_t)(pairs[i] >> 32),
-                                  (uint32_t)pairs[i], &edges[i]);
-    free(pairs);
-    size_t ne = 0;
-    for (size_t i = 0; i < np; i++)
-        if (keep[i])
-            edges[ne++] = edges[i];
-    free(keep);
-    nd_edge *shrunk = realloc(edges, sizeof *edges * (ne ? ne : 1));
-    b->edges = shrunk ? shrunk : edges;
+    b->edges = edges;
     b->nedges = ne;
     double t2 = now();
 
