@@ -381,7 +381,7 @@ Test(params, containment_rule_and_lsh_target)
 {
     nd_params p;
     nd_params_init(&p);
-    cr_assert_float_eq(p.containment, 0.7, 1e-12, "on by default");
+    cr_assert_float_eq(p.containment, 0.65, 1e-12, "on by default");
     p.containment = 0;
     p.threshold = 0.5;
     cr_assert(nd__params_match(&p, 0.5, 0.0));

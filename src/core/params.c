@@ -14,10 +14,10 @@
 #include "params.h"
 
 /*
- * The defaults were chosen by the parameter sweep in bench/README.md over the
- * web, ocr, trunc, wire and hardneg corpora: word 3-grams, Jaccard 0.45 or
- * containment 0.7, boilerplate above 2% of the documents dropped, figure
- * check at 0.7, connected components.
+ * The defaults were chosen by measurement (bench/README.md, "Defaults") over
+ * the web, ocr, trunc, wire and hardneg corpora: word 3-grams, a match at
+ * Jaccard 0.45 or containment 0.65, shingles in over 2% of the documents
+ * dropped as boilerplate, figure check at 0.8, connected components.
  */
 ND_API void nd_params_init(nd_params *p)
 {
@@ -34,9 +34,9 @@ ND_API void nd_params_init(nd_params *p)
     p->keep = ND_KEEP_FIRST;
     p->threads = 0;
     p->sketch = ND_SKETCH_KPERM;
-    p->containment = 0.7;
+    p->containment = 0.65;
     p->cluster = ND_CLUSTER_COMPONENTS;
-    p->figures = 0.7;
+    p->figures = 0.8;
     p->boilerplate = 0.02;
     p->boilerplate_min = 50;
     p->window = 0.0;
