@@ -54,7 +54,7 @@ PKGS_BUILD := gcc make pkg-config python3 libxxhash-dev libutf8proc-dev libjanss
 PKGS_TEST := libcriterion-dev python3 python3-pytest
 PKGS_BENCH := gnuplot-nox python3 python3-numpy python3-scipy
 
-.PHONY: all lib cli test run bench install uninstall clean help asan ubsan \
+.PHONY: all lib cli test run bench install uninstall clean help asan ubsan tsan \
         deps deps-test deps-bench check unit cli-tests gen
 
 all: lib cli $(PC)
@@ -67,6 +67,7 @@ help:
 	@echo "  make lib | cli  build only the library | only the command"
 	@echo "  make bench      build and run the short benchmark suite (bench/README.md)"
 	@echo "  make asan|ubsan rerun the tests under AddressSanitizer | UBSan"
+	@echo "  make tsan       readers during writes on one index, under ThreadSanitizer"
 	@echo "  make install    install to DESTDIR/PREFIX (now $(DESTDIR)$(PREFIX)); uninstall"
 	@echo "  make clean      remove $(BUILD)/"
 
@@ -172,6 +173,17 @@ cli-tests: $(CLI)
 asan: deps-test
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
 	  SAN="-fsanitize=address -fno-omit-frame-pointer" check
+# Criterion cannot start under ThreadSanitizer, so the race check is a
+# program: one writer and several readers on one index (examples/).
+TSAN_BUILD := build/tsan
+tsan: deps-test
+	@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) OPT=-O1 SAN=-fsanitize=thread \
+	  $(TSAN_BUILD)/libneardup.a
+	$(CC) -std=c11 -O1 -g -D_GNU_SOURCE -fsanitize=thread -Isrc examples/index_threads.c \
+	  $(TSAN_BUILD)/libneardup.a -fopenmp $(DEP_LIBS) -lpthread -o $(TSAN_BUILD)/index_threads
+	TSAN_OPTIONS=halt_on_error=1 $(TSAN_BUILD)/index_threads 3
+	@echo "tsan: 1 passed, 0 failed"
+
 ubsan: deps-test
 	@$(MAKE) --no-print-directory BUILD=build/ubsan OPT=-O1 \
 	  SAN="-fsanitize=undefined -fno-sanitize-recover=all" check
