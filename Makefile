@@ -160,7 +160,7 @@ check: all $(TESTS) $(GEN_BINS) $(BENCH_BINS)
 	@./tests/cli/run.sh $(CLI)
 	@./tests/eval/run.sh $(BUILD)
 	@./datasets/check-gen.sh $(BUILD)/ndgen
-	@./tests/install.sh $(BUILD)
+	@SAN="$(SAN)" ./tests/install.sh $(BUILD)
 	@./tests/python.sh $(BUILD)
 	$(TESTS) --jobs 2
 

@@ -1,5 +1,6 @@
 #!/bin/sh
 # install.sh BUILD - install into a scratch root and build the examples
+# (with $SAN, the sanitizer flags the library was built with)
 # against the installed header, library and neardup.pc, as a user would.
 set -u
 BUILD=${1:-build}
@@ -25,7 +26,7 @@ flags=$(pkg-config --cflags --libs neardup) || flags=""
 if [ -n "$flags" ]; then ok; else ko "pkg-config --cflags --libs neardup"; fi
 for ex in stream_dedup index_threads; do
     # shellcheck disable=SC2086
-    if $CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$tmp/$ex" \
+    if $CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror ${SAN:-} -o "$tmp/$ex" \
         "examples/$ex.c" $flags -lpthread -Wl,-rpath,"$tmp/usr/lib" \
         2>"$tmp/$ex.log"; then ok; else ko "compile $ex"; cat "$tmp/$ex.log" >&2; fi
 done

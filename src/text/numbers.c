@@ -61,7 +61,8 @@ int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
         }
         t->figs[t->nfigs++] = XXH3_64bits_withSeed(buf, n, fseed);
     }
-    qsort(t->figs, t->nfigs, sizeof *t->figs, cmp_u64);
+    if (t->nfigs > 1)
+        qsort(t->figs, t->nfigs, sizeof *t->figs, cmp_u64);
     size_t w = 0;
     for (size_t k = 0; k < t->nfigs; k++)
         if (w == 0 || t->figs[k] != t->figs[w - 1])
