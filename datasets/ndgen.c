@@ -1804,7 +1804,8 @@ static size_t dedup_bases(stories_t *ss, size_t *lookalikes)
     /* in input order: a story goes when it is the same as a kept earlier one */
     unsigned char *keep = xmalloc(n);
     memset(keep, 1, n);
-    qsort(same, nsame, sizeof *same, cmp_pair_b);
+    if (nsame > 1)
+        qsort(same, nsame, sizeof *same, cmp_pair_b);
     for (size_t k = 0; k < nsame; k++)
         if (keep[same[k].a])
             keep[same[k].b] = 0;

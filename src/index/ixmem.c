@@ -71,6 +71,8 @@ void nd__ixmem_free(nd__ixmem *m)
 
 void nd__ixmem_release_packed(nd__ixmem *m)
 {
+    /* The id blocks now belong to the packed copy; their table does not. */
+    free(m->blk);
     m->blk = NULL;
     m->nblk = 0;
     nd__ixmem_free(m);
