@@ -867,7 +867,7 @@ static void print_json(const report *rp)
                                 (c->cap + 1) * sizeof(size_t)),
            per_doc(rp->first.rss_before, rp->first.rss_added, c->n),
            per_doc(rp->first.rss_before, rp->first.rss_ran, c->n),
-           4 * o->p.num_perm);
+           2 * o->p.num_perm);
     fputs(" \"threads_scan\": [", stdout);
     for (size_t i = 0; i < rp->nscan; i++) {
         const run_result *r = &rp->scan[i].r;
@@ -941,11 +941,11 @@ static void print_table(const report *rp)
            (unsigned long long)m->st.capped_buckets,
            (unsigned long long)m->st.text.empty);
     printf("peak RSS %.1f MB; held per document %.0f bytes after adding, %.0f "
-           "after the run (signature %u bytes)\n",
+           "after the run (stored signature %u bytes)\n",
            (double)rp->peak_rss / 1e6,
            per_doc(rp->first.rss_before, rp->first.rss_added, c->n),
            per_doc(rp->first.rss_before, rp->first.rss_ran, c->n),
-           4 * o->p.num_perm);
+           2 * o->p.num_perm);
     if (rp->nscan) {
         printf("\n%-8s %10s %12s %10s %8s %8s %8s %8s %8s\n", "threads",
                "batch s", "docs/s", "MB/s", "speedup", "sketch", "lsh",
