@@ -183,11 +183,15 @@ w = md.append
 s0 = summary["presets"][presets[0]]["bench"]
 w("Measured by `make bench` (bench/run.sh) on %d cores, load average %.2f at the start; "
   "%d docs per preset, seed %s, base stories: %s; median of %d runs after %d warm-up; "
-  "%s %d-grams, k = %d, threshold %g (%d x %d bands), %d threads."
+  "%s %d-grams, k = %d, Jaccard %g or containment %g (%d x %d bands), boilerplate %g, "
+  "figures %g, cluster %s, %d threads. Exact-pair P / R: the first %d docs against the "
+  "exact match rule on full shingle sets (boilerplate and figure check off in that "
+  "comparison)."
   % (s0["cores"], s0["load_start"], s0["docs"], seed, base, s0["repeat"], s0["warmup"],
      s0["params"]["shingle"], s0["params"]["ngram"], s0["params"]["num_perm"],
-     s0["params"]["threshold"], s0["params"]["bands"], s0["params"]["rows"],
-     s0["params"]["threads"]))
+     s0["params"]["threshold"], s0["params"]["containment"], s0["params"]["bands"],
+     s0["params"]["rows"], s0["params"]["boilerplate"], s0["params"]["figures"],
+     s0["params"]["cluster"], s0["params"]["threads"], s0["brute"]["docs"] if s0["brute"] else 0))
 w("")
 w("| preset | docs | MB | docs/s | MB/s | sketch s | lsh s | verify s | peak RSS MB "
   "| bytes/doc | pair P | pair R | pair F1 | ARI | hard-neg P | exact-pair P | exact-pair R |")
@@ -215,9 +219,9 @@ with open(os.path.join(out, "summary.md"), "w") as f:
 print("\n" + "\n".join(md))
 p0 = summary["presets"][presets[0]]["bench"]["params"]
 with open(os.path.join(tmp, "plot.env"), "w") as f:
-    f.write("B=%d R=%d T=%g K=%d WHAT='%s %d-grams, k = %d'\n"
+    f.write("B=%d R=%d T=%g K=%d WHAT='%s %d-grams, k = %d, containment %g, other settings default'\n"
             % (p0["bands"], p0["rows"], p0["threshold"], p0["num_perm"], p0["shingle"],
-               p0["ngram"], p0["num_perm"]))
+               p0["ngram"], p0["num_perm"], p0["containment"]))
 EOF
 
 . "$TMP/plot.env"

@@ -5,7 +5,8 @@
 
 For every corpus preset (generated with build/ndgen and its ground truth) and
 every combination of shingle kind and size, k, threshold and measure, runs
-build/ndbench once (one thread, no warm-up) with --pred-out and scores the
+build/ndbench once (boilerplate suppression, figure check and clustering as
+the engine's defaults unless --boilerplate, --figures, --cluster are given) (one thread, no warm-up) with --pred-out and scores the
 clusters with build/ndeval.  Writes
 
     bench/results/sweep.csv   one row per (preset, setting)
@@ -64,6 +65,9 @@ def one(a, tmp, preset, sketch, sh, k, th, measure, cont, idx):
            "--measure", measure, "--sketch", sketch, "--seed", str(a.seed),
            "--containment", "%g" % cont,
            "--pred-out", pred] + shingle_args(sh)
+    for opt in ("boilerplate", "figures", "cluster"):
+        if getattr(a, opt) is not None:
+            cmd += ["--" + opt, str(getattr(a, opt))]
     if a.brute:
         cmd += ["--brute", str(a.brute)]
     b = json.loads(run(cmd + [corpus]))
@@ -151,6 +155,9 @@ def main():
     ap.add_argument("--sketches", default="kperm", help="kperm, oph, cminhash")
     ap.add_argument("--containments", default="0",
                     help="with jaccard: also match at containment >= C (0 = off)")
+    ap.add_argument("--boilerplate", help="as ndbench; default the engine's (0.02)")
+    ap.add_argument("--figures", help="as ndbench; default the engine's (0.8)")
+    ap.add_argument("--cluster", help="components or guarded; default components")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--brute", type=int, default=0,
