@@ -159,6 +159,7 @@ test: deps-test
 check: all $(TESTS) $(GEN_BINS) $(BENCH_BINS)
 	@./tests/cli/run.sh $(CLI)
 	@./tests/eval/run.sh $(BUILD)
+	@./tests/newscopy/run.sh $(BUILD)
 	@./datasets/check-gen.sh $(BUILD)/ndgen
 	@SAN="$(SAN)" ./tests/install.sh $(BUILD)
 	@./tests/python.sh $(BUILD)
