@@ -162,7 +162,7 @@ check: all $(TESTS) $(GEN_BINS) $(BENCH_BINS)
 	@./tests/newscopy/run.sh $(BUILD)
 	@./datasets/check-gen.sh $(BUILD)/ndgen
 	@SAN="$(SAN)" ./tests/install.sh $(BUILD)
-	@./tests/python.sh $(BUILD)
+	@SAN="$(SAN)" ./tests/python.sh $(BUILD)
 	$(TESTS) --jobs 2
 
 unit: $(TESTS)
