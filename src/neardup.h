@@ -221,6 +221,14 @@ ND_API int nd_sketcher_normalize(nd_sketcher *s, const char *text, size_t len,
 ND_API double nd_sig_jaccard(const uint32_t *a, const uint32_t *b, unsigned k);
 
 /*
+ * Exact scores of two shingle sets (sorted, unique, as nd_sketcher_shingles
+ * gives them): Jaccard |A n B| / |A u B| and the containment of the smaller
+ * in the larger, |A n B| / min(|A|, |B|); both 0 when a set is empty.
+ */
+ND_API void nd_exact_scores(const uint64_t *a, size_t na, const uint64_t *b,
+                            size_t nb, double *jaccard, double *containment);
+
+/*
  * Containment of A in B, |A n B| / |A|, from an estimated Jaccard j and the
  * two set sizes: j (|A| + |B|) / ((1 + j) |A|), clamped to [0, 1].
  */

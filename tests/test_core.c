@@ -408,3 +408,18 @@ Test(params, containment_rule_and_lsh_target)
     p.containment = 1.5;
     cr_assert_eq(nd_params_check(&p, NULL, 0), ND_ERR_PARAM);
 }
+
+Test(minhash, exact_scores_of_sets)
+{
+    const uint64_t a[] = {1, 3, 5, 7}, b[] = {3, 5, 7, 9, 11, 13};
+    double j, c;
+    nd_exact_scores(a, 4, b, 6, &j, &c);
+    cr_assert_float_eq(j, 3.0 / 7.0, 1e-12); /* {3 5 7} of {1 3 5 7 9 11 13} */
+    cr_assert_float_eq(c, 3.0 / 4.0, 1e-12); /* of the smaller, a */
+    nd_exact_scores(a, 4, NULL, 0, &j, &c);
+    cr_assert_float_eq(j, 0.0, 1e-12);
+    cr_assert_float_eq(c, 0.0, 1e-12);
+    nd_exact_scores(a, 4, a, 4, &j, &c);
+    cr_assert_float_eq(j, 1.0, 1e-12);
+    cr_assert_float_eq(c, 1.0, 1e-12);
+}

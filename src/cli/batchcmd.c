@@ -616,24 +616,6 @@ static int side_load(run *r, nd_sketcher *sk, side *s, size_t doc)
     return EXIT_OK;
 }
 
-static uint64_t common(const side *a, const side *b)
-{
-    size_t i = 0, j = 0;
-    uint64_t c = 0;
-    while (i < a->nset && j < b->nset) {
-        if (a->set[i] < b->set[j])
-            i++;
-        else if (a->set[i] > b->set[j])
-            j++;
-        else {
-            c++;
-            i++;
-            j++;
-        }
-    }
-    return c;
-}
-
 /*
  * The longest run of consecutive words a and b share: the classic dynamic
  * programme over the two word sequences, run[i][j] = run[i-1][j-1] + 1 when
@@ -711,10 +693,8 @@ static int write_explained(run *r, FILE *f)
             status = side_load(r, sk, &b, e[i].b);
         if (status != EXIT_OK)
             break;
-        uint64_t in = common(&a, &b);
-        size_t small = a.nset < b.nset ? a.nset : b.nset;
-        double j = in ? (double)in / (double)(a.nset + b.nset - in) : 0.0;
-        double c = in ? (double)in / (double)small : 0.0;
+        double j, c;
+        nd_exact_scores(a.set, a.nset, b.set, b.nset, &j, &c);
         size_t start, run_len = longest_run(&a, &b, row, &start);
         fputs("{\"a\": ", f);
         put_id(f, r, e[i].a);

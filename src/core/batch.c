@@ -385,34 +385,6 @@ ND_API int nd_batch_add(nd_batch *b, const char *text, size_t len,
     return nd_batch_add_many(b, 1, &text, &len, meta, NULL);
 }
 
-/* |A n B| of two sorted sets. */
-static uint64_t intersect(const uint64_t *a, uint64_t na, const uint64_t *b,
-                          uint64_t nb)
-{
-    uint64_t i = 0, j = 0, c = 0;
-    while (i < na && j < nb) {
-        if (a[i] < b[j])
-            i++;
-        else if (a[i] > b[j])
-            j++;
-        else {
-            c++;
-            i++;
-            j++;
-        }
-    }
-    return c;
-}
-
-static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e);
-
-/* The guard's question: do documents x and y match? */
-static int docs_match(void *ctx, uint32_t x, uint32_t y)
-{
-    nd_edge e;
-    return verify(ctx, x, y, &e);
-}
-
 /* Score the pair (a, b); 1 when it passes the threshold. */
 static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
 {
@@ -421,9 +393,7 @@ static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
     uint64_t small = sx < sy ? sx : sy, large = sx < sy ? sy : sx;
     double j, c;
     if (b->p.exact) {
-        uint64_t in = intersect(b->sets[x], sx, b->sets[y], sy);
-        j = (double)in / (double)(sx + sy - in);
-        c = small ? (double)in / (double)small : 0.0;
+        nd_exact_scores(b->sets[x], sx, b->sets[y], sy, &j, &c);
     } else {
         j = nd__sig16_jaccard(b->sigs + (size_t)x * k, b->sigs + (size_t)y * k, k);
         c = nd_containment(j, small, large);
@@ -445,6 +415,13 @@ static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
          (double)b->meta[y].time - (double)b->meta[x].time > b->p.window))
         return 0;
     return 1;
+}
+
+/* The guard's question: do documents x and y match? */
+static int docs_match(void *ctx, uint32_t x, uint32_t y)
+{
+    nd_edge e;
+    return verify(ctx, x, y, &e);
 }
 
 ND_API int nd_batch_run(nd_batch *b)

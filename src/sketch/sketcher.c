@@ -151,6 +151,26 @@ ND_API double nd_sig_jaccard(const uint32_t *a, const uint32_t *b, unsigned k)
     return k ? (double)eq / k : 0.0;
 }
 
+ND_API void nd_exact_scores(const uint64_t *a, size_t na, const uint64_t *b,
+                            size_t nb, double *jaccard, double *containment)
+{
+    size_t i = 0, j = 0, in = 0;
+    while (i < na && j < nb) {
+        if (a[i] < b[j])
+            i++;
+        else if (a[i] > b[j])
+            j++;
+        else {
+            in++;
+            i++;
+            j++;
+        }
+    }
+    size_t small = na < nb ? na : nb;
+    *jaccard = in ? (double)in / (double)(na + nb - in) : 0.0;
+    *containment = in ? (double)in / (double)small : 0.0;
+}
+
 ND_API double nd_containment(double j, uint64_t size_a, uint64_t size_b)
 {
     if (size_a == 0)
