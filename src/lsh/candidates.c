@@ -5,7 +5,8 @@
  * (key, doc) and radix-sorts it: memory is 16 bytes a document a band in
  * flight, access is sequential, and the order (hence the output) does not
  * depend on the number of threads.  Bands run in parallel; each thread
- * collects its pairs, and the union is sorted and made unique at the end.
+ * keeps its pairs sorted and unique as it goes (a pair shared by many bands
+ * is kept once), and the threads' lists are merged at the end.
  *
  * The batch stores signatures as b-bit values (Li and Koenig 2010, "b-bit
  * minwise hashing"): the low 16 bits of each 32-bit MinHash value.  Two
@@ -106,6 +107,46 @@ static uint64_t key_of(const void *sigs, int wide, size_t i, unsigned k,
     return nd__band_key16((const uint16_t *)sigs + i * k, band, rows, seed);
 }
 
+/*
+ * Sort and dedupe p->v[0..n), then merge it into the sorted, unique *acc
+ * (dropping repeats); p is emptied.  The same pair comes out of many bands,
+ * so keeping each thread's pairs unique as it goes bounds memory by the
+ * distinct pairs, not by bands x pairs.
+ */
+static int fold(vec64 *acc, vec64 *p)
+{
+    if (!p->n)
+        return ND_OK;
+    uint64_t *tmp = malloc(sizeof *tmp * p->n);
+    uint64_t *out = malloc(sizeof *out * (acc->n + p->n));
+    if (!tmp || !out) {
+        free(tmp);
+        free(out);
+        return ND_ERR_NOMEM;
+    }
+    nd__sort_u64(p->v, tmp, p->n);
+    free(tmp);
+    size_t m = nd__unique_u64(p->v, p->n), i = 0, j = 0, w = 0;
+    const uint64_t *a = acc->v, *b = p->v;
+    while (i < acc->n || j < m) {
+        uint64_t x;
+        if (j >= m || (i < acc->n && a[i] < b[j]))
+            x = a[i++];
+        else if (i >= acc->n || b[j] < a[i])
+            x = b[j++];
+        else {
+            x = a[i++];
+            j++;
+        }
+        out[w++] = x;
+    }
+    free(acc->v);
+    acc->v = out;
+    acc->n = acc->cap = w;
+    p->n = 0;
+    return ND_OK;
+}
+
 static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                       unsigned bands, unsigned rows, uint64_t seed,
                       const uint8_t *skip, unsigned threads,
@@ -116,9 +157,10 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
     *capped = 0;
     if (threads < 1)
         threads = 1;
-    vec64 *per = calloc(threads, sizeof *per);
+    vec64 *acc = calloc(threads, sizeof *acc);   /* per thread: unique */
+    vec64 *fresh = calloc(threads, sizeof *fresh); /* per thread: new pairs */
     uint64_t *caps = calloc(threads, sizeof *caps);
-    int oom = !per || !caps;
+    int oom = !acc || !fresh || !caps;
 
     if (!oom) {
 #pragma omp parallel num_threads(threads)
@@ -130,10 +172,10 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
             nd__kv *kv = malloc(sizeof *kv * (n ? n : 1));
             nd__kv *tmp = malloc(sizeof *tmp * (n ? n : 1));
             if (!kv || !tmp)
-                per[t].oom = 1;
+                fresh[t].oom = 1;
 #pragma omp for schedule(dynamic, 1)
             for (unsigned band = 0; band < bands; band++) {
-                if (per[t].oom)
+                if (fresh[t].oom)
                     continue;
                 size_t m = 0;
                 for (size_t i = 0; i < n; i++) {
@@ -149,48 +191,49 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                     while (j < m && kv[j].key == kv[i].key)
                         j++;
                     if (j - i > 1)
-                        pair_run(kv + i, j - i, &per[t], &caps[t]);
+                        pair_run(kv + i, j - i, &fresh[t], &caps[t]);
                     i = j;
                 }
+                /* Fold when the new pairs rival the kept ones: amortised
+                   linear, and memory stays near the distinct pairs. */
+                if (!fresh[t].oom && fresh[t].n >= (acc[t].n > (1u << 20) ? acc[t].n : (1u << 20)) &&
+                    fold(&acc[t], &fresh[t]) != ND_OK)
+                    fresh[t].oom = 1;
             }
+            if (!fresh[t].oom && fold(&acc[t], &fresh[t]) != ND_OK)
+                fresh[t].oom = 1;
+            free(fresh[t].v);
+            fresh[t].v = NULL;
             free(kv);
             free(tmp);
         }
     }
 
-    size_t total = 0;
-    for (unsigned t = 0; per && t < threads; t++) {
-        oom |= per[t].oom;
-        total += per[t].n;
+    /* The threads' lists, each sorted and unique, folded into one. */
+    for (unsigned t = 0; !oom && t < threads; t++) {
+        oom |= fresh[t].oom;
         *capped += caps[t];
     }
-    /* The sort buffer comes after the per-thread lists are freed: two
-       copies of the pairs at a time, not three. */
-    uint64_t *all = oom ? NULL : malloc(sizeof *all * (total ? total : 1));
-    if (!all)
-        oom = 1;
-    size_t at = 0;
-    for (unsigned t = 0; per && t < threads; t++) {
-        if (!oom && per[t].n)
-            memcpy(all + at, per[t].v, per[t].n * sizeof *all);
-        at += per[t].n;
-        free(per[t].v);
+    for (unsigned t = 1; !oom && t < threads; t++) {
+        if (fold(&acc[0], &acc[t]) != ND_OK)
+            oom = 1;
+        free(acc[t].v);
+        acc[t].v = NULL;
     }
-    free(per);
-    free(caps);
-    uint64_t *tmp = oom ? NULL : malloc(sizeof *tmp * (total ? total : 1));
-    if (!tmp)
-        oom = 1;
     if (oom) {
-        free(all);
-        free(tmp);
+        for (unsigned t = 0; acc && t < threads; t++)
+            free(acc[t].v);
+        free(acc);
+        free(fresh);
+        free(caps);
         return ND_ERR_NOMEM;
     }
-    nd__sort_u64(all, tmp, total);
-    free(tmp);
-    *npairs = nd__unique_u64(all, total);
-    *pairs = all;
-    return ND_OK;
+    *pairs = acc[0].v ? acc[0].v : malloc(sizeof **pairs);
+    *npairs = acc[0].n;
+    free(acc);
+    free(fresh);
+    free(caps);
+    return *pairs ? ND_OK : ND_ERR_NOMEM;
 }
 
 int nd__lsh_candidates(const uint32_t *sigs, size_t n, unsigned k,
