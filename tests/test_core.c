@@ -131,6 +131,19 @@ Test(sort, kv_is_stable)
     }
 }
 
+Test(sort, top_half_is_stable)
+{
+    uint64_t v[1000], t[1000], st = 9;
+    for (uint32_t i = 0; i < 1000; i++)
+        v[i] = (nd__splitmix64(&st) % 37) << 32 | i; /* key 0..36, then order */
+    nd__sort_u64_hi32(v, t, 1000);
+    for (size_t i = 1; i < 1000; i++) {
+        cr_assert_leq(v[i - 1] >> 32, v[i] >> 32);
+        if (v[i - 1] >> 32 == v[i] >> 32)
+            cr_assert_lt((uint32_t)v[i - 1], (uint32_t)v[i], "input order kept");
+    }
+}
+
 Test(sort, unique)
 {
     uint64_t v[] = {1, 1, 2, 3, 3, 3, 9};

@@ -60,6 +60,34 @@
 DEFINE_RADIX(nd__sort_u64, uint64_t, KEY_U64)
 DEFINE_RADIX(nd__sort_kv, nd__kv, KEY_KV)
 
+void nd__sort_u64_hi32(uint64_t *v, uint64_t *tmp, size_t n)
+{
+    size_t count[4][256];
+    memset(count, 0, sizeof count);
+    for (size_t i = 0; i < n; i++)
+        for (unsigned p = 0; p < 4; p++)
+            count[p][(v[i] >> (32 + 8 * p)) & 0xff]++;
+    uint64_t *src = v, *dst = tmp;
+    for (unsigned p = 0; p < 4; p++) {
+        size_t *c = count[p];
+        if (n == 0 || c[(src[0] >> (32 + 8 * p)) & 0xff] == n)
+            continue;
+        size_t sum = 0;
+        for (unsigned d = 0; d < 256; d++) {
+            size_t t = c[d];
+            c[d] = sum;
+            sum += t;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[c[(src[i] >> (32 + 8 * p)) & 0xff]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
+}
+
 size_t nd__unique_u64(uint64_t *v, size_t n)
 {
     if (n == 0)

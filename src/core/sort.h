@@ -20,6 +20,12 @@ typedef struct nd__kv {
 void nd__sort_u64(uint64_t *v, uint64_t *tmp, size_t n);
 void nd__sort_kv(nd__kv *v, nd__kv *tmp, size_t n);
 
+/*
+ * Sort v[0..n) by its top 32 bits only (4 passes), stably: values whose top
+ * halves are equal keep their input order.  tmp has room for n values.
+ */
+void nd__sort_u64_hi32(uint64_t *v, uint64_t *tmp, size_t n);
+
 /* Remove adjacent repeats of a sorted array; returns the new length. */
 size_t nd__unique_u64(uint64_t *v, size_t n);
 

@@ -25,7 +25,8 @@ void nd__sig16_from32(const uint32_t *sig, unsigned k, uint16_t *out);
 double nd__sig16_jaccard(const uint16_t *a, const uint16_t *b, unsigned k);
 
 /*
- * Every pair of documents that share a band key, once, as (a << 32 | b) with
+ * Every pair of documents that share a band key (its top 32 bits: a rare
+ * collision only adds a candidate), once, as (a << 32 | b) with
  * a < b, sorted ascending.  sigs holds n signatures of k values; documents
  * with skip[i] != 0 take no part.  Buckets over ND_BUCKET_CAP pair each
  * member with the next ND_BUCKET_CAP members only; *capped counts them.
