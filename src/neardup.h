@@ -519,6 +519,8 @@ typedef struct nd_record {
     const char *source; /* opts.source_field's value, or NULL when absent or
                            not a string */
     size_t source_len;
+    int bad_utf8;       /* 1: a JSONL line held invalid UTF-8, read with
+                           U+FFFD in place of each bad byte (raw as read) */
 } nd_record;
 
 typedef struct nd_reader nd_reader;

@@ -191,6 +191,25 @@ Test(io, jsonl_string_escapes_and_raw)
     nd_reader_close(r);
 }
 
+Test(io, jsonl_invalid_utf8_is_repaired_and_marked)
+{
+    /* 0xe9 alone (Latin-1 e-acute) and a truncated 3-byte sequence */
+    const char *l1 = "{\"id\": \"x\", \"text\": \"caf\xe9 \xe2\x82 ok\"}";
+    char in[256];
+    snprintf(in, sizeof in, "%s\n{\"id\": \"y\", \"text\": \"fine\"}\n", l1);
+    write_str("u.jsonl", in);
+    nd_reader *r = open1("u.jsonl", NULL);
+    nd_record rec;
+    expect(r, &rec, "\"x\"", "caf\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd ok", 1);
+    cr_assert_eq(rec.bad_utf8, 1);
+    cr_assert_eq(rec.raw_len, strlen(l1), "raw stays as read");
+    cr_assert(memcmp(rec.raw, l1, rec.raw_len) == 0);
+    expect(r, &rec, "\"y\"", "fine", 2);
+    cr_assert_eq(rec.bad_utf8, 0);
+    expect_end(r);
+    nd_reader_close(r);
+}
+
 Test(io, jsonl_text_with_nul)
 {
     write_str("n.jsonl", "{\"text\": \"a\\u0000b\"}\n");

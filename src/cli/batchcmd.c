@@ -82,6 +82,7 @@ typedef struct {
     struct source_rank *ranks; /* --keep source, sorted by name */
     size_t nranks;
     uint64_t skipped_bad, skipped_binary;
+    uint64_t repaired;  /* JSONL lines read with U+FFFD for invalid UTF-8 */
     int any_dir;
     double t0, last_progress;
 } run;
@@ -469,6 +470,21 @@ static int read_all(run *r, chunk *c)
             status = EXIT_IO;
             break;
         }
+        if (rec.bad_utf8) {
+            if (o->params.norm & ND_NORM_STRICT_UTF8) {
+                if (!o->skip_bad) {
+                    cli_error("%s:%llu: invalid UTF-8 (--strict)", rec.file,
+                              (unsigned long long)rec.line);
+                    status = EXIT_DATA;
+                    break;
+                }
+                cli_warn(o, "%s:%llu: invalid UTF-8 (--strict), record skipped",
+                         rec.file, (unsigned long long)rec.line);
+                r->skipped_bad++;
+                continue;
+            }
+            r->repaired++;
+        }
         if (c->n == CHUNK_DOCS || (c->n && c->text.n + rec.text_len > CHUNK_BYTES)) {
             status = flush_chunk(r, c);
             if (status != EXIT_OK)
@@ -797,7 +813,7 @@ static void print_stats(const run *r, double secs)
             "(cut-off %llu documents); "
             "%u bands x %u rows; %.2f MB in %.2f s\n",
             (unsigned long long)st.text.docs, (unsigned long long)st.text.empty,
-            (unsigned long long)st.text.bad_utf8,
+            (unsigned long long)(st.text.bad_utf8 + r->repaired),
             (unsigned long long)r->skipped_bad,
             (unsigned long long)r->skipped_binary,
             (unsigned long long)st.candidates, (unsigned long long)st.edges,

@@ -91,7 +91,7 @@ struct nd_reader {
 
     /* storage behind the last record */
     json_t *json;
-    gbuf id, text, tmp, source;
+    gbuf id, text, tmp, source, fixed;
 };
 
 /* ------------------------------------------------------------- utilities */
@@ -190,6 +190,34 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
     return k;
+}
+
+/*
+ * s[0..n) with every byte that is not part of a valid UTF-8 sequence
+ * replaced by U+FFFD, into b.  Returns the number replaced, or -1 (memory).
+ */
+static long repair_utf8(gbuf *b, const char *s, size_t n)
+{
+    if (n > SIZE_MAX / 3 - 1 || gb_reserve(b, 3 * n + 1) < 0)
+        return -1;
+    const unsigned char *u = (const unsigned char *)s;
+    char *o = b->p;
+    long bad = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq(u + i, n - i);
+        if (k == 0) {
+            memcpy(o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+            bad++;
+        } else {
+            memcpy(o, u + i, k);
+            o += k;
+            i += k;
+        }
+    }
+    b->len = (size_t)(o - b->p);
+    return bad;
 }
 
 /* s[0..n) as a JSON string into r->id. */
@@ -671,6 +699,19 @@ static int parse_jsonl(nd_reader *r, const item *it, char *line, size_t len,
     /* JSON_ALLOW_NUL: a text may hold \u0000; lengths are explicit. */
     r->json = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
     if (!r->json) {
+        /* JSON must be UTF-8; a line that is JSON once its bad bytes are
+           U+FFFD is read so, and marked (raw stays as read). */
+        long bad = repair_utf8(&r->fixed, line, len);
+        if (bad < 0)
+            return ND_ERR_NOMEM;
+        if (bad > 0) {
+            json_error_t fixerr;
+            r->json = json_loadb(r->fixed.p, r->fixed.len, JSON_ALLOW_NUL, &fixerr);
+            if (r->json)
+                rec->bad_utf8 = 1;
+        }
+    }
+    if (!r->json) {
         set_err(r, "%s:%llu: malformed JSON: %s", it->path,
                 (unsigned long long)r->lineno, jerr.text);
         return ND_ERR_DATA;
@@ -982,6 +1023,7 @@ ND_API void nd_reader_close(nd_reader *r)
     free(r->text.p);
     free(r->tmp.p);
     free(r->source.p);
+    free(r->fixed.p);
     free(r->id_field);
     free(r->text_field);
     free(r->time_field);
