@@ -6,9 +6,12 @@
  * Ids are kept for the output; dedup also spools each raw record to an
  * unlinked temporary file, so memory holds neither texts nor records.
  * With --boilerplate the records are read once to count shingle document
- * frequencies (nd_batch_count) while their texts are spooled to a second
- * temporary file, and the spooled texts are then sketched: two passes, one
- * read of the input, so stdin works too.
+ * frequencies (nd_batch_count), then once more to be sketched.  Files and
+ * directories are simply read again (parsing runs at over 1 GB/s, and a
+ * second copy of a large collection on disk is avoided); stdin, which
+ * cannot be read twice, has its texts spooled to a temporary file in the
+ * first pass.  Records refused in the first pass are skipped in the second
+ * by their ordinal.
  * pairs --explain spools the texts the same way and reads the two texts of
  * each pair back after the run, to score it exactly and find the longest
  * run of normalized words the two share.
@@ -65,6 +68,7 @@ typedef struct {
     size_t file_off[CHUNK_DOCS];
     buf keep;  /* id, then the raw record (dedup) of each record */
     size_t keep_off[CHUNK_DOCS + 1], id_len[CHUNK_DOCS];
+    uint64_t ord[CHUNK_DOCS]; /* the record's ordinal among those read */
 } chunk;
 
 typedef struct {
@@ -76,6 +80,10 @@ typedef struct {
     FILE *spool;        /* dedup: raw records */
     FILE *texts;        /* --boilerplate, --explain: texts, meta */
     int counting;       /* --boilerplate: the first of two passes */
+    int reread;         /* the second pass reads the inputs again */
+    uint64_t ordinal;   /* records read so far in this pass */
+    uint64_t *refused;  /* ordinals refused in the first pass, ascending */
+    size_t nrefused, cap_refused;
     uint64_t *raw_len;
     uint64_t *text_pos; /* where each document's text is in texts */
     uint64_t texts_end;
@@ -86,6 +94,23 @@ typedef struct {
     int any_dir;
     double t0, last_progress;
 } run;
+
+/* Remember that the record with this ordinal was refused (first pass). */
+static int refuse(run *r, uint64_t ord)
+{
+    if (!r->counting || !r->reread)
+        return 0;
+    if (r->nrefused == r->cap_refused) {
+        size_t cap = r->cap_refused ? r->cap_refused * 2 : 64;
+        uint64_t *p = realloc(r->refused, cap * sizeof *p);
+        if (!p)
+            return -1;
+        r->refused = p;
+        r->cap_refused = cap;
+    }
+    r->refused[r->nrefused++] = ord;
+    return 0;
+}
 
 static double wall(void)
 {
@@ -270,6 +295,8 @@ static int flush_chunk(run *r, chunk *c)
         cli_warn(r->o, "%s:%llu: invalid UTF-8 (--strict), record skipped",
                  file, line);
         r->skipped_bad++;
+        if (refuse(r, c->ord[at]) < 0)
+            return oom();
         if (bad && add_range(r, c, start, at, NULL) != ND_OK) {
             cli_error("%s", nd_batch_errmsg(r->batch));
             return EXIT_IO;
@@ -433,6 +460,90 @@ static void free_sources(run *r)
     free(r->ranks);
 }
 
+/* Add chunk texts [0, n) to the batch (second pass: no refusals left). */
+static int add_chunk(run *r, chunk *c)
+{
+    const char *texts[CHUNK_DOCS] = {0};
+    for (size_t i = 0; i < c->n; i++)
+        texts[i] = c->text.p + c->off[i];
+    if (c->n && nd_batch_add_many(r->batch, c->n, texts, c->len, c->meta, NULL) != ND_OK) {
+        cli_error("%s", nd_batch_errmsg(r->batch));
+        return EXIT_IO;
+    }
+    c->n = 0;
+    c->text.n = 0;
+    return EXIT_OK;
+}
+
+/*
+ * The second pass over files and directories: read them again and sketch
+ * every record the first pass kept.  The reader is deterministic, so bad
+ * records come back as the same errors (already reported) and good ones in
+ * the same order.
+ */
+static int reread_pass(run *r, chunk *c)
+{
+    const cli_opts *o = r->o;
+    nd_reader *rd;
+    r->counting = 0;
+    int rc = nd_reader_open((const char *const *)o->paths, o->npaths,
+                            &o->reader, &rd);
+    if (rc != ND_OK) {
+        cli_error("%s", rd ? nd_reader_errmsg(rd) : nd_strerror(rc));
+        nd_reader_close(rd);
+        return EXIT_IO;
+    }
+    nd_record rec;
+    uint64_t ord = 0, added = 0;
+    size_t next_refused = 0;
+    int status = EXIT_OK;
+    c->n = 0;
+    c->text.n = 0;
+    while ((rc = nd_reader_next(rd, &rec)) != 0) {
+        if (rc == ND_ERR_BINARY || rc == ND_ERR_DATA)
+            continue;
+        if (rc < 0) {
+            cli_error("%s", nd_reader_errmsg(rd));
+            status = EXIT_IO;
+            break;
+        }
+        if (next_refused < r->nrefused && r->refused[next_refused] == ord) {
+            next_refused++;
+            ord++;
+            continue;
+        }
+        ord++;
+        if (c->n == CHUNK_DOCS || (c->n && c->text.n + rec.text_len > CHUNK_BYTES)) {
+            if ((status = add_chunk(r, c)) != EXIT_OK)
+                break;
+        }
+        size_t i = c->n;
+        c->off[i] = c->text.n;
+        c->len[i] = rec.text_len;
+        c->meta[i] = rec.meta;
+        if (o->params.keep == ND_KEEP_SOURCE) {
+            c->meta[i].priority = source_priority(r, rec.source, rec.source_len);
+            c->meta[i].has_priority = 1;
+        }
+        if (buf_put(&c->text, rec.text, rec.text_len)) {
+            status = oom();
+            break;
+        }
+        c->n++;
+        added++;
+    }
+    if (status == EXIT_OK)
+        status = add_chunk(r, c);
+    nd_reader_close(rd);
+    if (status == EXIT_OK && added != r->nids) {
+        cli_error("the input changed between the two passes (%llu records, "
+                  "then %llu)", (unsigned long long)r->nids,
+                  (unsigned long long)added);
+        status = EXIT_IO;
+    }
+    return status;
+}
+
 static int read_all(run *r, chunk *c)
 {
     const cli_opts *o = r->o;
@@ -470,6 +581,7 @@ static int read_all(run *r, chunk *c)
             status = EXIT_IO;
             break;
         }
+        uint64_t ord = r->ordinal++;
         if (rec.bad_utf8) {
             if (o->params.norm & ND_NORM_STRICT_UTF8) {
                 if (!o->skip_bad) {
@@ -481,6 +593,10 @@ static int read_all(run *r, chunk *c)
                 cli_warn(o, "%s:%llu: invalid UTF-8 (--strict), record skipped",
                          rec.file, (unsigned long long)rec.line);
                 r->skipped_bad++;
+                if (refuse(r, ord) < 0) {
+                    status = oom();
+                    break;
+                }
                 continue;
             }
             r->repaired++;
@@ -499,6 +615,7 @@ static int read_all(run *r, chunk *c)
             c->meta[i].has_priority = 1;
         }
         c->line[i] = rec.line;
+        c->ord[i] = ord;
         c->file_off[i] = c->files.n;
         c->keep_off[i] = c->keep.n;
         c->id_len[i] = rec.id_len;
@@ -520,7 +637,7 @@ static int read_all(run *r, chunk *c)
         status = flush_chunk(r, c);
     nd_reader_close(rd);
     if (status == EXIT_OK && r->counting)
-        status = second_pass(r, c);
+        status = r->reread ? reread_pass(r, c) : second_pass(r, c);
     return status;
 }
 
@@ -841,8 +958,14 @@ int cli_batch(const cli_opts *o)
     if (nd_batch_create(&o->params, &r.batch) != ND_OK)
         return oom();
     r.counting = o->params.boilerplate > 0.0;
+    r.reread = r.counting && !o->explain && o->npaths > 0;
+    for (size_t i = 0; r.reread && i < o->npaths; i++) {
+        struct stat sb;
+        r.reread = strcmp(o->paths[i], "-") != 0 && stat(o->paths[i], &sb) == 0 &&
+                   (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode));
+    }
     if ((o->cmd == CMD_DEDUP && !(r.spool = tmpfile())) ||
-        ((r.counting || o->explain) && !(r.texts = tmpfile()))) {
+        (((r.counting && !r.reread) || o->explain) && !(r.texts = tmpfile()))) {
         cli_error("cannot create a temporary file");
         if (r.spool)
             fclose(r.spool);
@@ -899,6 +1022,7 @@ int cli_batch(const cli_opts *o)
     free(r.ids.p);
     free(r.id_off);
     free(r.raw_len);
+    free(r.refused);
     free(r.text_pos);
     free_sources(&r);
     nd_batch_free(r.batch);
