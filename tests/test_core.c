@@ -13,6 +13,7 @@
 #include "../src/neardup.h"
 #include "../src/sketch/sketch.h"
 #include "golden/minhash.h"
+#include "pairs.h"
 
 /* ------------------------------------------------------------ params */
 
@@ -203,25 +204,15 @@ Test(minhash, estimate_within_3_over_sqrt_k)
     uint64_t st = 11;
     double total_err = 0;
     int pairs = 0;
-    for (int common = 10; common <= 300; common += 29) {
-        for (int extra = 0; extra <= 300; extra += 37) {
-            int na = common + extra / 2, nb = common + extra - extra / 2;
-            uint64_t *a = malloc(8 * (size_t)na), *b = malloc(8 * (size_t)nb);
-            for (int i = 0; i < common; i++)
-                a[i] = b[i] = nd__splitmix64(&st);
-            for (int i = common; i < na; i++)
-                a[i] = nd__splitmix64(&st);
-            for (int i = common; i < nb; i++)
-                b[i] = nd__splitmix64(&st);
-            uint32_t sa[128], sb[128];
-            nd__minhash(&p, a, (size_t)na, sa);
-            nd__minhash(&p, b, (size_t)nb, sb);
-            double exact = (double)common / (common + extra);
-            total_err += fabs(nd_sig_jaccard(sa, sb, k) - exact);
-            pairs++;
-            free(a);
-            free(b);
-        }
+    KNOWN_PAIRS(common, extra) {
+        known_pair kp;
+        known_pair_make(&kp, common, extra, &st);
+        uint32_t sa[128], sb[128];
+        nd__minhash(&p, kp.a, kp.na, sa);
+        nd__minhash(&p, kp.b, kp.nb, sb);
+        total_err += fabs(nd_sig_jaccard(sa, sb, k) - kp.jaccard);
+        pairs++;
+        known_pair_free(&kp);
     }
     double mean = total_err / pairs;
     cr_assert_lt(mean, 3.0 / sqrt(k), "mean error %.4f", mean);

@@ -25,6 +25,7 @@
 #include "../src/lsh/lsh.h"
 #include "../src/neardup.h"
 #include "../src/sketch/sketch.h"
+#include "pairs.h"
 
 #define NDOCS 480
 #define WORDS 150
@@ -251,37 +252,28 @@ ParameterizedTest(nd_sketch_algo *algo, memory, bbit_estimates_are_unbiased)
         nd__perm p;
         cr_assert_eq(nd__sketch_init(&p, *algo, k, seed), ND_OK);
         uint64_t st = seed * 7919;
-        for (int common = 10; common <= 300; common += 29) {
-            for (int extra = 0; extra <= 300; extra += 37) {
-                int na = common + extra / 2, nb = common + extra - extra / 2;
-                uint64_t *a = malloc(8 * (size_t)na), *b = malloc(8 * (size_t)nb);
-                for (int i = 0; i < common; i++)
-                    a[i] = b[i] = nd__splitmix64(&st);
-                for (int i = common; i < na; i++)
-                    a[i] = nd__splitmix64(&st);
-                for (int i = common; i < nb; i++)
-                    b[i] = nd__splitmix64(&st);
-                uint32_t sa[128], sb[128];
-                uint16_t ha[128], hb[128];
-                nd__minhash(&p, a, (size_t)na, sa);
-                nd__minhash(&p, b, (size_t)nb, sb);
-                nd__sig16_from32(sa, k, ha);
-                nd__sig16_from32(sb, k, hb);
-                double exact = (double)common / (common + extra);
-                double j32 = nd_sig_jaccard(sa, sb, k);
-                double j16 = nd__sig16_jaccard(ha, hb, k);
-                cr_assert_float_eq(j16, bbit_estimate(sa, sb, k, 16, 0), 1e-12);
-                err32 += j32 - exact;
-                err16 += j16 - exact;
-                abs32 += fabs(j32 - exact);
-                abs16 += fabs(j16 - exact);
-                diff16 += j16 - j32;
-                err8 += bbit_estimate(sa, sb, k, 8, 1) - exact;
-                err8raw += bbit_estimate(sa, sb, k, 8, 0) - exact;
-                pairs++;
-                free(a);
-                free(b);
-            }
+        KNOWN_PAIRS(common, extra) {
+            known_pair kp;
+            known_pair_make(&kp, common, extra, &st);
+            uint32_t sa[128], sb[128];
+            uint16_t ha[128], hb[128];
+            nd__minhash(&p, kp.a, kp.na, sa);
+            nd__minhash(&p, kp.b, kp.nb, sb);
+            nd__sig16_from32(sa, k, ha);
+            nd__sig16_from32(sb, k, hb);
+            double exact = kp.jaccard;
+            double j32 = nd_sig_jaccard(sa, sb, k);
+            double j16 = nd__sig16_jaccard(ha, hb, k);
+            cr_assert_float_eq(j16, bbit_estimate(sa, sb, k, 16, 0), 1e-12);
+            err32 += j32 - exact;
+            err16 += j16 - exact;
+            abs32 += fabs(j32 - exact);
+            abs16 += fabs(j16 - exact);
+            diff16 += j16 - j32;
+            err8 += bbit_estimate(sa, sb, k, 8, 1) - exact;
+            err8raw += bbit_estimate(sa, sb, k, 8, 0) - exact;
+            pairs++;
+            known_pair_free(&kp);
         }
         nd__perm_free(&p);
     }
