@@ -8,19 +8,12 @@ hashing with optimal densification, and C-MinHash with one mixing
 permutation and k circulant shifts on the ring of 2^64.
 Run: python3 tests/golden/gen_sketch.py > tests/golden/sketch.h
 """
-M = (1 << 64) - 1
+from gen_minhash import M, keys_of, splitmix  # the shared seed expander
+
 EMPTY = 0xFFFFFFFF
 KPERM, OPH, CMINHASH = 0, 1, 2
 TAGS = {KPERM: 0x6E65617264757021, OPH: 0x6F70682D64656E73,
         CMINHASH: 0x632D6D696E686173}
-
-
-def splitmix(state):
-    state = (state + 0x9E3779B97F4A7C15) & M
-    z = state
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M
-    return state, z ^ (z >> 31)
 
 
 def draws(seed, algo, count):
@@ -79,14 +72,6 @@ def cminhash(keys, k, seed):
     s = [pos(x) for x in keys]
     return [min(((v + b + i * 0x9E3779B97F4A7C15) & M) >> 32 for v in s)
             if s else EMPTY for i in range(k)]
-
-
-def keys_of(n, seed):
-    st, out = seed, []
-    for _ in range(n):
-        st, z = splitmix(st)
-        out.append(z)
-    return out
 
 
 SCHEMES = {"KPERM": (KPERM, kperm), "OPH": (OPH, oph),
