@@ -521,6 +521,9 @@ typedef struct nd_record {
     size_t source_len;
     int bad_utf8;       /* 1: a JSONL line held invalid UTF-8, read with
                            U+FFFD in place of each bad byte (raw as read) */
+    const char *header; /* TSV: the header line of the record's file, as
+                           read; NULL for other formats */
+    size_t header_len;
 } nd_record;
 
 typedef struct nd_reader nd_reader;

@@ -191,6 +191,23 @@ Test(io, jsonl_string_escapes_and_raw)
     nd_reader_close(r);
 }
 
+Test(io, tsv_records_carry_their_header)
+{
+    write_str("h.tsv", "id\ttext\r\n7\tsome words\n");
+    nd_reader *r = open1("h.tsv", NULL);
+    nd_record rec;
+    expect(r, &rec, "\"7\"", "some words", 2);
+    cr_assert_eq(rec.header_len, 7);
+    cr_assert(memcmp(rec.header, "id\ttext", 7) == 0, "without the CR");
+    expect_end(r);
+    nd_reader_close(r);
+    write_str("j.jsonl", "{\"id\": 1, \"text\": \"x\"}\n");
+    r = open1("j.jsonl", NULL);
+    expect(r, &rec, "1", "x", 1);
+    cr_assert_null(rec.header);
+    nd_reader_close(r);
+}
+
 Test(io, jsonl_invalid_utf8_is_repaired_and_marked)
 {
     /* 0xe9 alone (Latin-1 e-acute) and a truncated 3-byte sequence */

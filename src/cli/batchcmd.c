@@ -91,6 +91,7 @@ typedef struct {
     size_t nranks;
     uint64_t skipped_bad, skipped_binary;
     uint64_t repaired;  /* JSONL lines read with U+FFFD for invalid UTF-8 */
+    buf header;         /* dedup of TSV: the first file's header line */
     int any_dir;
     double t0, last_progress;
 } run;
@@ -582,6 +583,12 @@ static int read_all(run *r, chunk *c)
             break;
         }
         uint64_t ord = r->ordinal++;
+        if (rec.header && !r->header.n && r->spool &&
+            (buf_put(&r->header, rec.header, rec.header_len) ||
+             buf_put(&r->header, "\n", 1))) {
+            status = oom();
+            break;
+        }
         if (rec.bad_utf8) {
             if (o->params.norm & ND_NORM_STRICT_UTF8) {
                 if (!o->skip_bad) {
@@ -887,6 +894,9 @@ static int write_output(run *r, FILE *f)
             cli_error("temporary file: read failed");
             return EXIT_IO;
         }
+        /* TSV keeps its header, so the output reads back as TSV. */
+        if (r->header.n)
+            fwrite(r->header.p, 1, r->header.n, f);
         char *tmp = NULL;
         size_t tcap = 0;
         for (size_t i = 0; i < n; i++) {
@@ -1023,6 +1033,7 @@ int cli_batch(const cli_opts *o)
     free(r.id_off);
     free(r.raw_len);
     free(r.refused);
+    free(r.header.p);
     free(r.text_pos);
     free_sources(&r);
     nd_batch_free(r.batch);

@@ -92,6 +92,7 @@ struct nd_reader {
     /* storage behind the last record */
     json_t *json;
     gbuf id, text, tmp, source, fixed;
+    gbuf header;  /* TSV: the current file's header line, as read */
 };
 
 /* ------------------------------------------------------------- utilities */
@@ -832,6 +833,11 @@ static int tsv_header(nd_reader *r, const item *it, const char *line,
                 (unsigned long long)r->lineno, r->text_field);
         return ND_ERR_DATA;
     }
+    if (gb_reserve(&r->header, len + 1) < 0)
+        return ND_ERR_NOMEM;
+    memcpy(r->header.p, line, len);
+    r->header.p[len] = '\0';
+    r->header.len = len;
     r->tsv_header_done = 1;
     return 0;
 }
@@ -859,6 +865,8 @@ static int parse_tsv(nd_reader *r, const item *it, char *line, size_t len,
     const cell *t = &r->cells[r->tsv_text];
     if (gb_reserve(&r->text, t->len + 1) < 0)
         return ND_ERR_NOMEM;
+    rec->header = r->header.p;
+    rec->header_len = r->header.len;
     rec->text = r->text.p;
     rec->text_len = tsv_unescape(r->text.p, line + t->off, t->len);
     int rc;
@@ -1024,6 +1032,7 @@ ND_API void nd_reader_close(nd_reader *r)
     free(r->tmp.p);
     free(r->source.p);
     free(r->fixed.p);
+    free(r->header.p);
     free(r->id_field);
     free(r->text_field);
     free(r->time_field);
