@@ -219,6 +219,8 @@ static int add_range(run *r, const chunk *c, size_t from, size_t to, size_t *bad
     return ND_OK;
 }
 
+static int add_chunk(run *r, chunk *c);
+
 /* The second pass: sketch the spooled texts in chunks. */
 static int second_pass(run *r, chunk *c)
 {
@@ -261,13 +263,9 @@ static int second_pass(run *r, chunk *c)
             c->n++;
             left--;
         }
-        const char *texts[CHUNK_DOCS];
-        for (size_t i = 0; i < c->n; i++)
-            texts[i] = c->text.p + c->off[i];
-        if (nd_batch_add_many(r->batch, c->n, texts, c->len, c->meta, NULL) != ND_OK) {
-            cli_error("%s", nd_batch_errmsg(r->batch));
-            return EXIT_IO;
-        }
+        int st = add_chunk(r, c);
+        if (st != EXIT_OK)
+            return st;
     }
     return EXIT_OK;
 }
@@ -461,6 +459,32 @@ static void free_sources(run *r)
     free(r->ranks);
 }
 
+/* The reader over the command's inputs, or NULL (the error printed). */
+static nd_reader *open_inputs(const cli_opts *o)
+{
+    nd_reader *rd;
+    int rc = nd_reader_open((const char *const *)o->paths, o->npaths,
+                            &o->reader, &rd);
+    if (rc != ND_OK) {
+        cli_error("%s", rd ? nd_reader_errmsg(rd) : nd_strerror(rc));
+        nd_reader_close(rd);
+        return NULL;
+    }
+    return rd;
+}
+
+/* What the library keeps of a record: its time and, for --keep source,
+   the rank of its source. */
+static nd_doc_meta record_meta(const run *r, const nd_record *rec)
+{
+    nd_doc_meta m = rec->meta;
+    if (r->o->params.keep == ND_KEEP_SOURCE) {
+        m.priority = source_priority(r, rec->source, rec->source_len);
+        m.has_priority = 1;
+    }
+    return m;
+}
+
 /* Add chunk texts [0, n) to the batch (second pass: no refusals left). */
 static int add_chunk(run *r, chunk *c)
 {
@@ -487,13 +511,9 @@ static int reread_pass(run *r, chunk *c)
     const cli_opts *o = r->o;
     nd_reader *rd;
     r->counting = 0;
-    int rc = nd_reader_open((const char *const *)o->paths, o->npaths,
-                            &o->reader, &rd);
-    if (rc != ND_OK) {
-        cli_error("%s", rd ? nd_reader_errmsg(rd) : nd_strerror(rc));
-        nd_reader_close(rd);
+    int rc;
+    if (!(rd = open_inputs(o)))
         return EXIT_IO;
-    }
     nd_record rec;
     uint64_t ord = 0, added = 0;
     size_t next_refused = 0;
@@ -521,11 +541,7 @@ static int reread_pass(run *r, chunk *c)
         size_t i = c->n;
         c->off[i] = c->text.n;
         c->len[i] = rec.text_len;
-        c->meta[i] = rec.meta;
-        if (o->params.keep == ND_KEEP_SOURCE) {
-            c->meta[i].priority = source_priority(r, rec.source, rec.source_len);
-            c->meta[i].has_priority = 1;
-        }
+        c->meta[i] = record_meta(r, &rec);
         if (buf_put(&c->text, rec.text, rec.text_len)) {
             status = oom();
             break;
@@ -549,13 +565,9 @@ static int read_all(run *r, chunk *c)
 {
     const cli_opts *o = r->o;
     nd_reader *rd;
-    int rc = nd_reader_open((const char *const *)o->paths, o->npaths,
-                            &o->reader, &rd);
-    if (rc != ND_OK) {
-        cli_error("%s", rd ? nd_reader_errmsg(rd) : nd_strerror(rc));
-        nd_reader_close(rd);
+    int rc;
+    if (!(rd = open_inputs(o)))
         return EXIT_IO;
-    }
     nd_record rec;
     int status = EXIT_OK;
     for (;;) {
@@ -616,11 +628,7 @@ static int read_all(run *r, chunk *c)
         size_t i = c->n;
         c->off[i] = c->text.n;
         c->len[i] = rec.text_len;
-        c->meta[i] = rec.meta;
-        if (r->o->params.keep == ND_KEEP_SOURCE) {
-            c->meta[i].priority = source_priority(r, rec.source, rec.source_len);
-            c->meta[i].has_priority = 1;
-        }
+        c->meta[i] = record_meta(r, &rec);
         c->line[i] = rec.line;
         c->ord[i] = ord;
         c->file_off[i] = c->files.n;

@@ -9,6 +9,7 @@
  * tokens normalization makes of it.
  */
 #include "text.h"
+#include "../core/sort.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -63,10 +64,6 @@ int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
     }
     if (t->nfigs > 1)
         qsort(t->figs, t->nfigs, sizeof *t->figs, cmp_u64);
-    size_t w = 0;
-    for (size_t k = 0; k < t->nfigs; k++)
-        if (w == 0 || t->figs[k] != t->figs[w - 1])
-            t->figs[w++] = t->figs[k];
-    t->nfigs = w;
+    t->nfigs = nd__unique_u64(t->figs, t->nfigs);
     return ND_OK;
 }

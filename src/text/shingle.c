@@ -13,6 +13,7 @@
  * times faster than an 8-pass LSD radix sort at 150 to 5000 keys.
  */
 #include "text.h"
+#include "../core/sort.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -125,17 +126,6 @@ static void sort_hashes(uint64_t *a, uint64_t *scratch, size_t n)
     insertion_sort(a, n, 4 * n);
 }
 
-static size_t unique(uint64_t *a, size_t n)
-{
-    if (n == 0)
-        return 0;
-    size_t k = 1;
-    for (size_t i = 1; i < n; i++)
-        if (a[i] != a[k - 1])
-            a[k++] = a[i];
-    return k;
-}
-
 static int shingle_words(nd__textbuf *t, unsigned n, uint64_t seed,
                          size_t *count)
 {
@@ -225,6 +215,6 @@ int nd__shingle(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
     if (rc)
         return rc;
     sort_hashes(t->hashes, t->tmp, count);
-    t->nhashes = unique(t->hashes, count);
+    t->nhashes = nd__unique_u64(t->hashes, count);
     return ND_OK;
 }
