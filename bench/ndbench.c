@@ -253,6 +253,10 @@ static void parse_args(opts *o, int argc, char **argv)
             o->p.ngram = (unsigned)parse_uint(a, v, 1, 64);
             o->p.shingle = ND_SHINGLE_CHAR;
             have_char = 1;
+        } else if (strcmp(a, "--glyph-ngram") == 0) {
+            o->p.ngram = (unsigned)parse_uint(a, v, 1, 64);
+            o->p.shingle = ND_SHINGLE_GLYPH;
+            have_char = 1;
         } else if (strcmp(a, "--num-perm") == 0)
             o->p.num_perm = (unsigned)parse_uint(a, v, 1, 4096);
         else if (strcmp(a, "--bands") == 0)

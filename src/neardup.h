@@ -70,7 +70,11 @@ ND_API const char *nd_strerror(int code);
 
 /* ------------------------------------------------------------- parameters */
 
-typedef enum { ND_SHINGLE_WORD = 0, ND_SHINGLE_CHAR = 1 } nd_shingle_kind;
+typedef enum {
+    ND_SHINGLE_WORD = 0,
+    ND_SHINGLE_CHAR = 1,
+    ND_SHINGLE_GLYPH = 2
+} nd_shingle_kind;
 
 typedef enum {
     ND_MEASURE_JACCARD = 0,     /* |A n B| / |A u B| */

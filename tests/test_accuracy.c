@@ -61,9 +61,9 @@ static nd_batch *cluster(nd_params *p, size_t n, char **texts, int count)
 Test(accuracy, truncated_reprint_found_by_containment_not_by_jaccard)
 {
     char *full = story(1, 400);
-    /* the first 40% of the story: Jaccard about 0.4, containment 1 */
+    /* the first third of the story: Jaccard about 0.33, containment 1 */
     char *part = strdup(full);
-    size_t cut = strlen(full) * 2 / 5;
+    size_t cut = strlen(full) / 3;
     while (part[cut] != ' ')
         cut++;
     part[cut] = 0;
@@ -123,7 +123,8 @@ Test(accuracy, footer_no_longer_links_unrelated_stories)
     cr_assert_eq(st.clusters, N - 1, "every story alone but the reprint");
     cr_assert_eq(nd_batch_cluster(b, 0), nd_batch_cluster(b, N - 1));
     cr_assert_eq(st.boilerplate_cutoff, 10);
-    cr_assert_eq(st.text.suppressed_docs, N - 1);
+    /* the 40 with the footer; the reprint may lose a common phrase */
+    cr_assert_geq(st.text.suppressed_docs, N - 1);
     cr_assert_geq(st.text.suppressed, (N - 1) * 50);
     nd_batch_free(b);
     for (int i = 0; i < N; i++)

@@ -23,7 +23,12 @@ Test(params, defaults_are_valid)
     nd_params_init(&p);
     cr_assert_eq(nd_params_check(&p, NULL, 0), ND_OK);
     cr_assert_eq(p.num_perm, 128);
-    cr_assert_eq(p.ngram, 3);
+    cr_assert_eq(p.shingle, ND_SHINGLE_GLYPH);
+    cr_assert_eq(p.ngram, 8);
+    p.ngram = 9;
+    cr_assert_eq(nd_params_check(&p, NULL, 0), ND_ERR_PARAM, "a glyph window is at most 8");
+    p.shingle = ND_SHINGLE_WORD;
+    cr_assert_eq(nd_params_check(&p, NULL, 0), ND_OK);
 }
 
 Test(params, rejects_out_of_range_with_a_message)

@@ -118,7 +118,7 @@ Test(sketch, params_default_and_range)
 {
     nd_params p;
     nd_params_init(&p);
-    cr_assert_eq(p.sketch, ND_SKETCH_KPERM);
+    cr_assert_eq(p.sketch, ND_SKETCH_OPH);
     p.sketch = ND_SKETCH_CMINHASH;
     cr_assert_eq(nd_params_check(&p, NULL, 0), ND_OK);
     p.sketch = (nd_sketch_algo)3;

@@ -288,7 +288,7 @@ static int cmd_stats(nd_index *ix, FILE *f)
             "\"rows\": %u, \"disk_bytes\": %llu, \"generation\": %llu}\n",
             (unsigned long long)st.docs, (unsigned long long)st.removed,
             (long long)st.time_min, (long long)st.time_max,
-            p.shingle == ND_SHINGLE_CHAR ? "char" : "word", p.ngram,
+            p.shingle == ND_SHINGLE_CHAR ? "char" : p.shingle == ND_SHINGLE_GLYPH ? "glyph" : "word", p.ngram,
             st.num_perm, (unsigned long long)p.seed, p.threshold,
             p.measure == ND_MEASURE_CONTAINMENT ? "containment" : "jaccard",
             p.containment, st.bands, st.rows,

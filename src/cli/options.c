@@ -33,12 +33,14 @@ void cli_usage(FILE *f)
 "  --skip-bad          warn about bad records and go on (default: stop, exit 65)\n"
 "  --strict            invalid UTF-8 is a bad record (default: repaired)\n"
 "Similarity:\n"
-"  --threshold T       similarity to match, in (0, 1] (default 0.45)\n"
+"  --threshold T       similarity to match, in (0, 1] (default 0.4)\n"
 "  --measure M         jaccard|containment (default jaccard)\n"
 "  --containment C     with jaccard: also match at containment >= C (0.65)\n"
-"  --ngram N           word N-gram shingles (default 3)\n"
+"  --glyph-ngram N     OCR-proof character N-grams, N in 1..8 (default 8)\n"
+"  --ngram N           word N-gram shingles instead\n"
 "  --char-ngram N      character N-gram shingles instead\n"
 "  --num-perm K        MinHash values per document (default 128)\n"
+"  --sketch S          oph|kperm|cminhash signature scheme (default oph)\n"
 "  --bands B --rows R  LSH layout (default: derived from the threshold)\n"
 "  --exact             verify by exact scores (keeps shingle sets in memory)\n"
 "  --seed S            hash seed (default 1)\n"
@@ -91,7 +93,8 @@ static int parse_unit(const char *opt, const char *s, double *out)
 }
 
 enum {
-    O_THRESHOLD = 256, O_NGRAM, O_CHAR_NGRAM, O_NUM_PERM, O_BANDS, O_ROWS,
+    O_THRESHOLD = 256, O_NGRAM, O_CHAR_NGRAM, O_GLYPH_NGRAM, O_SKETCH,
+    O_NUM_PERM, O_BANDS, O_ROWS,
     O_THREADS, O_SEED, O_MEASURE, O_KEEP, O_FORMAT, O_ID_FIELD, O_TEXT_FIELD,
     O_TIME_FIELD, O_STATS, O_SKIP_BAD, O_STRICT, O_EXACT, O_CONTAINMENT,
     O_CLUSTER, O_FIGURES, O_BOILERPLATE, O_SOURCE_FIELD, O_SOURCE_PRIORITY,
@@ -102,12 +105,14 @@ static const struct option longopts[] = {
     {"threshold", required_argument, NULL, O_THRESHOLD},
     {"ngram", required_argument, NULL, O_NGRAM},
     {"char-ngram", required_argument, NULL, O_CHAR_NGRAM},
+    {"glyph-ngram", required_argument, NULL, O_GLYPH_NGRAM},
     {"num-perm", required_argument, NULL, O_NUM_PERM},
     {"bands", required_argument, NULL, O_BANDS},
     {"rows", required_argument, NULL, O_ROWS},
     {"threads", required_argument, NULL, O_THREADS},
     {"seed", required_argument, NULL, O_SEED},
     {"measure", required_argument, NULL, O_MEASURE},
+    {"sketch", required_argument, NULL, O_SKETCH},
     {"containment", required_argument, NULL, O_CONTAINMENT},
     {"keep", required_argument, NULL, O_KEEP},
     {"cluster", required_argument, NULL, O_CLUSTER},
@@ -173,6 +178,7 @@ static int pick(const char *opt, const char *s, const char *const *names,
 int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
 {
     static const char *const measures[] = {"jaccard", "containment", NULL};
+    static const char *const sketches[] = {"kperm", "oph", "cminhash", NULL};
     static const char *const keeps[] = {"first", "longest", "earliest", "source",
                                         NULL};
     static const char *const methods[] = {"components", "guarded", NULL};
@@ -183,7 +189,7 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
     o->reader.format = ND_FORMAT_AUTO;
     o->reader.id_field = "id";
     o->reader.text_field = "text";
-    int have_word = 0, have_char = 0, c, rc;
+    int have_word = 0, have_char = 0, have_glyph = 0, c, rc;
     const char *source_field = "source";
     unsigned long long v;
     opterr = 0;
@@ -223,6 +229,12 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
             o->params.shingle = ND_SHINGLE_CHAR;
             have_char = 1;
             break;
+        case O_GLYPH_NGRAM:
+            rc = parse_uint("--glyph-ngram", optarg, 1, 8, "an integer in 1..8", &v);
+            o->params.ngram = (unsigned)v;
+            o->params.shingle = ND_SHINGLE_GLYPH;
+            have_glyph = 1;
+            break;
         case O_NUM_PERM:
             rc = parse_uint("--num-perm", optarg, 1, 4096, "an integer in 1..4096", &v);
             o->params.num_perm = (unsigned)v;
@@ -248,6 +260,13 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
             if (i < 0)
                 return EXIT_USAGE;
             o->params.measure = (nd_measure)i;
+            break;
+        }
+        case O_SKETCH: {
+            int i = pick("--sketch", optarg, sketches, "kperm, oph or cminhash");
+            if (i < 0)
+                return EXIT_USAGE;
+            o->params.sketch = (nd_sketch_algo)i;
             break;
         }
         case O_KEEP: {
@@ -301,8 +320,8 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
         if (rc != -1)
             return rc;
     }
-    if (have_word && have_char) {
-        cli_error("--ngram and --char-ngram exclude each other");
+    if (have_word + have_char + have_glyph > 1) {
+        cli_error("--ngram, --char-ngram and --glyph-ngram exclude each other");
         return EXIT_USAGE;
     }
     if (o->params.keep == ND_KEEP_EARLIEST && !o->reader.time_field) {

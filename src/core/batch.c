@@ -255,7 +255,7 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
             sampled++;
             const uint64_t *set;
             size_t m;
-            int r = nd_sketcher_shingles(b->sk[t], texts[i], lens[i], &set, &m);
+            int r = nd__sketcher_bag(b->sk[t], texts[i], lens[i], &set, &m);
             if (r == ND_OK)
                 nd__df_add(&b->df, set, m);
             else {

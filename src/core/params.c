@@ -15,17 +15,18 @@
 
 /*
  * The defaults were chosen by measurement (bench/README.md, "Defaults") over
- * the web, ocr, trunc, wire and hardneg corpora: word 3-grams, a match at
- * Jaccard 0.45 or containment 0.65, shingles in over 2% of the documents
+ * the web, ocr, trunc, wire and hardneg corpora: glyph 8-grams (OCR-proof
+ * character windows, text.h) signed by one permutation hashing, a match at
+ * Jaccard 0.40 or containment 0.65, shingles in over 2% of the documents
  * dropped as boilerplate, figure check at 0.8, connected components.
  */
 ND_API void nd_params_init(nd_params *p)
 {
-    p->shingle = ND_SHINGLE_WORD;
-    p->ngram = 3;
+    p->shingle = ND_SHINGLE_GLYPH;
+    p->ngram = 8;
     p->num_perm = 128;
     p->seed = 1;
-    p->threshold = 0.45;
+    p->threshold = 0.40;
     p->measure = ND_MEASURE_JACCARD;
     p->bands = 0;
     p->rows = 0;
@@ -33,7 +34,7 @@ ND_API void nd_params_init(nd_params *p)
     p->exact = 0;
     p->keep = ND_KEEP_FIRST;
     p->threads = 0;
-    p->sketch = ND_SKETCH_KPERM;
+    p->sketch = ND_SKETCH_OPH;
     p->containment = 0.65;
     p->cluster = ND_CLUSTER_COMPONENTS;
     p->figures = 0.8;
@@ -45,10 +46,13 @@ ND_API void nd_params_init(nd_params *p)
 ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)
 {
     const char *why = NULL;
-    if (p->shingle != ND_SHINGLE_WORD && p->shingle != ND_SHINGLE_CHAR)
+    if (p->shingle != ND_SHINGLE_WORD && p->shingle != ND_SHINGLE_CHAR &&
+        p->shingle != ND_SHINGLE_GLYPH)
         why = "shingle kind must be word or char";
     else if (p->ngram < 1 || p->ngram > 64)
         why = "ngram must be in 1..64";
+    else if (p->shingle == ND_SHINGLE_GLYPH && p->ngram > 8)
+        why = "glyph ngram must be in 1..8";
     else if (p->num_perm < 1 || p->num_perm > 4096)
         why = "num_perm must be in 1..4096";
     else if (!(p->threshold > 0.0 && p->threshold <= 1.0))

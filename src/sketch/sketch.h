@@ -117,6 +117,9 @@ void nd__sketcher_filter(nd_sketcher *s, const struct nd__df *df, uint32_t cutof
 
 /* The shingle set of the last text a sketcher sketched (exact mode). */
 const uint64_t *nd__sketcher_set(const nd_sketcher *s, size_t *n);
+/* The shingle set of text[0..len), in no particular order (for counting). */
+int nd__sketcher_bag(nd_sketcher *s, const char *text, size_t len,
+                     const uint64_t **set, size_t *n);
 /* Reset a sketcher's counters (a batch add that failed adds nothing). */
 void nd__sketcher_stats_set(nd_sketcher *s, const nd_text_stats *st);
 

@@ -73,21 +73,35 @@ const uint64_t *nd__sketcher_set(const nd_sketcher *s, size_t *n)
     return s->tb.hashes;
 }
 
-/* Normalize and shingle text into s->tb (the set empty on error). */
-static int shingle_text(nd_sketcher *s, const char *text, size_t len, int *bad)
+/*
+ * Normalize and shingle text into s->tb (the set empty on error), sorted
+ * when `sorted`, which only exact scores need.
+ */
+static int shingle_text(nd_sketcher *s, const char *text, size_t len, int *bad,
+                        int sorted)
 {
     int rc = nd__normalize(&s->tb, text, len, s->p.norm, bad);
     if (rc == ND_OK)
-        rc = nd__shingle(&s->tb, s->p.shingle, s->p.ngram, s->p.seed);
+        rc = sorted ? nd__shingle(&s->tb, s->p.shingle, s->p.ngram, s->p.seed)
+                    : nd__shingle_bag(&s->tb, s->p.shingle, s->p.ngram, s->p.seed);
     if (rc != ND_OK)
         s->tb.nhashes = 0;
+    return rc;
+}
+
+int nd__sketcher_bag(nd_sketcher *s, const char *text, size_t len,
+                     const uint64_t **set, size_t *n)
+{
+    int rc = shingle_text(s, text, len, NULL, 0);
+    *set = s->tb.hashes;
+    *n = s->tb.nhashes;
     return rc;
 }
 
 ND_API int nd_sketcher_shingles(nd_sketcher *s, const char *text, size_t len,
                                 const uint64_t **set, size_t *n)
 {
-    int rc = shingle_text(s, text, len, NULL);
+    int rc = shingle_text(s, text, len, NULL, 1);
     *set = s->tb.hashes;
     *n = s->tb.nhashes;
     return rc;
@@ -111,7 +125,7 @@ ND_API int nd_sketcher_sketch(nd_sketcher *s, const char *text, size_t len,
                               uint32_t *sig, uint64_t *set_size)
 {
     int bad = 0;
-    int rc = shingle_text(s, text, len, &bad);
+    int rc = shingle_text(s, text, len, &bad, s->p.exact);
     if (rc == ND_OK && s->df)
         suppress(s);
     if (rc == ND_OK && s->p.figures > 0.0)

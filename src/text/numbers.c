@@ -25,42 +25,100 @@ static int cmp_u64(const void *a, const void *b)
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
+static int is_alnum(char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Punctuation that may sit inside a figure: "1,250.5", "9:30", and what
+ * OCR strews between digits. */
+static int is_inner(char c)
+{
+    return c == '.' || c == ',' || c == ':' || c == ';' || c == '\'' ||
+           c == '`';
+}
+
+/* The digit an OCR look-alike stands for, or 0. */
+static char digit_of(char c)
+{
+    switch (c) {
+    case 'O': case 'o': return '0';
+    case 'l': case 'I': case 'i': return '1';
+    default: return is_digit(c) ? c : 0;
+    }
+}
+
+static int push_fig(nd__textbuf *t, const char *d, size_t n, uint64_t seed)
+{
+    if (t->nfigs == t->figs_cap) {
+        size_t cap = t->figs_cap ? t->figs_cap * 2 : 64;
+        uint64_t *p = realloc(t->figs, cap * sizeof *p);
+        if (!p)
+            return ND_ERR_NOMEM;
+        t->figs = p;
+        t->figs_cap = cap;
+    }
+    t->figs[t->nfigs++] = XXH3_64bits_withSeed(d, n, seed);
+    return ND_OK;
+}
+
+/*
+ * A figure is its digits alone: the punctuation inside it is dropped, so
+ * "1,250.5" and "12505" are one figure, and so are "1987" and the "19.87"
+ * or "19'87" of a scan with a stray mark.  A word made only of digits and
+ * their look-alikes ("l987", "2O18", "1O%") is read as the number OCR
+ * garbled; in any other word ("10lbs", "in1987") only the digits count.
+ */
 int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
 {
     const uint64_t fseed = seed ^ 0x66696775726573ull; /* "figures" */
     char buf[64];
     t->nfigs = 0;
-    size_t i = 0;
+    size_t i = 0, done = 0;
     while (i < len) {
         if (!is_digit(text[i])) {
             i++;
             continue;
         }
-        size_t n = 0;
+        /* The word around this digit: alphanumerics with inner
+           punctuation between them, not reaching into the last word. */
+        size_t a = i, digits = 0, others = 0;
+        while (a > done && (is_alnum(text[a - 1]) ||
+                            (is_inner(text[a - 1]) && a - 1 > done &&
+                             is_alnum(text[a - 2]))))
+            a--;
+        i = a;
         while (i < len) {
             char c = text[i];
-            if (is_digit(c)) {
-                if (n < sizeof buf)
-                    buf[n++] = c;
+            if (is_alnum(c)) {
+                if (is_digit(c))
+                    digits++;
+                else if (!digit_of(c))
+                    others++;
                 i++;
-            } else if ((c == '.' || c == ',' || c == ':') && i + 1 < len &&
-                       is_digit(text[i + 1])) {
-                if (c != ',' && n < sizeof buf)
-                    buf[n++] = c;
+            } else if (is_inner(c) && i > a && i + 1 < len &&
+                       is_alnum(text[i + 1])) {
                 i++;
             } else {
                 break;
             }
         }
-        if (t->nfigs == t->figs_cap) {
-            size_t cap = t->figs_cap ? t->figs_cap * 2 : 64;
-            uint64_t *p = realloc(t->figs, cap * sizeof *p);
-            if (!p)
-                return ND_ERR_NOMEM;
-            t->figs = p;
-            t->figs_cap = cap;
+        done = i;
+        size_t n = 0;
+        for (size_t j = a; j <= i; j++) {
+            char d = j < i ? (others ? (is_digit(text[j]) ? text[j] : 0)
+                                     : digit_of(text[j]))
+                           : 0;
+            if (d) {
+                if (n < sizeof buf)
+                    buf[n++] = d;
+            } else if (n && (j == i || is_alnum(text[j]))) {
+                int rc = push_fig(t, buf, n, fseed);
+                if (rc)
+                    return rc;
+                n = 0;
+            }
         }
-        t->figs[t->nfigs++] = XXH3_64bits_withSeed(buf, n, fseed);
     }
     if (t->nfigs > 1)
         qsort(t->figs, t->nfigs, sizeof *t->figs, cmp_u64);

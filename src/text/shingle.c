@@ -199,6 +199,181 @@ static int shingle_chars(nd__textbuf *t, unsigned n, uint64_t seed,
     return ND_OK;
 }
 
+/*
+ * Glyph n-grams: the normalized text read as a stream of glyphs, with the
+ * separators dropped and look-alike letters folded to one glyph, so the
+ * errors of OCR (rn/m, l/1/i, O/0, e/c, h/b, lost and stray spaces, stray
+ * punctuation) leave the stream unchanged.  A window of n glyphs is hashed
+ * by a cyclic polynomial (buzhash: one table lookup and two rotations per
+ * glyph) and kept when its hash falls in a fixed 1/GLYPH_RATE of the hash
+ * space, a choice made by the content alone, so two copies keep the same
+ * windows where they agree.
+ */
+#define GLYPH_RATE_BITS 1
+#define GLYPH_KEEP (UINT64_C(1) << (64 - GLYPH_RATE_BITS))
+
+/*
+ * What each normalized byte becomes: 0 (dropped), one glyph (low byte) or
+ * two (low byte first).  Glyph codes are the folded bytes themselves.
+ */
+static const uint16_t glyph_map[256] = {
+#define G1(c) ((uint16_t)(c))
+#define G2(a, b) ((uint16_t)((a) | (b) << 8))
+    ['a'] = G1('a'), ['b'] = G1('b'), ['c'] = G1('c'), ['d'] = G2('c', 'l'),
+    ['e'] = G1('c'), ['f'] = G1('f'), ['g'] = G1('g'), ['h'] = G1('b'),
+    ['i'] = G1('l'), ['j'] = G1('j'), ['k'] = G1('k'), ['l'] = G1('l'),
+    ['m'] = G2('r', 'n'), ['n'] = G1('n'), ['o'] = G1('o'), ['p'] = G1('p'),
+    ['q'] = G1('q'), ['r'] = G1('r'), ['s'] = G1('s'), ['t'] = G1('t'),
+    ['u'] = G1('u'), ['v'] = G1('v'), ['w'] = G2('v', 'v'), ['x'] = G1('x'),
+    ['y'] = G1('y'), ['z'] = G1('z'),
+    ['0'] = G1('o'), ['1'] = G1('l'), ['2'] = G1('2'), ['3'] = G1('3'),
+    ['4'] = G1('4'), ['5'] = G1('s'), ['6'] = G1('6'), ['7'] = G1('7'),
+    ['8'] = G1('8'), ['9'] = G1('9'),
+#define HI16(x) G1(x), G1(x + 1), G1(x + 2), G1(x + 3), G1(x + 4), G1(x + 5), \
+    G1(x + 6), G1(x + 7), G1(x + 8), G1(x + 9), G1(x + 10), G1(x + 11),        \
+    G1(x + 12), G1(x + 13), G1(x + 14), G1(x + 15)
+    [0x80] = HI16(0x80), HI16(0x90), HI16(0xA0), HI16(0xB0), HI16(0xC0),
+    HI16(0xD0), HI16(0xE0), HI16(0xF0),
+#undef HI16
+#undef G2
+#undef G1
+};
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return x;
+}
+
+/* The glyphs of t->norm into t->glyphs; returns their number. */
+static size_t fold_glyphs(const nd__textbuf *t, unsigned char *out)
+{
+    const unsigned char *s = (const unsigned char *)t->norm;
+    const unsigned char *end = s + t->norm_len;
+    unsigned char *o = out;
+    for (; s < end; s++) {
+        unsigned g = glyph_map[*s];
+        o[0] = (unsigned char)g;
+        o[1] = (unsigned char)(g >> 8);
+        o += (g != 0) + (g > 0xFF);
+    }
+    return (size_t)(o - out);
+}
+
+static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
+                          size_t *count)
+{
+    /* 8 slack bytes: a window is read as one 8-byte word. */
+    if (t->glyphs_cap < 2 * t->norm_len + 16) {
+        size_t c = 2 * t->norm_len + 16;
+        unsigned char *q = malloc(c);
+        if (!q)
+            return ND_ERR_NOMEM;
+        free(t->glyphs);
+        t->glyphs = q;
+        t->glyphs_cap = c;
+    }
+    unsigned char *g = t->glyphs;
+    const size_t ng = fold_glyphs(t, g);
+    memset(g + ng, 0, 8);
+    *count = 0;
+    if (ng == 0)
+        return ND_OK;
+    int rc = grow_u64(&t->hashes, &t->hashes_cap, ng + 1);
+    if (rc)
+        return rc;
+    uint64_t *out = t->hashes;
+    const uint64_t mask = n >= 8 ? UINT64_MAX : ((uint64_t)1 << (8 * n)) - 1;
+    if (ng <= n) {
+        out[0] = mix64((load64(g) & mask) ^ seed); /* all of a short text */
+        *count = 1;
+        return ND_OK;
+    }
+    /*
+     * The window ending at glyph i is the word of its n bytes, so it needs
+     * no rolling hash.  Every window's hash is stored and the count
+     * advances only for kept ones: the choice is a coin toss a branch
+     * would mispredict.
+     */
+    size_t nsh = 0;
+    for (size_t i = 0; i + n <= ng; i++) {
+        uint64_t h = mix64((load64(g + i) & mask) ^ seed);
+        out[nsh] = h ^ h << 63; /* the top bit, 0 when kept, made uniform */
+        nsh += h < GLYPH_KEEP;
+    }
+    if (nsh == 0) {
+        /* No window chosen (a short text): keep the smallest. */
+        uint64_t best = UINT64_MAX;
+        for (size_t i = 0; i + n <= ng; i++) {
+            uint64_t h = mix64((load64(g + i) & mask) ^ seed);
+            best = h < best ? h : best;
+        }
+        out[nsh++] = best ^ best << 63;
+    }
+    *count = nsh;
+    return ND_OK;
+}
+
+/*
+ * Drop repeats from a[0..n) in place, order kept, through an open-addressing
+ * table of 2n to 4n slots indexed by the top bits of the (uniform) hashes:
+ * one pass, each key one probe or two.  0 marks an empty slot, so a zero
+ * hash is remembered apart.  Returns the number of distinct values.
+ */
+static int dedupe_hashes(nd__textbuf *t, uint64_t *a, size_t n, size_t *out)
+{
+    unsigned bits = 1;
+    while (((size_t)1 << bits) < 2 * n)
+        bits++;
+    size_t size = (size_t)1 << bits, mask = size - 1;
+    int rc = grow_u64(&t->tmp, &t->tmp_cap, size);
+    if (rc)
+        return rc;
+    uint64_t *tab = t->tmp;
+    memset(tab, 0, size * sizeof *tab);
+    const unsigned shift = 64 - bits;
+    size_t w = 0;
+    int zero = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = a[i];
+        if (v == 0) {
+            if (!zero)
+                a[w++] = 0;
+            zero = 1;
+            continue;
+        }
+        size_t j = (size_t)(v >> shift);
+        while (tab[j] && tab[j] != v)
+            j = (j + 1) & mask;
+        if (!tab[j]) {
+            tab[j] = v;
+            a[w++] = v;
+        }
+    }
+    *out = w;
+    return ND_OK;
+}
+
+int nd__shingle_bag(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
+                    uint64_t seed)
+{
+    t->nhashes = 0;
+    if (t->norm_len == 0)
+        return ND_OK;
+    assert(n > 0);
+    size_t count = 0;
+    int rc = kind == ND_SHINGLE_CHAR    ? shingle_chars(t, n, seed, &count)
+             : kind == ND_SHINGLE_GLYPH ? shingle_glyphs(t, n, seed, &count)
+                                        : shingle_words(t, n, seed, &count);
+    if (rc == ND_OK)
+        rc = dedupe_hashes(t, t->hashes, count, &t->nhashes);
+    return rc;
+}
+
 int nd__shingle(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
                 uint64_t seed)
 {
@@ -207,8 +382,9 @@ int nd__shingle(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
         return ND_OK;
     assert(n > 0);
     size_t count = 0;
-    int rc = kind == ND_SHINGLE_CHAR ? shingle_chars(t, n, seed, &count)
-                                     : shingle_words(t, n, seed, &count);
+    int rc = kind == ND_SHINGLE_CHAR    ? shingle_chars(t, n, seed, &count)
+             : kind == ND_SHINGLE_GLYPH ? shingle_glyphs(t, n, seed, &count)
+                                        : shingle_words(t, n, seed, &count);
     if (rc)
         return rc;
     rc = grow_u64(&t->tmp, &t->tmp_cap, 2 * count + 1);

@@ -35,6 +35,8 @@ typedef struct nd__textbuf {
     size_t aux_cap;
     uint64_t *figs;      /* figures of the text (numbers.c) */
     size_t nfigs, figs_cap;
+    unsigned char *glyphs; /* the text as folded glyphs (shingle.c) */
+    size_t glyphs_cap;
 } nd__textbuf;
 
 void nd__textbuf_free(nd__textbuf *t);
@@ -55,6 +57,12 @@ int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
  */
 int nd__shingle(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
                 uint64_t seed);
+/*
+ * As nd__shingle, but the set is left in no particular order (what MinHash
+ * and counting need): repeats are dropped by hashing, not sorting.
+ */
+int nd__shingle_bag(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
+                    uint64_t seed);
 
 /*
  * The figures of text[0..len) (the raw text, not the normalized one): every

@@ -15,5 +15,6 @@ void nd__textbuf_free(nd__textbuf *t)
     free(t->tmp);
     free(t->aux);
     free(t->figs);
+    free(t->glyphs);
     memset(t, 0, sizeof *t);
 }

@@ -1,0 +1,196 @@
+/*
+ * test_glyph.c - glyph n-grams (the default shingles) and OCR-tolerant
+ * figures.
+ *
+ * The expected sets are rebuilt here from the rule as text.h states it: the
+ * normalized text with its spaces dropped and look-alikes folded, every
+ * window of n glyphs read as an n-byte little-endian word, xored with the
+ * seed and put through the MurmurHash3 finalizer; the windows whose hash is
+ * below 2^63 are kept.  OCR variants are written out by hand.
+ */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/text/text.h"
+
+static nd__textbuf tb;
+
+static void teardown(void)
+{
+    nd__textbuf_free(&tb);
+}
+
+TestSuite(glyph, .fini = teardown);
+
+static uint64_t fmix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+}
+
+/* The folded glyph string of an ASCII, already normalized text. */
+static size_t fold(const char *s, char *out)
+{
+    static const char *const from[] = {"0o", "1il", "ec", "hb", "5s", NULL};
+    size_t n = 0;
+    for (; *s; s++) {
+        char c = *s;
+        if (c == ' ')
+            continue;
+        if (c == 'm') {
+            out[n++] = 'r';
+            out[n++] = 'n';
+            continue;
+        }
+        if (c == 'w') {
+            out[n++] = 'v';
+            out[n++] = 'v';
+            continue;
+        }
+        if (c == 'd') {
+            out[n++] = 'c';
+            out[n++] = 'l';
+            continue;
+        }
+        for (int k = 0; from[k]; k++)
+            if (strchr(from[k], c))
+                c = from[k][strlen(from[k]) - 1];
+        out[n++] = c;
+    }
+    return n;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The kept window hashes of norm, sorted; the count is returned. */
+static size_t expected(const char *norm, unsigned n, uint64_t seed, uint64_t *out)
+{
+    char g[512];
+    size_t ng = fold(norm, g), m = 0;
+    for (size_t i = 0; i + n <= ng; i++) {
+        uint64_t w = 0;
+        for (unsigned j = 0; j < n; j++)
+            w |= (uint64_t)(unsigned char)g[i + j] << (8 * j);
+        uint64_t h = fmix(w ^ seed);
+        if (h >> 63 == 0)
+            out[m++] = h ^ h << 63;
+    }
+    qsort(out, m, sizeof *out, cmp);
+    return m;
+}
+
+static size_t shingles(const char *text, unsigned n, uint64_t seed)
+{
+    cr_assert_eq(nd__normalize(&tb, text, strlen(text), 0, NULL), ND_OK);
+    cr_assert_eq(nd__shingle(&tb, ND_SHINGLE_GLYPH, n, seed), ND_OK);
+    return tb.nhashes;
+}
+
+Test(glyph, windows_follow_the_stated_rule)
+{
+    const char *norm = "the harbour bridge will close for repairs from the "
+                       "first of june until the end of august said the mayor";
+    uint64_t want[512];
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        size_t m = expected(norm, 8, seed, want);
+        cr_assert_gt(m, 10);
+        cr_assert_eq(shingles(norm, 8, seed), m, "seed %llu", (unsigned long long)seed);
+        cr_assert_eq(memcmp(tb.hashes, want, m * sizeof *want), 0);
+    }
+    size_t m = expected(norm, 5, 7, want);
+    cr_assert_eq(shingles(norm, 5, 7), m);
+    cr_assert_eq(memcmp(tb.hashes, want, m * sizeof *want), 0);
+}
+
+Test(glyph, ocr_look_alikes_spaces_and_marks_change_nothing)
+{
+    const char *clean = "The modern rail line will open in the spring, the "
+                        "mayor said on Wednesday.";
+    /* rn for m, 1 and I for l, c for e, b for h, 0 for o, a lost space, a
+       split word and stray marks */
+    const char *scan = "Tbc rnodcrn rai1 Iine wi11 open inthe spr ing, tbe "
+                       "may'or said 0n Wcdnes.day.";
+    size_t n = shingles(clean, 8, 1);
+    uint64_t *a = malloc(n * sizeof *a);
+    memcpy(a, tb.hashes, n * sizeof *a);
+    cr_assert_eq(shingles(scan, 8, 1), n);
+    cr_assert_eq(memcmp(tb.hashes, a, n * sizeof *a), 0);
+    free(a);
+}
+
+Test(glyph, a_lost_letter_touches_only_the_windows_over_it)
+{
+    const char *clean = "officials said the bridge would reopen to traffic "
+                        "before the end of the month after repairs";
+    const char *lost = "officials said the bridge would reopen to trafic "
+                       "before the end of the month after repairs";
+    size_t na = shingles(clean, 8, 1);
+    uint64_t *a = malloc(na * sizeof *a);
+    memcpy(a, tb.hashes, na * sizeof *a);
+    size_t nb = shingles(lost, 8, 1);
+    size_t i = 0, j = 0, only_a = 0, only_b = 0;
+    while (i < na || j < nb) {
+        if (j == nb || (i < na && a[i] < tb.hashes[j]))
+            i++, only_a++;
+        else if (i == na || tb.hashes[j] < a[i])
+            j++, only_b++;
+        else
+            i++, j++;
+    }
+    /* the 8 windows holding the second f go, 7 new ones come */
+    cr_assert_leq(only_a, 8);
+    cr_assert_leq(only_b, 7);
+    cr_assert_gt(na - only_a, 20);
+    free(a);
+}
+
+Test(glyph, short_texts_and_the_empty_text)
+{
+    cr_assert_eq(shingles("", 8, 1), 0);
+    cr_assert_eq(shingles("  ,, ", 8, 1), 0);
+    cr_assert_eq(shingles("a cat", 8, 1), 1, "shorter than a window: one shingle");
+    uint64_t one = tb.hashes[0];
+    cr_assert_eq(shingles("A  c-a-t", 8, 1), 1);
+    cr_assert_eq(tb.hashes[0], one);
+    /* long enough for windows: never empty, even if none is chosen */
+    cr_assert_geq(shingles("abcdefghij", 8, 1), 1);
+}
+
+static size_t figures(const char *s, uint64_t *out)
+{
+    cr_assert_eq(nd__figures(&tb, s, strlen(s), 1), ND_OK);
+    memcpy(out, tb.figs, tb.nfigs * sizeof *out);
+    return tb.nfigs;
+}
+
+Test(glyph, figures_survive_ocr)
+{
+    uint64_t a[16], b[16];
+    size_t n = figures("In 1987 the 2018 budget rose 10% to 1,250.5", a);
+    cr_assert_eq(n, 4);
+    /* look-alike digits, a stray mark, a lost space */
+    cr_assert_eq(figures("In l987 the 2O18 budget rose 1O% to 1,25'0.5", b), 4);
+    cr_assert_eq(memcmp(a, b, sizeof a[0] * 4), 0);
+    cr_assert_eq(figures("Inl987 the 2018budget rose 10 % to 12505", b), 4);
+    cr_assert_neq(memcmp(a, b, sizeof a[0] * 4), 0,
+                  "in a word with other letters l is a letter: 987");
+    cr_assert_eq(figures("In 1987 the 2018budget rose 10 % to 12505", b), 4);
+    cr_assert_eq(memcmp(a, b, sizeof a[0] * 4), 0);
+    /* words without digits are not figures, whatever their letters */
+    cr_assert_eq(figures("Oil loll IO", b), 0);
+    /* 10lbs: the digits only */
+    size_t m = figures("10lbs", b);
+    cr_assert_eq(m, 1);
+    cr_assert_eq(figures("10 lbs", a), 1);
+    cr_assert_eq(a[0], b[0]);
+}
