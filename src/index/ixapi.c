@@ -31,7 +31,8 @@
  * own footer shingles still fill some of its positions: they cannot match,
  * so the estimate for a true copy sketched before the footer turned
  * frequent is lower than the batch's (by the footer's share of the text),
- * never higher.  What the index cannot do is look back: until a footer is
+ * never higher; when the footer is most of the text, the bands may not
+ * even propose the pair (a recall loss confined to those early documents).  What the index cannot do is look back: until a footer is
  * held by boilerplate_min documents (and by the boilerplate fraction of
  * them), texts that share it are compared with it, as the batch never
  * does.  A shingle that is no longer frequent (its documents evicted)
