@@ -441,21 +441,36 @@ int nd__ixdf_list_check(const uint8_t *l, size_t len)
     return ND_OK;
 }
 
-static int cmp_u32(const void *a, const void *b);
-
 int nd__ixdf_list(nd__ixscratch *s, const uint64_t *h, size_t n)
 {
-    if (s->tmp_cap < n) {
-        uint32_t *t = grow(s->tmp, n, sizeof *t);
+    if (s->tmp_cap < 2 * n) {
+        uint32_t *t = grow(s->tmp, 2 * n, sizeof *t);
         if (!t)
             return ND_ERR_NOMEM;
         s->tmp = t;
-        s->tmp_cap = n;
+        s->tmp_cap = 2 * n;
     }
-    const uint64_t mask = ((uint64_t)1 << ND__IX_DF_BITS) - 1;
+    /* LSD radix sort of the counter indices, two digits of 10 bits; the
+       digits of the first pass come straight from the hashes */
+    enum { DIG = ND__IX_DF_BITS / 2, NB = 1 << DIG };
+    _Static_assert(ND__IX_DF_BITS == 2 * DIG, "two digits");
+    size_t cnt[NB + 1];
+    uint32_t *out = s->tmp + n;
+    memset(cnt, 0, sizeof cnt);
     for (size_t i = 0; i < n; i++)
-        s->tmp[i] = (uint32_t)(h[i] & mask);
-    qsort(s->tmp, n, sizeof *s->tmp, cmp_u32);
+        cnt[(h[i] & (NB - 1)) + 1]++;
+    for (size_t d = 1; d <= NB; d++)
+        cnt[d] += cnt[d - 1];
+    for (size_t i = 0; i < n; i++)
+        out[cnt[h[i] & (NB - 1)]++] =
+            (uint32_t)(h[i] & (((uint64_t)1 << ND__IX_DF_BITS) - 1));
+    memset(cnt, 0, sizeof cnt);
+    for (size_t i = 0; i < n; i++)
+        cnt[(out[i] >> DIG) + 1]++;
+    for (size_t d = 1; d <= NB; d++)
+        cnt[d] += cnt[d - 1];
+    for (size_t i = 0; i < n; i++)
+        s->tmp[cnt[out[i] >> DIG]++] = out[i];
     size_t need = 4 + 3 * n; /* a gap below 2^21 takes at most 3 bytes */
     if (s->dfl_cap < need) {
         uint8_t *d = realloc(s->dfl, need);
