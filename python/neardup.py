@@ -68,6 +68,9 @@ class _Stats(ctypes.Structure):
         ("generation", ctypes.c_uint64),
         ("queries", ctypes.c_uint64),
         ("candidates", ctypes.c_uint64),
+        ("df_docs", ctypes.c_uint64),
+        ("df_rate", ctypes.c_uint64),
+        ("boilerplate_cutoff", ctypes.c_uint64),
     ]
 
 

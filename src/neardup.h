@@ -322,14 +322,25 @@ ND_API const char *nd_batch_errmsg(const nd_batch *b);
 
 /*
  * An index answers, for each incoming text, "have I seen this before, and
- * which one?".  It keeps per document its id, a time, the signature and the
- * shingle-set size -- never the text.  A match is a candidate from the LSH
- * bands (nd_params_lsh) whose estimated Jaccard is >= params.threshold
- * (ND_MEASURE_JACCARD) or whose containment -- of the query in the document
- * or of the document in the query, whichever is larger, from nd_containment
- * with the stored set sizes -- is >= params.threshold
- * (ND_MEASURE_CONTAINMENT).  A text with an empty shingle set is stored but
- * never matches, nor is matched.  params.exact, keep and threads are ignored.
+ * which one?".  It keeps per document its id, a time, the signature, the
+ * shingle-set size and the figures it states -- never the text.  A match is
+ * a candidate from the LSH bands (nd_params_lsh) whose estimated Jaccard is
+ * >= params.threshold (ND_MEASURE_JACCARD) or whose containment -- of the
+ * query in the document or of the document in the query, whichever is
+ * larger, from nd_containment with the stored set sizes -- is >=
+ * params.threshold (ND_MEASURE_CONTAINMENT), and whose figures agree
+ * (params.figures, as in a batch).  A text with an empty shingle set is
+ * stored but never matches, nor is matched.  params.exact, keep, threads,
+ * cluster and window are ignored.
+ *
+ * Boilerplate (params.boilerplate > 0): the index counts the document
+ * frequency of shingles as documents come and go (over a sample of them
+ * once more than 16,384 are counted); a text is sketched -- for a query or
+ * an add -- without the shingles held by more than params.boilerplate of
+ * the documents indexed (and by at least params.boilerplate_min of them).
+ * A stored signature keeps what was boilerplate when it was added, so a
+ * footer is ignored only once it is frequent: the first documents that
+ * share it may match one another, as they would not in a batch.
  *
  * An index lives in memory (nd_index_create) or in a directory
  * (nd_index_open).  A directory holds a snapshot (index.nds), a write-ahead
@@ -341,8 +352,10 @@ ND_API const char *nd_batch_errmsg(const nd_batch *b);
  * hold later ones too); a log record torn by the crash is dropped on open.
  * Sync compacts the log into a new snapshot when removed documents and log
  * records make the directory more than a quarter larger than a fresh
- * snapshot; the snapshot takes about num_perm * 4 + 20 + id length bytes per
- * document.  One process at a time opens a directory for writing.
+ * snapshot; the snapshot takes about num_perm * 4 + 25 + id length bytes per
+ * document, plus 4 per figure of a text stating 3 to 16, plus about 2 per
+ * shingle of each document in the frequency sample.  One process at a time
+ * opens a directory for writing.
  *
  * Thread safety: every function but nd_index_close may be called from any
  * number of threads at once on one index.  Queries (nd_index_query*,
@@ -381,6 +394,11 @@ typedef struct nd_index_stats {
     uint64_t generation;    /* snapshots written in the directory's life */
     uint64_t queries;       /* queries answered since create or open */
     uint64_t candidates;    /* LSH candidates verified by those queries */
+    uint64_t df_docs;       /* documents whose shingles are counted, 1 in
+                               df_rate of those indexed (0: boilerplate off) */
+    uint64_t df_rate;
+    uint64_t boilerplate_cutoff; /* documents above which a shingle is
+                                    boilerplate now (0: off) */
 } nd_index_stats;
 
 /* A new, empty index in memory.  ND_ERR_PARAM when nd_params_check fails. */
@@ -389,10 +407,13 @@ ND_API int nd_index_create(const nd_params *p, nd_index **out);
 /*
  * Open the index in directory path.  p NULL takes the stored parameters
  * (the nd_params_init defaults for a new index); otherwise they must equal
- * the stored ones (shingle, ngram, num_perm, seed, norm, threshold, measure
- * and the LSH layout of nd_params_lsh), else ND_ERR_MISMATCH naming the
- * field.  flags: ND_INDEX_READONLY, ND_INDEX_CREATE.  Errors:
- * ND_ERR_NOTFOUND (no index and no ND_INDEX_CREATE), ND_ERR_FORMAT (not an index, or a newer format),
+ * the stored ones (shingle, ngram, num_perm, seed, norm, threshold, measure,
+ * containment, sketch, figures, boilerplate, boilerplate_min and the LSH
+ * layout of nd_params_lsh), else ND_ERR_MISMATCH naming the field.  flags:
+ * ND_INDEX_READONLY, ND_INDEX_CREATE.  Errors: ND_ERR_NOTFOUND (no index and
+ * no ND_INDEX_CREATE), ND_ERR_FORMAT (not an index, a newer format, or
+ * format 1 -- before figures and boilerplate -- which is not read: rebuild
+ * such an index from its texts),
  * ND_ERR_CORRUPT (truncated or damaged), ND_ERR_STATE (another process has
  * it open for writing), ND_ERR_IO, ND_ERR_NOMEM.  On error *out is still
  * set: a handle that serves only nd_index_errmsg and nd_index_close (or
@@ -413,7 +434,8 @@ ND_API int nd_index_open(const char *path, const nd_params *p, int flags,
 ND_API int nd_index_add(nd_index *idx, const char *id, size_t id_len,
                         const char *text, size_t len, int64_t time);
 /* The same with a signature of num_perm values made by nd_sketcher_sketch
- * under the index's parameters. */
+ * under the index's parameters.  Such a document has no figures (it is
+ * never refused for them) and is not counted in the shingle frequencies. */
 ND_API int nd_index_add_sig(nd_index *idx, const char *id, size_t id_len,
                             const uint32_t *sig, uint64_t set_size,
                             int64_t time);
@@ -425,6 +447,7 @@ ND_API int nd_index_add_sig(nd_index *idx, const char *id, size_t id_len,
  */
 ND_API int nd_index_query(nd_index *idx, const char *text, size_t len,
                           nd_match *out, size_t cap, size_t *n);
+/* The same for a signature: no figure check, no boilerplate filter. */
 ND_API int nd_index_query_sig(nd_index *idx, const uint32_t *sig,
                               uint64_t set_size, nd_match *out, size_t cap,
                               size_t *n);

@@ -128,6 +128,14 @@ static nd_params params(void)
     return p;
 }
 
+/* Without document frequencies: records of a fixed size. */
+static nd_params params_plain(void)
+{
+    nd_params p = params();
+    p.boilerplate = 0.0;
+    return p;
+}
+
 static int add_doc(nd_index *ix, const char *prefix, unsigned i, int64_t t)
 {
     char id[32];
@@ -453,7 +461,7 @@ Test(index, persists_across_processes)
 Test(index, save_of_an_in_memory_index_opens_with_the_same_answers)
 {
     const char *d = fresh_dir();
-    nd_params p = params();
+    nd_params p = params_plain();
     nd_index *ix, *jx;
     cr_assert_eq(nd_index_create(&p, &ix), ND_OK);
     for (unsigned i = 0; i < 40; i++)
@@ -469,8 +477,9 @@ Test(index, save_of_an_in_memory_index_opens_with_the_same_answers)
         cr_assert_eq(query_doc(jx, i, best, &j), 1);
         cr_assert_str_eq(best, want);
     }
-    /* snapshot: 128 header + 40 * (512 + 20) + ids d0..d39 (10*2 + 30*3) */
-    cr_assert_eq(file_size(path_in(d, "index.nds")), 128 + 40 * 532 + 110);
+    /* snapshot: 192 header + 40 * (512 + 25) + ids d0..d39 (10*2 + 30*3);
+       the texts state no figures and no shingle is counted */
+    cr_assert_eq(file_size(path_in(d, "index.nds")), 192 + 40 * 537 + 110);
     nd_index *kx;
     cr_assert_eq(nd_index_open(d, NULL, 0, &kx), ND_ERR_STATE);
     cr_assert(strstr(nd_index_errmsg(kx), "open for writing") != NULL);
@@ -501,7 +510,7 @@ Test(index, open_refuses_other_params_naming_the_field)
     p = params();
     p.shingle = ND_SHINGLE_CHAR;
     cr_assert_eq(nd_index_open(d, &p, 0, &ix), ND_ERR_MISMATCH);
-    cr_assert(strstr(nd_index_errmsg(ix), "shingle=word") != NULL);
+    cr_assert(strstr(nd_index_errmsg(ix), "shingle=glyph") != NULL);
     nd_index_close(ix);
     p = params();
     p.threshold = 0.8;
@@ -520,9 +529,9 @@ Test(index, open_refuses_other_params_naming_the_field)
     rm_dir(d);
 }
 
-static void make_index(const char *d, unsigned ndocs, int compact)
+static void make_index_with(const char *d, unsigned ndocs, int compact,
+                            nd_params p)
 {
-    nd_params p = params();
     nd_index *ix;
     cr_assert_eq(nd_index_open(d, &p, ND_INDEX_CREATE, &ix), ND_OK);
     for (unsigned i = 0; i < ndocs; i++)
@@ -530,6 +539,11 @@ static void make_index(const char *d, unsigned ndocs, int compact)
     cr_assert_eq(compact ? nd_index_save(ix, NULL) : nd_index_sync(ix),
                  ND_OK);
     nd_index_close(ix);
+}
+
+static void make_index(const char *d, unsigned ndocs, int compact)
+{
+    make_index_with(d, ndocs, compact, params());
 }
 
 static int open_rc(const char *d, uint64_t *docs)
@@ -553,11 +567,19 @@ Test(index, newer_format_version_is_refused)
     make_index(d, 3, 1);
     size_t n;
     unsigned char *b = slurp(path_in(d, "index.nds"), &n);
-    b[8] = 2;
+    b[8] = 3;
     spit(path_in(d, "index.nds"), b, n);
     nd_index *ix;
     cr_assert_eq(nd_index_open(d, NULL, 0, &ix), ND_ERR_FORMAT);
-    cr_assert(strstr(nd_index_errmsg(ix), "version 2 is newer") != NULL,
+    cr_assert(strstr(nd_index_errmsg(ix), "version 3 is newer") != NULL,
+              "%s", nd_index_errmsg(ix));
+    nd_index_close(ix);
+    /* the header of format 1: 128 bytes */
+    b[8] = 1;
+    b[12] = 128;
+    spit(path_in(d, "index.nds"), b, n);
+    cr_assert_eq(nd_index_open(d, NULL, 0, &ix), ND_ERR_FORMAT);
+    cr_assert(strstr(nd_index_errmsg(ix), "format version 1") != NULL,
               "%s", nd_index_errmsg(ix));
     nd_index_close(ix);
     memcpy(b, "NOTANIDX", 8);
@@ -603,14 +625,15 @@ Test(index, bit_flips_in_the_snapshot_never_open_silently)
     rm_dir(d);
 }
 
-/* Each add record: 16 framing + 20 + id + 4 * 128. */
+/* Each add record: 16 framing + 20 + id + 4 * 128 + 1 figure count + 4
+ * list length (no figures, not counted). */
 Test(index, torn_log_tail_opens_with_the_complete_records)
 {
     const char *d = fresh_dir();
-    make_index(d, 10, 0); /* d0..d9: ids of 2 bytes */
+    make_index_with(d, 10, 0, params_plain()); /* d0..d9: ids of 2 bytes */
     size_t n;
     unsigned char *b = slurp(path_in(d, "index.wal"), &n);
-    size_t rec = 16 + 20 + 2 + 512;
+    size_t rec = 16 + 20 + 2 + 512 + 5;
     cr_assert_eq(n, 64 + 10 * rec);
     for (size_t len = 64; len <= n; len += 37) {
         spit(path_in(d, "index.wal"), b, len);
@@ -646,10 +669,24 @@ Test(index, torn_log_tail_opens_with_the_complete_records)
     rm_dir(d);
 }
 
-Test(index, disk_size_stays_within_one_and_a_half_raw_signatures)
+/*
+ * raw: a signature (512 bytes) per document, plus, when shingles are
+ * counted, 2 bytes for each of its shingles (counter indices of 20 bits, a
+ * few hundred of them in 2^20: gaps of thousands take two LEB128 bytes).
+ */
+static void disk_size_within_bound(nd_params p)
 {
     const char *d = fresh_dir();
-    nd_params p = params();
+    nd_sketcher *sk;
+    cr_assert_eq(nd_sketcher_create(&p, &sk), ND_OK);
+    char *text = make_text(0, 150);
+    const uint64_t *set;
+    size_t m;
+    cr_assert_eq(nd_sketcher_shingles(sk, text, strlen(text), &set, &m), ND_OK);
+    cr_assert_gt(m, 100);
+    free(text);
+    nd_sketcher_free(sk);
+    long per = 512 + (p.boilerplate > 0.0 ? 2 * (long)m : 0);
     nd_index *ix;
     cr_assert_eq(nd_index_open(d, &p, ND_INDEX_CREATE, &ix), ND_OK);
     for (unsigned i = 0; i < 4000; i++) {
@@ -659,7 +696,7 @@ Test(index, disk_size_stays_within_one_and_a_half_raw_signatures)
     }
     nd_index_stats st;
     nd_index_stats_get(ix, &st);
-    long raw = 4000L * 512;
+    long raw = 4000L * per;
     long disk = file_size(path_in(d, "index.nds")) +
                 file_size(path_in(d, "index.wal"));
     cr_assert_eq((long)st.disk_bytes, disk);
@@ -673,13 +710,24 @@ Test(index, disk_size_stays_within_one_and_a_half_raw_signatures)
     cr_assert_eq(nd_index_sync(ix), ND_OK);
     nd_index_stats_get(ix, &st);
     cr_assert_eq(st.docs, 2000);
+    cr_assert_eq(st.df_docs, p.boilerplate > 0.0 ? 2000 : 0);
     cr_assert(st.generation >= 2, "no compaction: gen %llu",
               (unsigned long long)st.generation);
     disk = file_size(path_in(d, "index.nds")) +
            file_size(path_in(d, "index.wal"));
-    cr_assert(disk <= 2000L * 512 * 3 / 2, "%ld", disk);
+    cr_assert(disk <= 2000L * per * 3 / 2, "%ld", disk);
     nd_index_close(ix);
     rm_dir(d);
+}
+
+Test(index, disk_size_stays_within_one_and_a_half_raw_signatures)
+{
+    disk_size_within_bound(params_plain());
+}
+
+Test(index, disk_size_with_counted_shingles_stays_within_its_bound)
+{
+    disk_size_within_bound(params());
 }
 
 /* ------------------------------------------------------------ kill -9 */

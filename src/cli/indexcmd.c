@@ -38,7 +38,8 @@ static void ix_usage(FILE *f)
 "          creates DIR with the given parameters (see neardup --help)\n"
 "  query   per document {\"id\", \"matches\": [{\"id\", \"jaccard\",\n"
 "          \"containment\"}, ...]} best first, read-only\n"
-"  stats   one JSON object: documents, parameters, bytes on disk\n"
+"  stats   one JSON object: documents, parameters, boilerplate cut-off,\n"
+"          bytes on disk\n"
 "  evict   remove documents with time < TIME; prints {\"evicted\": N}\n"
 "\n"
 "  --index DIR         the index directory (required)\n"
@@ -87,7 +88,8 @@ static int take_index_opts(ixopts *x, int *argc, char **argv)
                                       "--sync-every", "--before"};
     static const char *const params[] = {
         "--threshold", "--ngram", "--char-ngram", "--num-perm", "--bands",
-        "--rows", "--measure", "--containment", "--seed", "--strict"};
+        "--rows", "--measure", "--containment", "--seed", "--strict",
+        "--figures", "--boilerplate"};
     int w = 1;
     for (int i = 1; i < *argc; i++) {
         const char *a = argv[i], *val = NULL;
@@ -100,7 +102,7 @@ static int take_index_opts(ixopts *x, int *argc, char **argv)
         for (int k = 0; k < 4 && which < 0; k++)
             if ((val = opt_is(a, own[k])))
                 which = k;
-        for (int k = 0; k < 10 && which < 0; k++)
+        for (int k = 0; k < 12 && which < 0; k++)
             if (opt_is(a, params[k]))
                 x->have_params = 1;
         if (which < 0) {
@@ -285,13 +287,18 @@ static int cmd_stats(nd_index *ix, FILE *f)
             "\"time_max\": %lld, \"shingle\": \"%s\", \"ngram\": %u, "
             "\"num_perm\": %u, \"seed\": %llu, \"threshold\": %g, "
             "\"measure\": \"%s\", \"containment\": %g, \"bands\": %u, "
-            "\"rows\": %u, \"disk_bytes\": %llu, \"generation\": %llu}\n",
+            "\"rows\": %u, \"figures\": %g, \"boilerplate\": %g, "
+            "\"boilerplate_min\": %u, \"boilerplate_cutoff\": %llu, "
+            "\"df_docs\": %llu, \"df_rate\": %llu, \"disk_bytes\": %llu, "
+            "\"generation\": %llu}\n",
             (unsigned long long)st.docs, (unsigned long long)st.removed,
             (long long)st.time_min, (long long)st.time_max,
             p.shingle == ND_SHINGLE_CHAR ? "char" : p.shingle == ND_SHINGLE_GLYPH ? "glyph" : "word", p.ngram,
             st.num_perm, (unsigned long long)p.seed, p.threshold,
             p.measure == ND_MEASURE_CONTAINMENT ? "containment" : "jaccard",
-            p.containment, st.bands, st.rows,
+            p.containment, st.bands, st.rows, p.figures, p.boilerplate,
+            p.boilerplate_min, (unsigned long long)st.boilerplate_cutoff,
+            (unsigned long long)st.df_docs, (unsigned long long)st.df_rate,
             (unsigned long long)st.disk_bytes,
             (unsigned long long)st.generation);
     return EXIT_OK;

@@ -12,7 +12,9 @@
  * frequent one (frequent shingles / 2^bits, under 1%); it is then dropped
  * from every text that holds it, so the similarity of two copies hardly
  * moves.  One row of 4 MB rather than two of 16 MB: the random lookups
- * measured as the largest cost of the stage.  Threads add
+ * measured as the largest cost of the stage.  The incremental index
+ * subtracts a document's hashes again when it leaves (nd__df_sub), so its
+ * counters are always those of the documents it holds.  Threads add
  * with relaxed atomic increments: sums do not depend on their order.
  */
 #include <stdlib.h>
@@ -42,6 +44,12 @@ void nd__df_add(nd__df *d, const uint64_t *h, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         atomic_fetch_add_explicit(&d->cnt[slot(d, h[i])], 1u, memory_order_relaxed);
+}
+
+void nd__df_sub(nd__df *d, const uint64_t *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        atomic_fetch_sub_explicit(&d->cnt[slot(d, h[i])], 1u, memory_order_relaxed);
 }
 
 void nd__df_halve(nd__df *d)

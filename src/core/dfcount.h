@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A one-row count sketch; counters only grow, so it over-counts. */
+/* A one-row count sketch; it over-counts (collisions), never under-counts. */
 typedef struct nd__df {
     atomic_uint *cnt; /* 1 << bits counters */
     unsigned bits;
@@ -18,6 +18,8 @@ int nd__df_init(nd__df *d, unsigned bits);
 void nd__df_free(nd__df *d);
 /* Count one document's shingle set (unique hashes); thread-safe. */
 void nd__df_add(nd__df *d, const uint64_t *h, size_t n);
+/* Uncount what nd__df_add counted for the same hashes; thread-safe. */
+void nd__df_sub(nd__df *d, const uint64_t *h, size_t n);
 /* Halve every counter (the sampling rate was halved). */
 void nd__df_halve(nd__df *d);
 /* Start loading the counter of h (a hint; lookups follow). */

@@ -162,3 +162,8 @@ ND_API void nd_params_lsh(const nd_params *p, unsigned *bands, unsigned *rows)
     *bands = bb;
     *rows = br;
 }
+
+const char *nd__shingle_name(nd_shingle_kind k)
+{
+    return k == ND_SHINGLE_CHAR ? "char" : k == ND_SHINGLE_GLYPH ? "glyph" : "word";
+}

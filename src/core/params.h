@@ -17,4 +17,7 @@ double nd__params_lsh_target(const nd_params *p);
  */
 int nd__params_match(const nd_params *p, double jaccard, double containment);
 
+/* "word", "char" or "glyph". */
+const char *nd__shingle_name(nd_shingle_kind k);
+
 #endif

@@ -11,8 +11,39 @@
  * Id pointers handed out stay valid across adds because ids live in arena
  * blocks that never move (ixmem.c).
  *
- * Sketchers carry per-thread scratch, so each call borrows one (with its
- * candidate and hit buffers) from a small pool guarded by poolmu.
+ * Sketching is the sketcher's pipeline (normalize, shingle, figures,
+ * MinHash: equal signatures for equal texts when nothing is suppressed)
+ * with the index's own boilerplate filter in the middle.  Each call borrows
+ * its scratch from a small pool guarded by poolmu.
+ *
+ * Boilerplate.  The batch counts document frequencies over the whole
+ * collection before it sketches anything; an index meets its documents one
+ * at a time and keeps no texts, so it cannot re-sketch a stored document
+ * when one of its shingles later turns frequent.  Storing every shingle set
+ * to filter at verification time would cost several times the signature.
+ * So a text is filtered once, with the frequencies of the moment, when it
+ * is sketched -- for a query as for an add -- and a stored signature keeps
+ * the filter of its own time.  That is sound for the question asked: two
+ * signatures agree at a position only when both texts hold the shingle
+ * that is the minimum there, and the query never holds one that is
+ * boilerplate now, so a shared footer adds nothing to the estimate of a
+ * query against any stored document, however old.  The stored document's
+ * own footer shingles still fill some of its positions: they cannot match,
+ * so the estimate for a true copy sketched before the footer turned
+ * frequent is lower than the batch's (by the footer's share of the text),
+ * never higher; when the footer is most of the text, the bands may not
+ * even propose the pair (a recall loss confined to those early documents).  What the index cannot do is look back: until a footer is
+ * held by boilerplate_min documents (and by the boilerplate fraction of
+ * them), texts that share it are compared with it, as the batch never
+ * does.  A shingle that is no longer frequent (its documents evicted)
+ * counts again from then on, for new texts.
+ *
+ * Figures.  Each document keeps its figure sketch (figures.c); a match
+ * whose two texts both state ND__IX_FIGS_MIN..ND__FIGS figures and share
+ * fewer than params.figures of the smaller set is refused, as in
+ * batch.c.  Signatures given by the caller (nd_index_*_sig) come without
+ * figures and without shingles: they are never refused for their figures
+ * and never counted in the frequencies.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +51,7 @@
 #include "../core/params.h"
 #include "ixint.h"
 
-static nd__ixscratch *scratch_get(nd_index *ix, int need_sketcher)
+static nd__ixscratch *scratch_get(nd_index *ix, int need_sketch)
 {
     pthread_mutex_lock(&ix->poolmu);
     nd__ixscratch *s = ix->pool;
@@ -31,15 +62,18 @@ static nd__ixscratch *scratch_get(nd_index *ix, int need_sketcher)
         s = calloc(1, sizeof *s);
         if (!s)
             return NULL;
-        s->sig = malloc((size_t)ix->m.k * 4);
+        s->sig = malloc((size_t)ix->p.num_perm * 4);
         if (!s->sig) {
             free(s);
             return NULL;
         }
     }
-    if (need_sketcher && !s->sk &&
-        nd_sketcher_create(&ix->p, &s->sk) != ND_OK) {
-        s->next = NULL;
+    if (need_sketch && !s->ready) {
+        if (nd__sketch_init(&s->perm, ix->p.sketch, ix->p.num_perm,
+                            ix->p.seed) == ND_OK) {
+            s->ready = 1;
+            return s;
+        }
         pthread_mutex_lock(&ix->poolmu);
         s->next = ix->pool;
         ix->pool = s;
@@ -64,7 +98,11 @@ static void scratch_free_all(nd_index *ix)
     nd__ixscratch *s = ix->pool;
     while (s) {
         nd__ixscratch *nx = s->next;
-        nd_sketcher_free(s->sk);
+        if (s->ready)
+            nd__perm_free(&s->perm);
+        nd__textbuf_free(&s->tb);
+        free(s->dfl);
+        free(s->tmp);
         free(s->sig);
         free(s->cand);
         free(s->hits);
@@ -97,6 +135,7 @@ static void ix_free(nd_index *ix)
 {
     scratch_free_all(ix);
     nd__ixmem_free(&ix->m);
+    nd__ixdf_free(&ix->df);
     nd__ixstore_close(ix);
     pthread_rwlock_destroy(&ix->rw);
     pthread_mutex_destroy(&ix->wmu);
@@ -117,7 +156,9 @@ ND_API int nd_index_create(const nd_params *p, nd_index **out)
     ix->p = *p;
     ix->p.bands = b;
     ix->p.rows = r;
-    if (nd__ixmem_init(&ix->m, p->num_perm, b, r) != ND_OK) {
+    if ((p->boilerplate > 0.0 && nd__ixdf_init(&ix->df) != ND_OK) ||
+        nd__ixmem_init(&ix->m, p->num_perm, b, r, p->figures > 0.0,
+                       p->boilerplate > 0.0 ? &ix->df : NULL) != ND_OK) {
         ix_free(ix);
         return ND_ERR_NOMEM;
     }
@@ -142,6 +183,7 @@ ND_API int nd_index_open(const char *path, const nd_params *p, int flags,
         /* keep only the message: the handle serves errmsg and close */
         scratch_free_all(ix);
         nd__ixmem_free(&ix->m);
+        nd__ixdf_free(&ix->df);
         nd__ixstore_close(ix);
         ix->failed = 1;
     }
@@ -158,26 +200,49 @@ static int check_writable(nd_index *ix)
     return ND_OK;
 }
 
-/* With wmu held: add one signed document. */
+/*
+ * With wmu held: add one signed document with its figures (may be NULL)
+ * and counter list (may be NULL: not counted).
+ */
 static int add_locked(nd_index *ix, const char *id, size_t id_len,
-                      const uint32_t *sig, uint64_t setsz, int64_t time)
+                      const uint32_t *sig, uint64_t setsz, int64_t time,
+                      const uint32_t *figs, uint32_t nfigs,
+                      const uint8_t *list)
 {
     nd__ixmem *m = &ix->m;
     if (nd__ixmem_find(m, id, id_len) != ND__IX_NONE)
         return nd__ix_fail(ix, ND_ERR_EXISTS, "id \"%.*s\" is already indexed",
                            (int)(id_len > 200 ? 200 : id_len), id);
-    size_t payload = 20 + id_len + (size_t)m->k * 4;
+    uint8_t *dfl = NULL;
+    /* the sample may have been halved since the text was sketched */
+    if (list && m->df && nd__ixdf_sampled(m->df, id, id_len)) {
+        size_t lb = nd__ixdf_list_bytes(list);
+        if (!(dfl = malloc(lb)))
+            return nd__ix_fail(ix, ND_ERR_NOMEM, "out of memory");
+        memcpy(dfl, list, lb);
+    }
+    if (!figs)
+        nfigs = 0;
+    size_t payload = 20 + id_len + (size_t)m->k * 4 + 1 +
+                     4 * (size_t)nd__ixfigs_kept(nfigs) + 4 +
+                     (dfl ? nd__ixdf_list_bytes(dfl) - 4 : 0);
     int rc = nd__ixstore_reserve(ix, payload);
-    if (rc)
+    if (rc) {
+        free(dfl);
         return rc;
+    }
     pthread_rwlock_wrlock(&ix->rw);
     rc = nd__ixmem_reserve(m, id_len);
     if (rc == ND_OK)
-        nd__ixmem_insert(m, id, id_len, sig, setsz, time);
+        nd__ixmem_insert(m, id, id_len, sig, setsz, time, figs, nfigs, dfl);
     pthread_rwlock_unlock(&ix->rw);
-    if (rc)
+    if (rc) {
+        free(dfl);
         return nd__ix_fail(ix, rc, "out of memory");
-    return nd__ixstore_log_add(ix, id, id_len, sig, setsz, time);
+    }
+    /* dfl belongs to the index now, and lives while the document does */
+    return nd__ixstore_log_add(ix, id, id_len, sig, setsz, time, figs, nfigs,
+                               m->df ? m->dfl[m->n - 1] : NULL);
 }
 
 static int check_id(nd_index *ix, const char *id, size_t id_len)
@@ -196,28 +261,70 @@ ND_API int nd_index_add_sig(nd_index *ix, const char *id, size_t id_len,
     if (rc == ND_OK)
         rc = check_id(ix, id, id_len);
     if (rc == ND_OK)
-        rc = add_locked(ix, id, id_len, sig, set_size, time);
+        rc = add_locked(ix, id, id_len, sig, set_size, time, NULL, 0, NULL);
     pthread_mutex_unlock(&ix->wmu);
     return rc;
 }
 
+/*
+ * Sketch text into a borrowed scratch *sp: signature and set size without
+ * the boilerplate of the moment, figures, and -- for an add (id given) of
+ * a document in the frequency sample -- its counter list (listed).
+ */
 static int sketch(nd_index *ix, nd__ixscratch **sp, const char *text,
-                  size_t len, uint64_t *setsz)
+                  size_t len, const char *id, size_t id_len, int *listed)
 {
-    *sp = scratch_get(ix, 1);
-    if (!*sp)
+    nd__ixscratch *s = *sp = scratch_get(ix, 1);
+    *listed = 0;
+    if (!s)
         return ND_ERR_NOMEM;
-    return nd_sketcher_sketch((*sp)->sk, text, len, (*sp)->sig, setsz);
+    nd__textbuf *tb = &s->tb;
+    s->nfigs = 0;
+    int rc = nd__normalize(tb, text, len, ix->p.norm, NULL);
+    if (rc == ND_OK)
+        rc = nd__shingle(tb, ix->p.shingle, ix->p.ngram, ix->p.seed);
+    if (rc == ND_OK && ix->p.figures > 0.0) {
+        rc = nd__figures(tb, text, len, ix->p.seed);
+        if (rc == ND_OK)
+            nd__figs_sketch(tb->figs, tb->nfigs, s->figs, &s->nfigs);
+    }
+    if (rc != ND_OK)
+        return rc;
+    size_t n = tb->nhashes;
+    if (ix->p.boilerplate > 0.0) {
+        pthread_rwlock_rdlock(&ix->rw);
+        int self = id && nd__ixdf_sampled(ix->m.df, id, id_len);
+        if (self)
+            rc = nd__ixdf_list(s, tb->hashes, n);
+        *listed = self && rc == ND_OK;
+        n = nd__ixdf_filter(&ix->m, &ix->p, tb->hashes, n, self);
+        pthread_rwlock_unlock(&ix->rw);
+        if (rc != ND_OK)
+            return rc;
+    }
+    nd__minhash(&s->perm, tb->hashes, n, s->sig);
+    s->setsz = n;
+    return ND_OK;
 }
 
 ND_API int nd_index_add(nd_index *ix, const char *id, size_t id_len,
                  const char *text, size_t len, int64_t time)
 {
     nd__ixscratch *s;
-    uint64_t setsz;
-    int rc = sketch(ix, &s, text, len, &setsz);
-    if (rc == ND_OK)
-        rc = nd_index_add_sig(ix, id, id_len, s->sig, setsz, time);
+    int listed;
+    if (ix->failed)
+        return ND_ERR_STATE;
+    int rc = sketch(ix, &s, text, len, id, id_len, &listed);
+    if (rc == ND_OK) {
+        pthread_mutex_lock(&ix->wmu);
+        rc = check_writable(ix);
+        if (rc == ND_OK)
+            rc = check_id(ix, id, id_len);
+        if (rc == ND_OK)
+            rc = add_locked(ix, id, id_len, s->sig, s->setsz, time, s->figs,
+                            s->nfigs, listed ? s->dfl : NULL);
+        pthread_mutex_unlock(&ix->wmu);
+    }
     scratch_put(ix, s);
     return rc;
 }
@@ -247,10 +354,23 @@ static void rank(nd__ixhit *h, size_t n, const nd__ixmem *m)
     }
 }
 
-/* With rw read-held (or wmu held): candidates, verification, ranking. */
+/* 1 when the figures of a query and of slot c tell two reports apart. */
+static int figures_differ(const nd_index *ix, const uint32_t *qf,
+                          uint32_t qn, uint32_t c)
+{
+    const nd__ixmem *m = &ix->m;
+    if (!m->with_figs || qn < ND__IX_FIGS_MIN || m->nfigs[c] < ND__IX_FIGS_MIN)
+        return 0;
+    double shared = nd__figs_shared(qf, qn, m->figs + (size_t)c * ND__FIGS,
+                                    m->nfigs[c]);
+    return shared >= 0.0 && shared < ix->p.figures;
+}
+
+/* With rw read-held (or wmu held): candidates, verification, ranking.
+ * qf: the query's figure sketch of qn figures (qn 0: no check). */
 static int query_locked(nd_index *ix, const uint32_t *sig, uint64_t setsz,
-                        nd__ixscratch *s, nd_match *out, size_t cap,
-                        size_t *n)
+                        const uint32_t *qf, uint32_t qn, nd__ixscratch *s,
+                        nd_match *out, size_t cap, size_t *n)
 {
     const nd__ixmem *m = &ix->m;
     *n = 0;
@@ -278,7 +398,7 @@ static int query_locked(nd_index *ix, const uint32_t *sig, uint64_t setsz,
         double c1 = nd_containment(j, setsz, m->setsz[c]);
         double c2 = nd_containment(j, m->setsz[c], setsz);
         double cont = c1 > c2 ? c1 : c2;
-        if (!nd__params_match(&ix->p, j, cont))
+        if (!nd__params_match(&ix->p, j, cont) || figures_differ(ix, qf, qn, c))
             continue;
         s->hits[nh++] = (nd__ixhit){c, j, cont};
     }
@@ -305,7 +425,7 @@ ND_API int nd_index_query_sig(nd_index *ix, const uint32_t *sig,
     if (!s)
         return ND_ERR_NOMEM;
     pthread_rwlock_rdlock(&ix->rw);
-    int rc = query_locked(ix, sig, set_size, s, out, cap, n);
+    int rc = query_locked(ix, sig, set_size, NULL, 0, s, out, cap, n);
     pthread_rwlock_unlock(&ix->rw);
     scratch_put(ix, s);
     return rc;
@@ -318,11 +438,12 @@ ND_API int nd_index_query(nd_index *ix, const char *text, size_t len,
     if (ix->failed)
         return ND_ERR_STATE;
     nd__ixscratch *s;
-    uint64_t setsz;
-    int rc = sketch(ix, &s, text, len, &setsz);
+    int listed;
+    int rc = sketch(ix, &s, text, len, NULL, 0, &listed);
     if (rc == ND_OK) {
         pthread_rwlock_rdlock(&ix->rw);
-        rc = query_locked(ix, s->sig, setsz, s, out, cap, n);
+        rc = query_locked(ix, s->sig, s->setsz, s->figs, s->nfigs, s, out,
+                          cap, n);
         pthread_rwlock_unlock(&ix->rw);
     }
     scratch_put(ix, s);
@@ -335,8 +456,10 @@ ND_API int nd_index_add_query(nd_index *ix, const char *id, size_t id_len,
 {
     *n = 0;
     nd__ixscratch *s;
-    uint64_t setsz;
-    int rc = sketch(ix, &s, text, len, &setsz);
+    int listed;
+    if (ix->failed)
+        return ND_ERR_STATE;
+    int rc = sketch(ix, &s, text, len, id, id_len, &listed);
     if (rc == ND_OK) {
         pthread_mutex_lock(&ix->wmu);
         rc = check_writable(ix);
@@ -347,9 +470,11 @@ ND_API int nd_index_add_query(nd_index *ix, const char *id, size_t id_len,
                              "id \"%.*s\" is already indexed",
                              (int)(id_len > 200 ? 200 : id_len), id);
         if (rc == ND_OK)
-            rc = query_locked(ix, s->sig, setsz, s, out, cap, n);
+            rc = query_locked(ix, s->sig, s->setsz, s->figs, s->nfigs, s, out,
+                              cap, n);
         if (rc == ND_OK)
-            rc = add_locked(ix, id, id_len, s->sig, setsz, time);
+            rc = add_locked(ix, id, id_len, s->sig, s->setsz, time, s->figs,
+                            s->nfigs, listed ? s->dfl : NULL);
         if (rc != ND_OK)
             *n = 0;
         pthread_mutex_unlock(&ix->wmu);
@@ -479,6 +604,11 @@ ND_API void nd_index_stats_get(nd_index *ix, nd_index_stats *st)
     st->bands = m->nbands;
     st->rows = m->rows;
     st->memory_bytes = nd__ixmem_bytes(m) + ix->pcap;
+    if (m->df) {
+        st->df_docs = m->df->sampled;
+        st->df_rate = (uint64_t)1 << m->df->rate_log;
+        st->boilerplate_cutoff = nd__ixdf_cutoff(m, &ix->p, 0);
+    }
     pthread_rwlock_unlock(&ix->rw);
     st->unsynced = ix->unsynced;
     st->disk_bytes = ix->dir ? ix->snap_bytes + ix->wal_bytes : 0;

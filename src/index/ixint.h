@@ -4,7 +4,8 @@
  *   ixmem.c    documents in memory: slot arrays, id arena, id hash table,
  *              LSH band tables, insert / remove / rebuild / candidate lookup
  *   ixstore.c  the directory on disk: snapshot and write-ahead log formats
- *   ixapi.c    the public nd_index_* functions: locking, sketcher pool
+ *   ixapi.c    the public nd_index_* functions: locking, sketching with
+ *              boilerplate suppression, the figure check
  *
  * Documents live in slots 0..n) in order of addition; a removed slot is
  * marked dead and skipped until a rebuild packs the live slots.
@@ -16,6 +17,9 @@
 #include <stdatomic.h>
 
 #include "../neardup.h"
+#include "../core/dfcount.h"
+#include "../sketch/sketch.h"
+#include "../text/text.h"
 
 #define ND__IX_NONE UINT32_MAX
 
@@ -26,11 +30,39 @@ typedef struct nd__ixband {
     size_t used;
 } nd__ixband;
 
+/* Bits of a document-frequency counter index (dfcount.c). */
+#define ND__IX_DF_BITS 20
+/* Documents counted into the frequencies before the sample is halved. */
+#define ND__IX_DF_SAMPLE (1u << 14)
+/* Fewer figures than this in either text: no figure check (as batch.c). */
+#define ND__IX_FIGS_MIN 3
+
+/*
+ * Shingle document frequencies (params.boilerplate > 0), over a sample of
+ * the documents: those whose id's sample hash has rate_log low zero bits.
+ * Each sampled document keeps its counter list (ixmem.c) so that leaving
+ * subtracts exactly what arriving added.
+ */
+typedef struct nd__ixdf {
+    nd__df cnt;
+    unsigned rate_log;
+    size_t sampled;          /* live documents with a counter list */
+} nd__ixdf;
+
 /* Per-call scratch, pooled: one is used by one thread at a time. */
 typedef struct nd__ixscratch {
     struct nd__ixscratch *next;
-    nd_sketcher *sk;
+    int ready;               /* tb and perm set up */
+    nd__textbuf tb;
+    nd__perm perm;
     uint32_t *sig;
+    uint64_t setsz;
+    uint32_t figs[ND__FIGS]; /* figures of the text sketched last */
+    uint32_t nfigs;
+    uint8_t *dfl;            /* its counter list, when it is to be counted */
+    size_t dfl_cap;
+    uint32_t *tmp;           /* counter indices while a list is made */
+    size_t tmp_cap;
     uint32_t *cand;
     size_t ncand, ccap;
     struct nd__ixhit *hits;
@@ -57,6 +89,13 @@ typedef struct nd__ixmem {
     const char **id;
     uint32_t *idlen;
     uint8_t *dead;
+    uint32_t *figs;         /* params.figures > 0: cap * ND__FIGS */
+    uint8_t *nfigs;         /* figures per document, saturated at 255 */
+    uint8_t **dfl;          /* counter list per slot, or NULL (not counted) */
+    nd__ixdf *df;           /* shared, owned by the index; NULL: off */
+    int with_figs;
+    uint64_t var_bytes;     /* stored figure values and counter lists of
+                               live documents, as on disk */
     uint32_t *next;         /* nbands * cap, band-major: next[b * cap + s]
                                is the next slot in s's bucket of band b */
     nd__ixband *band;       /* nbands */
@@ -72,6 +111,7 @@ typedef struct nd__ixmem {
 struct nd_index {
     nd_params p;
     nd__ixmem m;
+    nd__ixdf df;             /* params.boilerplate > 0 */
     pthread_rwlock_t rw;     /* readers: queries; writer: memory updates */
     pthread_mutex_t wmu;     /* serializes writes */
     pthread_mutex_t poolmu;
@@ -89,15 +129,22 @@ struct nd_index {
 };
 
 /* ixmem.c */
-int nd__ixmem_init(nd__ixmem *m, unsigned k, unsigned nbands, unsigned rows);
+int nd__ixmem_init(nd__ixmem *m, unsigned k, unsigned nbands, unsigned rows,
+                   int with_figs, nd__ixdf *df);
 void nd__ixmem_free(nd__ixmem *m);
 size_t nd__ixmem_bytes(const nd__ixmem *m);
 uint32_t nd__ixmem_find(const nd__ixmem *m, const char *id, size_t len);
 /* Room for one more document with an id of id_len bytes: ND_OK or NOMEM. */
 int nd__ixmem_reserve(nd__ixmem *m, size_t id_len);
-/* After a successful reserve: cannot fail. */
+/*
+ * After a successful reserve: cannot fail.  figs may be NULL (nfigs 0).
+ * dfl (a counter list from nd__ixdf_list, or NULL) is taken over: it is
+ * counted into the frequencies, then the sample is thinned if it grew
+ * past ND__IX_DF_SAMPLE.
+ */
 void nd__ixmem_insert(nd__ixmem *m, const char *id, size_t id_len,
-                      const uint32_t *sig, uint64_t setsz, int64_t time);
+                      const uint32_t *sig, uint64_t setsz, int64_t time,
+                      const uint32_t *figs, uint32_t nfigs, uint8_t *dfl);
 void nd__ixmem_kill(nd__ixmem *m, uint32_t slot);
 /*
  * Bulk loading: load_begin sizes the slot arrays and id table for n
@@ -121,11 +168,40 @@ void nd__ixmem_release_packed(nd__ixmem *m);
 int nd__ixmem_candidates(const nd__ixmem *m, const uint32_t *sig,
                          nd__ixscratch *s);
 
+/* Frequencies: init and free the counters (ixmem.c). */
+int nd__ixdf_init(nd__ixdf *df);
+void nd__ixdf_free(nd__ixdf *df);
+/* 1 when a document with this id is counted at the sample's rate. */
+int nd__ixdf_sampled(const nd__ixdf *df, const char *id, size_t len);
+/*
+ * Drop from h[0..n) (a shingle set) the shingles more than the cut-off
+ * share of the documents hold; self: the text is about to be added and
+ * counted, so it counts as one of them.  Returns the new n.  Caller holds
+ * rw (read) or wmu.
+ */
+size_t nd__ixdf_filter(const nd__ixmem *m, const nd_params *p, uint64_t *h,
+                       size_t n, int self);
+/* Documents above which a shingle is boilerplate now, or 0 (off). */
+uint64_t nd__ixdf_cutoff(const nd__ixmem *m, const nd_params *p, int self);
+/*
+ * The counter list of h[0..n) into s->dfl: u32 byte length, then the
+ * sorted distinct counter indices as LEB128 varints of their gaps.
+ */
+int nd__ixdf_list(nd__ixscratch *s, const uint64_t *h, size_t n);
+/* Bytes of a list (its length field included); 0 for NULL. */
+size_t nd__ixdf_list_bytes(const uint8_t *l);
+/* ND_OK when l[0..len) is a well-formed list body, else ND_ERR_CORRUPT. */
+int nd__ixdf_list_check(const uint8_t *l, size_t len);
+/* Figure values stored for a document with nfigs figures. */
+unsigned nd__ixfigs_kept(uint32_t nfigs);
+
 /* ixstore.c */
 int nd__ixstore_open(nd_index *ix, const char *path, const nd_params *p,
                      int flags);
 int nd__ixstore_log_add(nd_index *ix, const char *id, size_t id_len,
-                        const uint32_t *sig, uint64_t setsz, int64_t time);
+                        const uint32_t *sig, uint64_t setsz, int64_t time,
+                        const uint32_t *figs, uint32_t nfigs,
+                        const uint8_t *dfl);
 int nd__ixstore_log_remove(nd_index *ix, const char *id, size_t id_len);
 int nd__ixstore_log_evict(nd_index *ix, int64_t time);
 /* Room in ix->pend for a record of payload bytes (ND_OK or NOMEM). */

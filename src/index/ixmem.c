@@ -16,6 +16,21 @@
  * dead; a rebuild (when most slots are dead) packs live slots into fresh
  * arrays and tables that share the same arena.  Nothing here locks: ixapi.c
  * decides who may run what.
+ *
+ * Document frequencies (boilerplate suppression) are a one-row count sketch
+ * (dfcount.c) over a sample of the documents, chosen by a hash of the id:
+ * every document while fewer than ND__IX_DF_SAMPLE are counted, then one in
+ * two, one in four ... as in batch.c's first pass: boilerplate is frequent
+ * by definition, so a sample finds it.  The sample is nested (a document
+ * sampled at rate 2^(r+1) is sampled at 2^r), so halving it only removes
+ * documents, and each sampled document keeps the sorted list of the counters
+ * it incremented, so removal, eviction and halving subtract exactly what was
+ * added: the counters are always the sketch of the sampled documents held.
+ * A list costs about 2 bytes per shingle (LEB128 gaps between counter
+ * indices of 20 bits); at most ND__IX_DF_SAMPLE of them live, so for a
+ * large index the cost per document falls with its size.  The sample never
+ * grows back when the index shrinks: the texts of unsampled documents are
+ * gone.
  */
 #include <assert.h>
 #include <omp.h>
@@ -36,9 +51,12 @@ static void *grow(void *p, size_t n, size_t size)
     return realloc(p, n * size);
 }
 
-int nd__ixmem_init(nd__ixmem *m, unsigned k, unsigned nbands, unsigned rows)
+int nd__ixmem_init(nd__ixmem *m, unsigned k, unsigned nbands, unsigned rows,
+                   int with_figs, nd__ixdf *df)
 {
     memset(m, 0, sizeof *m);
+    m->with_figs = with_figs;
+    m->df = df;
     m->k = k;
     m->nbands = nbands;
     m->rows = rows;
@@ -57,6 +75,12 @@ void nd__ixmem_free(nd__ixmem *m)
     free(m->idlen);
     free(m->idblk);
     free(m->dead);
+    free(m->figs);
+    free(m->nfigs);
+    if (m->dfl)
+        for (size_t s = 0; s < m->n; s++)
+            free(m->dfl[s]);
+    free(m->dfl);
     free(m->next);
     if (m->band)
         for (unsigned b = 0; b < m->nbands; b++)
@@ -71,22 +95,31 @@ void nd__ixmem_free(nd__ixmem *m)
 
 void nd__ixmem_release_packed(nd__ixmem *m)
 {
-    /* The id blocks now belong to the packed copy; their table does not. */
+    /* The id blocks and counter lists now belong to the packed copy; their
+       tables do not. */
     free(m->blk);
     m->blk = NULL;
     m->nblk = 0;
+    free(m->dfl);
+    m->dfl = NULL;
     nd__ixmem_free(m);
 }
 
 size_t nd__ixmem_bytes(const nd__ixmem *m)
 {
     size_t per = (size_t)m->k * 4 + 8 + 8 + sizeof(char *) + 4 + 4 + 1 +
-                 (size_t)m->nbands * 4;
+                 (size_t)m->nbands * 4 + (m->with_figs ? ND__FIGS * 4 + 1 : 0) +
+                 (m->df ? sizeof(uint8_t *) : 0);
     size_t b = m->cap * per + (m->idmask ? (m->idmask + 1) * 4 : 0);
     for (unsigned i = 0; i < m->nbands; i++)
         b += m->band[i].e ? (m->band[i].mask + 1) * 8 : 0;
     for (size_t i = 0; i < m->nblk; i++)
         b += m->blk[i].p ? ND__IX_BLOCK : 0;
+    if (m->df) {
+        b += ((size_t)1 << ND__IX_DF_BITS) * sizeof(unsigned);
+        for (size_t s = 0; s < m->n; s++)
+            b += nd__ixdf_list_bytes(m->dfl[s]);
+    }
     return b;
 }
 
@@ -205,6 +238,19 @@ static int slots_grow(nd__ixmem *m, size_t cap)
     if (!(p = grow(m->dead, cap, 1)))
         return ND_ERR_NOMEM;
     m->dead = p;
+    if (m->with_figs) {
+        if (!(p = grow(m->figs, cap, ND__FIGS * 4)))
+            return ND_ERR_NOMEM;
+        m->figs = p;
+        if (!(p = grow(m->nfigs, cap, 1)))
+            return ND_ERR_NOMEM;
+        m->nfigs = p;
+    }
+    if (m->df) {
+        if (!(p = grow(m->dfl, cap, sizeof *m->dfl)))
+            return ND_ERR_NOMEM;
+        m->dfl = p;
+    }
     m->cap = cap;
     return ND_OK;
 }
@@ -268,9 +314,11 @@ int nd__ixmem_reserve(nd__ixmem *m, size_t id_len)
     return ND_OK;
 }
 
-/* The id is at id (in block blk) already, or copied when blk is NONE. */
+/* The id is at id (in block blk) already, or copied when blk is NONE.
+ * dfl is stored as given: counting it is the caller's business. */
 static void insert(nd__ixmem *m, const char *id, size_t id_len, uint32_t blk,
-                   const uint32_t *sig, uint64_t setsz, int64_t time)
+                   const uint32_t *sig, uint64_t setsz, int64_t time,
+                   const uint32_t *figs, uint32_t nfigs, uint8_t *dfl)
 {
     uint32_t s = (uint32_t)m->n++;
     if (blk == ND__IX_NONE) {
@@ -288,6 +336,19 @@ static void insert(nd__ixmem *m, const char *id, size_t id_len, uint32_t blk,
     m->setsz[s] = setsz;
     m->time[s] = time;
     m->dead[s] = 0;
+    if (m->with_figs) {
+        uint32_t *f = m->figs + (size_t)s * ND__FIGS;
+        if (figs && nfigs)
+            memcpy(f, figs, ND__FIGS * 4);
+        else
+            memset(f, 0xff, ND__FIGS * 4);
+        m->nfigs[s] = (uint8_t)(nfigs > 255 ? 255 : nfigs);
+        m->var_bytes += 4 * (uint64_t)nd__ixfigs_kept(m->nfigs[s]);
+    }
+    if (m->df) {
+        m->dfl[s] = dfl;
+        m->var_bytes += dfl ? nd__ixdf_list_bytes(dfl) - 4 : 0;
+    }
     idt_put(m->idt, m->idmask, m, s);
     m->idused++;
     m->live++;
@@ -301,10 +362,218 @@ static void insert(nd__ixmem *m, const char *id, size_t id_len, uint32_t blk,
     }
 }
 
-void nd__ixmem_insert(nd__ixmem *m, const char *id, size_t id_len,
-                      const uint32_t *sig, uint64_t setsz, int64_t time)
+/* ------------------------------------------------------------ frequencies */
+
+static uint64_t sample_hash(const char *id, size_t len)
 {
-    insert(m, id, id_len, ND__IX_NONE, sig, setsz, time);
+    return XXH3_64bits_withSeed(id, len, 0x6466736d706c6521ull);
+}
+
+int nd__ixdf_sampled(const nd__ixdf *df, const char *id, size_t len)
+{
+    uint64_t mask = ((uint64_t)1 << df->rate_log) - 1;
+    return (sample_hash(id, len) & mask) == 0;
+}
+
+int nd__ixdf_init(nd__ixdf *df)
+{
+    df->rate_log = 0;
+    df->sampled = 0;
+    return nd__df_init(&df->cnt, ND__IX_DF_BITS);
+}
+
+void nd__ixdf_free(nd__ixdf *df)
+{
+    nd__df_free(&df->cnt);
+}
+
+size_t nd__ixdf_list_bytes(const uint8_t *l)
+{
+    if (!l)
+        return 0;
+    return 4 + ((size_t)l[0] | (size_t)l[1] << 8 | (size_t)l[2] << 16 |
+                (size_t)l[3] << 24);
+}
+
+/* Call f(df, counter) for each counter of list l. */
+static void list_apply(nd__df *d, const uint8_t *l,
+                       void (*f)(nd__df *, const uint64_t *, size_t))
+{
+    size_t len = nd__ixdf_list_bytes(l) - 4;
+    const uint8_t *p = l + 4, *end = p + len;
+    uint64_t at = 0;
+    int first = 1;
+    while (p < end) {
+        uint64_t v = 0;
+        unsigned sh = 0;
+        do
+            v |= (uint64_t)(*p & 0x7f) << sh, sh += 7;
+        while (*p++ & 0x80);
+        at = first ? v : at + v;
+        first = 0;
+        f(d, &at, 1);
+    }
+}
+
+int nd__ixdf_list_check(const uint8_t *l, size_t len)
+{
+    const uint8_t *p = l, *end = l + len;
+    uint64_t at = 0;
+    int first = 1;
+    while (p < end) {
+        uint64_t v = 0;
+        unsigned sh = 0;
+        for (;;) {
+            if (p == end || sh > 21)
+                return ND_ERR_CORRUPT;
+            v |= (uint64_t)(*p & 0x7f) << sh;
+            sh += 7;
+            if (!(*p++ & 0x80))
+                break;
+        }
+        if (!first && v == 0)
+            return ND_ERR_CORRUPT;
+        at = first ? v : at + v;
+        first = 0;
+        if (at >= ((uint64_t)1 << ND__IX_DF_BITS))
+            return ND_ERR_CORRUPT;
+    }
+    return ND_OK;
+}
+
+int nd__ixdf_list(nd__ixscratch *s, const uint64_t *h, size_t n)
+{
+    if (s->tmp_cap < 2 * n) {
+        uint32_t *t = grow(s->tmp, 2 * n, sizeof *t);
+        if (!t)
+            return ND_ERR_NOMEM;
+        s->tmp = t;
+        s->tmp_cap = 2 * n;
+    }
+    /* LSD radix sort of the counter indices, two digits of 10 bits; the
+       digits of the first pass come straight from the hashes */
+    enum { DIG = ND__IX_DF_BITS / 2, NB = 1 << DIG };
+    _Static_assert(ND__IX_DF_BITS == 2 * DIG, "two digits");
+    size_t cnt[NB + 1];
+    uint32_t *out = s->tmp + n;
+    memset(cnt, 0, sizeof cnt);
+    for (size_t i = 0; i < n; i++)
+        cnt[(h[i] & (NB - 1)) + 1]++;
+    for (size_t d = 1; d <= NB; d++)
+        cnt[d] += cnt[d - 1];
+    for (size_t i = 0; i < n; i++)
+        out[cnt[h[i] & (NB - 1)]++] =
+            (uint32_t)(h[i] & (((uint64_t)1 << ND__IX_DF_BITS) - 1));
+    memset(cnt, 0, sizeof cnt);
+    for (size_t i = 0; i < n; i++)
+        cnt[(out[i] >> DIG) + 1]++;
+    for (size_t d = 1; d <= NB; d++)
+        cnt[d] += cnt[d - 1];
+    for (size_t i = 0; i < n; i++)
+        s->tmp[cnt[out[i] >> DIG]++] = out[i];
+    size_t need = 4 + 3 * n; /* a gap below 2^21 takes at most 3 bytes */
+    if (s->dfl_cap < need) {
+        uint8_t *d = realloc(s->dfl, need);
+        if (!d)
+            return ND_ERR_NOMEM;
+        s->dfl = d;
+        s->dfl_cap = need;
+    }
+    uint8_t *p = s->dfl + 4;
+    for (size_t i = 0; i < n; i++) {
+        if (i && s->tmp[i] == s->tmp[i - 1])
+            continue;
+        uint32_t v = i ? s->tmp[i] - s->tmp[i - 1] : s->tmp[i];
+        while (v >= 0x80) {
+            *p++ = (uint8_t)(v | 0x80);
+            v >>= 7;
+        }
+        *p++ = (uint8_t)v;
+    }
+    uint32_t len = (uint32_t)(p - (s->dfl + 4));
+    for (int i = 0; i < 4; i++)
+        s->dfl[i] = (uint8_t)(len >> (8 * i));
+    return ND_OK;
+}
+
+static void uncount(nd__ixmem *m, uint32_t slot)
+{
+    uint8_t *l = m->dfl[slot];
+    if (!l)
+        return;
+    list_apply(&m->df->cnt, l, nd__df_sub);
+    m->var_bytes -= nd__ixdf_list_bytes(l) - 4;
+    free(l);
+    m->dfl[slot] = NULL;
+    m->df->sampled--;
+}
+
+/* Halve the sample until it holds at most ND__IX_DF_SAMPLE documents. */
+static void thin(nd__ixmem *m)
+{
+    nd__ixdf *df = m->df;
+    while (df->sampled > ND__IX_DF_SAMPLE && df->rate_log < 63) {
+        df->rate_log++;
+        for (size_t s = 0; s < m->n; s++)
+            if (m->dfl[s] && !nd__ixdf_sampled(df, m->id[s], m->idlen[s]))
+                uncount(m, (uint32_t)s);
+    }
+}
+
+uint64_t nd__ixdf_cutoff(const nd__ixmem *m, const nd_params *p, int self)
+{
+    if (!m->df)
+        return 0;
+    double docs = (double)(m->df->sampled + (self != 0)) *
+                  (double)((uint64_t)1 << m->df->rate_log);
+    double cut = p->boilerplate * docs;
+    if (cut < p->boilerplate_min)
+        cut = p->boilerplate_min;
+    return (uint64_t)cut;
+}
+
+size_t nd__ixdf_filter(const nd__ixmem *m, const nd_params *p, uint64_t *h,
+                       size_t n, int self)
+{
+    if (!m->df)
+        return n;
+    /* in sampled documents, as batch.c's start_filtering */
+    double cut = (double)nd__ixdf_cutoff(m, p, self) /
+                 (double)((uint64_t)1 << m->df->rate_log);
+    uint64_t c = cut > (double)UINT32_MAX ? UINT32_MAX : (uint64_t)cut;
+    const nd__df *d = &m->df->cnt;
+    size_t w = 0;
+    enum { AHEAD = 16 };
+    for (size_t i = 0; i < n && i < AHEAD; i++)
+        nd__df_prefetch(d, h[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (i + AHEAD < n)
+            nd__df_prefetch(d, h[i + AHEAD]);
+        if ((uint64_t)nd__df_get(d, h[i]) + (self != 0) <= c)
+            h[w++] = h[i];
+    }
+    return w;
+}
+
+unsigned nd__ixfigs_kept(uint32_t nfigs)
+{
+    return nfigs >= ND__IX_FIGS_MIN && nfigs <= ND__FIGS ? nfigs : 0;
+}
+
+void nd__ixmem_insert(nd__ixmem *m, const char *id, size_t id_len,
+                      const uint32_t *sig, uint64_t setsz, int64_t time,
+                      const uint32_t *figs, uint32_t nfigs, uint8_t *dfl)
+{
+    if (!m->df) {
+        free(dfl);
+        dfl = NULL;
+    }
+    insert(m, id, id_len, ND__IX_NONE, sig, setsz, time, figs, nfigs, dfl);
+    if (dfl) {
+        list_apply(&m->df->cnt, dfl, nd__df_add);
+        m->df->sampled++;
+        thin(m);
+    }
 }
 
 /* Linear-probing deletion by backward shift: no tombstones in the table. */
@@ -328,6 +597,10 @@ void nd__ixmem_kill(nd__ixmem *m, uint32_t slot)
     m->idused--;
     m->dead[slot] = 1;
     m->live--;
+    if (m->with_figs)
+        m->var_bytes -= 4 * (uint64_t)nd__ixfigs_kept(m->nfigs[slot]);
+    if (m->df)
+        uncount(m, slot);
     m->id_bytes -= m->idlen[slot];
     nd__ixblk *b = &m->blk[m->idblk[slot]];
     if (--b->live == 0 && m->idblk[slot] != m->nblk - 1) {
@@ -338,7 +611,8 @@ void nd__ixmem_kill(nd__ixmem *m, uint32_t slot)
 
 int nd__ixmem_rebuild(const nd__ixmem *m, nd__ixmem *out)
 {
-    int rc = nd__ixmem_init(out, m->k, m->nbands, m->rows);
+    int rc = nd__ixmem_init(out, m->k, m->nbands, m->rows, m->with_figs,
+                            m->df);
     if (rc)
         return rc;
     /* a private copy of the block table, live counts from zero */
@@ -360,7 +634,9 @@ int nd__ixmem_rebuild(const nd__ixmem *m, nd__ixmem *out)
         rc = nd__ixmem_reserve(out, 0);
         if (rc == ND_OK)
             insert(out, m->id[s], m->idlen[s], m->idblk[s],
-                   m->sig + s * m->k, m->setsz[s], m->time[s]);
+                   m->sig + s * m->k, m->setsz[s], m->time[s],
+                   m->with_figs ? m->figs + s * ND__FIGS : NULL,
+                   m->with_figs ? m->nfigs[s] : 0, m->df ? m->dfl[s] : NULL);
     }
     if (rc == ND_OK)
         rc = nd__ixmem_load_end(out);

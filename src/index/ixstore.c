@@ -2,22 +2,33 @@
  * ixstore.c - an index directory on disk: snapshot + write-ahead log.
  *
  * index.nds, the snapshot (all integers little-endian):
- *   header, 128 bytes: magic "NDIXSNAP", format version, header size, the
- *     parameter block (48 bytes), generation, document count, id bytes,
- *     XXH3-64 of the body, reserved zeros, XXH3-64 of the first 120 bytes;
+ *   header, 192 bytes: magic "NDIXSNAP", format version, header size, the
+ *     parameter block (96 bytes), generation, document count, id bytes,
+ *     variable bytes (figures and counter lists), XXH3-64 of the body,
+ *     the frequency sample's rate (log2) and counter bits, reserved zeros,
+ *     XXH3-64 of the first 184 bytes;
  *   body: per document, in order of addition: signature (num_perm u32),
- *     set size u64, time i64, id length u32, id bytes.
- *   Band keys are not stored: open recomputes them, so the file is the raw
- *   signatures plus 20 bytes and the id per document.  Open fills the slots
- *   from the snapshot and the log first, then builds each band table once
- *   at its final size (ixmem.c), in time linear in the documents.
+ *     set size u64, time i64, id length u32, id bytes, figure count u8
+ *     (saturated) and, when it is 3..16, that many u32 figure values, then
+ *     L u32 and a counter list of L - 1 bytes (L 0: not counted; ixmem.c).
+ *   Band keys and frequency counters are not stored: open recomputes them
+ *   from the signatures and the lists, so the file is the raw signatures
+ *   plus 25 bytes, the id, the figures and the lists per document.  Open
+ *   fills the slots from the snapshot and the log first, then builds each
+ *   band table once at its final size (ixmem.c), in time linear in the
+ *   documents.
  * index.wal, the log: a 64-byte header (magic "NDIXWLOG", version, header
  *   size, generation, XXH3 of the parameter block, XXH3 of the header),
  *   then records [u32 payload length][u32 type][payload][u64 XXH3 of the
  *   preceding 8 + length bytes]:
- *     ADD     time i64, set size u64, id length u32, id, signature
+ *     ADD     time i64, set size u64, id length u32, id, signature, then
+ *             figures and counter list as in the snapshot
  *     REMOVE  id length u32, id
  *     EVICT   time i64
+ *   The sample's halvings are not logged: replaying the adds and removals
+ *   in order repeats them.
+ * Format 1 (before figures and boilerplate) is refused with ND_ERR_FORMAT:
+ *   its documents have neither figures nor shingle counts to give.
  * LOCK: flock()ed by the one writer.
  *
  * Crash safety.  Adds are encoded into a memory buffer; nd_index_sync
@@ -45,16 +56,18 @@
 #include <xxhash.h>
 
 #include "ixint.h"
+#include "../core/params.h"
 
 #define SNAP_NAME "index.nds"
 #define SNAP_TMP "index.nds.tmp"
 #define WAL_NAME "index.wal"
 #define WAL_TMP "index.wal.tmp"
 #define LOCK_NAME "LOCK"
-#define FORMAT_VERSION 1u
-#define SNAP_HDR 128u
+#define FORMAT_VERSION 2u
+#define SNAP_HDR 192u
+#define SNAP_SUM 184u
 #define WAL_HDR 64u
-#define PBLOCK 64u
+#define PBLOCK 96u
 #define REC_ADD 1u
 #define REC_REMOVE 2u
 #define REC_EVICT 3u
@@ -119,6 +132,67 @@ static void get_sig(uint32_t *sig, const unsigned char *p, unsigned k)
 #endif
 }
 
+/* Bytes of a document's figures and counter list as stored. */
+static size_t extras_size(uint32_t nfigs, const uint8_t *dfl)
+{
+    return 1 + 4 * (size_t)nd__ixfigs_kept(nfigs) + 4 +
+           (dfl ? nd__ixdf_list_bytes(dfl) - 4 : 0);
+}
+
+static size_t put_extras(unsigned char *p, const uint32_t *figs,
+                         uint32_t nfigs, const uint8_t *dfl)
+{
+    unsigned kept = figs ? nd__ixfigs_kept(nfigs) : 0;
+    p[0] = (unsigned char)(!figs ? 0 : nfigs > 255 ? 255 : nfigs);
+    for (unsigned i = 0; i < kept; i++)
+        put32(p + 1 + 4 * i, figs[i]);
+    size_t at = 1 + 4 * (size_t)kept;
+    size_t body = dfl ? nd__ixdf_list_bytes(dfl) - 4 : 0;
+    put32(p + at, dfl ? (uint32_t)body + 1 : 0);
+    if (dfl)
+        memcpy(p + at + 4, dfl + 4, body);
+    return at + 4 + body;
+}
+
+/*
+ * Read stored extras from p[0..avail): figures into figs (ND__FIGS values,
+ * UINT32_MAX beyond those kept) and *nfigs, and the counter list into a new
+ * *dfl (NULL when not counted).  Bytes used, or 0 when malformed (*dfl is
+ * then NULL), or SIZE_MAX when out of memory.
+ */
+static size_t get_extras(const unsigned char *p, size_t avail, uint32_t *figs,
+                         uint32_t *nfigs, uint8_t **dfl)
+{
+    *dfl = NULL;
+    if (avail < 5)
+        return 0;
+    *nfigs = p[0];
+    unsigned kept = nd__ixfigs_kept(*nfigs);
+    size_t at = 1 + 4 * (size_t)kept;
+    if (avail < at + 4)
+        return 0;
+    for (unsigned i = 0; i < ND__FIGS; i++)
+        figs[i] = i < kept ? get32(p + 1 + 4 * i) : UINT32_MAX;
+    for (unsigned i = 1; i < kept; i++)
+        if (figs[i] <= figs[i - 1])
+            return 0;
+    uint32_t l = get32(p + at);
+    at += 4;
+    if (l == 0)
+        return at;
+    size_t body = l - 1;
+    if (avail - at < body ||
+        nd__ixdf_list_check(p + at, body) != ND_OK)
+        return 0;
+    uint8_t *d = malloc(4 + body);
+    if (!d)
+        return SIZE_MAX;
+    put32(d, (uint32_t)body);
+    memcpy(d + 4, p + at, body);
+    *dfl = d;
+    return at + body;
+}
+
 static void params_block(const nd_index *ix, unsigned char *b)
 {
     uint64_t t;
@@ -136,6 +210,11 @@ static void params_block(const nd_index *ix, unsigned char *b)
     memcpy(&t, &ix->p.containment, 8);
     put64(b + 48, t);
     put32(b + 56, (uint32_t)ix->p.sketch);
+    put32(b + 60, ix->p.boilerplate_min);
+    memcpy(&t, &ix->p.boilerplate, 8);
+    put64(b + 64, t);
+    memcpy(&t, &ix->p.figures, 8);
+    put64(b + 72, t);
 }
 
 /*
@@ -159,6 +238,11 @@ static int params_read(nd_index *ix, const unsigned char *b, nd_params *p,
     t = get64(b + 48);
     memcpy(&p->containment, &t, 8);
     p->sketch = (nd_sketch_algo)get32(b + 56);
+    p->boilerplate_min = get32(b + 60);
+    t = get64(b + 64);
+    memcpy(&p->boilerplate, &t, 8);
+    t = get64(b + 72);
+    memcpy(&p->figures, &t, 8);
     p->bands = *bands;
     p->rows = *rows;
     char msg[200];
@@ -181,8 +265,8 @@ static int params_compare(nd_index *ix, const nd_params *st, unsigned sb,
                            "%s: the index was made with " field "=" fmt    \
                            ", asked for " field "=" fmt,                   \
                            ix->dir, a, b);
-    ND__CMP("shingle", "%s", st->shingle == ND_SHINGLE_CHAR ? "char" : "word",
-            q->shingle == ND_SHINGLE_CHAR ? "char" : "word")
+    ND__CMP("shingle", "%s", nd__shingle_name(st->shingle),
+            nd__shingle_name(q->shingle))
     ND__CMP("ngram", "%u", st->ngram, q->ngram)
     ND__CMP("num_perm", "%u", st->num_perm, q->num_perm)
     ND__CMP("seed", "%llu", (unsigned long long)st->seed,
@@ -194,6 +278,11 @@ static int params_compare(nd_index *ix, const nd_params *st, unsigned sb,
             q->measure == ND_MEASURE_CONTAINMENT ? "containment" : "jaccard")
     ND__CMP("containment", "%.17g", st->containment, q->containment)
     ND__CMP("sketch", "%u", (unsigned)st->sketch, (unsigned)q->sketch)
+    ND__CMP("figures", "%.17g", st->figures, q->figures)
+    ND__CMP("boilerplate", "%.17g", st->boilerplate, q->boilerplate)
+    if (st->boilerplate > 0.0)
+        ND__CMP("boilerplate_min", "%u", st->boilerplate_min,
+                q->boilerplate_min)
     ND__CMP("bands", "%u", sb, qb)
     ND__CMP("rows", "%u", sr, qr)
 #undef ND__CMP
@@ -275,8 +364,7 @@ static int snap_write(nd_index *ix, int dirfd, uint64_t gen, uint64_t *size)
     const nd__ixmem *m = &ix->m;
     size_t rec = (size_t)m->k * 4 + 20;
     wbuf w = {.fd = -1, .off = SNAP_HDR};
-    w.cap = rec + ND_INDEX_MAX_ID > (4u << 20) ? rec + ND_INDEX_MAX_ID
-                                                : (4u << 20);
+    w.cap = 8u << 20;
     w.b = malloc(w.cap);
     w.h = XXH3_createState();
     if (!w.b || !w.h) {
@@ -296,9 +384,23 @@ static int snap_write(nd_index *ix, int dirfd, uint64_t gen, uint64_t *size)
     for (size_t s = 0; s < m->n; s++) {
         if (m->dead[s])
             continue;
-        if (w.cap - w.len < rec + m->idlen[s] && wbuf_flush(&w)) {
+        const uint8_t *dfl = m->df ? m->dfl[s] : NULL;
+        const uint32_t *figs = m->with_figs ? m->figs + s * ND__FIGS : NULL;
+        uint32_t nf = m->with_figs ? m->nfigs[s] : 0;
+        size_t ext = extras_size(nf, dfl);
+        if (w.cap - w.len < rec + m->idlen[s] + ext && wbuf_flush(&w)) {
             rc = io_fail(ix, "cannot write", SNAP_TMP);
             goto out;
+        }
+        if (w.cap < rec + m->idlen[s] + ext) {
+            unsigned char *nb = realloc(w.b, rec + m->idlen[s] + ext);
+            if (!nb) {
+                rc = nd__ix_fail(ix, ND_ERR_NOMEM, "out of memory writing %s",
+                                 SNAP_NAME);
+                goto out;
+            }
+            w.b = nb;
+            w.cap = rec + m->idlen[s] + ext;
         }
         unsigned char *p = w.b + w.len;
         put_sig(p, m->sig + s * m->k, m->k);
@@ -307,7 +409,8 @@ static int snap_write(nd_index *ix, int dirfd, uint64_t gen, uint64_t *size)
         put64(p + 8, (uint64_t)m->time[s]);
         put32(p + 16, m->idlen[s]);
         memcpy(p + 20, m->id[s], m->idlen[s]);
-        w.len += rec + m->idlen[s];
+        put_extras(p + 20 + m->idlen[s], figs, nf, dfl);
+        w.len += rec + m->idlen[s] + ext;
     }
     if (wbuf_flush(&w)) {
         rc = io_fail(ix, "cannot write", SNAP_TMP);
@@ -319,11 +422,14 @@ static int snap_write(nd_index *ix, int dirfd, uint64_t gen, uint64_t *size)
     put32(h + 8, FORMAT_VERSION);
     put32(h + 12, SNAP_HDR);
     params_block(ix, h + 16);
-    put64(h + 80, gen);
-    put64(h + 88, m->live);
-    put64(h + 96, m->id_bytes);
-    put64(h + 104, XXH3_64bits_digest(w.h));
-    put64(h + 120, XXH3_64bits(h, 120));
+    put64(h + 112, gen);
+    put64(h + 120, m->live);
+    put64(h + 128, m->id_bytes);
+    put64(h + 136, m->var_bytes);
+    put64(h + 144, XXH3_64bits_digest(w.h));
+    put32(h + 152, m->df ? m->df->rate_log : 0);
+    put32(h + 156, ND__IX_DF_BITS);
+    put64(h + SNAP_SUM, XXH3_64bits(h, SNAP_SUM));
     if (write_all(w.fd, h, sizeof h, 0)) {
         rc = io_fail(ix, "cannot write", SNAP_TMP);
         goto out;
@@ -358,7 +464,7 @@ static int snap_corrupt(nd_index *ix, const char *why)
 /* The snapshot header: magic, version, checksum; parameters into ix. */
 static int snap_header(nd_index *ix, int fd, const nd_params *asked,
                        uint64_t fsize, uint64_t *ndocs, uint64_t *idbytes,
-                       uint64_t *bodysum)
+                       uint64_t *varbytes, uint64_t *bodysum)
 {
     unsigned char h[SNAP_HDR];
     ssize_t r = read_full(fd, h, sizeof h, 0);
@@ -376,9 +482,17 @@ static int snap_header(nd_index *ix, int fd, const nd_params *asked,
                            "%s/%s: format version %u is newer than this "
                            "library reads (%u)",
                            ix->dir, SNAP_NAME, ver, FORMAT_VERSION);
-    if (get64(h + 120) != XXH3_64bits(h, 120) || ver == 0 ||
-        get32(h + 12) != SNAP_HDR)
+    if (ver == 1 && get32(h + 12) == 128)
+        return nd__ix_fail(ix, ND_ERR_FORMAT,
+                           "%s/%s: format version 1 (before figure checks "
+                           "and boilerplate suppression) is not read by "
+                           "this library (%u): index the texts anew",
+                           ix->dir, SNAP_NAME, FORMAT_VERSION);
+    if (get64(h + SNAP_SUM) != XXH3_64bits(h, SNAP_SUM) ||
+        ver != FORMAT_VERSION || get32(h + 12) != SNAP_HDR)
         return snap_corrupt(ix, "header checksum mismatch");
+    if (get32(h + 156) != ND__IX_DF_BITS || get32(h + 152) > 63)
+        return snap_corrupt(ix, "bad frequency sample fields");
     nd_params st;
     unsigned sb, sr;
     int rc = params_read(ix, h + 16, &st, &sb, &sr);
@@ -393,15 +507,22 @@ static int snap_header(nd_index *ix, int fd, const nd_params *asked,
     } else {
         ix->p = st;
     }
-    if ((rc = nd__ixmem_init(&ix->m, st.num_perm, sb, sr)))
+    if ((st.boilerplate > 0.0 && (rc = nd__ixdf_init(&ix->df))) ||
+        (rc = nd__ixmem_init(&ix->m, st.num_perm, sb, sr, st.figures > 0.0,
+                             st.boilerplate > 0.0 ? &ix->df : NULL)))
         return nd__ix_fail(ix, rc, "out of memory");
-    ix->gen = get64(h + 80);
-    *ndocs = get64(h + 88);
-    *idbytes = get64(h + 96);
-    *bodysum = get64(h + 104);
-    uint64_t rec = (uint64_t)st.num_perm * 4 + 20;
-    if (*ndocs > fsize / rec || *idbytes > fsize ||
-        SNAP_HDR + *ndocs * rec + *idbytes != fsize)
+    if (ix->m.df)
+        ix->df.rate_log = get32(h + 152);
+    else if (get32(h + 152))
+        return snap_corrupt(ix, "bad frequency sample fields");
+    ix->gen = get64(h + 112);
+    *ndocs = get64(h + 120);
+    *idbytes = get64(h + 128);
+    *varbytes = get64(h + 136);
+    *bodysum = get64(h + 144);
+    uint64_t rec = (uint64_t)st.num_perm * 4 + 25;
+    if (*ndocs > fsize / rec || *idbytes > fsize || *varbytes > fsize ||
+        SNAP_HDR + *ndocs * rec + *idbytes + *varbytes != fsize)
         return snap_corrupt(ix, "size does not match its header (truncated?)");
     return ND_OK;
 }
@@ -411,15 +532,20 @@ static int snap_load(nd_index *ix, int fd, const nd_params *asked)
     struct stat sb;
     if (fstat(fd, &sb))
         return io_fail(ix, "cannot stat", SNAP_NAME);
-    uint64_t fsize = (uint64_t)sb.st_size, ndocs = 0, idbytes = 0, sum = 0;
-    int rc = snap_header(ix, fd, asked, fsize, &ndocs, &idbytes, &sum);
+    uint64_t fsize = (uint64_t)sb.st_size, ndocs = 0, idbytes = 0, sum = 0,
+             varbytes = 0;
+    int rc = snap_header(ix, fd, asked, fsize, &ndocs, &idbytes, &varbytes,
+                         &sum);
     if (rc)
         return rc;
     nd__ixmem *m = &ix->m;
     size_t rec = (size_t)m->k * 4 + 20;
-    size_t cap = (4u << 20) > 2 * (rec + ND_INDEX_MAX_ID)
-                     ? (4u << 20)
-                     : 2 * (rec + ND_INDEX_MAX_ID);
+    /* the longest record: an id of ND_INDEX_MAX_ID, all figures kept, a
+       list of 3 bytes per counter at most */
+    size_t most = rec + ND_INDEX_MAX_ID + 5 + 4 * ND__FIGS +
+                  3 * ((size_t)1 << ND__IX_DF_BITS);
+    size_t cap = 2 * most;
+    uint32_t figs[ND__FIGS];
     unsigned char *buf = malloc(cap);
     uint32_t *sig = malloc((size_t)m->k * 4);
     XXH3_state_t *h = XXH3_createState();
@@ -435,7 +561,7 @@ static int snap_load(nd_index *ix, int fd, const nd_params *asked)
     uint64_t off = SNAP_HDR;
     size_t have = 0, pos = 0;
     for (uint64_t d = 0; d < ndocs; d++) {
-        if (have - pos < rec + ND_INDEX_MAX_ID && off < fsize) {
+        if (have - pos < most && off < fsize) {
             memmove(buf, buf + pos, have - pos);
             have -= pos;
             pos = 0;
@@ -475,12 +601,29 @@ static int snap_load(nd_index *ix, int fd, const nd_params *asked)
             rc = nd__ix_fail(ix, rc, "out of memory");
             goto out;
         }
+        uint32_t nf;
+        uint8_t *dfl;
+        size_t ext = get_extras(p + rec + idlen, have - pos - rec - idlen,
+                                figs, &nf, &dfl);
+        if (ext == SIZE_MAX) {
+            rc = nd__ix_fail(ix, ND_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        if (ext == 0 || (dfl && !m->df) || (nf && !m->with_figs) ||
+            (dfl && !nd__ixdf_sampled(m->df, id, idlen))) {
+            free(dfl);
+            rc = snap_corrupt(ix, "bad figures or counter list in a "
+                                  "document record");
+            goto out;
+        }
         get_sig(sig, p, m->k);
         nd__ixmem_insert(m, id, idlen, sig, get64(p + (size_t)m->k * 4),
-                         (int64_t)get64(p + (size_t)m->k * 4 + 8));
-        pos += rec + idlen;
+                         (int64_t)get64(p + (size_t)m->k * 4 + 8), figs, nf,
+                         dfl);
+        pos += rec + idlen + ext;
     }
-    if (pos != have || off != fsize || m->id_bytes != idbytes) {
+    if (pos != have || off != fsize || m->id_bytes != idbytes ||
+        m->var_bytes != varbytes) {
         rc = snap_corrupt(ix, "records do not fill the file");
         goto out;
     }
@@ -553,18 +696,32 @@ static int wal_apply(nd_index *ix, uint32_t type, const unsigned char *p,
         if (len < 20)
             return wal_corrupt(ix, off, "short ADD record");
         uint32_t idlen = get32(p + 16);
-        if (idlen == 0 || idlen > ND_INDEX_MAX_ID ||
-            len != 20 + idlen + (uint64_t)m->k * 4)
+        size_t fixed = 20 + (size_t)idlen + (size_t)m->k * 4;
+        if (idlen == 0 || idlen > ND_INDEX_MAX_ID || len < fixed)
             return wal_corrupt(ix, off, "bad ADD record length");
         const char *id = (const char *)p + 20;
         if (nd__ixmem_find(m, id, idlen) != ND__IX_NONE)
             return wal_corrupt(ix, off, "ADD of an id already present");
+        uint32_t figs[ND__FIGS], nf;
+        uint8_t *dfl;
+        size_t ext = get_extras(p + fixed, len - fixed, figs, &nf, &dfl);
+        if (ext == SIZE_MAX)
+            return nd__ix_fail(ix, ND_ERR_NOMEM, "out of memory");
+        if (ext == 0 || fixed + ext != len || (dfl && !m->df) ||
+            (nf && !m->with_figs) ||
+            (dfl && !nd__ixdf_sampled(m->df, id, idlen))) {
+            free(dfl);
+            return wal_corrupt(ix, off, "bad figures or counter list in an "
+                                        "ADD record");
+        }
         int rc = nd__ixmem_reserve(m, idlen);
-        if (rc)
+        if (rc) {
+            free(dfl);
             return nd__ix_fail(ix, rc, "out of memory");
+        }
         get_sig(sig, p + 20 + idlen, m->k);
-        nd__ixmem_insert(m, id, idlen, sig, get64(p + 8),
-                         (int64_t)get64(p));
+        nd__ixmem_insert(m, id, idlen, sig, get64(p + 8), (int64_t)get64(p),
+                         figs, nf, dfl);
     } else if (type == REC_REMOVE) {
         if (len < 4 || get32(p) != len - 4)
             return wal_corrupt(ix, off, "bad REMOVE record length");
@@ -731,17 +888,23 @@ static void rec_end(nd_index *ix, size_t payload)
 }
 
 int nd__ixstore_log_add(nd_index *ix, const char *id, size_t id_len,
-                        const uint32_t *sig, uint64_t setsz, int64_t time)
+                        const uint32_t *sig, uint64_t setsz, int64_t time,
+                        const uint32_t *figs, uint32_t nfigs,
+                        const uint8_t *dfl)
 {
     if (!ix->dir)
         return ND_OK;
-    size_t payload = 20 + id_len + (size_t)ix->m.k * 4;
+    if (!figs)
+        nfigs = 0;
+    size_t payload = 20 + id_len + (size_t)ix->m.k * 4 +
+                     extras_size(nfigs, dfl);
     unsigned char *p = rec_begin(ix, REC_ADD, payload);
     put64(p, (uint64_t)time);
     put64(p + 8, setsz);
     put32(p + 16, (uint32_t)id_len);
     memcpy(p + 20, id, id_len);
     put_sig(p + 20 + id_len, sig, ix->m.k);
+    put_extras(p + 20 + id_len + (size_t)ix->m.k * 4, figs, nfigs, dfl);
     rec_end(ix, payload);
     return ND_OK;
 }
@@ -770,8 +933,8 @@ int nd__ixstore_log_evict(nd_index *ix, int64_t time)
 int nd__ixstore_compact_due(const nd_index *ix)
 {
     const nd__ixmem *m = &ix->m;
-    uint64_t fresh = SNAP_HDR + (uint64_t)m->live * ((uint64_t)m->k * 4 + 20) +
-                     m->id_bytes;
+    uint64_t fresh = SNAP_HDR + (uint64_t)m->live * ((uint64_t)m->k * 4 + 25) +
+                     m->id_bytes + m->var_bytes;
     uint64_t disk = ix->snap_bytes + ix->wal_bytes + ix->plen;
     return disk > fresh + fresh / 4 + 65536;
 }
@@ -891,8 +1054,10 @@ static int open_new(nd_index *ix, const nd_params *p)
     ix->p = *p;
     ix->p.bands = b;
     ix->p.rows = r;
-    int rc = nd__ixmem_init(&ix->m, p->num_perm, b, r);
-    if (rc)
+    int rc = ND_OK;
+    if ((p->boilerplate > 0.0 && (rc = nd__ixdf_init(&ix->df))) ||
+        (rc = nd__ixmem_init(&ix->m, p->num_perm, b, r, p->figures > 0.0,
+                             p->boilerplate > 0.0 ? &ix->df : NULL)))
         return nd__ix_fail(ix, rc, "out of memory");
     ix->gen = 1;
     if ((rc = snap_write(ix, ix->dirfd, 1, &ix->snap_bytes)) ||
