@@ -49,6 +49,7 @@ typedef struct cli_out {
     FILE *f;
     char *tmp;        /* temporary path, NULL for stdout */
     const char *path;
+    int direct; /* a device or pipe, written in place */
 } cli_out;
 
 int cli_out_open(cli_out *o, const char *path);

@@ -4,12 +4,15 @@
  * -o FILE is written to FILE.XXXXXX in the same directory and renamed over
  * FILE only when everything was written, so a failed or interrupted run
  * never leaves half a file.  A signal handler removes the temporary file.
+ * A FILE that exists and is not a regular file (/dev/null, a named pipe)
+ * is written in place: renaming over it would replace the device.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -56,6 +59,17 @@ int cli_out_open(cli_out *o, const char *path)
         return EXIT_OK;
     }
     o->path = path;
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        o->f = fopen(path, "w");
+        if (!o->f) {
+            cli_error("%s: %s", path, strerror(errno));
+            return EXIT_IO;
+        }
+        o->direct = 1;
+        setvbuf(o->f, buf, _IOFBF, sizeof buf);
+        return EXIT_OK;
+    }
     size_t n = strlen(path);
     o->tmp = malloc(n + 8);
     if (!o->tmp) {
@@ -93,6 +107,10 @@ int cli_out_commit(cli_out *o)
     if (!bad && o->tmp)
         bad = fsync(fileno(o->f)) != 0;
     int err = errno;
+    if (o->direct) {
+        bad |= fclose(o->f) != 0;
+        o->f = NULL;
+    }
     if (o->tmp) {
         bad |= fclose(o->f) != 0;
         o->f = NULL;
@@ -122,5 +140,7 @@ void cli_out_abort(cli_out *o)
         free(o->tmp);
         o->tmp = NULL;
     }
+    if (o->direct && o->f)
+        fclose(o->f);
     o->f = NULL;
 }
