@@ -15,9 +15,10 @@
  * runs of equal keys, and their pairs, are those of one pass over all.
  * Recomputing the keys P times is cheaper than writing them out, as the
  * signatures are in memory anyway.  Each thread's pairs go to a fixed
- * buffer: when it fills, the new pairs are sorted, deduped and merged into
- * its sorted prefix; a prefix over half the buffer is written to a
- * temporary file as a sorted run (spill.c).  If anything was written, the
+ * buffer (grown as needed up to its share of the limit): when it fills,
+ * the new pairs are sorted, deduped and merged into its sorted prefix; a
+ * prefix over half the share is written to a temporary file as a sorted
+ * run (spill.c).  If anything was written, the
  * rest follows, and the pairs are read back as the merge of all runs, each
  * pair once: the sorted set of distinct pairs, exactly as in memory.  Pairs
  * are handed out in blocks (nd__cands_next), so the whole list never needs
@@ -92,9 +93,9 @@ typedef struct {
 
 /*
  * Where one thread's pairs go.  No limit: v grows and is folded into acc
- * (sorted, unique) from time to time.  Under a limit: v is a fixed buffer
- * whose prefix [0, u) is sorted and unique; when it fills, the rest is
- * sorted and merged into the prefix, and a prefix over half the buffer is
+ * (sorted, unique) from time to time.  Under a limit: v, at most `limit`
+ * values, has a sorted, unique prefix [0, u); from time to time the rest is
+ * sorted and merged into the prefix, and a prefix over half the limit is
  * spilled as a run.
  */
 typedef struct {
@@ -182,7 +183,7 @@ static int compact(sink *s, shared *sh)
     s->v = s->tmp;
     s->tmp = t;
     s->u = s->n = w;
-    if (w <= s->cap / 2)
+    if (w <= s->limit / 2)
         return ND_OK;
     char msg[300];
     int rc = ND_OK;
@@ -205,9 +206,13 @@ static int make_room(sink *s, shared *sh)
 {
     if (s->rc != ND_OK)
         return s->rc;
-    if (sh->limited && s->cap == s->limit) {
-        s->rc = compact(s, sh);
-        return s->rc;
+    /* Under a limit: fold the new pairs in (and spill when that fills the
+       buffer) rather than grow past the limit, or when they rival the
+       kept ones, as without a limit. */
+    size_t fresh = s->n - s->u, big = s->u > (1u << 20) ? s->u : (1u << 20);
+    if (sh->limited && (s->cap == s->limit || fresh >= big)) {
+        if ((s->rc = compact(s, sh)) != ND_OK || s->n < s->cap)
+            return s->rc;
     }
     size_t cap = s->cap ? s->cap * 2 : 4096;
     if (sh->limited && cap > s->limit)
