@@ -220,8 +220,13 @@ static int make_room(sink *s, shared *sh)
     uint64_t *v = realloc(s->v, cap * sizeof *v);
     if (v)
         s->v = v;
-    if (v && sh->limited && (v = realloc(s->tmp, cap * sizeof *v)) != NULL)
-        s->tmp = v;
+    if (v && sh->limited) {
+        free(s->tmp); /* scratch: nothing to keep */
+        if ((v = malloc(cap * sizeof *v)) != NULL)
+            s->tmp = v;
+        else
+            s->tmp = NULL;
+    }
     if (!v)
         return s->rc = ND_ERR_NOMEM;
     s->cap = cap;
