@@ -150,6 +150,16 @@ typedef struct nd_params {
                                 both known) are more than this many seconds
                                 apart never match (0: off); a story repeated
                                 a year later is then a new story */
+    uint64_t memory;         /* batch: bytes candidate generation may hold
+                                beyond the stored signatures (0: no limit);
+                                what does not fit is sorted into runs in a
+                                temporary file and merged back, with the
+                                same results.  A floor of a few KB a buffer
+                                applies however low the value */
+    const char *tmpdir;      /* batch: folder of that temporary file (NULL:
+                                /tmp); not copied: it must stay valid until
+                                nd_batch_run returns.  The file is unlinked
+                                as soon as it is made */
 } nd_params;
 
 /* The measured defaults. */
@@ -279,6 +289,9 @@ typedef struct nd_batch_stats {
     uint64_t guard_rejected; /* pairs the chaining guard refused to join */
     uint64_t boilerplate_cutoff; /* documents above which a shingle is
                                     boilerplate (0: no suppression) */
+    uint64_t spill_runs;     /* sorted runs of candidates written to the
+                                temporary file under params.memory */
+    uint64_t spill_bytes;    /* and their bytes */
 } nd_batch_stats;
 
 ND_API int nd_batch_create(const nd_params *p, nd_batch **out);
@@ -304,7 +317,11 @@ ND_API int nd_batch_add(nd_batch *b, const char *text, size_t len,
 ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
                           const size_t *lens, size_t *bad);
 
-/* Find candidates, verify them and cluster.  Once per batch. */
+/*
+ * Find candidates, verify them and cluster.  Once per batch.  Errors:
+ * ND_ERR_NOMEM, ND_ERR_IO (the temporary file of params.memory could not be
+ * made, written or read: the detail names its folder and the cause).
+ */
 ND_API int nd_batch_run(nd_batch *b);
 
 ND_API size_t nd_batch_size(const nd_batch *b);

@@ -54,6 +54,8 @@ void cli_usage(FILE *f)
 "Run:\n"
 "  -o, --output FILE   write FILE atomically (default stdout)\n"
 "  --threads N         worker threads, 0 = all cores (default 0)\n"
+"  --memory SIZE       bound candidate generation (512M, 2G), spilling to disk\n"
+"  --tmpdir DIR        folder for that spill file (default $TMPDIR, else /tmp)\n"
 "  --stats             a summary line on stderr at the end\n"
 "  -q, --quiet         no progress, no warnings\n"
 "\n"
@@ -98,7 +100,7 @@ enum {
     O_THREADS, O_SEED, O_MEASURE, O_KEEP, O_FORMAT, O_ID_FIELD, O_TEXT_FIELD,
     O_TIME_FIELD, O_STATS, O_SKIP_BAD, O_STRICT, O_EXACT, O_CONTAINMENT,
     O_CLUSTER, O_FIGURES, O_BOILERPLATE, O_SOURCE_FIELD, O_SOURCE_PRIORITY,
-    O_WINDOW, O_EXPLAIN
+    O_WINDOW, O_EXPLAIN, O_MEMORY, O_TMPDIR
 };
 
 static const struct option longopts[] = {
@@ -126,6 +128,8 @@ static const struct option longopts[] = {
     {"source-priority", required_argument, NULL, O_SOURCE_PRIORITY},
     {"window", required_argument, NULL, O_WINDOW},
     {"explain", no_argument, NULL, O_EXPLAIN},
+    {"memory", required_argument, NULL, O_MEMORY},
+    {"tmpdir", required_argument, NULL, O_TMPDIR},
     {"output", required_argument, NULL, 'o'},
     {"stats", no_argument, NULL, O_STATS},
     {"quiet", no_argument, NULL, 'q'},
@@ -161,6 +165,32 @@ static int parse_duration(const char *opt, const char *s, double *out)
     if (errno || *end || v == 0 || t > 100000.0 * 86400)
         return bad_value(opt, s, want);
     *out = t;
+    return -1;
+}
+
+/*
+ * A size in bytes: a whole number and an optional unit K, M, G or T
+ * (powers of 1024, either case), more than 0 and less than 2^64.
+ */
+static int parse_size(const char *opt, const char *s, uint64_t *out)
+{
+    static const char units[] = "KMGT";
+    const char *want = "a size like 512M or 2G (units K, M, G, T)";
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9')
+        return bad_value(opt, s, want);
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = 0;
+    if (*end) {
+        const char *u = strchr(units, end[0] & ~0x20);
+        if (!u || !*u || end[1])
+            return bad_value(opt, s, want);
+        shift = 10 * (unsigned)(u - units + 1);
+    }
+    if (errno || v == 0 || v > (UINT64_MAX >> shift))
+        return bad_value(opt, s, want);
+    *out = (uint64_t)v << shift;
     return -1;
 }
 
@@ -298,6 +328,8 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
         case O_SOURCE_PRIORITY: o->source_priority = optarg; break;
         case O_WINDOW: rc = parse_duration("--window", optarg, &o->params.window); break;
         case O_EXPLAIN: o->explain = 1; break;
+        case O_MEMORY: rc = parse_size("--memory", optarg, &o->params.memory); break;
+        case O_TMPDIR: o->params.tmpdir = optarg; break;
         case 'o': o->output = optarg; break;
         case O_STATS: o->stats = 1; break;
         case 'q': o->quiet = 1; break;
@@ -342,6 +374,8 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
         cli_error("--explain works with pairs only");
         return EXIT_USAGE;
     }
+    if (!o->params.tmpdir)
+        o->params.tmpdir = getenv("TMPDIR");
     char msg[200];
     if (nd_params_check(&o->params, msg, sizeof msg) != ND_OK) {
         cli_error("%s", msg);

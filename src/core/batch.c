@@ -435,37 +435,47 @@ ND_API int nd_batch_run(nd_batch *b)
         return fail(b, ND_ERR_NOMEM, NULL);
     for (size_t i = 0; i < n; i++)
         skip[i] = b->sizes[i] == 0;
-    uint64_t *pairs;
-    size_t np;
-    int rc = nd__lsh_candidates16(b->sigs, n, b->p.num_perm, b->bands, b->rows,
-                                b->p.seed, skip, b->threads, &pairs, &np,
-                                &b->st.capped_buckets);
+    nd__cands *cands;
+    char msg[sizeof b->err];
+    int rc = nd__lsh_cands16(b->sigs, n, b->p.num_perm, b->bands, b->rows,
+                             b->p.seed, skip, b->threads, b->p.memory, b->p.tmpdir,
+                             &cands, &b->st.capped_buckets, msg, sizeof msg);
     free(skip);
     if (rc != ND_OK)
-        return fail(b, rc, NULL);
-    double t1 = now();
+        return fail(b, rc, msg);
+    nd__cands_spilled(cands, &b->st.spill_runs, &b->st.spill_bytes);
+    double t1 = now(), merging = 0.0;
 
-    /* Verify in blocks: only the pairs that pass are kept as edges, so
-       memory holds the candidates plus one block, not an edge a candidate. */
-    const size_t block = (size_t)1 << 20;
-    size_t bn = np < block ? np : block, ne = 0, cap = 0;
-    nd_edge *edges = NULL, *blk = malloc(sizeof *blk * (bn ? bn : 1));
-    uint8_t *keep = malloc(bn ? bn : 1);
-    int oom = !blk || !keep;
-    for (size_t at = 0; at < np && !oom; at += block) {
-        size_t m = np - at < block ? np - at : block;
+    /* Verify in blocks as the candidates come: only the pairs that pass
+       are kept as edges, so memory holds one block of candidates, not an
+       edge a candidate. */
+    const size_t block = nd__cands_block(cands);
+    size_t np = 0, ne = 0, cap = 0;
+    nd_edge *edges = NULL, *blk = malloc(sizeof *blk * block);
+    uint8_t *keep = malloc(block);
+    if (!blk || !keep)
+        rc = ND_ERR_NOMEM;
+    while (rc == ND_OK) {
+        const uint64_t *pairs;
+        size_t m;
+        double tm = now();
+        rc = nd__cands_next(cands, &pairs, &m, msg, sizeof msg);
+        merging += now() - tm;
+        if (rc != ND_OK || !m)
+            break;
+        np += m;
 #pragma omp parallel for num_threads(b->threads) schedule(static)
         for (size_t i = 0; i < m; i++)
-            keep[i] = (uint8_t)verify(b, (uint32_t)(pairs[at + i] >> 32),
-                                      (uint32_t)pairs[at + i], &blk[i]);
-        for (size_t i = 0; i < m && !oom; i++) {
+            keep[i] = (uint8_t)verify(b, (uint32_t)(pairs[i] >> 32),
+                                      (uint32_t)pairs[i], &blk[i]);
+        for (size_t i = 0; i < m && rc == ND_OK; i++) {
             if (!keep[i])
                 continue;
             if (ne == cap) {
                 size_t c = cap ? cap * 2 : 4096;
                 nd_edge *p = realloc(edges, sizeof *p * c);
                 if (!p) {
-                    oom = 1;
+                    rc = ND_ERR_NOMEM;
                     break;
                 }
                 edges = p;
@@ -474,12 +484,12 @@ ND_API int nd_batch_run(nd_batch *b)
             edges[ne++] = blk[i];
         }
     }
-    free(pairs);
+    nd__cands_free(cands);
     free(blk);
     free(keep);
-    if (oom) {
+    if (rc != ND_OK) {
         free(edges);
-        return fail(b, ND_ERR_NOMEM, NULL);
+        return fail(b, rc, rc == ND_ERR_IO ? msg : NULL);
     }
     b->edges = edges;
     b->nedges = ne;
@@ -517,8 +527,8 @@ ND_API int nd_batch_run(nd_batch *b)
     b->st.candidates = np;
     b->st.edges = ne;
     b->st.clusters = nc;
-    b->st.seconds_lsh = t1 - t0;
-    b->st.seconds_verify = t2 - t1;
+    b->st.seconds_lsh = t1 - t0 + merging;
+    b->st.seconds_verify = t2 - t1 - merging;
     b->st.seconds_cluster = t3 - t2;
     b->ran = 1;
     return ND_OK;

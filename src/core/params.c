@@ -41,6 +41,8 @@ ND_API void nd_params_init(nd_params *p)
     p->boilerplate = 0.02;
     p->boilerplate_min = 50;
     p->window = 0.0;
+    p->memory = 0;
+    p->tmpdir = NULL;
 }
 
 ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)

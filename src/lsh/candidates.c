@@ -8,6 +8,22 @@
  * keeps its pairs sorted and unique as it goes (a pair shared by many bands
  * is kept once), and the threads' lists are merged at the end.
  *
+ * Under a memory limit the same pairs come out in the same order, from
+ * bounded buffers.  A band's key words are built in P passes over the
+ * documents, each keeping the keys in one P-th of the 32-bit range: equal
+ * keys meet in the same pass and documents still go in in order, so the
+ * runs of equal keys, and their pairs, are those of one pass over all.
+ * Recomputing the keys P times is cheaper than writing them out, as the
+ * signatures are in memory anyway.  Each thread's pairs go to a fixed
+ * buffer (grown as needed up to its share of the limit): when it fills,
+ * the new pairs are sorted, deduped and merged into its sorted prefix; a
+ * prefix over half the share is written to a temporary file as a sorted
+ * run (spill.c).  If anything was written, the
+ * rest follows, and the pairs are read back as the merge of all runs, each
+ * pair once: the sorted set of distinct pairs, exactly as in memory.  Pairs
+ * are handed out in blocks (nd__cands_next), so the whole list never needs
+ * to be in memory at once.
+ *
  * The batch stores signatures as b-bit values (Li and Koenig 2010, "b-bit
  * minwise hashing"): the low 16 bits of each 32-bit MinHash value.  Two
  * values equal in 32 bits are equal in 16, so every band shared in 32 bits
@@ -17,6 +33,7 @@
  * differs in one row of a band.  Measured on 10^6 generated news documents
  * (25 bands x 5 rows): 0.016% more candidates, the same clusters.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -66,39 +83,176 @@ double nd__sig16_jaccard(const uint16_t *a, const uint16_t *b, unsigned k)
     return k ? (double)eq / k : 0.0;
 }
 
+/* ------------------------------------------------------- pair collection */
+
+/* Pairs as (a << 32 | b); sorted and unique where a comment says so. */
 typedef struct {
     uint64_t *v;
     size_t n, cap;
-    int oom;
 } vec64;
 
-static void push(vec64 *p, uint64_t x)
+/*
+ * Where one thread's pairs go.  No limit: v grows and is folded into acc
+ * (sorted, unique) from time to time.  Under a limit: v, at most `limit`
+ * values, has a sorted, unique prefix [0, u); from time to time the rest is
+ * sorted and merged into the prefix, and a prefix over half the limit is
+ * spilled as a run.
+ */
+typedef struct {
+    uint64_t *v, *tmp;
+    size_t n, u, cap, limit; /* under a limit v grows up to limit values */
+    vec64 acc;
+    int rc;
+} sink;
+
+/* What the threads share. */
+typedef struct {
+    int limited;
+    const char *tmpdir;
+    nd__spill *spill; /* opened at the first spill */
+    int rc;           /* the first error of any thread, with its sentence */
+    char err[300];
+} shared;
+
+/* Merge sorted, unique a and b into out, dropping repeats; its length. */
+static size_t merge_unique(const uint64_t *a, size_t na, const uint64_t *b,
+                           size_t nb, uint64_t *out)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 4096;
-        uint64_t *v = realloc(p->v, cap * sizeof *v);
-        if (!v) {
-            p->oom = 1;
-            return;
+    size_t i = 0, j = 0, w = 0;
+    while (i < na && j < nb) {
+        if (a[i] < b[j])
+            out[w++] = a[i++];
+        else if (b[j] < a[i])
+            out[w++] = b[j++];
+        else {
+            out[w++] = a[i++];
+            j++;
         }
-        p->v = v;
-        p->cap = cap;
     }
-    p->v[p->n++] = x;
+    while (i < na)
+        out[w++] = a[i++];
+    while (j < nb)
+        out[w++] = b[j++];
+    return w;
+}
+
+/*
+ * Sort and dedupe v[0..n), then merge it into the sorted, unique *acc.
+ * The same pair comes out of many bands, so keeping each thread's pairs
+ * unique as it goes bounds memory by the distinct pairs, not by bands x
+ * pairs.
+ */
+static int fold(vec64 *acc, uint64_t *v, size_t n)
+{
+    if (!n)
+        return ND_OK;
+    uint64_t *tmp = malloc(sizeof *tmp * n);
+    uint64_t *out = malloc(sizeof *out * (acc->n + n));
+    if (!tmp || !out) {
+        free(tmp);
+        free(out);
+        return ND_ERR_NOMEM;
+    }
+    nd__sort_u64(v, tmp, n);
+    free(tmp);
+    size_t m = nd__unique_u64(v, n);
+    size_t w = merge_unique(acc->v, acc->n, v, m, out);
+    free(acc->v);
+    acc->v = out;
+    acc->n = acc->cap = w;
+    return ND_OK;
+}
+
+static void record(shared *sh, int rc, const char *msg)
+{
+#pragma omp critical(nd_lsh_err)
+    if (sh->rc == ND_OK) {
+        sh->rc = rc;
+        snprintf(sh->err, sizeof sh->err, "%s", msg ? msg : nd_strerror(rc));
+    }
+}
+
+/* Under a limit: sort the new pairs into the prefix; spill a full one. */
+static int compact(sink *s, shared *sh)
+{
+    size_t f = s->n - s->u;
+    nd__sort_u64(s->v + s->u, s->tmp, f);
+    f = nd__unique_u64(s->v + s->u, f);
+    size_t w = merge_unique(s->v, s->u, s->v + s->u, f, s->tmp);
+    uint64_t *t = s->v;
+    s->v = s->tmp;
+    s->tmp = t;
+    s->u = s->n = w;
+    if (w <= s->limit / 2)
+        return ND_OK;
+    char msg[300];
+    int rc = ND_OK;
+#pragma omp critical(nd_lsh_spill)
+    {
+        if (!sh->spill)
+            rc = nd__spill_open(sh->tmpdir, &sh->spill, msg, sizeof msg);
+        if (rc == ND_OK)
+            rc = nd__spill_put(sh->spill, s->v, w, msg, sizeof msg);
+    }
+    if (rc != ND_OK) {
+        record(sh, rc, msg);
+        return rc;
+    }
+    s->u = s->n = 0;
+    return ND_OK;
+}
+
+static int make_room(sink *s, shared *sh)
+{
+    if (s->rc != ND_OK)
+        return s->rc;
+    /* Under a limit: fold the new pairs in (and spill when that fills the
+       buffer) rather than grow past the limit, or when they rival the
+       kept ones, as without a limit. */
+    size_t fresh = s->n - s->u, big = s->u > (1u << 20) ? s->u : (1u << 20);
+    if (sh->limited && (s->cap == s->limit || fresh >= big)) {
+        if ((s->rc = compact(s, sh)) != ND_OK || s->n < s->cap)
+            return s->rc;
+    }
+    size_t cap = s->cap ? s->cap * 2 : 4096;
+    if (sh->limited && cap > s->limit)
+        cap = s->limit;
+    uint64_t *v = realloc(s->v, cap * sizeof *v);
+    if (v)
+        s->v = v;
+    if (v && sh->limited) {
+        free(s->tmp); /* scratch: nothing to keep */
+        if ((v = malloc(cap * sizeof *v)) != NULL)
+            s->tmp = v;
+        else
+            s->tmp = NULL;
+    }
+    if (!v)
+        return s->rc = ND_ERR_NOMEM;
+    s->cap = cap;
+    return ND_OK;
+}
+
+static void push(sink *s, shared *sh, uint64_t x)
+{
+    if (s->n == s->cap && make_room(s, sh) != ND_OK)
+        return;
+    s->v[s->n++] = x;
 }
 
 /*
  * Pairs of one run of equal keys: v holds (key << 32 | doc), docs ascending
  * within a run as the sort is stable and documents go in in order.
  */
-static void pair_run(const uint64_t *run, size_t m, vec64 *out, uint64_t *capped)
+static void pair_run(const uint64_t *run, size_t m, sink *out, shared *sh,
+                     uint64_t *capped)
 {
     size_t window = m > ND_BUCKET_CAP ? ND_BUCKET_CAP : m;
     if (m > ND_BUCKET_CAP)
         (*capped)++;
-    for (size_t i = 0; i < m; i++)
+    for (size_t i = 0; i < m && out->rc == ND_OK; i++)
         for (size_t j = i + 1; j < m && j <= i + window; j++)
-            push(out, (run[i] & 0xffffffffu) << 32 | (run[j] & 0xffffffffu));
+            push(out, sh, (run[i] & 0xffffffffu) << 32 | (run[j] & 0xffffffffu));
 }
 
 /* The key of one band of document i: sigs holds 32-bit (wide) or 16-bit
@@ -111,133 +265,264 @@ static uint64_t key_of(const void *sigs, int wide, size_t i, unsigned k,
     return nd__band_key16((const uint16_t *)sigs + i * k, band, rows, seed);
 }
 
-/*
- * Sort and dedupe p->v[0..n), then merge it into the sorted, unique *acc
- * (dropping repeats); p is emptied.  The same pair comes out of many bands,
- * so keeping each thread's pairs unique as it goes bounds memory by the
- * distinct pairs, not by bands x pairs.
- */
-static int fold(vec64 *acc, vec64 *p)
+/* ------------------------------------------------------------- the stream */
+
+struct nd__cands {
+    uint64_t *v;       /* in memory: every pair */
+    size_t n, at;
+    nd__spill *spill;  /* spilled: the runs and their merge */
+    nd__merge *merge;
+    uint64_t *blk;
+    size_t block;
+};
+
+size_t nd__cands_block(const nd__cands *c) { return c->block; }
+
+int nd__cands_next(nd__cands *c, const uint64_t **pairs, size_t *m, char *err,
+                   size_t cap)
 {
-    if (!p->n)
+    if (!c->merge) {
+        size_t k = c->n - c->at < c->block ? c->n - c->at : c->block;
+        *pairs = c->v ? c->v + c->at : NULL;
+        *m = k;
+        c->at += k;
         return ND_OK;
-    uint64_t *tmp = malloc(sizeof *tmp * p->n);
-    uint64_t *out = malloc(sizeof *out * (acc->n + p->n));
-    if (!tmp || !out) {
-        free(tmp);
-        free(out);
-        return ND_ERR_NOMEM;
     }
-    nd__sort_u64(p->v, tmp, p->n);
-    free(tmp);
-    size_t m = nd__unique_u64(p->v, p->n), i = 0, j = 0, w = 0;
-    const uint64_t *a = acc->v, *b = p->v;
-    while (i < acc->n || j < m) {
-        uint64_t x;
-        if (j >= m || (i < acc->n && a[i] < b[j]))
-            x = a[i++];
-        else if (i >= acc->n || b[j] < a[i])
-            x = b[j++];
-        else {
-            x = a[i++];
-            j++;
-        }
-        out[w++] = x;
-    }
-    free(acc->v);
-    acc->v = out;
-    acc->n = acc->cap = w;
-    p->n = 0;
-    return ND_OK;
+    *pairs = c->blk;
+    return nd__merge_read(c->merge, c->blk, c->block, m, err, cap);
+}
+
+void nd__cands_spilled(const nd__cands *c, uint64_t *runs, uint64_t *bytes)
+{
+    *runs = nd__spill_runs(c->spill);
+    *bytes = nd__spill_bytes(c->spill);
+}
+
+void nd__cands_free(nd__cands *c)
+{
+    if (!c)
+        return;
+    nd__merge_close(c->merge);
+    nd__spill_close(c->spill);
+    free(c->blk);
+    free(c->v);
+    free(c);
+}
+
+/* ------------------------------------------------------------ the bands */
+
+/*
+ * The budget under a limit of `memory` bytes: a quarter for the threads'
+ * band arrays (key words and sort scratch, 16 bytes a document), half for
+ * their pair buffers (value and scratch, 16 bytes a pair); after the bands,
+ * half for the merge's read buffers and a quarter for the block of pairs
+ * the batch verifies at a time (8 bytes a pair here, 17 in the batch).
+ */
+#define FLOOR 1024 /* the least entries of any buffer, however low the limit */
+
+static size_t share(uint64_t memory, size_t div)
+{
+    uint64_t v = memory / div;
+    return v < FLOOR ? FLOOR : v > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)v;
 }
 
 static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                       unsigned bands, unsigned rows, uint64_t seed,
-                      const uint8_t *skip, unsigned threads,
-                      uint64_t **pairs, size_t *npairs, uint64_t *capped)
+                      const uint8_t *skip, unsigned threads, uint64_t memory,
+                      const char *tmpdir, nd__cands **out, uint64_t *capped,
+                      char *err, size_t errcap)
 {
-    *pairs = NULL;
-    *npairs = 0;
+    *out = NULL;
     *capped = 0;
     if (threads < 1)
         threads = 1;
-    vec64 *acc = calloc(threads, sizeof *acc);   /* per thread: unique */
-    vec64 *fresh = calloc(threads, sizeof *fresh); /* per thread: new pairs */
+    shared sh = {memory > 0, tmpdir, NULL, ND_OK, {0}};
+    /* Under a limit a band's keys are taken in `parts` passes, each over
+       the documents whose key falls in its slice of the 32-bit range. */
+    size_t kcap = n ? n : 1, pcap = 0;
+    unsigned parts = 1;
+    if (sh.limited) {
+        size_t per = share(memory, (size_t)4 * threads * 16);
+        if (n > per) {
+            uint64_t p = ((uint64_t)n + n / 4 + per - 1) / per;
+            parts = p > 65536 ? 65536 : (unsigned)p;
+            kcap = n / parts + n / parts / 4 + FLOOR;
+        }
+        pcap = share(memory, (size_t)2 * threads * 16);
+    }
+    sink *snk = calloc(threads, sizeof *snk);
     uint64_t *caps = calloc(threads, sizeof *caps);
-    int oom = !acc || !fresh || !caps;
+    nd__cands *c = calloc(1, sizeof *c);
+    if (!snk || !caps || !c)
+        record(&sh, ND_ERR_NOMEM, NULL);
 
-    if (!oom) {
+    if (sh.rc == ND_OK) {
 #pragma omp parallel num_threads(threads)
         {
             int t = 0;
 #ifdef _OPENMP
             t = omp_get_thread_num();
 #endif
-            uint64_t *kv = malloc(sizeof *kv * (n ? n : 1));
-            uint64_t *tmp = malloc(sizeof *tmp * (n ? n : 1));
+            sink *s = &snk[t];
+            size_t cap = kcap;
+            uint64_t *kv = malloc(sizeof *kv * cap);
+            uint64_t *tmp = malloc(sizeof *tmp * cap);
+            s->limit = pcap;
             if (!kv || !tmp)
-                fresh[t].oom = 1;
+                s->rc = ND_ERR_NOMEM;
 #pragma omp for schedule(dynamic, 1)
             for (unsigned band = 0; band < bands; band++) {
-                if (fresh[t].oom)
-                    continue;
-                /* (32 bits of the band key, doc): a 32-bit collision only
-                   adds a candidate that verification drops (about n^2/2^33
-                   a band: 116 at a million documents) */
-                size_t m = 0;
-                for (size_t i = 0; i < n; i++) {
-                    if (skip && skip[i])
-                        continue;
-                    kv[m++] = (key_of(sigs, wide, i, k, band, rows, seed) >> 32) << 32 | i;
+                for (unsigned part = 0; part < parts; part++) {
+                    if (s->rc != ND_OK)
+                        break;
+                    /* (32 bits of the band key, doc): a 32-bit collision
+                       only adds a candidate that verification drops (about
+                       n^2/2^33 a band: 116 at a million documents) */
+                    size_t m = 0;
+                    for (size_t i = 0; i < n; i++) {
+                        if (skip && skip[i])
+                            continue;
+                        uint64_t hi = key_of(sigs, wide, i, k, band, rows, seed) >> 32;
+                        if (parts > 1 && (hi * parts) >> 32 != part)
+                            continue;
+                        if (m == cap) {
+                            size_t c2 = cap + cap / 2;
+                            uint64_t *a = realloc(kv, sizeof *a * c2);
+                            if (a)
+                                kv = a;
+                            uint64_t *b = a ? realloc(tmp, sizeof *b * c2) : NULL;
+                            if (!b) {
+                                s->rc = ND_ERR_NOMEM;
+                                break;
+                            }
+                            tmp = b;
+                            cap = c2;
+                        }
+                        kv[m++] = hi << 32 | i;
+                    }
+                    if (s->rc != ND_OK)
+                        break;
+                    nd__sort_u64_hi32(kv, tmp, m);
+                    for (size_t i = 0; i < m && s->rc == ND_OK;) {
+                        size_t j = i + 1;
+                        while (j < m && kv[j] >> 32 == kv[i] >> 32)
+                            j++;
+                        if (j - i > 1)
+                            pair_run(kv + i, j - i, s, &sh, &caps[t]);
+                        i = j;
+                    }
                 }
-                nd__sort_u64_hi32(kv, tmp, m);
-                for (size_t i = 0; i < m;) {
-                    size_t j = i + 1;
-                    while (j < m && kv[j] >> 32 == kv[i] >> 32)
-                        j++;
-                    if (j - i > 1)
-                        pair_run(kv + i, j - i, &fresh[t], &caps[t]);
-                    i = j;
+                /* No limit: fold when the new pairs rival the kept ones:
+                   amortised linear, and memory stays near the distinct
+                   pairs. */
+                if (!sh.limited && s->rc == ND_OK &&
+                    s->n >= (s->acc.n > (1u << 20) ? s->acc.n : (1u << 20))) {
+                    s->rc = fold(&s->acc, s->v, s->n);
+                    s->n = 0;
                 }
-                /* Fold when the new pairs rival the kept ones: amortised
-                   linear, and memory stays near the distinct pairs. */
-                if (!fresh[t].oom && fresh[t].n >= (acc[t].n > (1u << 20) ? acc[t].n : (1u << 20)) &&
-                    fold(&acc[t], &fresh[t]) != ND_OK)
-                    fresh[t].oom = 1;
             }
-            if (!fresh[t].oom && fold(&acc[t], &fresh[t]) != ND_OK)
-                fresh[t].oom = 1;
-            free(fresh[t].v);
-            fresh[t].v = NULL;
             free(kv);
             free(tmp);
+            if (s->rc == ND_OK && !sh.limited) {
+                s->rc = fold(&s->acc, s->v, s->n);
+                free(s->v);
+            } else if (s->rc == ND_OK && s->n > s->u) {
+                s->rc = compact(s, &sh);
+            }
+            if (sh.limited) {
+                /* what stayed in the buffer: sorted and unique */
+                s->acc.v = s->v;
+                s->acc.n = s->u;
+                free(s->tmp);
+            } else if (s->rc != ND_OK) {
+                free(s->v);
+            }
+            s->v = s->tmp = NULL;
         }
     }
 
-    /* The threads' lists, each sorted and unique, folded into one. */
-    for (unsigned t = 0; !oom && t < threads; t++) {
-        oom |= fresh[t].oom;
+    for (unsigned t = 0; snk && t < threads; t++) {
+        if (snk[t].rc != ND_OK)
+            record(&sh, snk[t].rc, NULL);
         *capped += caps[t];
     }
-    for (unsigned t = 1; !oom && t < threads; t++) {
-        if (fold(&acc[0], &acc[t]) != ND_OK)
-            oom = 1;
-        free(acc[t].v);
-        acc[t].v = NULL;
+    if (sh.rc == ND_OK && sh.spill) {
+        /* Something went to disk: the rest joins it, and the merge reads
+           all of it back. */
+        for (unsigned t = 0; t < threads && sh.rc == ND_OK; t++)
+            sh.rc = nd__spill_put(sh.spill, snk[t].acc.v, snk[t].acc.n, sh.err,
+                                  sizeof sh.err);
+        for (unsigned t = 0; t < threads; t++) {
+            free(snk[t].acc.v);
+            snk[t].acc.v = NULL;
+        }
+        c->spill = sh.spill;
+        sh.spill = NULL;
+        c->block = share(memory, (size_t)4 * 25);
+        if (c->block > (1u << 20))
+            c->block = 1u << 20;
+        if (sh.rc == ND_OK &&
+            (sh.rc = nd__merge_open(c->spill, share(memory, 2), &c->merge, sh.err,
+                                    sizeof sh.err)) == ND_OK &&
+            !(c->blk = malloc(sizeof *c->blk * c->block)))
+            record(&sh, ND_ERR_NOMEM, NULL);
+    } else if (sh.rc == ND_OK) {
+        /* The threads' lists, each sorted and unique, folded into one. */
+        for (unsigned t = 1; t < threads && sh.rc == ND_OK; t++) {
+            if (fold(&snk[0].acc, snk[t].acc.v, snk[t].acc.n) != ND_OK)
+                record(&sh, ND_ERR_NOMEM, NULL);
+            free(snk[t].acc.v);
+            snk[t].acc.v = NULL;
+        }
+        c->v = snk[0].acc.v;
+        c->n = snk[0].acc.n;
+        snk[0].acc.v = NULL;
+        c->block = sh.limited ? share(memory, (size_t)4 * 25) : (size_t)1 << 20;
+        if (c->block > (1u << 20))
+            c->block = 1u << 20;
     }
-    if (oom) {
-        for (unsigned t = 0; acc && t < threads; t++)
-            free(acc[t].v);
-        free(acc);
-        free(fresh);
-        free(caps);
-        return ND_ERR_NOMEM;
-    }
-    *pairs = acc[0].v ? acc[0].v : malloc(sizeof **pairs);
-    *npairs = acc[0].n;
-    free(acc);
-    free(fresh);
+    for (unsigned t = 0; snk && t < threads; t++)
+        free(snk[t].acc.v);
+    free(snk);
     free(caps);
+    nd__spill_close(sh.spill);
+    if (sh.rc != ND_OK) {
+        nd__cands_free(c);
+        snprintf(err, errcap, "%s", sh.err);
+        return sh.rc;
+    }
+    *out = c;
+    return ND_OK;
+}
+
+int nd__lsh_cands16(const uint16_t *sigs, size_t n, unsigned k,
+                    unsigned bands, unsigned rows, uint64_t seed,
+                    const uint8_t *skip, unsigned threads, uint64_t memory,
+                    const char *tmpdir, nd__cands **out, uint64_t *capped,
+                    char *err, size_t cap)
+{
+    return candidates(sigs, 0, n, k, bands, rows, seed, skip, threads, memory,
+                      tmpdir, out, capped, err, cap);
+}
+
+/* Every pair in one array: the stream without a limit, taken whole. */
+static int as_array(const void *sigs, int wide, size_t n, unsigned k,
+                    unsigned bands, unsigned rows, uint64_t seed,
+                    const uint8_t *skip, unsigned threads, uint64_t **pairs,
+                    size_t *npairs, uint64_t *capped)
+{
+    nd__cands *c;
+    char err[300];
+    *pairs = NULL;
+    *npairs = 0;
+    int rc = candidates(sigs, wide, n, k, bands, rows, seed, skip, threads, 0,
+                        NULL, &c, capped, err, sizeof err);
+    if (rc != ND_OK)
+        return rc;
+    *pairs = c->v ? c->v : malloc(sizeof **pairs);
+    *npairs = c->n;
+    c->v = NULL;
+    nd__cands_free(c);
     return *pairs ? ND_OK : ND_ERR_NOMEM;
 }
 
@@ -246,8 +531,8 @@ int nd__lsh_candidates(const uint32_t *sigs, size_t n, unsigned k,
                        const uint8_t *skip, unsigned threads,
                        uint64_t **pairs, size_t *npairs, uint64_t *capped)
 {
-    return candidates(sigs, 1, n, k, bands, rows, seed, skip, threads, pairs,
-                      npairs, capped);
+    return as_array(sigs, 1, n, k, bands, rows, seed, skip, threads, pairs,
+                    npairs, capped);
 }
 
 int nd__lsh_candidates16(const uint16_t *sigs, size_t n, unsigned k,
@@ -255,6 +540,6 @@ int nd__lsh_candidates16(const uint16_t *sigs, size_t n, unsigned k,
                          const uint8_t *skip, unsigned threads,
                          uint64_t **pairs, size_t *npairs, uint64_t *capped)
 {
-    return candidates(sigs, 0, n, k, bands, rows, seed, skip, threads, pairs,
-                      npairs, capped);
+    return as_array(sigs, 0, n, k, bands, rows, seed, skip, threads, pairs,
+                    npairs, capped);
 }

@@ -42,4 +42,55 @@ int nd__lsh_candidates16(const uint16_t *sigs, size_t n, unsigned k,
                          const uint8_t *skip, unsigned threads,
                          uint64_t **pairs, size_t *npairs, uint64_t *capped);
 
+/*
+ * The candidates of nd__lsh_candidates16 as a stream, for the batch: with
+ * memory > 0 the arrays candidate generation holds stay near that many
+ * bytes and what does not fit goes to a temporary file in tmpdir (NULL:
+ * /tmp); memory 0 is no limit.  Read the pairs in order with
+ * nd__cands_next.  On error returns ND_ERR_NOMEM or ND_ERR_IO with a
+ * sentence in err[0..cap).
+ */
+typedef struct nd__cands nd__cands;
+
+int nd__lsh_cands16(const uint16_t *sigs, size_t n, unsigned k,
+                    unsigned bands, unsigned rows, uint64_t seed,
+                    const uint8_t *skip, unsigned threads, uint64_t memory,
+                    const char *tmpdir, nd__cands **out, uint64_t *capped,
+                    char *err, size_t cap);
+/* The most pairs one nd__cands_next gives. */
+size_t nd__cands_block(const nd__cands *c);
+/* The next *m pairs at *pairs (valid until the next call); *m 0 at the end. */
+int nd__cands_next(nd__cands *c, const uint64_t **pairs, size_t *m, char *err,
+                   size_t cap);
+/* Runs written to the temporary file and their bytes (0 and 0 in memory). */
+void nd__cands_spilled(const nd__cands *c, uint64_t *runs, uint64_t *bytes);
+void nd__cands_free(nd__cands *c);
+
+/* ---- spill.c: sorted runs of values on disk and their merge ---- */
+
+typedef struct nd__spill nd__spill;
+typedef struct nd__merge nd__merge;
+
+/* A temporary file in dir (NULL: /tmp), already unlinked. */
+int nd__spill_open(const char *dir, nd__spill **out, char *err, size_t cap);
+/* Write v[0..n), sorted and free of repeats, as one run.  Not thread-safe. */
+int nd__spill_put(nd__spill *s, const uint64_t *v, size_t n, char *err,
+                  size_t cap);
+size_t nd__spill_runs(const nd__spill *s);
+uint64_t nd__spill_bytes(const nd__spill *s);
+/* Close (and so delete) the file; NULL is fine. */
+void nd__spill_close(nd__spill *s);
+
+/*
+ * The sorted union of every run of s, each value once, with buffers of
+ * about `memory` bytes (merging runs into longer ones first when there are
+ * too many).  s must outlive the merge.
+ */
+int nd__merge_open(nd__spill *s, size_t memory, nd__merge **out, char *err,
+                   size_t cap);
+/* Up to cap next values into out; *got 0 at the end. */
+int nd__merge_read(nd__merge *m, uint64_t *out, size_t cap, size_t *got,
+                   char *err, size_t errcap);
+void nd__merge_close(nd__merge *m);
+
 #endif
