@@ -13,9 +13,18 @@
  * shingle: normalized text -> the set of 64-bit shingle hashes, sorted
  *   ascending, unique.  Word n-grams: each token hashed once with XXH3 (seeded),
  *   an n-gram is XXH3 of its n token hashes.  Character n-grams: XXH3 of the
- *   UTF-8 bytes of n consecutive code points of the normalized text.  A text
- *   with fewer than n tokens (code points) but at least one gives one shingle
- *   of all of them; an empty text gives the empty set.
+ *   UTF-8 bytes of n consecutive code points of the normalized text.  Glyph
+ *   n-grams (n <= 8, the default): the normalized text with its spaces
+ *   dropped and OCR look-alikes folded (0 o -> o; 1 i l -> l; e c -> c;
+ *   h b -> b; 5 s -> s; m -> rn; w -> vv; d -> cl; other bytes, UTF-8
+ *   included, stay), every window of n glyph bytes read as an n-byte
+ *   little-endian word w, hashed as h = fmix64(w ^ seed) (the MurmurHash3
+ *   finalizer); a window is kept when h < 2^63 (half of them, chosen by
+ *   content alone, so two copies keep the same windows where they agree),
+ *   and stored as h with its top bit replaced by its lowest.  When no window
+ *   is kept the smallest h is.  A text with fewer than n tokens (code
+ *   points, glyphs) but at least one gives one shingle of all of them; an
+ *   empty text gives the empty set.
  */
 #ifndef ND_TEXT_H
 #define ND_TEXT_H
