@@ -782,7 +782,7 @@ typedef struct {
 
 static const char *shingle_name(const nd_params *p)
 {
-    return p->shingle == ND_SHINGLE_CHAR ? "char" : "word";
+    return p->shingle == ND_SHINGLE_CHAR ? "char" : p->shingle == ND_SHINGLE_GLYPH ? "glyph" : "word";
 }
 
 static const char *sketch_name(const nd_params *p)
