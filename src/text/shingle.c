@@ -206,15 +206,16 @@ static int shingle_chars(nd__textbuf *t, unsigned n, uint64_t seed,
  * errors of OCR (rn/m, l/1/i, O/0, e/c, h/b, lost and stray spaces, stray
  * punctuation) leave the stream unchanged.  Glyphs are bytes, so a window
  * of n <= 8 of them is one unaligned 8-byte load, masked: no rolling hash,
- * no loop-carried state.  It is hashed by the MurmurHash3 finalizer (a
- * bijection) and kept when its hash falls in the lower half of the hash
- * space, a choice made by the content alone, so two copies keep the same
- * windows where they agree.  Measured (bench/README.md, "Glyph 8-grams"):
+ * no loop-carried state.  It is kept when a multiply-shift of it falls in
+ * the lower half (a choice made by the content alone, so two copies keep
+ * the same windows where they agree), and a kept window is hashed by the
+ * MurmurHash3 finalizer (a bijection).  Measured (bench/README.md, "Glyph 8-grams"):
  * 8-glyph windows beat 9 to 12 on OCR, truncation and wire reprints, and
  * keeping a half of them is as accurate as keeping all, a quarter is not.
  */
 #define GLYPH_RATE_BITS 1
 #define GLYPH_KEEP (UINT64_C(1) << (64 - GLYPH_RATE_BITS))
+#define GLYPH_PICK UINT64_C(0x9e3779b97f4a7c15) /* 2^64 / golden ratio */
 
 /*
  * What each normalized byte becomes: 0 (dropped), one glyph (low byte) or
@@ -298,26 +299,32 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
         return ND_OK;
     }
     /*
-     * The window ending at glyph i is the word of its n bytes, so it needs
-     * no rolling hash.  Every window's hash is stored and the count
-     * advances only for kept ones: the choice is a coin toss a branch
-     * would mispredict.
+     * The window starting at glyph i is the word of its n bytes, so it
+     * needs no rolling hash.  It is kept when the top bit of one
+     * multiply-shift of it is 0, and only kept windows are mixed.  Every
+     * window is stored and the count advances only for kept ones: the
+     * choice is a coin toss a branch would mispredict.
      */
     size_t nsh = 0;
     for (size_t i = 0; i + n <= ng; i++) {
-        uint64_t h = mix64((load64(g + i) & mask) ^ seed);
-        out[nsh] = h ^ h << 63; /* the top bit, 0 when kept, made uniform */
-        nsh += h < GLYPH_KEEP;
+        uint64_t w = (load64(g + i) & mask) ^ seed;
+        out[nsh] = w;
+        nsh += w * GLYPH_PICK < GLYPH_KEEP;
     }
     if (nsh == 0) {
-        /* No window chosen (a short text): keep the smallest. */
+        /* No window chosen (a short text): keep the one nearest to it. */
         uint64_t best = UINT64_MAX;
         for (size_t i = 0; i + n <= ng; i++) {
-            uint64_t h = mix64((load64(g + i) & mask) ^ seed);
-            best = h < best ? h : best;
+            uint64_t w = (load64(g + i) & mask) ^ seed;
+            if (w * GLYPH_PICK < best) {
+                best = w * GLYPH_PICK;
+                out[0] = w;
+            }
         }
-        out[nsh++] = best ^ best << 63;
+        nsh = 1;
     }
+    for (size_t k = 0; k < nsh; k++)
+        out[k] = mix64(out[k]);
     *count = nsh;
     return ND_OK;
 }

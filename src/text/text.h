@@ -18,11 +18,11 @@
  *   dropped and OCR look-alikes folded (0 o -> o; 1 i l -> l; e c -> c;
  *   h b -> b; 5 s -> s; m -> rn; w -> vv; d -> cl; other bytes, UTF-8
  *   included, stay), every window of n glyph bytes read as an n-byte
- *   little-endian word w, hashed as h = fmix64(w ^ seed) (the MurmurHash3
- *   finalizer); a window is kept when h < 2^63 (half of them, chosen by
+ *   little-endian word w; with v = w ^ seed, a window is kept when
+ *   v * 0x9e3779b97f4a7c15 (mod 2^64) < 2^63 (half of them, chosen by
  *   content alone, so two copies keep the same windows where they agree),
- *   and stored as h with its top bit replaced by its lowest.  When no window
- *   is kept the smallest h is.  A text with fewer than n tokens (code
+ *   and stored as fmix64(v) (the MurmurHash3 finalizer).  When no window is
+ *   kept the one with the smallest product is.  A text with fewer than n tokens (code
  *   points, glyphs) but at least one gives one shingle of all of them; an
  *   empty text gives the empty set.
  */
