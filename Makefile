@@ -176,6 +176,10 @@ asan: deps-test
 	  SAN="-fsanitize=address -fno-omit-frame-pointer" check
 # Criterion cannot start under ThreadSanitizer, so the race check is a
 # program: one writer and several readers on one index (examples/).
+# Then the command, which reads the next chunk on a thread of its own while
+# the current one is sketched: built without OpenMP (whose barriers
+# ThreadSanitizer cannot see) the library sketches on the calling thread, and
+# the CLI cases that ask for --threads 2 exercise the hand-over.
 TSAN_BUILD := build/tsan
 tsan: deps-test
 	@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) OPT=-O1 SAN=-fsanitize=thread \
@@ -184,6 +188,9 @@ tsan: deps-test
 	  $(TSAN_BUILD)/libneardup.a -fopenmp $(DEP_LIBS) -lpthread -o $(TSAN_BUILD)/index_threads
 	TSAN_OPTIONS=halt_on_error=1 $(TSAN_BUILD)/index_threads 3
 	@echo "tsan: 1 passed, 0 failed"
+	@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD)-cli OPT=-O1 SAN=-fsanitize=thread \
+	  CFLAGS="-fno-openmp -Wno-unknown-pragmas" $(TSAN_BUILD)-cli/neardup
+	TSAN_OPTIONS=halt_on_error=1 ./tests/cli/run.sh $(TSAN_BUILD)-cli/neardup
 
 ubsan: deps-test
 	@$(MAKE) --no-print-directory BUILD=build/ubsan OPT=-O1 \

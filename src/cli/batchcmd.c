@@ -23,11 +23,17 @@
  * output exactly once.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "cli.h"
 
@@ -39,7 +45,8 @@ typedef struct {
     size_t n, cap;
 } buf;
 
-static int buf_put(buf *b, const void *s, size_t n)
+/* Room for n more bytes in b. */
+static int buf_reserve(buf *b, size_t n)
 {
     if (b->n + n > b->cap) {
         size_t cap = b->cap ? b->cap : 1 << 16;
@@ -51,10 +58,30 @@ static int buf_put(buf *b, const void *s, size_t n)
         b->p = p;
         b->cap = cap;
     }
+    return 0;
+}
+
+static int buf_put(buf *b, const void *s, size_t n)
+{
+    if (buf_reserve(b, n))
+        return -1;
     memcpy(b->p + b->n, s, n);
     b->n += n;
     return 0;
 }
+
+/*
+ * What reading a chunk produced besides records, in the order it happened:
+ * a warning or an error to print (text in chunk.msgs), or the ordinal of a
+ * record refused.
+ */
+typedef enum { NOTE_WARN, NOTE_ERROR, NOTE_REFUSE } note_kind;
+
+typedef struct {
+    note_kind kind;
+    uint64_t ord;  /* NOTE_REFUSE */
+    size_t msg;    /* offset of the message in chunk.msgs */
+} note;
 
 /* One chunk of records waiting to be sketched. */
 typedef struct {
@@ -69,6 +96,12 @@ typedef struct {
     buf keep;  /* id, then the raw record (dedup) of each record */
     size_t keep_off[CHUNK_DOCS + 1], id_len[CHUNK_DOCS];
     uint64_t ord[CHUNK_DOCS]; /* the record's ordinal among those read */
+    note *notes;
+    size_t nnotes, cap_notes;
+    buf msgs;   /* NUL-terminated messages of the notes */
+    int status; /* EXIT_OK, or why reading stopped (the error is a note) */
+    int last;   /* nothing follows this chunk */
+    int oom;    /* a note was lost for want of memory: reading stopped */
 } chunk;
 
 typedef struct {
@@ -81,7 +114,6 @@ typedef struct {
     FILE *texts;        /* --boilerplate, --explain: texts, meta */
     int counting;       /* --boilerplate: the first of two passes */
     int reread;         /* the second pass reads the inputs again */
-    uint64_t ordinal;   /* records read so far in this pass */
     uint64_t *refused;  /* ordinals refused in the first pass, ascending */
     size_t nrefused, cap_refused;
     uint64_t *raw_len;
@@ -93,6 +125,7 @@ typedef struct {
     uint64_t repaired;  /* JSONL lines read with U+FFFD for invalid UTF-8 */
     buf header;         /* dedup of TSV: the first file's header line */
     int any_dir;
+    int ahead;          /* read the next chunk while this one is sketched */
     double t0, last_progress;
 } run;
 
@@ -217,57 +250,6 @@ static int add_range(run *r, const chunk *c, size_t from, size_t to, size_t *bad
             return ND_ERR_IO;
     }
     return ND_OK;
-}
-
-static int add_chunk(run *r, chunk *c);
-
-/* The second pass: sketch the spooled texts in chunks. */
-static int second_pass(run *r, chunk *c)
-{
-    if (fflush(r->texts) != 0 || fseek(r->texts, 0, SEEK_SET) != 0) {
-        cli_error("temporary file: read failed");
-        return EXIT_IO;
-    }
-    FILE *f = r->texts;
-    r->counting = 0;
-    size_t left = r->nids;
-    while (left) {
-        c->n = 0;
-        c->text.n = 0;
-        while (left && c->n < CHUNK_DOCS &&
-               (c->n == 0 || c->text.n < CHUNK_BYTES)) {
-            uint64_t len;
-            size_t i = c->n;
-            if (fread(&len, sizeof len, 1, f) != 1 ||
-                fread(&c->meta[i], sizeof c->meta[i], 1, f) != 1) {
-                cli_error("temporary file: read failed");
-                return EXIT_IO;
-            }
-            c->off[i] = c->text.n;
-            c->len[i] = (size_t)len;
-            if (c->text.n + len > c->text.cap) {
-                size_t cap = c->text.cap ? c->text.cap : 1 << 16;
-                while (cap < c->text.n + len)
-                    cap *= 2;
-                char *p = realloc(c->text.p, cap);
-                if (!p)
-                    return oom();
-                c->text.p = p;
-                c->text.cap = cap;
-            }
-            if (fread(c->text.p + c->text.n, 1, (size_t)len, f) != len) {
-                cli_error("temporary file: read failed");
-                return EXIT_IO;
-            }
-            c->text.n += (size_t)len;
-            c->n++;
-            left--;
-        }
-        int st = add_chunk(r, c);
-        if (st != EXIT_OK)
-            return st;
-    }
-    return EXIT_OK;
 }
 
 /* Sketch the chunk; under --strict a record with invalid UTF-8 is bad. */
@@ -500,159 +482,460 @@ static int add_chunk(run *r, chunk *c)
     return EXIT_OK;
 }
 
+/* ------------------------------------------------------ reading ahead */
+
 /*
- * The second pass over files and directories: read them again and sketch
- * every record the first pass kept.  The reader is deterministic, so bad
- * records come back as the same errors (already reported) and good ones in
- * the same order.
+ * The reading side of a pass.  It fills chunks and prints nothing: what it
+ * has to say goes into the chunk as notes.  Its counters are added to the
+ * run's once the pass is over.
  */
-static int reread_pass(run *r, chunk *c)
+typedef struct feed {
+    run *r;
+    void (*fill)(struct feed *f, chunk *c);
+    nd_reader *rd;       /* the first pass and the second over the inputs */
+    nd_record held;      /* a record that did not fit the previous chunk */
+    uint64_t held_ord;
+    int holding;
+    uint64_t ordinal;    /* records read so far in this pass */
+    size_t next_refused; /* the second pass over the inputs */
+    uint64_t added;
+    size_t left;         /* the spooled pass: documents still to read */
+    uint64_t skipped_bad, skipped_binary, repaired;
+
+    /* Hand-over between the reading thread and the sketching one. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    chunk *slot[2];
+    int full[2];
+    int stop;            /* the sketching side gave up: read no more */
+} feed;
+
+static void chunk_reset(chunk *c)
 {
-    const cli_opts *o = r->o;
-    nd_reader *rd;
-    r->counting = 0;
-    int rc;
-    if (!(rd = open_inputs(o)))
-        return EXIT_IO;
-    nd_record rec;
-    uint64_t ord = 0, added = 0;
-    size_t next_refused = 0;
-    int status = EXIT_OK;
     c->n = 0;
-    c->text.n = 0;
-    while ((rc = nd_reader_next(rd, &rec)) != 0) {
+    c->text.n = c->files.n = c->keep.n = c->msgs.n = 0;
+    c->nnotes = 0;
+    c->status = EXIT_OK;
+    c->last = c->oom = 0;
+}
+
+static void chunk_free(chunk *c)
+{
+    if (!c)
+        return;
+    free(c->text.p);
+    free(c->files.p);
+    free(c->keep.p);
+    free(c->msgs.p);
+    free(c->notes);
+    free(c);
+}
+
+/* Record a note; fmt is NULL for NOTE_REFUSE.  On failure c->oom is set. */
+static void note_add(chunk *c, note_kind kind, uint64_t ord, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void note_add(chunk *c, note_kind kind, uint64_t ord, const char *fmt, ...)
+{
+    if (c->nnotes == c->cap_notes) {
+        size_t cap = c->cap_notes ? c->cap_notes * 2 : 16;
+        note *p = realloc(c->notes, cap * sizeof *p);
+        if (!p) {
+            c->oom = 1;
+            return;
+        }
+        c->notes = p;
+        c->cap_notes = cap;
+    }
+    size_t at = c->msgs.n;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        int len = vsnprintf(NULL, 0, fmt, ap);
+        va_end(ap);
+        if (len < 0 || buf_reserve(&c->msgs, (size_t)len + 1)) {
+            c->oom = 1;
+            return;
+        }
+        va_start(ap, fmt);
+        vsnprintf(c->msgs.p + at, (size_t)len + 1, fmt, ap);
+        va_end(ap);
+        c->msgs.n += (size_t)len + 1;
+    }
+    c->notes[c->nnotes++] = (note){kind, ord, at};
+}
+
+/* Reading stops at this chunk with status; the error is already a note. */
+static void chunk_stop(chunk *c, int status)
+{
+    c->status = status;
+    c->last = 1;
+}
+
+static void chunk_oom(chunk *c)
+{
+    note_add(c, NOTE_ERROR, 0, "out of memory");
+    chunk_stop(c, EXIT_IO);
+}
+
+/* Copy record rec into chunk c; all: what the first pass keeps of it too. */
+static int put_record(const run *r, chunk *c, const nd_record *rec,
+                      uint64_t ord, int all)
+{
+    size_t i = c->n;
+    c->off[i] = c->text.n;
+    c->len[i] = rec->text_len;
+    c->meta[i] = record_meta(r, rec);
+    if (buf_put(&c->text, rec->text, rec->text_len))
+        return -1;
+    if (all) {
+        c->line[i] = rec->line;
+        c->ord[i] = ord;
+        c->file_off[i] = c->files.n;
+        c->keep_off[i] = c->keep.n;
+        c->id_len[i] = rec->id_len;
+        /* A directory entry is a whole file: dedup prints its id instead. */
+        int raw_is_id = r->any_dir;
+        if (buf_put(&c->files, rec->file, strlen(rec->file) + 1) ||
+            buf_put(&c->keep, rec->id, rec->id_len) ||
+            (r->spool && (raw_is_id ? buf_put(&c->keep, rec->id, rec->id_len)
+                                    : buf_put(&c->keep, rec->raw, rec->raw_len))))
+            return -1;
+        c->keep_off[i + 1] = c->keep.n;
+    }
+    c->n++;
+    return 0;
+}
+
+/* A chunk ends where the next record would overflow it, as it always has:
+   nd_batch_count samples by chunk, so the boundaries are part of the result. */
+static int chunk_full(const chunk *c, const nd_record *rec)
+{
+    return c->n == CHUNK_DOCS || (c->n && c->text.n + rec->text_len > CHUNK_BYTES);
+}
+
+/* The first pass: records, with what is wrong with the bad ones. */
+static void fill_first(feed *f, chunk *c)
+{
+    run *r = f->r;
+    const cli_opts *o = r->o;
+    nd_record rec;
+    if (f->holding) {
+        f->holding = 0;
+        if (put_record(r, c, &f->held, f->held_ord, 1)) {
+            chunk_oom(c);
+            return;
+        }
+    }
+    while (!c->oom) {
+        int rc = nd_reader_next(f->rd, &rec);
+        if (rc == 0) {
+            c->last = 1;
+            return;
+        }
+        if (rc == ND_ERR_BINARY) {
+            note_add(c, NOTE_WARN, 0, "%s", nd_reader_errmsg(f->rd));
+            f->skipped_binary++;
+            continue;
+        }
+        if (rc == ND_ERR_DATA) {
+            if (!o->skip_bad) {
+                note_add(c, NOTE_ERROR, 0, "%s", nd_reader_errmsg(f->rd));
+                chunk_stop(c, EXIT_DATA);
+                return;
+            }
+            note_add(c, NOTE_WARN, 0, "%s, record skipped", nd_reader_errmsg(f->rd));
+            f->skipped_bad++;
+            continue;
+        }
+        if (rc < 0) {
+            note_add(c, NOTE_ERROR, 0, "%s", nd_reader_errmsg(f->rd));
+            chunk_stop(c, EXIT_IO);
+            return;
+        }
+        uint64_t ord = f->ordinal++;
+        if (rec.header && !r->header.n && r->spool &&
+            (buf_put(&r->header, rec.header, rec.header_len) ||
+             buf_put(&r->header, "\n", 1))) {
+            chunk_oom(c);
+            return;
+        }
+        if (rec.bad_utf8) {
+            if (o->params.norm & ND_NORM_STRICT_UTF8) {
+                if (!o->skip_bad) {
+                    note_add(c, NOTE_ERROR, 0, "%s:%llu: invalid UTF-8 (--strict)",
+                             rec.file, (unsigned long long)rec.line);
+                    chunk_stop(c, EXIT_DATA);
+                    return;
+                }
+                note_add(c, NOTE_WARN, 0,
+                         "%s:%llu: invalid UTF-8 (--strict), record skipped",
+                         rec.file, (unsigned long long)rec.line);
+                f->skipped_bad++;
+                note_add(c, NOTE_REFUSE, ord, NULL);
+                continue;
+            }
+            f->repaired++;
+        }
+        if (chunk_full(c, &rec)) {
+            f->held = rec;
+            f->held_ord = ord;
+            f->holding = 1;
+            return;
+        }
+        if (put_record(r, c, &rec, ord, 1)) {
+            chunk_oom(c);
+            return;
+        }
+    }
+}
+
+/*
+ * The second pass over files and directories: the records the first pass
+ * kept.  The reader is deterministic, so bad records come back as the same
+ * errors (already reported) and good ones in the same order.
+ */
+static void fill_reread(feed *f, chunk *c)
+{
+    const run *r = f->r;
+    nd_record rec;
+    if (f->holding) {
+        f->holding = 0;
+        if (put_record(r, c, &f->held, 0, 0)) {
+            chunk_oom(c);
+            return;
+        }
+        f->added++;
+    }
+    for (;;) {
+        int rc = nd_reader_next(f->rd, &rec);
+        if (rc == 0) {
+            c->last = 1;
+            return;
+        }
         if (rc == ND_ERR_BINARY || rc == ND_ERR_DATA)
             continue;
         if (rc < 0) {
-            cli_error("%s", nd_reader_errmsg(rd));
-            status = EXIT_IO;
-            break;
+            note_add(c, NOTE_ERROR, 0, "%s", nd_reader_errmsg(f->rd));
+            chunk_stop(c, EXIT_IO);
+            return;
         }
-        if (next_refused < r->nrefused && r->refused[next_refused] == ord) {
-            next_refused++;
-            ord++;
+        uint64_t ord = f->ordinal++;
+        if (f->next_refused < r->nrefused && r->refused[f->next_refused] == ord) {
+            f->next_refused++;
             continue;
         }
-        ord++;
-        if (c->n == CHUNK_DOCS || (c->n && c->text.n + rec.text_len > CHUNK_BYTES)) {
-            if ((status = add_chunk(r, c)) != EXIT_OK)
-                break;
+        if (chunk_full(c, &rec)) {
+            f->held = rec;
+            f->holding = 1;
+            return;
         }
+        if (put_record(r, c, &rec, 0, 0)) {
+            chunk_oom(c);
+            return;
+        }
+        f->added++;
+    }
+}
+
+/* The second pass over stdin: the texts spooled by the first. */
+static void fill_spooled(feed *f, chunk *c)
+{
+    FILE *in = f->r->texts;
+    while (f->left && c->n < CHUNK_DOCS && (c->n == 0 || c->text.n < CHUNK_BYTES)) {
+        uint64_t len;
         size_t i = c->n;
+        if (fread(&len, sizeof len, 1, in) != 1 ||
+            fread(&c->meta[i], sizeof c->meta[i], 1, in) != 1 ||
+            len > SIZE_MAX - c->text.n) {
+            note_add(c, NOTE_ERROR, 0, "temporary file: read failed");
+            chunk_stop(c, EXIT_IO);
+            return;
+        }
         c->off[i] = c->text.n;
-        c->len[i] = rec.text_len;
-        c->meta[i] = record_meta(r, &rec);
-        if (buf_put(&c->text, rec.text, rec.text_len)) {
-            status = oom();
+        c->len[i] = (size_t)len;
+        if (buf_reserve(&c->text, (size_t)len)) {
+            chunk_oom(c);
+            return;
+        }
+        if (fread(c->text.p + c->text.n, 1, (size_t)len, in) != len) {
+            note_add(c, NOTE_ERROR, 0, "temporary file: read failed");
+            chunk_stop(c, EXIT_IO);
+            return;
+        }
+        c->text.n += (size_t)len;
+        c->n++;
+        f->left--;
+    }
+    c->last = f->left == 0;
+}
+
+/* Print and record the chunk's notes in order; EXIT_OK or why reading
+   stopped. */
+static int replay(run *r, const chunk *c)
+{
+    for (size_t i = 0; i < c->nnotes; i++) {
+        const note *n = &c->notes[i];
+        switch (n->kind) {
+        case NOTE_WARN:
+            cli_warn(r->o, "%s", c->msgs.p + n->msg);
+            break;
+        case NOTE_ERROR:
+            cli_error("%s", c->msgs.p + n->msg);
+            break;
+        case NOTE_REFUSE:
+            if (refuse(r, n->ord) < 0)
+                return oom();
             break;
         }
-        c->n++;
-        added++;
     }
-    if (status == EXIT_OK)
-        status = add_chunk(r, c);
-    nd_reader_close(rd);
-    if (status == EXIT_OK && added != r->nids) {
+    if (c->oom && c->status == EXIT_OK)
+        return oom();
+    return c->status;
+}
+
+/* The first pass takes a chunk: its notes, then the chunk itself, as a
+   serial reading prints them. */
+static int take_first(run *r, chunk *c)
+{
+    int st = replay(r, c);
+    if (st == EXIT_OK)
+        st = flush_chunk(r, c);
+    progress(r, 0);
+    return st;
+}
+
+/* The second pass takes a chunk. */
+static int take_again(run *r, chunk *c)
+{
+    int st = replay(r, c);
+    return st == EXIT_OK ? add_chunk(r, c) : st;
+}
+
+static void *read_ahead(void *arg)
+{
+    feed *f = arg;
+    for (int k = 0;; k ^= 1) {
+        pthread_mutex_lock(&f->mu);
+        while (f->full[k] && !f->stop)
+            pthread_cond_wait(&f->cv, &f->mu);
+        int stop = f->stop;
+        pthread_mutex_unlock(&f->mu);
+        if (stop)
+            break;
+        chunk *c = f->slot[k];
+        chunk_reset(c);
+        f->fill(f, c);
+        int last = c->last;
+        pthread_mutex_lock(&f->mu);
+        f->full[k] = 1;
+        pthread_cond_broadcast(&f->cv);
+        pthread_mutex_unlock(&f->mu);
+        if (last)
+            break;
+    }
+    return NULL;
+}
+
+/*
+ * Run one pass: f fills chunks, take sketches them.  With r->ahead a thread
+ * fills one chunk while the other is sketched (the two alternate); else one
+ * chunk is filled, then sketched.  Either way take sees the same chunks and
+ * the same notes in the same order, so stderr, the exit code and the
+ * result do not depend on the thread count.
+ */
+static int pump(run *r, feed *f, chunk *const slot[2], int (*take)(run *, chunk *))
+{
+    pthread_t th;
+    int threaded = r->ahead && slot[1];
+    if (threaded) {
+        f->slot[0] = slot[0];
+        f->slot[1] = slot[1];
+        f->full[0] = f->full[1] = f->stop = 0;
+        if (pthread_mutex_init(&f->mu, NULL) != 0)
+            threaded = 0;
+        else if (pthread_cond_init(&f->cv, NULL) != 0) {
+            pthread_mutex_destroy(&f->mu);
+            threaded = 0;
+        } else if (pthread_create(&th, NULL, read_ahead, f) != 0) {
+            pthread_cond_destroy(&f->cv);
+            pthread_mutex_destroy(&f->mu);
+            threaded = 0;
+        }
+    }
+    int st;
+    if (!threaded) {
+        chunk *c = slot[0];
+        do {
+            chunk_reset(c);
+            f->fill(f, c);
+            st = take(r, c);
+        } while (st == EXIT_OK && !c->last);
+        return st;
+    }
+    for (int k = 0;; k ^= 1) {
+        pthread_mutex_lock(&f->mu);
+        while (!f->full[k])
+            pthread_cond_wait(&f->cv, &f->mu);
+        pthread_mutex_unlock(&f->mu);
+        st = take(r, slot[k]);
+        int last = slot[k]->last;
+        pthread_mutex_lock(&f->mu);
+        f->full[k] = 0;
+        f->stop = st != EXIT_OK;
+        pthread_cond_broadcast(&f->cv);
+        pthread_mutex_unlock(&f->mu);
+        if (st != EXIT_OK || last)
+            break;
+    }
+    pthread_join(th, NULL);
+    pthread_cond_destroy(&f->cv);
+    pthread_mutex_destroy(&f->mu);
+    return st;
+}
+
+/* The second pass over files and directories. */
+static int reread_pass(run *r, chunk *const slot[2])
+{
+    feed f = {.r = r, .fill = fill_reread};
+    r->counting = 0;
+    if (!(f.rd = open_inputs(r->o)))
+        return EXIT_IO;
+    int status = pump(r, &f, slot, take_again);
+    nd_reader_close(f.rd);
+    if (status == EXIT_OK && f.added != r->nids) {
         cli_error("the input changed between the two passes (%llu records, "
                   "then %llu)", (unsigned long long)r->nids,
-                  (unsigned long long)added);
+                  (unsigned long long)f.added);
         status = EXIT_IO;
     }
     return status;
 }
 
-static int read_all(run *r, chunk *c)
+/* The second pass over stdin: sketch the spooled texts. */
+static int second_pass(run *r, chunk *const slot[2])
 {
-    const cli_opts *o = r->o;
-    nd_reader *rd;
-    int rc;
-    if (!(rd = open_inputs(o)))
+    feed f = {.r = r, .fill = fill_spooled, .left = r->nids};
+    r->counting = 0;
+    if (fflush(r->texts) != 0 || fseek(r->texts, 0, SEEK_SET) != 0) {
+        cli_error("temporary file: read failed");
         return EXIT_IO;
-    nd_record rec;
-    int status = EXIT_OK;
-    for (;;) {
-        rc = nd_reader_next(rd, &rec);
-        if (rc == 0)
-            break;
-        if (rc == ND_ERR_BINARY) {
-            cli_warn(o, "%s", nd_reader_errmsg(rd));
-            r->skipped_binary++;
-            continue;
-        }
-        if (rc == ND_ERR_DATA) {
-            if (!o->skip_bad) {
-                cli_error("%s", nd_reader_errmsg(rd));
-                status = EXIT_DATA;
-                break;
-            }
-            cli_warn(o, "%s, record skipped", nd_reader_errmsg(rd));
-            r->skipped_bad++;
-            continue;
-        }
-        if (rc < 0) {
-            cli_error("%s", nd_reader_errmsg(rd));
-            status = EXIT_IO;
-            break;
-        }
-        uint64_t ord = r->ordinal++;
-        if (rec.header && !r->header.n && r->spool &&
-            (buf_put(&r->header, rec.header, rec.header_len) ||
-             buf_put(&r->header, "\n", 1))) {
-            status = oom();
-            break;
-        }
-        if (rec.bad_utf8) {
-            if (o->params.norm & ND_NORM_STRICT_UTF8) {
-                if (!o->skip_bad) {
-                    cli_error("%s:%llu: invalid UTF-8 (--strict)", rec.file,
-                              (unsigned long long)rec.line);
-                    status = EXIT_DATA;
-                    break;
-                }
-                cli_warn(o, "%s:%llu: invalid UTF-8 (--strict), record skipped",
-                         rec.file, (unsigned long long)rec.line);
-                r->skipped_bad++;
-                if (refuse(r, ord) < 0) {
-                    status = oom();
-                    break;
-                }
-                continue;
-            }
-            r->repaired++;
-        }
-        if (c->n == CHUNK_DOCS || (c->n && c->text.n + rec.text_len > CHUNK_BYTES)) {
-            status = flush_chunk(r, c);
-            if (status != EXIT_OK)
-                break;
-        }
-        size_t i = c->n;
-        c->off[i] = c->text.n;
-        c->len[i] = rec.text_len;
-        c->meta[i] = record_meta(r, &rec);
-        c->line[i] = rec.line;
-        c->ord[i] = ord;
-        c->file_off[i] = c->files.n;
-        c->keep_off[i] = c->keep.n;
-        c->id_len[i] = rec.id_len;
-        /* A directory entry is a whole file: dedup prints its id instead. */
-        int raw_is_id = r->any_dir;
-        if (buf_put(&c->text, rec.text, rec.text_len) ||
-            buf_put(&c->files, rec.file, strlen(rec.file) + 1) ||
-            buf_put(&c->keep, rec.id, rec.id_len) ||
-            (r->spool && (raw_is_id ? buf_put(&c->keep, rec.id, rec.id_len)
-                                    : buf_put(&c->keep, rec.raw, rec.raw_len)))) {
-            status = oom();
-            break;
-        }
-        c->keep_off[i + 1] = c->keep.n;
-        c->n++;
-        progress(r, 0);
     }
-    if (status == EXIT_OK && c->n)
-        status = flush_chunk(r, c);
-    nd_reader_close(rd);
+    return f.left ? pump(r, &f, slot, take_again) : EXIT_OK;
+}
+
+static int read_all(run *r, chunk *const slot[2])
+{
+    feed f = {.r = r, .fill = fill_first};
+    if (!(f.rd = open_inputs(r->o)))
+        return EXIT_IO;
+    int status = pump(r, &f, slot, take_first);
+    nd_reader_close(f.rd);
+    r->skipped_bad += f.skipped_bad;
+    r->skipped_binary += f.skipped_binary;
+    r->repaired += f.repaired;
     if (status == EXIT_OK && r->counting)
-        status = r->reread ? reread_pass(r, c) : second_pass(r, c);
+        status = r->reread ? reread_pass(r, slot) : second_pass(r, slot);
     return status;
 }
 
@@ -1007,14 +1290,19 @@ int cli_batch(const cli_opts *o)
             return st;
         }
     }
-    chunk *c = calloc(1, sizeof *c);
-    int status = c ? read_all(&r, c) : oom();
-    if (c) {
-        free(c->text.p);
-        free(c->files.p);
-        free(c->keep.p);
-        free(c);
-    }
+    /* Reading ahead needs a second chunk and a core for the reading. */
+    unsigned threads = o->params.threads;
+#ifdef _OPENMP
+    if (!threads)
+        threads = (unsigned)omp_get_max_threads();
+#endif
+    r.ahead = threads > 1;
+    chunk *slot[2] = {calloc(1, sizeof(chunk)), NULL};
+    if (slot[0] && r.ahead)
+        slot[1] = calloc(1, sizeof(chunk));
+    int status = slot[0] ? read_all(&r, slot) : oom();
+    chunk_free(slot[0]);
+    chunk_free(slot[1]);
     progress(&r, 1);
     if (status == EXIT_OK && nd_batch_run(r.batch) != ND_OK) {
         cli_error("%s", nd_batch_errmsg(r.batch));

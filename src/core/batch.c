@@ -37,6 +37,14 @@
  * 2 * DF_SAMPLE documents however large the collection.
  */
 #define DF_SAMPLE (1u << 14)
+/*
+ * Once the sample has filled, a call counts only 1 text in df_rate, and the
+ * caller spends far longer producing the texts than counting them.  Fewer
+ * than this many to shingle are counted on the calling thread: a parallel
+ * region would leave its other threads spinning, after it ends, on the
+ * cores the caller's reading needs.  The counts are the same either way.
+ */
+#define COUNT_PARALLEL_MIN 1024
 
 /* Fewer figures than this in either text: no evidence, no figure check. */
 #define FIGS_MIN 3
@@ -232,8 +240,11 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
         b->sampled /= 2;
     }
     const uint64_t base = b->counted, rate = b->df_rate;
+    const int strict = (b->p.norm & ND_NORM_STRICT_UTF8) != 0;
+    /* Every text is read when strict: each must be valid. */
+    const int parallel = strict || (uint64_t)n / rate >= COUNT_PARALLEL_MIN;
     uint64_t sampled = 0;
-#pragma omp parallel num_threads(b->threads) reduction(+ : sampled)
+#pragma omp parallel num_threads(b->threads) reduction(+ : sampled) if (parallel)
     {
         int t = 0;
 #ifdef _OPENMP
@@ -243,7 +254,7 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
         for (size_t i = 0; i < n; i++) {
             if ((base + i) % rate != 0) {
                 /* Not in the sample; a bad text must still fail here. */
-                if ((b->p.norm & ND_NORM_STRICT_UTF8) && !valid_utf8(texts[i], lens[i])) {
+                if (strict && !valid_utf8(texts[i], lens[i])) {
 #pragma omp critical(nd_batch_bad)
                     if (i < first_bad) {
                         first_bad = i;
