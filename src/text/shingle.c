@@ -216,6 +216,7 @@ static int shingle_chars(nd__textbuf *t, unsigned n, uint64_t seed,
 #define GLYPH_RATE_BITS 1
 #define GLYPH_KEEP (UINT64_C(1) << (64 - GLYPH_RATE_BITS))
 #define GLYPH_PICK UINT64_C(0x9e3779b97f4a7c15) /* 2^64 / golden ratio */
+#define GLYPH_BLOCK 4096
 
 /*
  * What each normalized byte becomes: 0 (dropped), one glyph (low byte) or
@@ -288,7 +289,9 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
     *count = 0;
     if (ng == 0)
         return ND_OK;
-    int rc = grow_u64(&t->hashes, &t->hashes_cap, ng + 1);
+    /* About half the windows are kept: room grows a block at a time. */
+    int rc = grow_u64(&t->hashes, &t->hashes_cap,
+                      (ng < GLYPH_BLOCK ? ng : ng / 2) + GLYPH_BLOCK);
     if (rc)
         return rc;
     uint64_t *out = t->hashes;
@@ -306,10 +309,20 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
      * choice is a coin toss a branch would mispredict.
      */
     size_t nsh = 0;
-    for (size_t i = 0; i + n <= ng; i++) {
-        uint64_t w = (load64(g + i) & mask) ^ seed;
-        out[nsh] = w;
-        nsh += w * GLYPH_PICK < GLYPH_KEEP;
+    for (size_t i = 0; i + n <= ng;) {
+        if (t->hashes_cap - nsh < GLYPH_BLOCK) {
+            uint64_t *q = realloc(t->hashes, 2 * t->hashes_cap * sizeof *q);
+            if (!q)
+                return ND_ERR_NOMEM;
+            t->hashes = out = q;
+            t->hashes_cap *= 2;
+        }
+        size_t end = ng - n + 1 - i < GLYPH_BLOCK ? ng - n + 1 : i + GLYPH_BLOCK;
+        for (; i < end; i++) {
+            uint64_t w = (load64(g + i) & mask) ^ seed;
+            out[nsh] = w;
+            nsh += w * GLYPH_PICK < GLYPH_KEEP;
+        }
     }
     if (nsh == 0) {
         /* No window chosen (a short text): keep the one nearest to it. */
