@@ -307,28 +307,6 @@ static int sketch(nd_index *ix, nd__ixscratch **sp, const char *text,
     return ND_OK;
 }
 
-ND_API int nd_index_add(nd_index *ix, const char *id, size_t id_len,
-                 const char *text, size_t len, int64_t time)
-{
-    nd__ixscratch *s;
-    int listed;
-    if (ix->failed)
-        return ND_ERR_STATE;
-    int rc = sketch(ix, &s, text, len, id, id_len, &listed);
-    if (rc == ND_OK) {
-        pthread_mutex_lock(&ix->wmu);
-        rc = check_writable(ix);
-        if (rc == ND_OK)
-            rc = check_id(ix, id, id_len);
-        if (rc == ND_OK)
-            rc = add_locked(ix, id, id_len, s->sig, s->setsz, time, s->figs,
-                            s->nfigs, listed ? s->dfl : NULL);
-        pthread_mutex_unlock(&ix->wmu);
-    }
-    scratch_put(ix, s);
-    return rc;
-}
-
 static int cmp_hit(const nd__ixhit *a, const nd__ixhit *b, const nd__ixmem *m)
 {
     if (a->j != b->j)
@@ -450,11 +428,14 @@ ND_API int nd_index_query(nd_index *ix, const char *text, size_t len,
     return rc;
 }
 
-ND_API int nd_index_add_query(nd_index *ix, const char *id, size_t id_len,
-                       const char *text, size_t len, int64_t time,
-                       nd_match *out, size_t cap, size_t *n)
+/*
+ * Sketch text and add it under id; when query, first query it against what
+ * is already indexed (an id already there is refused before the query).
+ */
+static int add_text(nd_index *ix, const char *id, size_t id_len,
+                    const char *text, size_t len, int64_t time,
+                    int query, nd_match *out, size_t cap, size_t *n)
 {
-    *n = 0;
     nd__ixscratch *s;
     int listed;
     if (ix->failed)
@@ -465,22 +446,37 @@ ND_API int nd_index_add_query(nd_index *ix, const char *id, size_t id_len,
         rc = check_writable(ix);
         if (rc == ND_OK)
             rc = check_id(ix, id, id_len);
-        if (rc == ND_OK && nd__ixmem_find(&ix->m, id, id_len) != ND__IX_NONE)
+        if (rc == ND_OK && query &&
+            nd__ixmem_find(&ix->m, id, id_len) != ND__IX_NONE)
             rc = nd__ix_fail(ix, ND_ERR_EXISTS,
                              "id \"%.*s\" is already indexed",
                              (int)(id_len > 200 ? 200 : id_len), id);
-        if (rc == ND_OK)
+        if (rc == ND_OK && query)
             rc = query_locked(ix, s->sig, s->setsz, s->figs, s->nfigs, s, out,
                               cap, n);
         if (rc == ND_OK)
             rc = add_locked(ix, id, id_len, s->sig, s->setsz, time, s->figs,
                             s->nfigs, listed ? s->dfl : NULL);
-        if (rc != ND_OK)
+        if (rc != ND_OK && query)
             *n = 0;
         pthread_mutex_unlock(&ix->wmu);
     }
     scratch_put(ix, s);
     return rc;
+}
+
+ND_API int nd_index_add(nd_index *ix, const char *id, size_t id_len,
+                 const char *text, size_t len, int64_t time)
+{
+    return add_text(ix, id, id_len, text, len, time, 0, NULL, 0, NULL);
+}
+
+ND_API int nd_index_add_query(nd_index *ix, const char *id, size_t id_len,
+                       const char *text, size_t len, int64_t time,
+                       nd_match *out, size_t cap, size_t *n)
+{
+    *n = 0;
+    return add_text(ix, id, id_len, text, len, time, 1, out, cap, n);
 }
 
 ND_API int nd_index_get(nd_index *ix, const char *id, size_t id_len,

@@ -382,18 +382,26 @@ static int dedupe_hashes(nd__textbuf *t, uint64_t *a, size_t n, size_t *out)
     return ND_OK;
 }
 
-int nd__shingle_bag(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
-                    uint64_t seed)
+/* The shingle hashes of t->norm, repeats and all, into t->hashes. */
+static int shingle_raw(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
+                       uint64_t seed, size_t *count)
 {
     t->nhashes = 0;
+    *count = 0;
     if (t->norm_len == 0)
         return ND_OK;
     assert(n > 0);
-    size_t count = 0;
-    int rc = kind == ND_SHINGLE_CHAR    ? shingle_chars(t, n, seed, &count)
-             : kind == ND_SHINGLE_GLYPH ? shingle_glyphs(t, n, seed, &count)
-                                        : shingle_words(t, n, seed, &count);
-    if (rc == ND_OK)
+    return kind == ND_SHINGLE_CHAR    ? shingle_chars(t, n, seed, count)
+           : kind == ND_SHINGLE_GLYPH ? shingle_glyphs(t, n, seed, count)
+                                      : shingle_words(t, n, seed, count);
+}
+
+int nd__shingle_bag(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
+                    uint64_t seed)
+{
+    size_t count;
+    int rc = shingle_raw(t, kind, n, seed, &count);
+    if (rc == ND_OK && count)
         rc = dedupe_hashes(t, t->hashes, count, &t->nhashes);
     return rc;
 }
@@ -401,14 +409,8 @@ int nd__shingle_bag(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
 int nd__shingle(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
                 uint64_t seed)
 {
-    t->nhashes = 0;
-    if (t->norm_len == 0)
-        return ND_OK;
-    assert(n > 0);
-    size_t count = 0;
-    int rc = kind == ND_SHINGLE_CHAR    ? shingle_chars(t, n, seed, &count)
-             : kind == ND_SHINGLE_GLYPH ? shingle_glyphs(t, n, seed, &count)
-                                        : shingle_words(t, n, seed, &count);
+    size_t count;
+    int rc = shingle_raw(t, kind, n, seed, &count);
     if (rc)
         return rc;
     rc = grow_u64(&t->tmp, &t->tmp_cap, 2 * count + 1);
