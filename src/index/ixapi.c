@@ -282,7 +282,7 @@ static int sketch(nd_index *ix, nd__ixscratch **sp, const char *text,
     s->nfigs = 0;
     int rc = nd__normalize(tb, text, len, ix->p.norm, NULL);
     if (rc == ND_OK)
-        rc = nd__shingle(tb, ix->p.shingle, ix->p.ngram, ix->p.seed);
+        rc = nd__shingle_bag(tb, ix->p.shingle, ix->p.ngram, ix->p.seed);
     if (rc == ND_OK && ix->p.figures > 0.0) {
         rc = nd__figures(tb, text, len, ix->p.seed);
         if (rc == ND_OK)
