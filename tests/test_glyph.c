@@ -194,3 +194,126 @@ Test(glyph, figures_survive_ocr)
     cr_assert_eq(figures("10 lbs", a), 1);
     cr_assert_eq(a[0], b[0]);
 }
+
+/*
+ * The whole rule written out plainly for any normalized byte string: fold
+ * byte by byte, take every window, keep by the product (or the smallest
+ * product when none is kept; all the glyphs when fewer than n), sort,
+ * drop repeats.  Returns the count; out has room for len + 1.
+ */
+static size_t reference_set(const unsigned char *s, size_t len, unsigned n,
+                            uint64_t seed, uint64_t *out)
+{
+    unsigned char *g = malloc(2 * len + 1);
+    size_t ng = 0;
+    for (size_t i = 0; i < len; i++) {
+        switch (s[i]) {
+        case ' ': break;
+        case '0': case 'o': g[ng++] = 'o'; break;
+        case '1': case 'i': case 'l': g[ng++] = 'l'; break;
+        case 'e': case 'c': g[ng++] = 'c'; break;
+        case 'h': case 'b': g[ng++] = 'b'; break;
+        case '5': case 's': g[ng++] = 's'; break;
+        case 'm': g[ng++] = 'r'; g[ng++] = 'n'; break;
+        case 'w': g[ng++] = 'v'; g[ng++] = 'v'; break;
+        case 'd': g[ng++] = 'c'; g[ng++] = 'l'; break;
+        default: g[ng++] = s[i];
+        }
+    }
+    size_t m = 0;
+    if (ng > 0 && ng <= n) {
+        uint64_t w = 0;
+        for (size_t j = 0; j < ng; j++)
+            w |= (uint64_t)g[j] << (8 * j);
+        out[m++] = fmix(w ^ seed);
+    } else if (ng > n) {
+        uint64_t best = UINT64_MAX, best_v = 0;
+        for (size_t i = 0; i + n <= ng; i++) {
+            uint64_t w = 0;
+            for (unsigned j = 0; j < n; j++)
+                w |= (uint64_t)g[i + j] << (8 * j);
+            uint64_t v = w ^ seed, p = v * 0x9e3779b97f4a7c15ull;
+            if (p < 1ull << 63)
+                out[m++] = fmix(v);
+            if (p < best) {
+                best = p;
+                best_v = v;
+            }
+        }
+        if (m == 0)
+            out[m++] = fmix(best_v);
+    }
+    free(g);
+    qsort(out, m, sizeof *out, cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < m; i++)
+        if (u == 0 || out[u - 1] != out[i])
+            out[u++] = out[i];
+    return u;
+}
+
+static uint64_t rng_state = 0x243f6a8885a308d3ull;
+
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Put s[0..len) in tb.norm as nd__normalize would leave it. */
+static void set_norm(const unsigned char *s, size_t len)
+{
+    free(tb.norm);
+    tb.norm = malloc(len + 16);
+    memcpy(tb.norm, s, len);
+    memset(tb.norm + len, 0, 16);
+    tb.norm_len = len;
+    tb.norm_cap = len + 16;
+}
+
+Test(glyph, random_texts_follow_the_rule)
+{
+    /* every byte a normalized text can hold; d m w, spaces and digits
+       often, with runs of each */
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789"
+                                   "dmwdmwdmw01515ihie      ";
+    enum { MAXLEN = 12000 };
+    unsigned char *s = malloc(MAXLEN);
+    uint64_t *want = malloc((MAXLEN + 1) * sizeof *want);
+    uint64_t *bag = malloc((MAXLEN + 1) * sizeof *bag);
+    for (int round = 0; round < 400; round++) {
+        size_t len = round < 300 ? rng() % 80 : rng() % MAXLEN;
+        unsigned high = (unsigned)(rng() % 4); /* 0: ASCII only */
+        for (size_t i = 0; i < len; i++) {
+            uint64_t r = rng();
+            if (high && r % 8 < high)
+                s[i] = (unsigned char)(0x80 + (r >> 8) % 128);
+            else
+                s[i] = (unsigned char)alphabet[(r >> 8) % (sizeof alphabet - 1)];
+        }
+        unsigned n = 1 + (unsigned)(rng() % 8);
+        if (round % 2)
+            n = 8;
+        uint64_t seed = rng();
+        size_t m = reference_set(s, len, n, seed, want);
+
+        set_norm(s, len);
+        cr_assert_eq(nd__shingle(&tb, ND_SHINGLE_GLYPH, n, seed), ND_OK);
+        cr_assert_eq(tb.nhashes, m, "round %d, len %zu, n %u", round, len, n);
+        cr_assert_eq(memcmp(tb.hashes, want, m * sizeof *want), 0,
+                     "round %d", round);
+
+        set_norm(s, len);
+        cr_assert_eq(nd__shingle_bag(&tb, ND_SHINGLE_GLYPH, n, seed), ND_OK);
+        cr_assert_eq(tb.nhashes, m, "bag: round %d", round);
+        memcpy(bag, tb.hashes, m * sizeof *bag);
+        qsort(bag, m, sizeof *bag, cmp);
+        cr_assert_eq(memcmp(bag, want, m * sizeof *want), 0, "bag: round %d",
+                     round);
+    }
+    free(s);
+    free(want);
+    free(bag);
+}

@@ -219,12 +219,14 @@ static int shingle_chars(nd__textbuf *t, unsigned n, uint64_t seed,
 #define GLYPH_BLOCK 4096
 
 /*
- * What each normalized byte becomes: 0 (dropped), one glyph (low byte) or
- * two (low byte first).  Glyph codes are the folded bytes themselves.
+ * What each normalized byte becomes: its glyphs in the low 16 bits (the
+ * first in the low byte; 0, 1 or 2 of them) and their number above.
+ * Glyph codes are the folded bytes themselves.
  */
-static const uint16_t glyph_map[256] = {
-#define G1(c) ((uint16_t)(c))
-#define G2(a, b) ((uint16_t)((a) | (b) << 8))
+#define GLYPH_COUNT_SHIFT 16
+static const uint32_t glyph_map[256] = {
+#define G1(c) ((uint32_t)(c) | UINT32_C(1) << GLYPH_COUNT_SHIFT)
+#define G2(a, b) ((uint32_t)((a) | (b) << 8) | UINT32_C(2) << GLYPH_COUNT_SHIFT)
     ['a'] = G1('a'), ['b'] = G1('b'), ['c'] = G1('c'), ['d'] = G2('c', 'l'),
     ['e'] = G1('c'), ['f'] = G1('f'), ['g'] = G1('g'), ['h'] = G1('b'),
     ['i'] = G1('l'), ['j'] = G1('j'), ['k'] = G1('k'), ['l'] = G1('l'),
@@ -255,17 +257,40 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
-/* The glyphs of t->norm into t->glyphs; returns their number. */
+/*
+ * The glyphs of t->norm into out; returns their number.  Each byte's two
+ * glyph bytes are stored whether it has 0, 1 or 2 (the unused ones are
+ * overwritten next), and the output advances by the count the table gives:
+ * no branch and no test per byte.  The text is read eight bytes at a time
+ * past its end into the NUL padding, which folds to nothing.
+ */
+static unsigned char *fold1(unsigned char *o, unsigned char c)
+{
+    uint32_t g = glyph_map[c];
+    uint16_t two = (uint16_t)g;
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__)
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    two = __builtin_bswap16(two);
+#endif
+#endif
+    memcpy(o, &two, 2);
+    return o + (g >> GLYPH_COUNT_SHIFT);
+}
+
 static size_t fold_glyphs(const nd__textbuf *t, unsigned char *out)
 {
     const unsigned char *s = (const unsigned char *)t->norm;
     const unsigned char *end = s + t->norm_len;
     unsigned char *o = out;
-    for (; s < end; s++) {
-        unsigned g = glyph_map[*s];
-        o[0] = (unsigned char)g;
-        o[1] = (unsigned char)(g >> 8);
-        o += (g != 0) + (g > 0xFF);
+    for (; s < end; s += 8) {
+        o = fold1(o, s[0]);
+        o = fold1(o, s[1]);
+        o = fold1(o, s[2]);
+        o = fold1(o, s[3]);
+        o = fold1(o, s[4]);
+        o = fold1(o, s[5]);
+        o = fold1(o, s[6]);
+        o = fold1(o, s[7]);
     }
     return (size_t)(o - out);
 }
