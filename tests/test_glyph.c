@@ -317,3 +317,26 @@ Test(glyph, random_texts_follow_the_rule)
     free(want);
     free(bag);
 }
+
+Test(glyph, a_zero_hash_is_kept_once)
+{
+    /* the seed equal to the window "kkkkkkkk" makes it v = 0, kept (its
+       product is 0) and hashed to 0 (the finalizer fixes 0) */
+    const char *text = "kkkkkkkk the tax kkkkkkkkk rose kkkkkkkk";
+    uint64_t seed = 0x6b6b6b6b6b6b6b6bull, want[64];
+    size_t m = reference_set((const unsigned char *)text, strlen(text), 8,
+                             seed, want);
+    cr_assert_eq(want[0], 0);
+    cr_assert_neq(want[1], 0);
+    cr_assert_eq(shingles(text, 8, seed), m);
+    cr_assert_eq(memcmp(tb.hashes, want, m * sizeof *want), 0);
+    cr_assert_eq(nd__normalize(&tb, text, strlen(text), 0, NULL), ND_OK);
+    cr_assert_eq(nd__shingle_bag(&tb, ND_SHINGLE_GLYPH, 8, seed), ND_OK);
+    cr_assert_eq(tb.nhashes, m);
+    size_t zeros = 0;
+    for (size_t i = 0; i < m; i++)
+        zeros += tb.hashes[i] == 0;
+    cr_assert_eq(zeros, 1);
+    qsort(tb.hashes, m, sizeof *tb.hashes, cmp);
+    cr_assert_eq(memcmp(tb.hashes, want, m * sizeof *want), 0);
+}
