@@ -295,6 +295,36 @@ static size_t fold_glyphs(const nd__textbuf *t, unsigned char *out)
     return (size_t)(o - out);
 }
 
+/*
+ * The kept windows among those starting at glyphs from..to-1, unmixed, into
+ * out; returns their number.  Inlined twice, so that the usual n = 8 reads
+ * its windows unmasked.  Every window is stored, and out moves on past the
+ * kept ones only: the choice is a coin toss a branch would mispredict.
+ */
+static inline size_t select_windows(const unsigned char *g, size_t from,
+                                    size_t to, uint64_t mask, uint64_t seed,
+                                    uint64_t *out)
+{
+    uint64_t *o = out;
+    size_t i = from;
+#define SELECT(k)                                                   \
+    do {                                                            \
+        uint64_t w = (load64(g + i + (k)) & mask) ^ seed;           \
+        *o = w;                                                     \
+        o += 1 - (size_t)((w * GLYPH_PICK) >> 63);                  \
+    } while (0)
+    for (; i + 4 <= to; i += 4) {
+        SELECT(0);
+        SELECT(1);
+        SELECT(2);
+        SELECT(3);
+    }
+    for (; i < to; i++)
+        SELECT(0);
+#undef SELECT
+    return (size_t)(o - out);
+}
+
 static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
                           size_t *count)
 {
@@ -329,9 +359,7 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
     /*
      * The window starting at glyph i is the word of its n bytes, so it
      * needs no rolling hash.  It is kept when the top bit of one
-     * multiply-shift of it is 0, and only kept windows are mixed.  Every
-     * window is stored and the count advances only for kept ones: the
-     * choice is a coin toss a branch would mispredict.
+     * multiply-shift of it is 0, and only kept windows are mixed.
      */
     size_t nsh = 0;
     for (size_t i = 0; i + n <= ng;) {
@@ -343,11 +371,9 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
             t->hashes_cap *= 2;
         }
         size_t end = ng - n + 1 - i < GLYPH_BLOCK ? ng - n + 1 : i + GLYPH_BLOCK;
-        for (; i < end; i++) {
-            uint64_t w = (load64(g + i) & mask) ^ seed;
-            out[nsh] = w;
-            nsh += w * GLYPH_PICK < GLYPH_KEEP;
-        }
+        nsh += n >= 8 ? select_windows(g, i, end, UINT64_MAX, seed, out + nsh)
+                      : select_windows(g, i, end, mask, seed, out + nsh);
+        i = end;
     }
     if (nsh == 0) {
         /* No window chosen (a short text): keep the one nearest to it. */
