@@ -340,3 +340,36 @@ Test(glyph, a_zero_hash_is_kept_once)
     qsort(tb.hashes, m, sizeof *tb.hashes, cmp);
     cr_assert_eq(memcmp(tb.hashes, want, m * sizeof *want), 0);
 }
+
+Test(glyph, one_buffer_drops_repeats_alike_call_after_call)
+{
+    /* More calls than the dedupe table has stamps, text a once in every 255
+       and b in between: a stamp reused without clearing would mark a's
+       slots from 255 calls before as in use, holding a's own shingles. */
+    const char *text[2] = {
+        "the council met again on monday and the council voted again to "
+        "delay the vote on the budget",
+        "a quick brown fox jumps over lazy dogs while four zebras graze "
+        "quietly by that river bank",
+    };
+    uint64_t want[2][256];
+    size_t m[2];
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(nd__normalize(&tb, text[k], strlen(text[k]), 0, NULL),
+                     ND_OK);
+        m[k] = reference_set((const unsigned char *)tb.norm, tb.norm_len, 8, 1,
+                             want[k]);
+        cr_assert_gt(m[k], 20);
+    }
+    nd__textbuf_free(&tb);
+    for (int call = 0; call < 600; call++) {
+        int k = call % 255 != 0;
+        cr_assert_eq(nd__normalize(&tb, text[k], strlen(text[k]), 0, NULL),
+                     ND_OK);
+        cr_assert_eq(nd__shingle_bag(&tb, ND_SHINGLE_GLYPH, 8, 1), ND_OK);
+        cr_assert_eq(tb.nhashes, m[k], "call %d", call);
+        qsort(tb.hashes, m[k], sizeof *tb.hashes, cmp);
+        cr_assert_eq(memcmp(tb.hashes, want[k], m[k] * sizeof *want[k]), 0,
+                     "call %d", call);
+    }
+}

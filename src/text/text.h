@@ -46,6 +46,9 @@ typedef struct nd__textbuf {
     size_t nfigs, figs_cap;
     unsigned char *glyphs; /* the text as folded glyphs (shingle.c) */
     size_t glyphs_cap;
+    unsigned char *stamps; /* slots in use when equal to stamp (shingle.c) */
+    size_t stamps_cap;
+    unsigned char stamp;
 } nd__textbuf;
 
 void nd__textbuf_free(nd__textbuf *t);

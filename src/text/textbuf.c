@@ -16,5 +16,6 @@ void nd__textbuf_free(nd__textbuf *t)
     free(t->aux);
     free(t->figs);
     free(t->glyphs);
+    free(t->stamps);
     memset(t, 0, sizeof *t);
 }
