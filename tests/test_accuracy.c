@@ -200,6 +200,47 @@ Test(accuracy, figures_are_read_whole_from_the_raw_text)
     nd__textbuf_free(&u);
 }
 
+/* A lone digit at every offset of a text of letters, spaces and UTF-8 bytes
+   (the scan skips eight bytes at a time) is found, and only it. */
+Test(accuracy, figures_found_at_every_offset)
+{
+    nd__textbuf t = {0}, one = {0};
+    cr_assert_eq(nd__figures(&one, "7", 1, 1), ND_OK);
+    cr_assert_eq(one.nfigs, 1);
+    const char fill[] = "ab \xc3\xa9/:x;Z\x80\xff~@ ";
+    char s[40];
+    for (size_t len = 1; len < sizeof s; len++)
+        for (size_t at = 0; at < len; at++) {
+            for (size_t i = 0; i < len; i++)
+                s[i] = fill[(i * 7 + len) % (sizeof fill - 1)];
+            s[at] = '7';
+            if (at > 0)
+                s[at - 1] = ' ';
+            if (at + 1 < len)
+                s[at + 1] = ' ';
+            cr_assert_eq(nd__figures(&t, s, len, 1), ND_OK);
+            cr_assert_eq(t.nfigs, 1, "length %zu, digit at %zu", len, at);
+            cr_assert_eq(t.figs[0], one.figs[0]);
+        }
+    nd__textbuf_free(&t);
+    nd__textbuf_free(&one);
+}
+
+/* Many figures (a radix sort, not insertion) come out sorted and unique. */
+Test(accuracy, many_figures_sorted_and_unique)
+{
+    nd__textbuf t = {0};
+    char s[8192];
+    size_t n = 0;
+    for (int i = 0; i < 600; i++)
+        n += (size_t)snprintf(s + n, sizeof s - n, "x %d ", (i * 37) % 300);
+    cr_assert_eq(nd__figures(&t, s, n, 1), ND_OK);
+    cr_assert_eq(t.nfigs, 300);
+    for (size_t i = 1; i < t.nfigs; i++)
+        cr_assert_lt(t.figs[i - 1], t.figs[i]);
+    nd__textbuf_free(&t);
+}
+
 Test(accuracy, figure_sketch_overlap)
 {
     uint64_t a[40], st = 5;
