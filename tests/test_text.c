@@ -6,7 +6,9 @@
  * check the rest: a byte-at-a-time ASCII normalizer, and utf8proc's
  * whole-string NFKC_Casefold followed by per-code-point classification,
  * against which random mixes of ASCII and non-ASCII text are compared.
- * Shingle hashes are recomputed here with XXH3 directly.
+ * Shingle hashes are recomputed here from the rules of text.h written out
+ * directly (XXH3 from the xxHash library), and word n-grams of short tokens
+ * are checked against tests/golden/gen_words.py as well.
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -19,6 +21,7 @@
 #include <xxhash.h>
 
 #include "../src/text/text.h"
+#include "golden/words.h"
 
 static nd__textbuf tb;
 
@@ -405,14 +408,86 @@ static void sort_unique(uint64_t *a, size_t *n)
     *n = k;
 }
 
+/*
+ * The word n-gram rule of text.h written out directly: the token's bytes
+ * gathered one at a time, the n-gram as the full xor of rotated hashes.
+ */
+static uint64_t ref_fmix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    return x ^ (x >> 33);
+}
+
+static uint64_t ref_token(const char *tok, size_t len, uint64_t seed)
+{
+    if (len > 8)
+        return XXH3_64bits_withSeed(tok, len, seed);
+    uint64_t w = 0;
+    for (size_t i = 0; i < len; i++)
+        w |= (uint64_t)(unsigned char)tok[i] << (8 * i);
+    return ref_fmix64(w ^ seed);
+}
+
+static uint64_t ref_ngram(const uint64_t *t, unsigned m)
+{
+    uint64_t x = 0;
+    for (unsigned i = 0; i < m; i++) {
+        unsigned r = 21 * (m - 1 - i) % 64;
+        x ^= r ? t[i] << r | t[i] >> (64 - r) : t[i];
+    }
+    return ref_fmix64(x);
+}
+
+Test(text, word_hashes_golden)
+{
+    size_t ncase = sizeof GOLDEN_WORDS / sizeof GOLDEN_WORDS[0];
+    for (size_t c = 0; c < ncase; c++) {
+        const golden_words *g = &GOLDEN_WORDS[c];
+        shingle_text(g->text, ND_SHINGLE_WORD, g->n, g->seed);
+        cr_assert_eq(tb.nhashes, g->count, "\"%s\"", g->text);
+        cr_expect_eq(memcmp(tb.hashes, g->set, g->count * sizeof *g->set), 0,
+                     "\"%s\" n=%u", g->text, g->n);
+    }
+}
+
+/* Every text length from 1 to 200 bytes, so the text ends at every offset
+ * of the 8- and 64-byte blocks it is read in. */
+Test(text, word_hashes_every_length)
+{
+    const uint64_t seed = 31;
+    char text[201];
+    uint64_t th[100], want[100];
+    for (size_t len = 1; len <= 200; len++) {
+        size_t ntok = 0, start = 0;
+        for (size_t i = 0; i < len; i++) {
+            text[i] = i % 7 == 3 && i + 1 < len ? ' ' : (char)('a' + i % 26);
+            if (text[i] == ' ' || i + 1 == len) {
+                size_t e = text[i] == ' ' ? i : len;
+                th[ntok++] = ref_token(text + start, e - start, seed);
+                start = i + 1;
+            }
+        }
+        text[len] = '\0';
+        size_t nw = 0;
+        unsigned m = ntok < 3 ? (unsigned)ntok : 3;
+        for (size_t k = 0; k + m <= ntok; k++)
+            want[nw++] = ref_ngram(th + k, m);
+        sort_unique(want, &nw);
+        shingle_text(text, ND_SHINGLE_WORD, 3, seed);
+        cr_assert_eq(tb.nhashes, nw, "length %zu", len);
+        cr_assert_eq(memcmp(tb.hashes, want, nw * sizeof *want), 0, "length %zu", len);
+    }
+}
+
 Test(text, word_hashes_by_hand)
 {
     const uint64_t seed = 12345;
-    uint64_t t[3] = {XXH3_64bits_withSeed("a", 1, seed),
-                     XXH3_64bits_withSeed("bb", 2, seed),
-                     XXH3_64bits_withSeed("c", 1, seed)};
-    uint64_t want[2] = {XXH3_64bits_withSeed(t, 16, seed),
-                        XXH3_64bits_withSeed(t + 1, 16, seed)};
+    uint64_t t[3] = {ref_token("a", 1, seed), ref_token("bb", 2, seed),
+                     ref_token("c", 1, seed)};
+    uint64_t want[2] = {ref_ngram(t, 2), ref_ngram(t + 1, 2)};
     size_t n = 2;
     sort_unique(want, &n);
     shingle_text("A, bb; C.", ND_SHINGLE_WORD, 2, seed);
@@ -420,22 +495,27 @@ Test(text, word_hashes_by_hand)
     cr_expect_eq(tb.hashes[0], want[0]);
     cr_expect_eq(tb.hashes[1], want[1]);
 
-    /* tokens with UTF-8 bytes next to the spaces, one longer than 8 bytes */
-    const char *u[3] = {"\xc3\xa9\xe5\x8c\x97", "\xd0\xb6",
-                        "\xce\xb1\xce\xb2\xce\xb3\xce\xb4\xce\xb5"};
-    uint64_t tu[3];
-    for (int k = 0; k < 3; k++)
-        tu[k] = XXH3_64bits_withSeed(u[k], strlen(u[k]), seed);
+    /* tokens with UTF-8 bytes next to the spaces: 5, 2, 10 and 8 bytes */
+    const char *u[4] = {"\xc3\xa9\xe5\x8c\x97", "\xd0\xb6",
+                        "\xce\xb1\xce\xb2\xce\xb3\xce\xb4\xce\xb5",
+                        "\xce\xb1\xce\xb2\xce\xb3\xce\xb4"};
+    uint64_t tu[4];
+    for (int k = 0; k < 4; k++)
+        tu[k] = ref_token(u[k], strlen(u[k]), seed);
+    cr_expect_eq(tu[2], XXH3_64bits_withSeed(u[2], 10, seed));
     shingle_text("\xc3\x89\xe5\x8c\x97 \xd0\x96 "
                  "\xce\x91\xce\x92\xce\x93\xce\x94\xce\x95",
                  ND_SHINGLE_WORD, 3, seed);
     cr_assert_eq(tb.nhashes, 1);
-    cr_expect_eq(tb.hashes[0], XXH3_64bits_withSeed(tu, 24, seed));
+    cr_expect_eq(tb.hashes[0], ref_ngram(tu, 3));
+    shingle_text("\xce\x91\xce\x92\xce\x93\xce\x94", ND_SHINGLE_WORD, 1, seed);
+    cr_assert_eq(tb.nhashes, 1);
+    cr_expect_eq(tb.hashes[0], ref_ngram(tu + 3, 1));
 
     /* fewer tokens than n: one shingle of all of them */
     shingle_text("a bb", ND_SHINGLE_WORD, 5, seed);
     cr_assert_eq(tb.nhashes, 1);
-    cr_expect_eq(tb.hashes[0], XXH3_64bits_withSeed(t, 16, seed));
+    cr_expect_eq(tb.hashes[0], ref_ngram(t, 2));
 }
 
 Test(text, char_hashes_by_hand)
@@ -493,16 +573,17 @@ static void check_long(nd_shingle_kind kind, unsigned n, size_t ntok,
                        unsigned vocab)
 {
     const uint64_t seed = 2024;
-    char *text = malloc(ntok * 8 + 1);
+    char *text = malloc(ntok * 24 + 1);
     uint64_t *th = malloc(ntok * sizeof *th);
-    uint64_t *want = malloc(ntok * 8 * sizeof *want);
+    uint64_t *want = malloc(ntok * 24 * sizeof *want);
     cr_assert(text && th && want);
     size_t len = 0;
     for (size_t k = 0; k < ntok; k++) {
         unsigned w = (unsigned)(rnd() % vocab);
-        char tok[8];
-        int tl = snprintf(tok, sizeof tok, "w%u", w);
-        th[k] = XXH3_64bits_withSeed(tok, (size_t)tl, seed);
+        char tok[24]; /* 2 to 19 bytes, across the 8-byte and 64-byte blocks */
+        int tl = snprintf(tok, sizeof tok, "w%u%.*s", w, (int)(w * 7 % 16),
+                          "abcdefghijklmnop");
+        th[k] = ref_token(tok, (size_t)tl, seed);
         if (k)
             text[len++] = ' ';
         memcpy(text + len, tok, (size_t)tl);
@@ -512,7 +593,7 @@ static void check_long(nd_shingle_kind kind, unsigned n, size_t ntok,
     size_t nw = 0;
     if (kind == ND_SHINGLE_WORD) {
         for (size_t k = 0; k + n <= ntok; k++)
-            want[nw++] = XXH3_64bits_withSeed(th + k, n * 8, seed);
+            want[nw++] = ref_ngram(th + k, n);
     } else {
         for (size_t k = 0; k + n <= len; k++) /* ASCII: bytes = code points */
             want[nw++] = XXH3_64bits_withSeed(text + k, n, seed);
@@ -534,6 +615,7 @@ Test(text, long_sets_equal_reference)
     check_long(ND_SHINGLE_WORD, 1, 4000, 1000);  /* many repeats */
     check_long(ND_SHINGLE_WORD, 5, 40, 10);      /* insertion-sort size */
     check_long(ND_SHINGLE_WORD, 2, 300, 4);      /* at most 16 distinct */
+    check_long(ND_SHINGLE_WORD, 64, 700, 40);    /* every rotation */
     check_long(ND_SHINGLE_CHAR, 5, 3000, 200);
     check_long(ND_SHINGLE_CHAR, 24, 800, 50);
 }

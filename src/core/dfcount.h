@@ -16,15 +16,38 @@ typedef struct nd__df {
 
 int nd__df_init(nd__df *d, unsigned bits);
 void nd__df_free(nd__df *d);
-/* Count one document's shingle set (unique hashes); thread-safe. */
+/*
+ * Count one document's shingle set (unique hashes).  Thread-safe among the
+ * threads of an OpenMP parallel region; outside one, calls on one counter
+ * must not overlap (they may overlap nd__df_get).
+ */
 void nd__df_add(nd__df *d, const uint64_t *h, size_t n);
 /* Uncount what nd__df_add counted for the same hashes; thread-safe. */
 void nd__df_sub(nd__df *d, const uint64_t *h, size_t n);
 /* Halve every counter (the sampling rate was halved). */
 void nd__df_halve(nd__df *d);
+
+/* The counter of shingle h: its low bits (the hashes are uniform). */
+static inline atomic_uint *nd__df_counter(const nd__df *d, uint64_t h)
+{
+    return &d->cnt[h & (((uint64_t)1 << d->bits) - 1)];
+}
+
 /* Start loading the counter of h (a hint; lookups follow). */
-void nd__df_prefetch(const nd__df *d, uint64_t h);
+static inline void nd__df_prefetch(const nd__df *d, uint64_t h)
+{
+#if defined(__GNUC__)
+    __builtin_prefetch(nd__df_counter(d, h));
+#else
+    (void)d;
+    (void)h;
+#endif
+}
+
 /* The (over-)estimated number of documents that hold shingle h. */
-uint32_t nd__df_get(const nd__df *d, uint64_t h);
+static inline uint32_t nd__df_get(const nd__df *d, uint64_t h)
+{
+    return atomic_load_explicit(nd__df_counter(d, h), memory_order_relaxed);
+}
 
 #endif

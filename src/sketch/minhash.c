@@ -196,14 +196,19 @@ static unsigned oph_bin(uint64_t top, unsigned k)
     return (unsigned)(((top >> 32) * k) >> 32);
 }
 
-/* Bins, then optimal densification; sig doubles as the bin array. */
+/*
+ * Bins, then optimal densification; sig doubles as the bin array.  Which
+ * bins received a key is kept a byte a bin: a bitmap of k = 128 bins is two
+ * words, and or-ing every key into one of them chains each key's store to
+ * the last one's.
+ */
 static void oph(const nd__perm *p, const uint64_t *x, size_t n, uint32_t *sig)
 {
     const unsigned k = p->k;
     const uint64_t a = p->a[0], b = p->a[1], c = p->a[2], d = p->a[3],
                    e = p->a[4];
-    enum { WORDS = 4096 / 64 };
-    uint64_t full[WORDS] = {0}; /* bin i received a key (k <= 4096) */
+    unsigned char full[4096]; /* bin i received a key (k <= 4096) */
+    memset(full, 0, k);
     for (unsigned i = 0; i < k; i++)
         sig[i] = UINT32_MAX;
     for (size_t j = 0; j < n; j++) {
@@ -212,22 +217,22 @@ static void oph(const nd__perm *p, const uint64_t *x, size_t n, uint32_t *sig)
         unsigned bin = oph_bin(y, k);
         uint32_t v = (uint32_t)y;
         sig[bin] = v < sig[bin] ? v : sig[bin];
-        full[bin / 64] |= 1ull << (bin % 64);
+        full[bin] = 1;
     }
     if (n == 0)
         return;
     for (unsigned i = 0; i < k; i++) {
-        if (full[i / 64] >> (i % 64) & 1)
+        if (full[i])
             continue;
         unsigned next = 0;
         int found = 0;
         for (uint64_t t = 1; t <= ND__OPH_ATTEMPTS && !found; t++) {
             next = oph_bin(d * ((uint64_t)i << 32 | t) + e, k);
-            found = full[next / 64] >> (next % 64) & 1;
+            found = full[next];
         }
         while (!found) {
             next = next + 1 == k ? 0 : next + 1;
-            found = full[next / 64] >> (next % 64) & 1;
+            found = full[next];
         }
         sig[i] = sig[next];
     }

@@ -33,8 +33,9 @@ static void suppress(nd_sketcher *s)
     for (size_t i = 0; i < n; i++) {
         if (i + AHEAD < n)
             nd__df_prefetch(s->df, h[i + AHEAD]);
-        if (nd__df_get(s->df, h[i]) <= s->df_cutoff)
-            h[w++] = h[i];
+        const uint64_t v = h[i]; /* kept or not, written; w counts the kept */
+        h[w] = v;
+        w += nd__df_get(s->df, v) <= s->df_cutoff;
     }
     s->tb.nhashes = w;
     s->st.suppressed += n - w;

@@ -1,10 +1,8 @@
 /*
  * shingle.c - normalized text to its set of 64-bit shingle hashes (text.h).
  *
- * Word n-grams: every token is hashed once (XXH3, seeded) into t->tmp, and an
- * n-gram is XXH3 over its n token hashes, 8n bytes, so a token is read once
- * however large n is.  The token hashes are stored little-endian so the
- * n-gram hashes are the same on every machine.  Character n-grams: a window
+ * Word n-grams: each token is hashed once and the n-grams roll over the
+ * token hashes (shingle_words).  Character n-grams: a window
  * of n code points slides over the UTF-8 text; its bytes are hashed.  Glyph
  * n-grams (below) are read straight from the folded bytes.
  *
@@ -127,6 +125,86 @@ static void sort_hashes(uint64_t *a, uint64_t *scratch, size_t n)
     insertion_sort(a, n, 4 * n);
 }
 
+/*
+ * Word n-grams.  A token of at most 8 bytes (most of them) is one masked
+ * 8-byte load, its bytes read as a little-endian word w (zero above them,
+ * and token bytes are never 0, so w is the token), hashed by a bijection:
+ * fmix64(w ^ seed), the MurmurHash3 finalizer.  XXH3 would branch on the
+ * length three ways, and those branches mispredict on text.  A longer token
+ * is XXH3 of its bytes (seeded).  The n-gram of token hashes t_1 .. t_n is
+ * fmix64 of the cyclic polynomial (Cohen 1997, "BuzHash")
+ *   rotl(t_1, 21 (n-1)) ^ ... ^ rotl(t_(n-1), 21) ^ t_n   (rotations mod 64),
+ * which slides by one token with two rotations and two xors whatever n is.
+ * 21 is prime to 64, so the n <= 64 positions rotate by distinct amounts
+ * and no reordering of random tokens collides but by chance; the final mix
+ * hides the linearity of the xors from MinHash and from the counters that
+ * read the low bits.  All of it is integer arithmetic on little-endian
+ * loads: the same hashes on every machine.
+ */
+#define WORD_ROT 21u
+
+static uint64_t fmix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t rotl64(uint64_t x, unsigned r)
+{
+    return x << (r & 63) | x >> (-r & 63);
+}
+
+/*
+ * The end marks of the eight bytes at s, one bit a byte, byte i in bit i.
+ * The marks sit at bits 8i + 7; the multiply moves each to bit 56 + i and
+ * its other partial products land on distinct bits below 56 or above 63,
+ * so nothing carries.
+ */
+static uint64_t end_bits(const unsigned char *s)
+{
+    return ((token_end(load64(s)) >> 7) * UINT64_C(0x0102040810204080)) >> 56;
+}
+
+/*
+ * The offsets of the token ends of s[0..len] (the spaces and the final
+ * NUL) into pos; returns their number.  64 bytes at a time become one mask
+ * of their ends, and the mask is read off with no dependence on where the
+ * tokens fall.  The last block reads only the words up to the NUL's (the
+ * 8 bytes of slack after the text cover it).
+ */
+static size_t token_ends(const unsigned char *s, size_t len, uint64_t *pos)
+{
+    size_t c = 0, base = 0;
+    for (;; base += 64) {
+        uint64_t m = 0;
+        if (len - base >= 64) {
+            for (unsigned i = 0; i < 8; i++)
+                m |= end_bits(s + base + 8 * i) << (8 * i);
+        } else {
+            for (unsigned i = 0; 8 * i <= len - base; i++)
+                m |= end_bits(s + base + 8 * i) << (8 * i);
+            m &= ~UINT64_C(0) >> (63 - (len - base)); /* nothing after the NUL */
+        }
+        while (m) {
+            pos[c++] = base + (size_t)__builtin_ctzll(m);
+            m &= m - 1;
+        }
+        if (len - base < 64)
+            return c;
+    }
+}
+
+/* The hash of the token s[0..l), l >= 1. */
+static uint64_t token_hash(const unsigned char *s, size_t l, uint64_t seed)
+{
+    return l <= 8 ? fmix64((load64(s) & (~UINT64_C(0) >> (64 - 8 * l))) ^ seed)
+                  : XXH3_64bits_withSeed(s, l, seed);
+}
+
 static int shingle_words(nd__textbuf *t, unsigned n, uint64_t seed,
                          size_t *count)
 {
@@ -134,37 +212,31 @@ static int shingle_words(nd__textbuf *t, unsigned n, uint64_t seed,
     int rc = grow_u64(&t->tmp, &t->tmp_cap, t->norm_len / 2 + 1);
     if (rc)
         return rc;
-    uint64_t *th = t->tmp;
-    size_t ntok = 0;
-    for (;;) {
-        const unsigned char *e = s;
-        uint64_t m;
-        while (!(m = token_end(load64(e))))
-            e += 8;
-        e += __builtin_ctzll(m) >> 3;
-        th[ntok++] = to_le64(XXH3_64bits_withSeed(s, (size_t)(e - s), seed));
-        if (!*e)
-            break;
-        s = e + 1;
-    }
-
-    size_t nsh = ntok < n ? 1 : ntok - n + 1;
-    size_t w = ntok < n ? ntok : n;
+    uint64_t *th = t->tmp; /* token ends, then their hashes in place */
+    const size_t ntok = token_ends(s, t->norm_len, th);
+    const size_t nsh = ntok < n ? 1 : ntok - n + 1;
     rc = grow_u64(&t->hashes, &t->hashes_cap, nsh);
     if (rc)
         return rc;
-    /* A constant length lets the compiler fold XXH3's length dispatch. */
-    switch (w) {
-#define NGRAMS(W)                                                       \
-    case W:                                                             \
-        for (size_t k = 0; k < nsh; k++)                                \
-            t->hashes[k] = XXH3_64bits_withSeed(th + k, W * 8, seed);   \
-        break;
-        NGRAMS(1) NGRAMS(2) NGRAMS(3) NGRAMS(4) NGRAMS(5)
-#undef NGRAMS
-    default:
-        for (size_t k = 0; k < nsh; k++)
-            t->hashes[k] = XXH3_64bits_withSeed(th + k, w * 8, seed);
+    const size_t len = ntok < n ? ntok : n;
+    uint64_t x = 0;
+    size_t a = 0; /* where token i starts; tokens are not empty */
+    for (size_t i = 0; i < len; i++) {
+        const size_t e = (size_t)th[i];
+        th[i] = token_hash(s + a, e - a, seed);
+        x = rotl64(x, WORD_ROT) ^ th[i];
+        a = e + 1;
+    }
+    uint64_t *out = t->hashes;
+    out[0] = fmix64(x);
+    /* Token i enters with no rotation and token i - n leaves with n. */
+    const unsigned gone = (unsigned)(len * WORD_ROT);
+    for (size_t i = len; i < ntok; i++) {
+        const size_t e = (size_t)th[i];
+        th[i] = token_hash(s + a, e - a, seed);
+        x = rotl64(x, WORD_ROT) ^ th[i] ^ rotl64(th[i - len], gone);
+        out[i - len + 1] = fmix64(x);
+        a = e + 1;
     }
     *count = nsh;
     return ND_OK;

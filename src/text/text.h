@@ -11,8 +11,12 @@
  *   controls) separates tokens.  Invalid UTF-8 bytes become U+FFFD (a
  *   separator), or ND_ERR_UTF8 under ND_NORM_STRICT_UTF8.
  * shingle: normalized text -> the set of 64-bit shingle hashes, sorted
- *   ascending, unique.  Word n-grams: each token hashed once with XXH3 (seeded),
- *   an n-gram is XXH3 of its n token hashes.  Character n-grams: XXH3 of the
+ *   ascending, unique.  Word n-grams: a token of at most 8 bytes, read as
+ *   the little-endian word w of its bytes (zero above them), hashes to
+ *   fmix64(w ^ seed) (the MurmurHash3 finalizer), a longer one to XXH3 of
+ *   its bytes (seeded); the n-gram of token hashes t_1 .. t_n hashes to
+ *   fmix64(rotl(t_1, 21 (n-1)) ^ ... ^ rotl(t_(n-1), 21) ^ t_n), rotations
+ *   mod 64.  Character n-grams: XXH3 of the
  *   UTF-8 bytes of n consecutive code points of the normalized text.  Glyph
  *   n-grams (n <= 8, the default): the normalized text with its spaces
  *   dropped and OCR look-alikes folded (0 o -> o; 1 i l -> l; e c -> c;
