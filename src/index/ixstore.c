@@ -63,7 +63,7 @@
 #define WAL_NAME "index.wal"
 #define WAL_TMP "index.wal.tmp"
 #define LOCK_NAME "LOCK"
-#define FORMAT_VERSION 2u
+#define FORMAT_VERSION 3u
 #define SNAP_HDR 192u
 #define SNAP_SUM 184u
 #define WAL_HDR 64u
@@ -487,6 +487,12 @@ static int snap_header(nd_index *ix, int fd, const nd_params *asked,
                            "%s/%s: format version 1 (before figure checks "
                            "and boilerplate suppression) is not read by "
                            "this library (%u): index the texts anew",
+                           ix->dir, SNAP_NAME, FORMAT_VERSION);
+    if (ver == 2 && get32(h + 12) == SNAP_HDR)
+        return nd__ix_fail(ix, ND_ERR_FORMAT,
+                           "%s/%s: format version 2 (word shingles hashed "
+                           "by an older rule) is not read by this library "
+                           "(%u): index the texts anew",
                            ix->dir, SNAP_NAME, FORMAT_VERSION);
     if (get64(h + SNAP_SUM) != XXH3_64bits(h, SNAP_SUM) ||
         ver != FORMAT_VERSION || get32(h + 12) != SNAP_HDR)
