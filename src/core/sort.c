@@ -1,10 +1,22 @@
 /*
- * sort.c - LSD radix sorts on 64-bit keys, 8 bits a pass.
+ * sort.c - radix sorts on 64-bit keys.
  *
- * One counting pass builds all eight histograms; a pass whose byte is the
- * same in every key is skipped, so keys that use few bits (document pairs,
- * small sets) cost only the passes they need.  Below a small size insertion
- * sort wins.
+ * Small arrays: insertion sort.  Medium arrays (and nd__sort_kv): LSD radix
+ * sort, 8 bits a pass; one counting pass builds all eight histograms and a
+ * pass whose byte is the same in every key is skipped, so keys that use few
+ * bits cost only the passes they need.
+ *
+ * Large arrays of u64 keys (the candidate pairs a << 32 | b, millions to
+ * hundreds of millions of them) are bound by memory traffic: each LSD pass
+ * streams the whole array through DRAM twice.  For them nd__sort_u64 takes
+ * one MSD pass on the top bits that vary (found from the OR and AND of all
+ * keys), which splits the array into buckets small enough to stay in L2,
+ * then sorts each bucket by LSD passes in cache.  The LSD digits of a bucket
+ * cover only the bits that vary, with a width (up to 12 bits) chosen to
+ * need the fewest passes, so the constant bits between b's top and bit 32
+ * cost nothing.  Each key then crosses DRAM a fixed few times whatever its
+ * width: OR/AND pass, counting pass, MSD scatter, and the bucket's read and
+ * final write.
  */
 #include <string.h>
 
@@ -57,8 +69,197 @@
 #define KEY_U64(x) (x)
 #define KEY_KV(x) ((x).key)
 
-DEFINE_RADIX(nd__sort_u64, uint64_t, KEY_U64)
+static DEFINE_RADIX(sort_u64_lsd8, uint64_t, KEY_U64)
 DEFINE_RADIX(nd__sort_kv, nd__kv, KEY_KV)
+
+/* ------------------------------------------------------------ large u64 */
+
+#define BIG ((size_t)1 << 16)         /* from here on, the path below */
+#define BUCKET_MAX ((size_t)1 << 17)  /* a bucket this big splits again */
+#define BUCKET_TARGET ((size_t)1 << 15) /* 2 x 256 KB: x and y in L2 */
+#define MSD_MAX_BITS 10
+#define LSD_MAX_BITS 12
+#define MSD_MAX_DEPTH 4
+
+static unsigned top_bit(uint64_t x)
+{
+    return 63u - (unsigned)__builtin_clzll(x);
+}
+
+/*
+ * Cover the set bits of mask by intervals [s, s + w), lowest first (greedy,
+ * which needs the fewest intervals); write their starts to shift and return
+ * how many there are.
+ */
+static unsigned cover(uint64_t mask, unsigned w, unsigned shift[64])
+{
+    unsigned p = 0;
+    while (mask) {
+        unsigned s = (unsigned)__builtin_ctzll(mask);
+        shift[p++] = s;
+        mask = s + w >= 64 ? 0 : mask & (~(uint64_t)0 << (s + w));
+    }
+    return p;
+}
+
+static void insertion(uint64_t *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        uint64_t x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+/*
+ * Sort a[0..m), whose keys differ only in the bits of mask, by LSD passes
+ * between a and b; the result ends in b if to_b, else in a.  m < 2^32.
+ */
+static void lsd(uint64_t *a, uint64_t *b, size_t m, uint64_t mask, int to_b)
+{
+    if (m < SMALL || !mask) {
+        if (mask)
+            insertion(a, m);
+        if (to_b)
+            memcpy(b, a, m * sizeof *a);
+        return;
+    }
+    /*
+     * The width of least cost: a pass costs about the same up to 10 bits
+     * (the counts stay in L1), 10% more at 11 bits and 25% more at 12; a
+     * final copy, when the passes end in the wrong array, costs an eighth
+     * of a pass.  Ties go to the narrower width.
+     */
+    unsigned shift[64], w = 0, p, best = UINT32_MAX;
+    for (unsigned tw = LSD_MAX_BITS; tw >= 4; tw--) {
+        if (((size_t)1 << tw) > 2 * m)
+            continue;
+        unsigned tp = cover(mask, tw, shift);
+        unsigned cost = tp * (tw <= 10 ? 8 : tw == 11 ? 9 : 10) +
+                        ((tp & 1) != (unsigned)to_b);
+        if (cost <= best) {
+            best = cost;
+            w = tw;
+        }
+    }
+    p = cover(mask, w, shift);
+    const uint64_t dm = ((uint64_t)1 << w) - 1;
+    uint32_t cnt[2][1u << LSD_MAX_BITS];
+    uint32_t *c = cnt[0], *nx = cnt[1];
+    memset(c, 0, sizeof *cnt);
+    for (size_t i = 0; i < m; i++)
+        c[(a[i] >> shift[0]) & dm]++;
+    uint64_t *src = a, *dst = b;
+    for (unsigned q = 0; q < p; q++) {
+        unsigned s = shift[q];
+        unsigned s2 = q + 1 < p ? shift[q + 1] : 0;
+        memset(nx, 0, sizeof *cnt);
+        if (c[(src[0] >> s) & dm] == m) {
+            if (q + 1 < p)
+                for (size_t i = 0; i < m; i++)
+                    nx[(src[i] >> s2) & dm]++;
+        } else {
+            uint32_t sum = 0;
+            for (size_t d = 0; d <= dm; d++) {
+                uint32_t t = c[d];
+                c[d] = sum;
+                sum += t;
+            }
+            for (size_t i = 0; i < m; i++) {
+                uint64_t k = src[i];
+                dst[c[(k >> s) & dm]++] = k;
+                nx[(k >> s2) & dm]++;
+            }
+            uint64_t *t = src;
+            src = dst;
+            dst = t;
+        }
+        uint32_t *t = c;
+        c = nx;
+        nx = t;
+    }
+    uint64_t *want = to_b ? b : a;
+    if (src != want)
+        memcpy(want, src, m * sizeof *a);
+}
+
+static void part(uint64_t *a, uint64_t *b, size_t m, uint64_t mask, int to_b,
+                 unsigned depth);
+
+/*
+ * One MSD pass on the top varying bits of a[0..n), scattering into b, then
+ * each bucket sorted in place of its own; the result ends in b if to_b.
+ */
+static void msd(uint64_t *a, uint64_t *b, size_t n, uint64_t mask, int to_b,
+                unsigned depth)
+{
+    unsigned hi = top_bit(mask), bits = 1;
+    while (bits < MSD_MAX_BITS && bits <= hi && (n >> bits) > BUCKET_TARGET)
+        bits++;
+    unsigned s = hi + 1 - bits;
+    const uint64_t dm = ((uint64_t)1 << bits) - 1;
+    size_t c[1u << MSD_MAX_BITS];
+    memset(c, 0, sizeof c);
+    for (size_t i = 0; i < n; i++)
+        c[(a[i] >> s) & dm]++;
+    size_t sum = 0;
+    for (size_t d = 0; d <= dm; d++) {
+        size_t t = c[d];
+        c[d] = sum;
+        sum += t;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = a[i];
+        b[c[(k >> s) & dm]++] = k;
+    }
+    /* Now c[d] is where bucket d ends. */
+    uint64_t low = s ? mask & (~(uint64_t)0 >> (64 - s)) : 0;
+    for (size_t d = 0, from = 0; d <= dm; from = c[d++])
+        part(b + from, a + from, c[d] - from, low, !to_b, depth + 1);
+}
+
+static uint64_t varying_bits(const uint64_t *v, size_t n)
+{
+    uint64_t any = 0, all = ~(uint64_t)0;
+    for (size_t i = 0; i < n; i++) {
+        any |= v[i];
+        all &= v[i];
+    }
+    return any ^ all;
+}
+
+/*
+ * Sort a[0..m), whose keys differ at most in the bits of mask; the result
+ * ends in b if to_b, else in a.  A bucket that is still large (skewed keys,
+ * or more keys than the MSD digit can split) is split again on the bits
+ * that vary in it.
+ */
+static void part(uint64_t *a, uint64_t *b, size_t m, uint64_t mask, int to_b,
+                 unsigned depth)
+{
+    if (m > BUCKET_MAX && depth > 0 && depth < MSD_MAX_DEPTH)
+        mask = varying_bits(a, m);
+    if (m > BUCKET_MAX && depth < MSD_MAX_DEPTH && mask) {
+        msd(a, b, m, mask, to_b, depth);
+    } else if (m > UINT32_MAX) {
+        sort_u64_lsd8(a, b, m);
+        if (to_b)
+            memcpy(b, a, m * sizeof *a);
+    } else {
+        lsd(a, b, m, mask, to_b);
+    }
+}
+
+void nd__sort_u64(uint64_t *v, uint64_t *tmp, size_t n)
+{
+    if (n < BIG) {
+        sort_u64_lsd8(v, tmp, n);
+        return;
+    }
+    part(v, tmp, n, varying_bits(v, n), 0, 0);
+}
 
 void nd__sort_u64_hi32(uint64_t *v, uint64_t *tmp, size_t n)
 {
