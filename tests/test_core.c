@@ -122,6 +122,64 @@ Test(sort, radix_equals_qsort_at_many_sizes)
     }
 }
 
+/* Candidate-pair keys a << 32 | b with a < b < 2^bits, as LSH emits them. */
+static uint64_t pair_key(uint64_t *st, unsigned bits)
+{
+    uint64_t a, b;
+    do {
+        a = nd__splitmix64(st) & ((UINT64_C(1) << bits) - 1);
+        b = nd__splitmix64(st) & ((UINT64_C(1) << bits) - 1);
+    } while (a == b);
+    return a < b ? a << 32 | b : b << 32 | a;
+}
+
+static uint64_t large_key(unsigned kind, size_t i, size_t n, uint64_t *st)
+{
+    switch (kind) {
+    case 0:
+        return pair_key(st, 20);
+    case 1:
+        return pair_key(st, 24);
+    case 2:
+        return nd__splitmix64(st);
+    case 3: /* all equal */
+        return UINT64_C(0x0123456789abcdef);
+    case 4: /* top bit set in every key: bit 63 is constant */
+        return pair_key(st, 22) | UINT64_C(1) << 63;
+    case 5: /* top bit set in half the keys: msb = 63 varies */
+        return pair_key(st, 22) | (uint64_t)(i & 1) << 63;
+    case 6: /* few distinct values */
+        return UINT64_C(0x9e3779b97f4a7c15) * (nd__splitmix64(st) % 7);
+    default: /* skewed: two thirds in one narrow range, one big bucket */
+        return 3 * i < 2 * n ? UINT64_C(0x5555) << 40 | (nd__splitmix64(st) & 0xfffff)
+                             : nd__splitmix64(st);
+    }
+}
+
+Test(sort, radix_equals_qsort_on_large_arrays)
+{
+    /* Around the switch to the MSD path (2^16 keys), past one L2 bucket
+     * (2^17), and large enough to split into many buckets. */
+    static const size_t sizes[] = {(1u << 16) - 1, 1u << 16, (1u << 16) + 1,
+                                   (1u << 17) + 3, 300000};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes[s];
+        uint64_t *v = malloc(8 * n), *w = malloc(8 * n), *t = malloc(8 * n);
+        cr_assert(v && w && t);
+        for (unsigned kind = 0; kind < 8; kind++) {
+            uint64_t st = 77 + kind;
+            for (size_t i = 0; i < n; i++)
+                v[i] = w[i] = large_key(kind, i, n, &st);
+            nd__sort_u64(v, t, n);
+            qsort(w, n, 8, cmp_u64);
+            cr_assert(memcmp(v, w, 8 * n) == 0, "n=%zu kind=%u", n, kind);
+        }
+        free(v);
+        free(w);
+        free(t);
+    }
+}
+
 Test(sort, kv_is_stable)
 {
     nd__kv v[300], t[300];

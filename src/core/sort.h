@@ -1,5 +1,5 @@
 /*
- * sort.h - LSD radix sorts used by the stages (internal).
+ * sort.h - radix sorts used by the stages (internal).
  */
 #ifndef ND_SORT_H
 #define ND_SORT_H
@@ -14,10 +14,12 @@ typedef struct nd__kv {
 } nd__kv;
 
 /*
- * Sort v[0..n) ascending; tmp has room for n values.  Stable; passes whose
- * byte is equal in every key are skipped.  The result ends in v.
+ * Sort v[0..n) ascending; tmp has room for n values and is clobbered.  The
+ * result ends in v.  Bits that are equal in every key cost no pass.
  */
 void nd__sort_u64(uint64_t *v, uint64_t *tmp, size_t n);
+
+/* The same by key, stably: equal keys keep their input order. */
 void nd__sort_kv(nd__kv *v, nd__kv *tmp, size_t n);
 
 /*
