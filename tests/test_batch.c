@@ -239,3 +239,49 @@ Test(batch, strict_utf8_adds_nothing_and_names_the_record)
     cr_assert_eq(st.text.docs, 0);
     nd_batch_free(b);
 }
+
+/*
+ * Unions on several threads give the sets and roots of the serial unions:
+ * 2^18 documents in chains and random groups, 300k edges (above the size
+ * below which the unions stay on one thread), in a shuffled order.
+ */
+Test(batch, union_edges_on_threads_equal_serial_unions)
+{
+    const size_t n = (size_t)1 << 18, ne = 300000;
+    nd_edge *e = malloc(sizeof *e * ne);
+    cr_assert_not_null(e);
+    uint64_t st = 11;
+    for (size_t i = 0; i < ne; i++) {
+        uint32_t a = (uint32_t)(nd__splitmix64(&st) % n), b;
+        if (i % 3 == 0)
+            b = (uint32_t)((a + 1) % n); /* long chains */
+        else
+            b = (uint32_t)(a ^ (nd__splitmix64(&st) % 64)); /* groups of 64 */
+        if (a > b) {
+            uint32_t t = a;
+            a = b;
+            b = t;
+        }
+        e[i] = (nd_edge){.a = a, .b = b};
+    }
+    nd__uf ref;
+    cr_assert_eq(nd__uf_init(&ref, n), ND_OK);
+    for (size_t i = 0; i < ne; i++)
+        nd__uf_union(&ref, e[i].a, e[i].b);
+    size_t nsets = 0;
+    for (size_t x = 0; x < n; x++)
+        nsets += nd__uf_find(&ref, (uint32_t)x) == x;
+    cr_assert(nsets > 1000 && nsets < n / 4, "%zu sets", nsets);
+    static const unsigned threads[] = {2, 4};
+    for (size_t t = 0; t < sizeof threads / sizeof *threads; t++) {
+        nd__uf u;
+        cr_assert_eq(nd__uf_init(&u, n), ND_OK);
+        nd__uf_union_edges(&u, e, ne, threads[t]);
+        for (size_t x = 0; x < n; x++)
+            cr_assert_eq(nd__uf_find(&u, (uint32_t)x), nd__uf_find(&ref, (uint32_t)x),
+                         "document %zu, %u threads", x, threads[t]);
+        nd__uf_free(&u);
+    }
+    nd__uf_free(&ref);
+    free(e);
+}

@@ -18,6 +18,14 @@ uint32_t nd__uf_find(nd__uf *u, uint32_t x);
 /* Join the sets of a and b; returns 1 if they were apart. */
 int nd__uf_union(nd__uf *u, uint32_t a, uint32_t b);
 
+/*
+ * Join the sets of every edge's two documents, on up to `threads` threads
+ * at once; the sets (and their roots) are those of calling nd__uf_union on
+ * each edge in turn.
+ */
+void nd__uf_union_edges(nd__uf *u, const nd_edge *edges, size_t ne,
+                        unsigned threads);
+
 /* 1 when documents x and y match (the verification rule). */
 typedef int (*nd__match_fn)(void *ctx, uint32_t x, uint32_t y);
 

@@ -522,8 +522,7 @@ ND_API int nd_batch_run(nd_batch *b)
             return fail(b, ND_ERR_NOMEM, NULL);
         }
     } else {
-        for (size_t i = 0; i < ne; i++)
-            nd__uf_union(&uf, b->edges[i].a, b->edges[i].b);
+        nd__uf_union_edges(&uf, b->edges, ne, b->threads);
     }
     uint64_t *lens = b->lens ? widen(b->lens, n) : NULL;
     nd__docinfo info = {lens, b->meta};
