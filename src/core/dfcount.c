@@ -17,8 +17,10 @@
  * counters are always those of the documents it holds.  Threads add
  * with relaxed atomic increments: sums do not depend on their order.
  */
-#include <omp.h>
 #include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "../neardup.h"
 #include "dfcount.h"
@@ -46,7 +48,12 @@ void nd__df_free(nd__df *d)
  */
 void nd__df_add(nd__df *d, const uint64_t *h, size_t n)
 {
-    if (omp_in_parallel()) {
+#ifdef _OPENMP
+    const int shared = omp_in_parallel();
+#else
+    const int shared = 0; /* no parallel regions: one thread counts */
+#endif
+    if (shared) {
         for (size_t i = 0; i < n; i++)
             atomic_fetch_add_explicit(nd__df_counter(d, h[i]), 1u,
                                       memory_order_relaxed);

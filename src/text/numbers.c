@@ -17,9 +17,6 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-/* Up to this many figures are sorted in place by insertion. */
-#define FIGS_SMALL 48
-
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 static int is_alnum(char c)
@@ -71,17 +68,6 @@ static size_t next_digit(const char *text, size_t i, size_t len)
     while (i < len && !is_digit(text[i]))
         i++;
     return i;
-}
-
-static void insertion_sort(uint64_t *a, size_t n)
-{
-    for (size_t i = 1; i < n; i++) {
-        uint64_t v = a[i];
-        size_t j = i;
-        for (; j > 0 && a[j - 1] > v; j--)
-            a[j] = a[j - 1];
-        a[j] = v;
-    }
 }
 
 static int push_fig(nd__textbuf *t, const char *d, size_t n, uint64_t seed)
@@ -152,19 +138,16 @@ int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
             }
         }
     }
-    if (t->nfigs <= FIGS_SMALL) {
-        insertion_sort(t->figs, t->nfigs);
-    } else {
-        /* Radix sort, its scratch the second half of the array. */
-        if (t->figs_cap < 2 * t->nfigs) {
-            uint64_t *p = realloc(t->figs, 2 * t->nfigs * sizeof *p);
-            if (!p)
-                return ND_ERR_NOMEM;
-            t->figs = p;
-            t->figs_cap = 2 * t->nfigs;
-        }
-        nd__sort_u64(t->figs, t->figs + t->nfigs, t->nfigs);
+    /* The sort's scratch is the second half of the array (a few figures
+       are sorted by insertion and never touch it). */
+    if (t->figs_cap < 2 * t->nfigs) {
+        uint64_t *p = realloc(t->figs, 2 * t->nfigs * sizeof *p);
+        if (!p)
+            return ND_ERR_NOMEM;
+        t->figs = p;
+        t->figs_cap = 2 * t->nfigs;
     }
+    nd__sort_u64(t->figs, t->figs + t->nfigs, t->nfigs);
     t->nfigs = nd__unique_u64(t->figs, t->nfigs);
     return ND_OK;
 }

@@ -319,16 +319,6 @@ static const uint32_t glyph_map[256] = {
 #undef G1
 };
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= UINT64_C(0xff51afd7ed558ccd);
-    x ^= x >> 33;
-    x *= UINT64_C(0xc4ceb9fe1a85ec53);
-    x ^= x >> 33;
-    return x;
-}
-
 /*
  * The glyphs of t->norm into out; returns their number.  Each byte's two
  * glyph bytes are stored whether it has 0, 1 or 2 (the unused ones are
@@ -424,7 +414,7 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
     uint64_t *out = t->hashes;
     const uint64_t mask = n >= 8 ? UINT64_MAX : ((uint64_t)1 << (8 * n)) - 1;
     if (ng <= n) {
-        out[0] = mix64((load64(g) & mask) ^ seed); /* all of a short text */
+        out[0] = fmix64((load64(g) & mask) ^ seed); /* all of a short text */
         *count = 1;
         return ND_OK;
     }
@@ -460,7 +450,7 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
         nsh = 1;
     }
     for (size_t k = 0; k < nsh; k++)
-        out[k] = mix64(out[k]);
+        out[k] = fmix64(out[k]);
     *count = nsh;
     return ND_OK;
 }
