@@ -1,0 +1,87 @@
+#!/bin/sh
+# scale.sh - `neardup cluster` end to end on a large corpus: wall time and
+# peak memory (median of the runs) at each thread count, and the speed-up
+# over the first thread count.
+#
+#   bench/scale.sh [--docs N] [--runs R] [--threads "1 2"] [--corpus FILE]
+#                  [-- neardup cluster options]
+#
+# Without --corpus it generates `build/ndgen --preset scale --reuters ...
+# --docs N --seed 2` (1,000,000 documents by default, 3.3 GB) into
+# bench/results/tmp/scale/ (not committed) and keeps it for the next run.
+# The corpus is read once first so that every run finds it in the page
+# cache when it fits; runs write to a temporary file that is removed.
+#
+# Environment: BUILD (default build), REUTERS (path of
+# reuters21578.jsonl.gz; default ../shared/datasets/reuters21578/ beside
+# the tree).
+# Exit: 0 done, 1 usage, 2 a missing binary or file, 3 a run failed.
+set -eu
+
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+REUTERS=${REUTERS:-../shared/datasets/reuters21578/reuters21578.jsonl.gz}
+DOCS=1000000 RUNS=3 THREADS=$(nproc 2>/dev/null || echo 1) CORPUS=
+usage() {
+    echo "usage: $0 [--docs N] [--runs R] [--threads \"1 2\"] [--corpus FILE] [-- options]" >&2
+    exit 1
+}
+while [ $# -gt 0 ]; do
+    case $1 in
+    --docs) [ $# -ge 2 ] || usage; DOCS=$2; shift 2 ;;
+    --runs) [ $# -ge 2 ] || usage; RUNS=$2; shift 2 ;;
+    --threads) [ $# -ge 2 ] || usage; THREADS=$2; shift 2 ;;
+    --corpus) [ $# -ge 2 ] || usage; CORPUS=$2; shift 2 ;;
+    --) shift; break ;;
+    *) usage ;;
+    esac
+done
+case $RUNS in '' | *[!0-9]* | 0) usage ;; esac
+
+for f in "$BUILD/neardup" "$BUILD/ndgen"; do
+    [ -x "$f" ] || { echo "scale.sh: $f not found (make all gen)" >&2; exit 2; }
+done
+[ -x /usr/bin/time ] || { echo "scale.sh: /usr/bin/time not found (apt-get install time)" >&2; exit 2; }
+
+if [ -z "$CORPUS" ]; then
+    CORPUS=bench/results/tmp/scale/scale-$DOCS.jsonl
+    if [ ! -s "$CORPUS" ]; then
+        [ -r "$REUTERS" ] || { echo "scale.sh: $REUTERS: cannot read (set REUTERS)" >&2; exit 2; }
+        mkdir -p "$(dirname "$CORPUS")"
+        "$BUILD/ndgen" --preset scale --reuters "$REUTERS" --docs "$DOCS" --seed 2 \
+            --out "$CORPUS.part" || { echo "scale.sh: ndgen failed" >&2; exit 3; }
+        mv "$CORPUS.part" "$CORPUS"
+    fi
+fi
+[ -r "$CORPUS" ] || { echo "scale.sh: $CORPUS: cannot read" >&2; exit 2; }
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+cat "$CORPUS" >/dev/null
+BYTES=$(wc -c <"$CORPUS")
+LINES=$(wc -l <"$CORPUS")
+echo "corpus $CORPUS: $LINES documents, $BYTES bytes; $(nproc 2>/dev/null || echo '?') cores," \
+    "load average $(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?') at the start"
+printf '%-8s %10s %12s %10s %9s  %s\n' threads "wall s" "docs/s" "RSS MB" speedup "runs (s)"
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+first=
+for t in $THREADS; do
+    : >"$TMP/walls"
+    : >"$TMP/rss"
+    r=0
+    while [ $r -lt "$RUNS" ]; do
+        /usr/bin/time -f "%e %M" -o "$TMP/time" "$BUILD/neardup" cluster -q --threads "$t" \
+            "$@" -o "$TMP/out.jsonl" "$CORPUS" ||
+            { echo "scale.sh: neardup failed at $t threads" >&2; exit 3; }
+        cut -d' ' -f1 "$TMP/time" >>"$TMP/walls"
+        cut -d' ' -f2 "$TMP/time" >>"$TMP/rss"
+        r=$((r + 1))
+    done
+    wall=$(median <"$TMP/walls")
+    rss=$(median <"$TMP/rss")
+    [ -n "$first" ] || first=$wall
+    awk -v t="$t" -v w="$wall" -v k="$rss" -v n="$LINES" -v f="$first" \
+        -v runs="$(sort -n "$TMP/walls" | tr '\n' ' ')" \
+        'BEGIN { printf "%-8s %10.2f %12.0f %10.0f %8.2fx  %s\n", t, w, n / w, k / 1024, f / w, runs }'
+done
