@@ -160,7 +160,7 @@ static void usage(FILE *f)
 "  --boilerplate F (ignore shingles in more than F of the documents; 0 = off;\n"
 "  a counting pass over every text first, as the CLI does)\n"
 "  --figures F (pairs that state figures must share this fraction; 0 = off)\n"
-"  --cluster components|guarded\n"
+"  --cluster components|guarded|attach\n"
 "Input: --format jsonl|tsv|text --id-field F --text-field F --limit N (first N)\n"
 "Run:\n"
 "  --repeat N         timed runs, the median is reported (default 3)\n"
@@ -285,8 +285,10 @@ static void parse_args(opts *o, int argc, char **argv)
                 o->p.cluster = ND_CLUSTER_COMPONENTS;
             else if (strcmp(v, "guarded") == 0)
                 o->p.cluster = ND_CLUSTER_GUARDED;
+            else if (strcmp(v, "attach") == 0)
+                o->p.cluster = ND_CLUSTER_ATTACH;
             else
-                fatal(EXIT_USAGE, "--cluster: '%s' is not components or guarded", v);
+                fatal(EXIT_USAGE, "--cluster: '%s' is not components, guarded or attach", v);
         } else if (strcmp(a, "--sketch") == 0) {
             if (strcmp(v, "kperm") == 0)
                 o->p.sketch = ND_SKETCH_KPERM;
@@ -794,7 +796,9 @@ static const char *sketch_name(const nd_params *p)
 
 static const char *cluster_name(const nd_params *p)
 {
-    return p->cluster == ND_CLUSTER_GUARDED ? "guarded" : "components";
+    return p->cluster == ND_CLUSTER_GUARDED ? "guarded"
+           : p->cluster == ND_CLUSTER_ATTACH ? "attach"
+                                             : "components";
 }
 
 static const char *measure_name(const nd_params *p)

@@ -105,9 +105,15 @@ typedef enum {
 /* How verified pairs become clusters. */
 typedef enum {
     ND_CLUSTER_COMPONENTS = 0, /* connected components of the pairs */
-    ND_CLUSTER_GUARDED = 1     /* pairs strongest first; two clusters join only
+    ND_CLUSTER_GUARDED = 1,    /* pairs strongest first; two clusters join only
                                   when their centers (fullest members) match:
                                   no chaining through bridging documents */
+    ND_CLUSTER_ATTACH = 2      /* pairs over the Jaccard threshold make cores;
+                                  a text matched by containment alone joins
+                                  the one family it is part of, and nothing
+                                  joins through a page holding texts of
+                                  unrelated families (digests, galleries,
+                                  fillers) */
 } nd_cluster_method;
 
 /* Normalization flags (nd_params.norm). */

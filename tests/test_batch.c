@@ -276,7 +276,7 @@ Test(batch, union_edges_on_threads_equal_serial_unions)
     for (size_t t = 0; t < sizeof threads / sizeof *threads; t++) {
         nd__uf u;
         cr_assert_eq(nd__uf_init(&u, n), ND_OK);
-        nd__uf_union_edges(&u, e, ne, threads[t]);
+        nd__uf_union_edges(&u, e, ne, 0.0f, threads[t]);
         for (size_t x = 0; x < n; x++)
             cr_assert_eq(nd__uf_find(&u, (uint32_t)x), nd__uf_find(&ref, (uint32_t)x),
                          "document %zu, %u threads", x, threads[t]);

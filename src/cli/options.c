@@ -211,7 +211,7 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
     static const char *const sketches[] = {"kperm", "oph", "cminhash", NULL};
     static const char *const keeps[] = {"first", "longest", "earliest", "source",
                                         NULL};
-    static const char *const methods[] = {"components", "guarded", NULL};
+    static const char *const methods[] = {"components", "guarded", "attach", NULL};
     static const char *const formats[] = {"auto", "jsonl", "tsv", "text", NULL};
     memset(o, 0, sizeof *o);
     o->cmd = cmd;
@@ -308,7 +308,7 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
             break;
         }
         case O_CLUSTER: {
-            int i = pick("--cluster", optarg, methods, "components or guarded");
+            int i = pick("--cluster", optarg, methods, "components, guarded or attach");
             if (i < 0)
                 return EXIT_USAGE;
             o->params.cluster = (nd_cluster_method)i;

@@ -19,12 +19,12 @@ uint32_t nd__uf_find(nd__uf *u, uint32_t x);
 int nd__uf_union(nd__uf *u, uint32_t a, uint32_t b);
 
 /*
- * Join the sets of every edge's two documents, on up to `threads` threads
- * at once; the sets (and their roots) are those of calling nd__uf_union on
- * each edge in turn.
+ * Join the sets of the two documents of every edge whose Jaccard is at
+ * least min_jaccard, on up to `threads` threads at once; the sets (and
+ * their roots) are those of calling nd__uf_union on each edge in turn.
  */
 void nd__uf_union_edges(nd__uf *u, const nd_edge *edges, size_t ne,
-                        unsigned threads);
+                        float min_jaccard, unsigned threads);
 
 /* 1 when documents x and y match (the verification rule). */
 typedef int (*nd__match_fn)(void *ctx, uint32_t x, uint32_t y);
@@ -38,6 +38,25 @@ typedef int (*nd__match_fn)(void *ctx, uint32_t x, uint32_t y);
 int nd__cluster_guarded(nd__uf *u, const nd_edge *edges, size_t ne,
                         const uint64_t *set_size, nd__match_fn match,
                         void *ctx, uint64_t *rejected);
+
+/*
+ * 1 when the texts x and y, both contained in `container`, cover a common
+ * part of it (two cuts of one story's lead), 0 when they cover different
+ * parts (two stories of a digest).
+ */
+typedef int (*nd__share_fn)(void *ctx, uint32_t container, uint32_t x, uint32_t y);
+
+/*
+ * Clusters that do not chain (attach.c): the edges whose Jaccard is at
+ * least `alike` make cores; an edge below it (a containment match) joins
+ * the smaller text's core to the core of one container at most, and none
+ * through a container that holds texts of unrelated cores.  `share` may
+ * be NULL (then only a verified pair relates two cores).  Counts the
+ * containment edges refused in *refused.  ND_OK or ND_ERR_NOMEM.
+ */
+int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne, float alike,
+                       const uint64_t *set_size, nd__share_fn share, void *ctx,
+                       unsigned threads, uint64_t *refused);
 
 /* What a keep policy looks at. */
 typedef struct nd__docinfo {

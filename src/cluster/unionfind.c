@@ -80,16 +80,19 @@ static uint32_t find_shared(uint32_t *p, uint32_t x)
 }
 
 void nd__uf_union_edges(nd__uf *u, const nd_edge *edges, size_t ne,
-                        unsigned threads)
+                        float min_jaccard, unsigned threads)
 {
     uint32_t *p = u->parent;
     if (threads <= 1 || ne <= 65536) {
         for (size_t i = 0; i < ne; i++)
-            nd__uf_union(u, edges[i].a, edges[i].b);
+            if (edges[i].jaccard >= min_jaccard)
+                nd__uf_union(u, edges[i].a, edges[i].b);
         return;
     }
 #pragma omp parallel for num_threads(threads) schedule(static, 4096)
     for (size_t i = 0; i < ne; i++) {
+        if (edges[i].jaccard < min_jaccard)
+            continue;
         uint32_t a = edges[i].a, b = edges[i].b;
         for (;;) {
             a = find_shared(p, a);

@@ -435,6 +435,47 @@ static int docs_match(void *ctx, uint32_t x, uint32_t y)
     return verify(ctx, x, y, &e);
 }
 
+/*
+ * The attach clustering's question: do x and y, both contained in l, cover
+ * a common part of it?  A signature position where x agrees with l says
+ * that l's least shingle there is in x; where x and y both agree with l, it
+ * is in both.  Texts that cover different parts of l (the stories of a
+ * digest) share almost none of the positions each has with l; two cuts of
+ * one lead share most of them.  With exact sets the same question is asked
+ * of the sets.
+ */
+static int share_part(void *ctx, uint32_t l, uint32_t x, uint32_t y)
+{
+    const nd_batch *b = ctx;
+    size_t ax = 0, ay = 0, both = 0;
+    if (b->p.exact) {
+        /* Walk l's sorted set, looking each element up in x's and y's. */
+        const uint64_t *L = b->sets[l], *X = b->sets[x], *Y = b->sets[y];
+        size_t nl = b->sizes[l], nx = b->sizes[x], ny = b->sizes[y], i = 0, j = 0;
+        for (size_t t = 0; t < nl; t++) {
+            while (i < nx && X[i] < L[t])
+                i++;
+            while (j < ny && Y[j] < L[t])
+                j++;
+            int in_x = i < nx && X[i] == L[t], in_y = j < ny && Y[j] == L[t];
+            ax += in_x;
+            ay += in_y;
+            both += in_x & in_y;
+        }
+    } else {
+        const size_t k = b->p.num_perm;
+        const uint16_t *L = b->sigs + l * k, *X = b->sigs + x * k, *Y = b->sigs + y * k;
+        for (size_t t = 0; t < k; t++) {
+            int in_x = X[t] == L[t], in_y = Y[t] == L[t];
+            ax += in_x;
+            ay += in_y;
+            both += in_x & in_y;
+        }
+    }
+    size_t least = ax < ay ? ax : ay;
+    return least && 2 * both >= least;
+}
+
 ND_API int nd_batch_run(nd_batch *b)
 {
     if (b->ran)
@@ -521,8 +562,19 @@ ND_API int nd_batch_run(nd_batch *b)
             nd__uf_free(&uf);
             return fail(b, ND_ERR_NOMEM, NULL);
         }
+    } else if (b->p.cluster == ND_CLUSTER_ATTACH && b->p.measure == ND_MEASURE_JACCARD) {
+        uint64_t *sizes = widen(b->sizes, n);
+        int arc = sizes ? nd__cluster_attach(&uf, b->edges, ne, (float)b->p.threshold, sizes,
+                                             share_part, b, b->threads,
+                                             &b->st.guard_rejected)
+                        : ND_ERR_NOMEM;
+        free(sizes);
+        if (arc != ND_OK) {
+            nd__uf_free(&uf);
+            return fail(b, ND_ERR_NOMEM, NULL);
+        }
     } else {
-        nd__uf_union_edges(&uf, b->edges, ne, b->threads);
+        nd__uf_union_edges(&uf, b->edges, ne, 0.0f, b->threads);
     }
     uint64_t *lens = b->lens ? widen(b->lens, n) : NULL;
     nd__docinfo info = {lens, b->meta};

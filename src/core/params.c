@@ -72,8 +72,9 @@ ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)
         why = "keep must be first, longest, earliest or source";
     else if (!(p->containment >= 0.0 && p->containment <= 1.0))
         why = "containment must be in [0, 1]";
-    else if (p->cluster != ND_CLUSTER_COMPONENTS && p->cluster != ND_CLUSTER_GUARDED)
-        why = "cluster must be components or guarded";
+    else if (p->cluster != ND_CLUSTER_COMPONENTS && p->cluster != ND_CLUSTER_GUARDED &&
+             p->cluster != ND_CLUSTER_ATTACH)
+        why = "cluster must be components, guarded or attach";
     else if (!(p->figures >= 0.0 && p->figures <= 1.0))
         why = "figures must be in [0, 1]";
     else if (!(p->boilerplate >= 0.0 && p->boilerplate <= 1.0))

@@ -1,0 +1,221 @@
+/*
+ * attach.c - clusters that do not chain: pairs alike as wholes make cores,
+ * and a text contained in another joins one family at most.
+ *
+ * Connected components over every verified pair let one containment pair
+ * merge two stories: a stub, a caption or a filler paragraph is contained
+ * in pages of different stories, and a page that carries a photo gallery
+ * beside its story contains both.  Here the two kinds of pair play
+ * different parts.
+ *
+ *  1. Pairs whose Jaccard clears the threshold are alike as wholes: their
+ *     connected components are the cores.
+ *  2. A pair that matched by containment alone says "the smaller text is
+ *     part of the larger", its container.  A container that also holds a
+ *     text of another core, unlinked to the first and covering another
+ *     part of the container, holds several things (a digest, a live page,
+ *     a story beside a gallery, a reprint with another story's paragraph):
+ *     nothing is attached through it.  Two texts that cover the same part
+ *     of it (two cuts of one story's lead, two scans of it) do not make it
+ *     a digest.
+ *  3. A core of two or more texts is a family of its own; it joins another
+ *     core only when at least half of that core's members contain it: a
+ *     story's lead is in every version of the story, a gallery or a filler
+ *     in the one page that carries it.
+ *  4. The core of a smaller text joins the core of its best container
+ *     (highest Jaccard, then containment, then smallest core), one only.
+ *
+ * Two cores are linked when some verified pair joins a member of one to a
+ * member of the other.  Every decision reads the cores of step 1 and the
+ * pairs sorted into a total order, and the joins are made after all are
+ * decided, so the clusters depend neither on the order of the pairs nor on
+ * the thread count.
+ */
+#include <stdlib.h>
+
+#include "cluster.h"
+#include "../core/sort.h"
+
+/* A container holding more contained texts than this is a digest. */
+#define MAX_HELD 64
+
+/* One containment pair between two cores. */
+typedef struct held {
+    uint32_t small, large;  /* the cores of the contained text and container */
+    uint32_t container;     /* the containing document */
+    uint32_t contained;     /* the contained document */
+    float jaccard, containment;
+} held;
+
+/* Order: contained core, container core, container, then strongest pair
+   first, then contained document: a total order. */
+static int cmp_held(const void *p, const void *q)
+{
+    const held *x = p, *y = q;
+    if (x->small != y->small)
+        return x->small < y->small ? -1 : 1;
+    if (x->large != y->large)
+        return x->large < y->large ? -1 : 1;
+    if (x->container != y->container)
+        return x->container < y->container ? -1 : 1;
+    if (x->jaccard != y->jaccard)
+        return x->jaccard > y->jaccard ? -1 : 1;
+    if (x->containment != y->containment)
+        return x->containment > y->containment ? -1 : 1;
+    return x->contained < y->contained ? -1 : x->contained > y->contained;
+}
+
+static uint64_t pair_key(uint32_t x, uint32_t y)
+{
+    return x < y ? (uint64_t)x << 32 | y : (uint64_t)y << 32 | x;
+}
+
+/* The first index of sorted v[0..n) whose value is >= k. */
+static size_t lower(const uint64_t *v, size_t n, uint64_t k)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int has(const uint64_t *v, size_t n, uint64_t k)
+{
+    size_t i = lower(v, n, k);
+    return i < n && v[i] == k;
+}
+
+typedef struct attach_ctx {
+    nd__uf *u;
+    const uint64_t *links, *holds; /* sorted core pairs; (container, text) */
+    size_t nl, nh;
+    nd__share_fn share;
+    void *share_ctx;
+} attach_ctx;
+
+/*
+ * 1 when `container` holds, besides the text `doc`, a text of another core
+ * that is not linked to doc's core and covers another part of the
+ * container.
+ */
+static int holds_other(const attach_ctx *a, uint32_t container, uint32_t doc)
+{
+    size_t lo = lower(a->holds, a->nh, (uint64_t)container << 32), end = lo;
+    while (end < a->nh && a->holds[end] >> 32 == container)
+        end++;
+    if (end - lo > MAX_HELD)
+        return 1;
+    uint32_t core = nd__uf_find(a->u, doc);
+    for (size_t i = lo; i < end; i++) {
+        uint32_t other = (uint32_t)a->holds[i], oc = nd__uf_find(a->u, other);
+        if (oc != core && !has(a->links, a->nl, pair_key(oc, core)) &&
+            !(a->share && a->share(a->share_ctx, container, doc, other)))
+            return 1;
+    }
+    return 0;
+}
+
+int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne, float alike,
+                       const uint64_t *set_size, nd__share_fn share, void *ctx,
+                       unsigned threads, uint64_t *refused)
+{
+    *refused = 0;
+    nd__uf_union_edges(u, edges, ne, alike, threads);
+
+    size_t m = 0;
+    for (size_t i = 0; i < ne; i++)
+        if (edges[i].jaccard < alike &&
+            nd__uf_find(u, edges[i].a) != nd__uf_find(u, edges[i].b))
+            m++;
+    if (!m)
+        return ND_OK;
+    held *h = malloc(sizeof *h * m);
+    uint64_t *links = malloc(sizeof *links * 2 * m);
+    uint64_t *holds = malloc(sizeof *holds * 2 * m);
+    uint32_t *members = calloc(u->n, sizeof *members);
+    if (!h || !links || !holds || !members) {
+        free(h);
+        free(links);
+        free(holds);
+        free(members);
+        return ND_ERR_NOMEM;
+    }
+    m = 0;
+    for (size_t i = 0; i < ne; i++) {
+        const nd_edge *e = &edges[i];
+        if (e->jaccard >= alike)
+            continue;
+        uint32_t ca = nd__uf_find(u, e->a), cb = nd__uf_find(u, e->b);
+        if (ca == cb)
+            continue;
+        /* The smaller set is the contained text; equal sizes: the later. */
+        int a_small = set_size[e->a] < set_size[e->b] ||
+                      (set_size[e->a] == set_size[e->b] && e->a > e->b);
+        h[m] = (held){a_small ? ca : cb, a_small ? cb : ca, a_small ? e->b : e->a,
+                      a_small ? e->a : e->b, e->jaccard, e->containment};
+        links[m] = pair_key(ca, cb);
+        holds[m] = (uint64_t)h[m].container << 32 | h[m].contained;
+        m++;
+    }
+    nd__sort_u64(links, links + m, m);
+    nd__sort_u64(holds, holds + m, m);
+    attach_ctx a = {u, links, holds, nd__unique_u64(links, m), nd__unique_u64(holds, m),
+                    share, ctx};
+    for (size_t i = 0; i < u->n; i++)
+        members[nd__uf_find(u, (uint32_t)i)]++;
+
+    /* Per contained core and container core: the strongest pair through a
+       container that is no digest, kept when the contained core is one
+       text or enough of the container core holds it. */
+    qsort(h, m, sizeof *h, cmp_held);
+    size_t nc = 0;
+    for (size_t i = 0; i < m;) {
+        size_t j = i;
+        uint32_t holders = 0, prev = UINT32_MAX;
+        held best = {0};
+        for (; j < m && h[j].small == h[i].small && h[j].large == h[i].large; j++) {
+            if (holds_other(&a, h[j].container, h[j].contained))
+                continue;
+            if (h[j].container != prev) {
+                if (!holders || h[j].jaccard > best.jaccard ||
+                    (h[j].jaccard == best.jaccard && h[j].containment > best.containment))
+                    best = h[j];
+                holders++;
+                prev = h[j].container;
+            }
+        }
+        if (holders && (members[h[i].small] == 1 ||
+                        2 * (uint64_t)holders >= members[h[i].large]))
+            h[nc++] = best;
+        else
+            *refused += j - i;
+        i = j;
+    }
+
+    /* Per contained core: the best container core, the only one joined. */
+    size_t nj = 0;
+    uint32_t *join = (uint32_t *)holds; /* holds is read no more */
+    for (size_t i = 0; i < nc;) {
+        size_t j = i + 1, best = i;
+        for (; j < nc && h[j].small == h[i].small; j++)
+            if (h[j].jaccard > h[best].jaccard ||
+                (h[j].jaccard == h[best].jaccard && h[j].containment > h[best].containment))
+                best = j;
+        *refused += j - i - 1;
+        join[nj++] = h[best].small;
+        join[nj++] = h[best].large;
+        i = j;
+    }
+    for (size_t i = 0; i < nj; i += 2)
+        nd__uf_union(u, join[i], join[i + 1]);
+    free(h);
+    free(links);
+    free(holds);
+    free(members);
+    return ND_OK;
+}
