@@ -46,9 +46,6 @@
  */
 #define COUNT_PARALLEL_MIN 1024
 
-/* Fewer figures than this in either text: no evidence, no figure check. */
-#define FIGS_MIN 3
-
 struct nd_batch {
     nd_params p;
     unsigned threads, bands, rows;
@@ -415,12 +412,10 @@ static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
     e->containment = (float)c;
     if (!nd__params_match(&b->p, j, c))
         return 0;
-    if (b->p.figures > 0.0 && b->nfigs[x] >= FIGS_MIN && b->nfigs[y] >= FIGS_MIN) {
-        double shared = nd__figs_shared(b->figs + (size_t)x * ND__FIGS, b->nfigs[x],
-                                        b->figs + (size_t)y * ND__FIGS, b->nfigs[y]);
-        if (shared >= 0.0 && shared < b->p.figures)
-            return 0;
-    }
+    if (b->p.figures > 0.0 &&
+        nd__figs_differ(b->figs + (size_t)x * ND__FIGS, b->nfigs[x],
+                        b->figs + (size_t)y * ND__FIGS, b->nfigs[y], b->p.figures))
+        return 0;
     if (b->p.window > 0.0 && b->meta[x].has_time && b->meta[y].has_time &&
         ((double)b->meta[x].time - (double)b->meta[y].time > b->p.window ||
          (double)b->meta[y].time - (double)b->meta[x].time > b->p.window))

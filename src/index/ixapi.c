@@ -39,9 +39,8 @@
  * counts again from then on, for new texts.
  *
  * Figures.  Each document keeps its figure sketch (figures.c); a match
- * whose two texts both state ND__IX_FIGS_MIN..ND__FIGS figures and share
- * fewer than params.figures of the smaller set is refused, as in
- * batch.c.  Signatures given by the caller (nd_index_*_sig) come without
+ * whose figures tell the two texts apart (nd__figs_differ) is refused,
+ * as in batch.c.  Signatures given by the caller (nd_index_*_sig) come without
  * figures and without shingles: they are never refused for their figures
  * and never counted in the frequencies.
  */
@@ -337,11 +336,8 @@ static int figures_differ(const nd_index *ix, const uint32_t *qf,
                           uint32_t qn, uint32_t c)
 {
     const nd__ixmem *m = &ix->m;
-    if (!m->with_figs || qn < ND__IX_FIGS_MIN || m->nfigs[c] < ND__IX_FIGS_MIN)
-        return 0;
-    double shared = nd__figs_shared(qf, qn, m->figs + (size_t)c * ND__FIGS,
-                                    m->nfigs[c]);
-    return shared >= 0.0 && shared < ix->p.figures;
+    return m->with_figs && nd__figs_differ(qf, qn, m->figs + (size_t)c * ND__FIGS,
+                                           m->nfigs[c], ix->p.figures);
 }
 
 /* With rw read-held (or wmu held): candidates, verification, ranking.

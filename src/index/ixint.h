@@ -34,8 +34,6 @@ typedef struct nd__ixband {
 #define ND__IX_DF_BITS 20
 /* Documents counted into the frequencies before the sample is halved. */
 #define ND__IX_DF_SAMPLE (1u << 14)
-/* Fewer figures than this in either text: no figure check (as batch.c). */
-#define ND__IX_FIGS_MIN 3
 
 /*
  * Shingle document frequencies (params.boilerplate > 0), over a sample of

@@ -557,7 +557,7 @@ size_t nd__ixdf_filter(const nd__ixmem *m, const nd_params *p, uint64_t *h,
 
 unsigned nd__ixfigs_kept(uint32_t nfigs)
 {
-    return nfigs >= ND__IX_FIGS_MIN && nfigs <= ND__FIGS ? nfigs : 0;
+    return nfigs >= ND__FIGS_MIN && nfigs <= ND__FIGS ? nfigs : 0;
 }
 
 void nd__ixmem_insert(nd__ixmem *m, const char *id, size_t id_len,

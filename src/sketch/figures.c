@@ -9,7 +9,8 @@
  * overlap is exact.  For texts with more figures the check abstains: an
  * estimate from a bottom-k sketch this small was measured to refuse true
  * reprints of figure-heavy market stories, whose words tell them apart
- * anyway.
+ * anyway.  A veto needs two missing figures at least: a reprint with one
+ * figure mistyped or misread is still a reprint.
  */
 #include "sketch.h"
 
@@ -28,14 +29,13 @@ void nd__figs_sketch(const uint64_t *figs, size_t n, uint32_t *out,
     *count = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
-double nd__figs_shared(const uint32_t *a, uint32_t na, const uint32_t *b,
-                       uint32_t nb)
+int nd__figs_differ(const uint32_t *a, uint32_t na, const uint32_t *b,
+                    uint32_t nb, double min_share)
 {
-    if (na > ND__FIGS || nb > ND__FIGS)
-        return -1.0;
+    if (min_share <= 0.0 || na < ND__FIGS_MIN || nb < ND__FIGS_MIN ||
+        na > ND__FIGS || nb > ND__FIGS)
+        return 0;
     uint32_t small = na < nb ? na : nb;
-    if (small == 0)
-        return 0.0;
     uint32_t i = 0, j = 0, both = 0;
     while (i < na && j < nb) {
         if (a[i] < b[j])
@@ -48,5 +48,5 @@ double nd__figs_shared(const uint32_t *a, uint32_t na, const uint32_t *b,
             j++;
         }
     }
-    return (double)both / small;
+    return small - both >= 2 && (double)both < min_share * small;
 }

@@ -102,12 +102,19 @@ static inline uint64_t nd__cmin_pos(uint64_t a, uint64_t g, uint64_t x)
 /* out[0..ND__FIGS) from the sorted figure hashes; *count = n. */
 void nd__figs_sketch(const uint64_t *figs, size_t n, uint32_t *out,
                      uint32_t *count);
+/* Fewer figures than this in either text: no evidence, no figure check. */
+#define ND__FIGS_MIN 3
+
 /*
- * The share of the smaller figure set found in the larger, in [0, 1], or -1
- * when either text has more than ND__FIGS figures (no exact answer).
+ * The figure check of a matching pair, for the batch and the index alike:
+ * 1 when the figures of two texts tell them apart.  That needs strong
+ * evidence: both texts state ND__FIGS_MIN..ND__FIGS figures, the smaller
+ * set has fewer than min_share of its figures in the larger, and at least
+ * two of them are missing there (one slip of a keyboard or a scanner
+ * inside a figure is no evidence).
  */
-double nd__figs_shared(const uint32_t *a, uint32_t na, const uint32_t *b,
-                       uint32_t nb);
+int nd__figs_differ(const uint32_t *a, uint32_t na, const uint32_t *b,
+                    uint32_t nb, double min_share);
 /* The figures of the last text a sketcher sketched (params.figures > 0). */
 void nd__sketcher_figures(const nd_sketcher *s, uint32_t *out, uint32_t *count);
 

@@ -85,11 +85,29 @@ static int push_fig(nd__textbuf *t, const char *d, size_t n, uint64_t seed)
 }
 
 /*
+ * Whether digits d[0..n) are evidence about the story: a year (19xx, 20xx
+ * written plainly) and a time of day (digits around a ':', up to hh:mm:ss)
+ * say little, and they are where copies of one story differ most: page
+ * furniture ("Updated 7:08 AM", "Posted July 16, 2018").  Reports made
+ * from one template differ in their amounts, prices and scores, which are
+ * kept, single digits too (a score of 3-1).
+ */
+static int telling(const char *d, size_t n, int colon, int punct)
+{
+    if (colon && n <= 6)
+        return 0;
+    if (n == 4 && !punct && ((d[0] == '1' && d[1] == '9') || (d[0] == '2' && d[1] == '0')))
+        return 0;
+    return 1;
+}
+
+/*
  * A figure is its digits alone: the punctuation inside it is dropped, so
  * "1,250.5" and "12505" are one figure, and so are "1987" and the "19.87"
  * or "19'87" of a scan with a stray mark.  A word made only of digits and
  * their look-alikes ("l987", "2O18", "1O%") is read as the number OCR
  * garbled; in any other word ("10lbs", "in1987") only the digits count.
+ * Figures that tell little (telling()) are left out.
  */
 int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
 {
@@ -123,6 +141,7 @@ int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
         }
         done = i;
         size_t n = 0;
+        int colon = 0, punct = 0;
         for (size_t j = a; j <= i; j++) {
             char d = j < i ? (others ? (is_digit(text[j]) ? text[j] : 0)
                                      : digit_of(text[j]))
@@ -131,10 +150,16 @@ int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
                 if (n < sizeof buf)
                     buf[n++] = d;
             } else if (n && (j == i || is_alnum(text[j]))) {
-                int rc = push_fig(t, buf, n, fseed);
-                if (rc)
-                    return rc;
+                if (telling(buf, n, colon, punct)) {
+                    int rc = push_fig(t, buf, n, fseed);
+                    if (rc)
+                        return rc;
+                }
                 n = 0;
+                colon = punct = 0;
+            } else if (n && j < i) {
+                colon |= text[j] == ':';
+                punct = 1;
             }
         }
     }
