@@ -237,7 +237,10 @@ ND_API int nd_sketcher_shingles(nd_sketcher *s, const char *text, size_t len,
 ND_API int nd_sketcher_normalize(nd_sketcher *s, const char *text, size_t len,
                                  const char **out, size_t *out_len);
 
-/* The Jaccard similarity two signatures estimate: equal values / k. */
+/*
+ * The Jaccard similarity two signatures estimate: equal values over the
+ * values not marked copied (bit 15) in both; 0 when every one is.
+ */
 ND_API double nd_sig_jaccard(const uint32_t *a, const uint32_t *b, unsigned k);
 
 /*

@@ -12,14 +12,23 @@
  * ND_SKETCH_OPH (tag 0x6f70682d64656e73, "oph-dens"): draw a (odd), b, c
  *   (odd), then d (odd), e.  y = a*x + b; y ^= y >> 32; y *= c.  x falls in
  *   bin (topk(y) * k) >> 32 with value (uint32_t)y; a bin keeps its least
- *   value.  An empty bin i takes the value of bin next(i, t) for the first
- *   t = 1..64 where that bin is not empty, next(i, t) =
- *   (topk(d * (i << 32 | t) + e) * k) >> 32; when all 64 are empty, of the
- *   first non-empty bin after next(i, 64), circularly.
+ *   value, bit 15 cleared.  An empty bin i takes the value of bin next(i, t),
+ *   bit 15 set, for the first t = 1..64 where that bin is not empty,
+ *   next(i, t) = (topk(w ^ (w >> 29)) * k) >> 32 with z = ((i << 32 | t) ^ e)
+ *   * d, w = (z ^ (z >> 32)) * 0xff51afd7ed558ccd; when all 64 are empty, of
+ *   the first non-empty bin after next(i, 64), circularly.
  * ND_SKETCH_CMINHASH (tag 0x632d6d696e686173, "c-minhas"): draw g, then a
  *   (odd), then b.  sigma(x) = z ^ (z >> 32) with z = (x ^ g) *
  *   0xff51afd7ed558ccd; s(x) = a * sigma(x); sig[i] = min over x of
  *   topk(s(x) + b + i * 0x9e3779b97f4a7c15).
+ * KPERM and CMINHASH values then have bit 15 cleared.
+ *
+ * Bit 15 of a value (ND__SIG_COPIED) thus says "this bin was empty and
+ * copied", in the 32-bit signature and in the batch's 16-bit one alike, and
+ * the estimate (nd_sig_jaccard, nd__sig16_jaccard) is the share of equal
+ * values among the bins not copied in both signatures: the bins non-empty
+ * in A u B (minhash.c says why).  The empty set is UINT32_MAX everywhere
+ * (every bin copied) and estimates 0 against anything.
  */
 #ifndef ND_SKETCH_H
 #define ND_SKETCH_H
@@ -27,6 +36,7 @@
 #include "../neardup.h"
 
 #define ND__OPH_ATTEMPTS 64
+#define ND__SIG_COPIED 0x8000u /* a value's copied-bin bit */
 #define ND__CMIN_SIGMA 0xff51afd7ed558ccdull
 #define ND__CMIN_SHIFT 0x9e3779b97f4a7c15ull
 

@@ -163,12 +163,15 @@ void nd__sketcher_stats_set(nd_sketcher *s, const nd_text_stats *st)
     s->st = *st;
 }
 
+/* Equal values over the bins not copied in both (sketch.h, ND__SIG_COPIED). */
 ND_API double nd_sig_jaccard(const uint32_t *a, const uint32_t *b, unsigned k)
 {
-    unsigned eq = 0;
-    for (unsigned i = 0; i < k; i++)
-        eq += a[i] == b[i];
-    return k ? (double)eq / k : 0.0;
+    unsigned eq = 0, both = 0;
+    for (unsigned i = 0; i < k; i++) {
+        eq += a[i] == b[i] && !(a[i] & ND__SIG_COPIED);
+        both += (a[i] & b[i] & ND__SIG_COPIED) != 0;
+    }
+    return k > both ? (double)eq / (k - both) : 0.0;
 }
 
 ND_API void nd_exact_scores(const uint64_t *a, size_t na, const uint64_t *b,

@@ -5,7 +5,8 @@ An independent implementation (Python integers) of the scheme in
 src/sketch/minhash.c: splitmix64 seeded with seed ^ 0x6e65617264757021 gives,
 for each of the k permutations, a_i (forced odd) then b_i; the value of a
 64-bit key x is ((a_i * x + b_i) mod 2^64) >> 32; a signature keeps the
-minimum over the set.  Run: python3 tests/golden/gen_minhash.py > tests/golden/minhash.h
+minimum over the set, with bit 15 cleared (that bit marks copied bins, which
+only one permutation hashing has).  Run: python3 tests/golden/gen_minhash.py > tests/golden/minhash.h
 """
 M = (1 << 64) - 1
 
@@ -28,9 +29,12 @@ def perms(k, seed):
     return out
 
 
+COPIED = 0x8000  # bit 15 of a value: the bin was copied (OPH only), else 0
+
+
 def minhash(keys, k, seed):
-    return [min((((a * x + b) & M) >> 32) for x in keys) if keys else 0xFFFFFFFF
-            for a, b in perms(k, seed)]
+    return [min((((a * x + b) & M) >> 32) for x in keys) & ~COPIED if keys
+            else 0xFFFFFFFF for a, b in perms(k, seed)]
 
 
 def keys_of(n, seed):

@@ -8,7 +8,7 @@ hashing with optimal densification, and C-MinHash with one mixing
 permutation and k circulant shifts on the ring of 2^64.
 Run: python3 tests/golden/gen_sketch.py > tests/golden/sketch.h
 """
-from gen_minhash import M, keys_of, splitmix  # the shared seed expander
+from gen_minhash import COPIED, M, keys_of, splitmix  # shared with it
 
 EMPTY = 0xFFFFFFFF
 KPERM, OPH, CMINHASH = 0, 1, 2
@@ -26,12 +26,18 @@ def draws(seed, algo, count):
 
 def kperm(keys, k, seed):
     d = draws(seed, KPERM, 2 * k)
-    return [min((((d[2 * i] | 1) * x + d[2 * i + 1]) & M) >> 32 for x in keys)
-            if keys else EMPTY for i in range(k)]
+    return [min((((d[2 * i] | 1) * x + d[2 * i + 1]) & M) >> 32
+                for x in keys) & ~COPIED if keys else EMPTY for i in range(k)]
 
 
 def bin_of(v, k):
     return ((v >> 32) * k) >> 32
+
+
+def probe(d, e, i, t, k):
+    z = ((((i << 32) | t) ^ e) * d) & M
+    z = ((z ^ (z >> 32)) * 0xFF51AFD7ED558CCD) & M
+    return bin_of(z ^ (z >> 29), k)
 
 
 def oph(keys, k, seed):
@@ -48,16 +54,16 @@ def oph(keys, k, seed):
     sig = []
     for i in range(k):
         if bins[i] is not None:
-            sig.append(bins[i])
+            sig.append(bins[i] & ~COPIED)
             continue
         nxt = None
         for t in range(1, 65):
-            nxt = bin_of((d * ((i << 32) | t) + e) & M, k)
+            nxt = probe(d, e, i, t, k)
             if bins[nxt] is not None:
                 break
         while bins[nxt] is None:
             nxt = (nxt + 1) % k
-        sig.append(bins[nxt])
+        sig.append(bins[nxt] | COPIED)
     return sig
 
 
@@ -71,7 +77,7 @@ def cminhash(keys, k, seed):
 
     s = [pos(x) for x in keys]
     return [min(((v + b + i * 0x9E3779B97F4A7C15) & M) >> 32 for v in s)
-            if s else EMPTY for i in range(k)]
+            & ~COPIED if s else EMPTY for i in range(k)]
 
 
 SCHEMES = {"KPERM": (KPERM, kperm), "OPH": (OPH, oph),
