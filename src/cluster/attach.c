@@ -38,6 +38,8 @@
 
 /* A container holding more contained texts than this is a digest. */
 #define MAX_HELD 64
+/* The support of a container core is counted over this many members. */
+#define SUPPORT_SAMPLE 64
 
 /* One containment pair between two cores. */
 typedef struct held {
@@ -94,8 +96,7 @@ typedef struct attach_ctx {
     nd__uf *u;
     const uint64_t *links, *holds; /* sorted core pairs; (container, text) */
     size_t nl, nh;
-    nd__share_fn share;
-    void *share_ctx;
+    const nd__attach_rule *r;
 } attach_ctx;
 
 /*
@@ -114,16 +115,17 @@ static int holds_other(const attach_ctx *a, uint32_t container, uint32_t doc)
     for (size_t i = lo; i < end; i++) {
         uint32_t other = (uint32_t)a->holds[i], oc = nd__uf_find(a->u, other);
         if (oc != core && !has(a->links, a->nl, pair_key(oc, core)) &&
-            !(a->share && a->share(a->share_ctx, container, doc, other)))
+            !a->r->share(a->r->ctx, container, doc, other))
             return 1;
     }
     return 0;
 }
 
-int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne, float alike,
-                       const uint64_t *set_size, nd__share_fn share, void *ctx,
-                       unsigned threads, uint64_t *refused)
+int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne,
+                       const nd__attach_rule *r, unsigned threads, uint64_t *refused)
 {
+    const float alike = r->alike;
+    const uint64_t *set_size = r->set_size;
     *refused = 0;
     nd__uf_union_edges(u, edges, ne, alike, threads);
 
@@ -164,33 +166,60 @@ int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne, float alike,
     }
     nd__sort_u64(links, links + m, m);
     nd__sort_u64(holds, holds + m, m);
-    attach_ctx a = {u, links, holds, nd__unique_u64(links, m), nd__unique_u64(holds, m),
-                    share, ctx};
+    attach_ctx a = {u, links, holds, nd__unique_u64(links, m), nd__unique_u64(holds, m), r};
     for (size_t i = 0; i < u->n; i++)
         members[nd__uf_find(u, (uint32_t)i)]++;
 
+    /* The first members of every core, for the support count. */
+    uint32_t *start = malloc(sizeof *start * (u->n + 1));
+    uint32_t *list = malloc(sizeof *list * (u->n ? u->n : 1));
+    if (!start || !list) {
+        free(start);
+        free(list);
+        free(h);
+        free(links);
+        free(holds);
+        free(members);
+        return ND_ERR_NOMEM;
+    }
+    start[0] = 0;
+    for (size_t i = 0; i < u->n; i++)
+        start[i + 1] = start[i] + (members[i] < SUPPORT_SAMPLE ? members[i] : SUPPORT_SAMPLE);
+    for (size_t i = 0; i < u->n; i++)
+        members[i] = 0; /* now: how many of the core's members are listed */
+    for (size_t i = 0; i < u->n; i++) {
+        uint32_t c = nd__uf_find(u, (uint32_t)i);
+        if (start[c] + members[c] < start[c + 1])
+            list[start[c] + members[c]++] = (uint32_t)i;
+    }
+
     /* Per contained core and container core: the strongest pair through a
        container that is no digest, kept when the contained core is one
-       text or enough of the container core holds it. */
+       text or when at least half of the container core (of its first
+       SUPPORT_SAMPLE members) holds the contained text. */
     qsort(h, m, sizeof *h, cmp_held);
     size_t nc = 0;
     for (size_t i = 0; i < m;) {
         size_t j = i;
-        uint32_t holders = 0, prev = UINT32_MAX;
+        int found = 0;
         held best = {0};
         for (; j < m && h[j].small == h[i].small && h[j].large == h[i].large; j++) {
             if (holds_other(&a, h[j].container, h[j].contained))
                 continue;
-            if (h[j].container != prev) {
-                if (!holders || h[j].jaccard > best.jaccard ||
-                    (h[j].jaccard == best.jaccard && h[j].containment > best.containment))
-                    best = h[j];
-                holders++;
-                prev = h[j].container;
-            }
+            if (!found || h[j].jaccard > best.jaccard ||
+                (h[j].jaccard == best.jaccard && h[j].containment > best.containment))
+                best = h[j];
+            found = 1;
         }
-        if (holders && (members[h[i].small] == 1 ||
-                        2 * (uint64_t)holders >= members[h[i].large]))
+        int keep = found;
+        if (found && start[h[i].small + 1] - start[h[i].small] > 1) {
+            uint32_t holders = 0, all = start[best.large + 1] - start[best.large];
+            for (uint32_t t = start[best.large]; t < start[best.large + 1]; t++)
+                holders += list[t] == best.container ||
+                           r->holds(r->ctx, list[t], best.contained);
+            keep = 2 * holders >= all;
+        }
+        if (keep)
             h[nc++] = best;
         else
             *refused += j - i;
@@ -217,5 +246,7 @@ int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne, float alike,
     free(links);
     free(holds);
     free(members);
+    free(start);
+    free(list);
     return ND_OK;
 }

@@ -39,24 +39,28 @@ int nd__cluster_guarded(nd__uf *u, const nd_edge *edges, size_t ne,
                         const uint64_t *set_size, nd__match_fn match,
                         void *ctx, uint64_t *rejected);
 
-/*
- * 1 when the texts x and y, both contained in `container`, cover a common
- * part of it (two cuts of one story's lead), 0 when they cover different
- * parts (two stories of a digest).
- */
-typedef int (*nd__share_fn)(void *ctx, uint32_t container, uint32_t x, uint32_t y);
+/* What the attach clustering asks of the documents (attach.c). */
+typedef struct nd__attach_rule {
+    float alike;               /* Jaccard at which a pair makes a core */
+    const uint64_t *set_size;  /* shingle set sizes: the smaller is contained */
+    void *ctx;
+    /* 1 when x and y, both contained in `container`, cover a common part
+       of it (two cuts of one lead), 0 when different parts (two stories
+       of a digest) */
+    int (*share)(void *ctx, uint32_t container, uint32_t x, uint32_t y);
+    /* 1 when `large` holds `small` under the match rule */
+    int (*holds)(void *ctx, uint32_t large, uint32_t small);
+} nd__attach_rule;
 
 /*
  * Clusters that do not chain (attach.c): the edges whose Jaccard is at
- * least `alike` make cores; an edge below it (a containment match) joins
- * the smaller text's core to the core of one container at most, and none
- * through a container that holds texts of unrelated cores.  `share` may
- * be NULL (then only a verified pair relates two cores).  Counts the
- * containment edges refused in *refused.  ND_OK or ND_ERR_NOMEM.
+ * least r->alike make cores; an edge below it (a containment match) joins
+ * the smaller text's core to its best container's core, one at most, and
+ * none through a container that holds texts of unrelated cores.  Counts the containment edges refused in
+ * *refused.  ND_OK or ND_ERR_NOMEM.
  */
-int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne, float alike,
-                       const uint64_t *set_size, nd__share_fn share, void *ctx,
-                       unsigned threads, uint64_t *refused);
+int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne,
+                       const nd__attach_rule *r, unsigned threads, uint64_t *refused);
 
 /* What a keep policy looks at. */
 typedef struct nd__docinfo {

@@ -393,19 +393,25 @@ ND_API int nd_batch_add(nd_batch *b, const char *text, size_t len,
     return nd_batch_add_many(b, 1, &text, &len, meta, NULL);
 }
 
-/* Score the pair (a, b); 1 when it passes the threshold. */
-static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
+/* The Jaccard and containment of documents x and y, estimated or exact. */
+static void score(const nd_batch *b, uint32_t x, uint32_t y, double *j, double *c)
 {
     const unsigned k = b->p.num_perm;
     uint64_t sx = b->sizes[x], sy = b->sizes[y];
     uint64_t small = sx < sy ? sx : sy, large = sx < sy ? sy : sx;
-    double j, c;
     if (b->p.exact) {
-        nd_exact_scores(b->sets[x], sx, b->sets[y], sy, &j, &c);
+        nd_exact_scores(b->sets[x], sx, b->sets[y], sy, j, c);
     } else {
-        j = nd__sig16_jaccard(b->sigs + (size_t)x * k, b->sigs + (size_t)y * k, k);
-        c = nd_containment(j, small, large);
+        *j = nd__sig16_jaccard(b->sigs + (size_t)x * k, b->sigs + (size_t)y * k, k);
+        *c = nd_containment(*j, small, large);
     }
+}
+
+/* Score the pair (a, b); 1 when it passes the threshold. */
+static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
+{
+    double j, c;
+    score(b, x, y, &j, &c);
     e->a = x;
     e->b = y;
     e->jaccard = (float)j;
@@ -423,7 +429,7 @@ static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
     return 1;
 }
 
-/* The guard's question: do documents x and y match? */
+/* The guard's question (and the attach clustering's): do x and y match? */
 static int docs_match(void *ctx, uint32_t x, uint32_t y)
 {
     nd_edge e;
@@ -461,6 +467,8 @@ static int share_part(void *ctx, uint32_t l, uint32_t x, uint32_t y)
         const size_t k = b->p.num_perm;
         const uint16_t *L = b->sigs + l * k, *X = b->sigs + x * k, *Y = b->sigs + y * k;
         for (size_t t = 0; t < k; t++) {
+            if (L[t] & ND__SIG_COPIED) /* a copy of another of l's bins */
+                continue;
             int in_x = X[t] == L[t], in_y = Y[t] == L[t];
             ax += in_x;
             ay += in_y;
@@ -559,8 +567,8 @@ ND_API int nd_batch_run(nd_batch *b)
         }
     } else if (b->p.cluster == ND_CLUSTER_ATTACH && b->p.measure == ND_MEASURE_JACCARD) {
         uint64_t *sizes = widen(b->sizes, n);
-        int arc = sizes ? nd__cluster_attach(&uf, b->edges, ne, (float)b->p.threshold, sizes,
-                                             share_part, b, b->threads,
+        nd__attach_rule r = {(float)b->p.threshold, sizes, b, share_part, docs_match};
+        int arc = sizes ? nd__cluster_attach(&uf, b->edges, ne, &r, b->threads,
                                              &b->st.guard_rejected)
                         : ND_ERR_NOMEM;
         free(sizes);
