@@ -181,7 +181,7 @@ Test(spill, stream_equals_the_array_of_candidates, .init = make_corpus,
     cr_assert_gt(np, 10000, "enough pairs to spill: %zu", np);
     nd__cands *c;
     char err[300];
-    cr_assert_eq(nd__lsh_cands16(sigs, NDOCS, k, bands, rows, p.seed, NULL, 3, 1,
+    cr_assert_eq(nd__lsh_cands16(sigs, NDOCS, k, bands, rows, NULL, p.seed, NULL, 3, 1,
                                  "/tmp", &c, &capped2, err, sizeof err), ND_OK);
     uint64_t runs, bytes;
     nd__cands_spilled(c, &runs, &bytes);

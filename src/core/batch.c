@@ -46,6 +46,9 @@
  */
 #define COUNT_PARALLEL_MIN 1024
 
+/* Verification fetches the signature of the pair this far ahead. */
+#define VERIFY_AHEAD 8
+
 struct nd_batch {
     nd_params p;
     unsigned threads, bands, rows;
@@ -492,7 +495,9 @@ ND_API int nd_batch_run(nd_batch *b)
         skip[i] = b->sizes[i] == 0;
     nd__cands *cands;
     char msg[sizeof b->err];
-    int rc = nd__lsh_cands16(b->sigs, n, b->p.num_perm, b->bands, b->rows,
+    nd__lsh_contain cb = {0, 0, b->sizes};
+    nd__params_lsh_contain(&b->p, b->rows, &cb.bands, &cb.rows);
+    int rc = nd__lsh_cands16(b->sigs, n, b->p.num_perm, b->bands, b->rows, &cb,
                              b->p.seed, skip, b->threads, b->p.memory, b->p.tmpdir,
                              &cands, &b->st.capped_buckets, msg, sizeof msg);
     free(skip);
@@ -519,10 +524,21 @@ ND_API int nd_batch_run(nd_batch *b)
         if (rc != ND_OK || !m)
             break;
         np += m;
+        /* Pairs come sorted: the first documents run in order, the second
+           ones jump, so their signatures (k * 2 bytes, cold) are fetched
+           a few pairs ahead. */
+        const size_t sigbytes = (size_t)b->p.num_perm * sizeof *b->sigs;
 #pragma omp parallel for num_threads(b->threads) schedule(static)
-        for (size_t i = 0; i < m; i++)
+        for (size_t i = 0; i < m; i++) {
+            if (i + VERIFY_AHEAD < m && !b->p.exact) {
+                const char *s = (const char *)(b->sigs + (size_t)(uint32_t)pairs[i + VERIFY_AHEAD] *
+                                                             b->p.num_perm);
+                for (size_t o = 0; o < sigbytes; o += 64)
+                    __builtin_prefetch(s + o);
+            }
             keep[i] = (uint8_t)verify(b, (uint32_t)(pairs[i] >> 32),
                                       (uint32_t)pairs[i], &blk[i]);
+        }
         for (size_t i = 0; i < m && rc == ND_OK; i++) {
             if (!keep[i])
                 continue;

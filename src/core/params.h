@@ -9,6 +9,11 @@
 /* The Jaccard similarity the automatic LSH layout aims at. */
 double nd__params_lsh_target(const nd_params *p);
 
+/* The containment bands under main bands of `rows` rows: 0 and 0 when
+   none (params.c). */
+void nd__params_lsh_contain(const nd_params *p, unsigned rows, unsigned *cbands,
+                            unsigned *crows);
+
 /*
  * 1 when a pair with these scores matches under p: containment >= threshold
  * (measure containment), or Jaccard >= threshold or containment >=

@@ -47,6 +47,9 @@
 #include "../core/sort.h"
 #include "lsh.h"
 
+/* Seeds the containment bands' keys apart from the main bands'. */
+#define CONTAIN_SEED UINT64_C(0x636f6e7461696e73) /* "contains" */
+
 uint64_t nd__band_key(const uint32_t *sig, unsigned band, unsigned rows,
                       uint64_t seed)
 {
@@ -246,20 +249,32 @@ static void push(sink *s, shared *sh, uint64_t x)
     s->v[s->n++] = x;
 }
 
+/* A containment band pairs only texts of which one is at most half the
+   other: texts of like sizes are the main bands' work. */
+static int uneven(uint32_t x, uint32_t y)
+{
+    return x < y ? 2 * (uint64_t)x <= y : 2 * (uint64_t)y <= x;
+}
+
 /*
  * Pairs of one run of equal keys: v holds (key << 32 | doc), docs ascending
  * within a run as the sort is stable and documents go in in order.
  */
 static void pair_run(const uint64_t *run, size_t m, sink *out, shared *sh,
-                     uint64_t *capped)
+                     uint64_t *capped, const uint32_t *sizes)
 {
     size_t window = m > ND_BUCKET_CAP ? ND_BUCKET_CAP : m;
     if (m > ND_BUCKET_CAP)
         (*capped)++;
     for (size_t i = 0; i < m && out->rc == ND_OK; i++)
-        for (size_t j = i + 1; j < m && j <= i + window; j++)
-            push(out, sh, (run[i] & 0xffffffffu) << 32 | (run[j] & 0xffffffffu));
+        for (size_t j = i + 1; j < m && j <= i + window; j++) {
+            uint32_t a = (uint32_t)run[i], b = (uint32_t)run[j];
+            if (sizes && !uneven(sizes[a], sizes[b]))
+                continue;
+            push(out, sh, (uint64_t)a << 32 | b);
+        }
 }
+
 
 /* The key of one band of document i: sigs holds 32-bit (wide) or 16-bit
    values. */
@@ -333,7 +348,8 @@ static size_t share(uint64_t memory, size_t div)
 }
 
 static int candidates(const void *sigs, int wide, size_t n, unsigned k,
-                      unsigned bands, unsigned rows, uint64_t seed,
+                      unsigned bands, unsigned rows, const nd__lsh_contain *cb,
+                      uint64_t seed,
                       const uint8_t *skip, unsigned threads, uint64_t memory,
                       const char *tmpdir, nd__cands **out, uint64_t *capped,
                       char *err, size_t errcap)
@@ -376,8 +392,13 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
             s->limit = pcap;
             if (!kv || !tmp)
                 s->rc = ND_ERR_NOMEM;
+            const unsigned extra = cb ? cb->bands : 0;
 #pragma omp for schedule(dynamic, 1)
-            for (unsigned band = 0; band < bands; band++) {
+            for (unsigned band = 0; band < bands + extra; band++) {
+                /* The main bands, then the containment bands (cb). */
+                const int main = band < bands;
+                const unsigned bi = main ? band : band - bands, br = main ? rows : cb->rows;
+                const uint64_t bseed = main ? seed : seed ^ CONTAIN_SEED;
                 for (unsigned part = 0; part < parts; part++) {
                     if (s->rc != ND_OK)
                         break;
@@ -388,7 +409,7 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                     for (size_t i = 0; i < n; i++) {
                         if (skip && skip[i])
                             continue;
-                        uint64_t hi = key_of(sigs, wide, i, k, band, rows, seed) >> 32;
+                        uint64_t hi = key_of(sigs, wide, i, k, bi, br, bseed) >> 32;
                         if (parts > 1 && (hi * parts) >> 32 != part)
                             continue;
                         if (m == cap) {
@@ -414,7 +435,8 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                         while (j < m && kv[j] >> 32 == kv[i] >> 32)
                             j++;
                         if (j - i > 1)
-                            pair_run(kv + i, j - i, s, &sh, &caps[t]);
+                            pair_run(kv + i, j - i, s, &sh, &caps[t],
+                                     main ? NULL : cb->sizes);
                         i = j;
                     }
                 }
@@ -502,13 +524,13 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
 }
 
 int nd__lsh_cands16(const uint16_t *sigs, size_t n, unsigned k,
-                    unsigned bands, unsigned rows, uint64_t seed,
-                    const uint8_t *skip, unsigned threads, uint64_t memory,
-                    const char *tmpdir, nd__cands **out, uint64_t *capped,
-                    char *err, size_t cap)
+                    unsigned bands, unsigned rows, const nd__lsh_contain *cb,
+                    uint64_t seed, const uint8_t *skip, unsigned threads,
+                    uint64_t memory, const char *tmpdir, nd__cands **out,
+                    uint64_t *capped, char *err, size_t cap)
 {
-    return candidates(sigs, 0, n, k, bands, rows, seed, skip, threads, memory,
-                      tmpdir, out, capped, err, cap);
+    return candidates(sigs, 0, n, k, bands, rows, cb && cb->bands ? cb : NULL, seed,
+                      skip, threads, memory, tmpdir, out, capped, err, cap);
 }
 
 /* Every pair in one array: the stream without a limit, taken whole. */
@@ -521,7 +543,7 @@ static int as_array(const void *sigs, int wide, size_t n, unsigned k,
     char err[300];
     *pairs = NULL;
     *npairs = 0;
-    int rc = candidates(sigs, wide, n, k, bands, rows, seed, skip, threads, 0,
+    int rc = candidates(sigs, wide, n, k, bands, rows, NULL, seed, skip, threads, 0,
                         NULL, &c, capped, err, sizeof err);
     if (rc != ND_OK)
         return rc;

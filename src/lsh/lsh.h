@@ -53,11 +53,24 @@ int nd__lsh_candidates16(const uint16_t *sigs, size_t n, unsigned k,
  */
 typedef struct nd__cands nd__cands;
 
+/*
+ * Containment bands: `bands` more bands of `rows` rows over the same
+ * signatures (rows < the main bands' rows, so a lower Jaccard collides),
+ * whose buckets pair only documents of which one has at most half the
+ * shingles of the other (sizes[]): a short copy contained in a long text
+ * has a Jaccard near its share of it, below the main bands' reach.
+ */
+typedef struct nd__lsh_contain {
+    unsigned bands, rows;
+    const uint32_t *sizes;
+} nd__lsh_contain;
+
+/* cb may be NULL: no containment bands. */
 int nd__lsh_cands16(const uint16_t *sigs, size_t n, unsigned k,
-                    unsigned bands, unsigned rows, uint64_t seed,
-                    const uint8_t *skip, unsigned threads, uint64_t memory,
-                    const char *tmpdir, nd__cands **out, uint64_t *capped,
-                    char *err, size_t cap);
+                    unsigned bands, unsigned rows, const nd__lsh_contain *cb,
+                    uint64_t seed, const uint8_t *skip, unsigned threads,
+                    uint64_t memory, const char *tmpdir, nd__cands **out,
+                    uint64_t *capped, char *err, size_t cap);
 /* The most pairs one nd__cands_next gives. */
 size_t nd__cands_block(const nd__cands *c);
 /* The next *m pairs at *pairs (valid until the next call); *m 0 at the end. */
