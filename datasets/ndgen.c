@@ -2380,6 +2380,7 @@ static void gen_page(gen_t *g, uint64_t cluster, int64_t t, int src, int tmpl, i
         gen_emit(g, &g->t1, cluster, t, src, tmpl);
         return;
     }
+    assert(src >= 0 && src < PAGE_OUTLETS);
     const buf_t *body = &g->t1;
     if (reprint && rng_chance(r, .35)) {
         figure_typos(r, &g->t1, &g->t2, .15);
