@@ -11,7 +11,10 @@
  * quotes, word typos and OCR-like character noise.  Hard negatives are
  * stories built from one template (earnings, commodity prices, sports
  * results, weather) that differ only in names and numbers: each is its own
- * cluster.
+ * cluster.  Two presets (pages, digest) add what real news pages hold
+ * besides reprints: outlet chrome, shared captions, galleries, fillers,
+ * digests, stubs, briefs and write-thru chains, labelled by the rules of a
+ * labelled set of real pages (see "page presets").
  *
  * Only the base stories are kept in memory.  Documents go through a bounded
  * window that is shuffled before ids are assigned, so reprints of a story are
@@ -19,6 +22,7 @@
  * xoshiro256** stream seeded from --seed drives every choice, so a seed and a
  * command line always give the same bytes.
  */
+#include <assert.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -681,6 +685,10 @@ static const profile_t P_LIGHT = {"light", .5, .5, .4, .6, .5, .3, 0, 0, 0, 0, .
 static const profile_t P_OCR = {"ocr", .5, .5, .4, .6, .3, .3, 0, 0, 0, 0, .05, 0, 1, .005, 1, .03, .05};
 static const profile_t P_TRUNC = {"trunc", .5, .5, .4, .6, .5, .2, 1, .10, .60, 0, .05, 0, 1, .005, 0, 0, 0};
 static const profile_t P_WIRE = {"wire", .8, .5, .3, .4, .8, 0, .5, .5, .5, .08, .3, .3, 1, .02, 0, 0, 0};
+/* page presets: chrome replaces the boilerplate lines of P_PAGE; no edit
+ * cuts a story below ~80 words (see page_reprint) */
+static const profile_t P_PAGE = {"page", .5, .5, .4, 0, .5, .3, 0, 0, 0, .03, .1, .15, 1, .005, 0, 0, 0};
+static const profile_t P_DIGEST = {"digest", .6, .5, .3, .4, .6, .3, 0, 0, 0, .04, .15, .2, 1, .01, 0, 0, 0};
 
 typedef struct {
     const char *name, *desc;
@@ -691,23 +699,36 @@ typedef struct {
     int hn_rmax;        /* reprints per hard negative: 0..hn_rmax */
     size_t min_bytes;   /* >0: join base paragraphs to about this many bytes */
     uint64_t docs;      /* default --docs; 0 = one pass over the base stories */
+    int mode;           /* MODE_CLASSIC, or one of the page models below */
 } preset_t;
+
+/* The classic presets write base stories and their reprints only; the page
+ * presets add the kinds of documents real news pages hold (see "page
+ * presets" below): MODE_PAGES outlet chrome, captions, galleries and very
+ * large families, MODE_DIGEST fillers, digests, stubs, briefs and
+ * write-thru chains. */
+enum { MODE_CLASSIC, MODE_PAGES, MODE_DIGEST };
 
 static const preset_t PRESETS[] = {
     {"web", "light edits: headline, dateline, byline, boilerplate, quotes, mild truncation, 0.5% typos",
-     {&P_LIGHT}, 1, 2, 20, 0, 0, 0, 0},
+     {&P_LIGHT}, 1, 2, 20, 0, 0, 0, 0, MODE_CLASSIC},
     {"ocr", "light edits plus OCR character noise on 3-5% of characters",
-     {&P_OCR}, 1, 2, 20, 0, 0, 0, 0},
+     {&P_OCR}, 1, 2, 20, 0, 0, 0, 0, MODE_CLASSIC},
     {"trunc", "light edits plus severe truncation to the first 10-60% of paragraphs",
-     {&P_TRUNC}, 1, 2, 20, 0, 0, 0, 0},
+     {&P_TRUNC}, 1, 2, 20, 0, 0, 0, 0, MODE_CLASSIC},
     {"wire", "headline changes, truncation to half, dropped/added/swapped paragraphs, curly quotes, 2% typos",
-     {&P_WIRE}, 1, 2, 12, 0, 0, 0, 0},
+     {&P_WIRE}, 1, 2, 12, 0, 0, 0, 0, MODE_CLASSIC},
     {"hardneg", "mostly template hard negatives (earnings, commodity, sports, weather), a few true reprints",
-     {&P_LIGHT}, 1, 1, 4, 0.85, 2, 0, 0},
+     {&P_LIGHT}, 1, 1, 4, 0.85, 2, 0, 0, MODE_CLASSIC},
     {"scale", "~3 KB documents (base paragraphs joined), light edits, 1,000,000 documents",
-     {&P_LIGHT}, 1, 2, 20, 0, 0, 3000, 1000000},
+     {&P_LIGHT}, 1, 2, 20, 0, 0, 3000, 1000000, MODE_CLASSIC},
     {"sample", "the bundled sample: a mix of web, ocr, trunc and wire edits plus hard negatives",
-     {&P_LIGHT, &P_OCR, &P_TRUNC, &P_WIRE}, 4, 3, 12, 0.25, 2, 0, 0},
+     {&P_LIGHT, &P_OCR, &P_TRUNC, &P_WIRE}, 4, 3, 12, 0.25, 2, 0, 0, MODE_CLASSIC},
+    {"pages", "real pages: outlet chrome with figures, shared captions, galleries, sidebar headlines, "
+              "figure typos, two families over 2% of the corpus",
+     {&P_PAGE}, 1, 2, 12, 0.05, 2, 0, 0, MODE_PAGES},
+    {"digest", "fillers from other stories, digests and live pages, stubs, briefs, write-thru chains",
+     {&P_DIGEST, &P_LIGHT}, 2, 2, 10, 0.05, 2, 0, 0, MODE_DIGEST},
 };
 #define NPRESETS (sizeof PRESETS / sizeof PRESETS[0])
 
@@ -1385,12 +1406,13 @@ typedef struct {
     int64_t time;
     int source;   /* -1 wire, else OUTLETS index */
     int tmpl;     /* -1 not a hard negative */
+    size_t xoff, xlen; /* extra truth fields (page presets), in writer_t.xarena */
 } rec_t;
 
 typedef struct {
     FILE *out, *truth;
     const char *out_name, *truth_name;
-    buf_t arena, ob, tb;
+    buf_t arena, xarena, ob, tb;
     rec_t *rec;
     size_t nrec, window;
     uint64_t next_id, bytes_out;
@@ -1457,6 +1479,8 @@ static void writer_flush(writer_t *w)
             buf_printf(&w->tb, "{\"id\": \"%s\", \"cluster\": %llu", id, (unsigned long long)rc->cluster);
             if (rc->tmpl >= 0)
                 buf_printf(&w->tb, ", \"hardneg\": true, \"template\": \"%s\"", TEMPLATE_NAME[rc->tmpl]);
+            if (rc->xlen)
+                buf_put(&w->tb, w->xarena.p + rc->xoff, rc->xlen);
             buf_puts(&w->tb, "}\n");
         }
         if (w->ob.n >= (1u << 20)) {
@@ -1472,11 +1496,18 @@ static void writer_flush(writer_t *w)
         write_or_die(w->truth, w->truth_name, &w->tb);
     w->nrec = 0;
     w->arena.n = 0;
+    w->xarena.n = 0;
 }
 
-static void writer_add(writer_t *w, const buf_t *text, uint64_t cluster, int64_t t, int source, int tmpl)
+/* `extra`: truth fields after "cluster" (", \"kind\": ..."), or NULL */
+static void writer_add_x(writer_t *w, const buf_t *text, uint64_t cluster, int64_t t, int source,
+                         int tmpl, const buf_t *extra)
 {
     rec_t *rc = &w->rec[w->nrec++];
+    rc->xoff = w->xarena.n;
+    rc->xlen = extra ? extra->n : 0;
+    if (extra)
+        buf_put(&w->xarena, extra->p, extra->n);
     rc->off = w->arena.n;
     rc->len = text->n;
     rc->cluster = cluster;
@@ -1486,6 +1517,11 @@ static void writer_add(writer_t *w, const buf_t *text, uint64_t cluster, int64_t
     buf_put(&w->arena, text->p, text->n);
     if (w->nrec == w->window)
         writer_flush(w);
+}
+
+static void writer_add(writer_t *w, const buf_t *text, uint64_t cluster, int64_t t, int source, int tmpl)
+{
+    writer_add_x(w, text, cluster, t, source, tmpl, NULL);
 }
 
 /* ================================================================ near-duplicate bases */
@@ -1832,6 +1868,1063 @@ static size_t dedup_bases(stories_t *ss, size_t *lookalikes)
     return n - o;
 }
 
+/* ================================================================ page presets */
+
+/* The presets `pages` and `digest` model what real news pages hold beyond
+ * a story and its reprints, and label them by the rules used for a set of
+ * labelled real pages:
+ *
+ *   - a family is one story in one version chain: pages whose body is
+ *     mostly the same text, whatever headline, byline, chrome or cuts;
+ *   - a paragraph shared with another story (a filler, a background
+ *     paragraph) does not make two stories one family;
+ *   - a stub (teaser, paywall stub, video blurb) of under ~40 words of body
+ *     is a cluster of its own even when a full article contains it, unless
+ *     it is a near-exact copy of another stub;
+ *   - a page holding many stories (digest, live page) never joins a story
+ *     it contains, only versions of the same page;
+ *   - a write-thru chain is cut where consecutive versions stop sharing
+ *     most of the body;
+ *   - chrome and captions make no family, but pages whose body is the same
+ *     gallery of captions do;
+ *   - a misleading sidebar headline above a story changes nothing.
+ *
+ * Every document of these presets gets a "kind" in the truth ("story",
+ * "big", "gallery", "stub", "digest", "brief", "writethru") and, where one
+ * applies, the clusters whose text it borrows ("contains" for a digest,
+ * "filler" and "background" for a story page) or its place in a chain
+ * ("chain", "version"), so the checks can verify the rules from the files. */
+
+#define PAGE_OUTLETS 30 /* the first 30 of OUTLETS carry chrome */
+#define NCAPTIONS 40    /* shared photo captions of a corpus */
+#define RING 64         /* recent base stories that digests, stubs and fillers quote */
+#define STUB_WORDS 28   /* at most this many words of lead in a stub */
+#define MIN_KEEP 80     /* words a cut reprint keeps (or the whole story's 80%) */
+
+/* ---------------------------------------------------------------- chrome */
+
+enum { C_FIXED, C_WEATHER, C_STAMP, C_SCRAPED, C_COMMENTS, C_PHONE, C_TRENDING };
+
+typedef struct {
+    int kind;
+    char *text; /* C_FIXED only */
+} cline_t;
+
+/* One outlet's page furniture: fixed lines (name, menu, cookie notice,
+ * share line, credit, about-us footer) and lines whose figures change from
+ * page to page (temperature, "Updated" stamp, comment count, which desk
+ * phone, the date the page was captured, the headlines trending). */
+typedef struct {
+    cline_t head[8], foot[8];
+    int nhead, nfoot;
+    const char *town;
+    int phone[2][2];
+    int stamp_style, comment_style;
+} chrome_t;
+
+static const char *const MENU[] = {"Home", "News", "Local", "Sports", "Business", "Opinion",
+                                   "Obituaries", "Entertainment", "Weather", "Classifieds",
+                                   "e-Edition", "Jobs", "Real Estate", "Contact"};
+static const char *const SKY[] = {"Sunny", "Partly Cloudy", "Cloudy", "Light Rain", "Fog", "Clear",
+                                  "Showers", "Windy"};
+static const char *const GROUP[] = {"Lakeland", "Summit", "Heartland", "Bayview", "Granite State",
+                                    "Prairie", "Tidewater"};
+
+static char *chrome_text(buf_t *t)
+{
+    char *s = xstrndup(t->p, t->n);
+    t->n = 0;
+    return s;
+}
+
+static void chrome_build(chrome_t *c, int o, rng_t *r)
+{
+    const char *name = OUTLETS[o];
+    buf_t t = {0};
+    memset(c, 0, sizeof *c);
+    c->town = PICK(r, TOWNS);
+    for (int k = 0; k < 2; k++) {
+        c->phone[k][0] = rng_range(r, 201, 989);
+        c->phone[k][1] = rng_range(r, 2000000, 9999999);
+    }
+    c->stamp_style = (int)rng_below(r, 3);
+    c->comment_style = (int)rng_below(r, 3);
+    static const char *const tagline[][2] = {
+        {"Local news, sports and weather for ", " and the valley"},
+        {"Serving ", " and the surrounding communities"},
+        {"", "'s trusted source for news"},
+        {"News from ", " and around the region, updated all day"},
+    };
+    uint32_t tl = rng_below(r, 4);
+    buf_printf(&t, "%s | %s%s%s", name, tagline[tl][0], c->town, tagline[tl][1]);
+    c->head[c->nhead++] = (cline_t){C_FIXED, chrome_text(&t)};
+    if (rng_chance(r, .8)) {
+        static const char *const sep[] = {" | ", " \xc2\xb7 ", " ", " / "};
+        const char *sp = PICK(r, sep);
+        int any = 0;
+        for (size_t k = 0; k < sizeof MENU / sizeof MENU[0]; k++)
+            if (k < 2 || rng_chance(r, .55)) {
+                buf_printf(&t, "%s%s", any ? sp : "", MENU[k]);
+                any = 1;
+            }
+        c->head[c->nhead++] = (cline_t){C_FIXED, chrome_text(&t)};
+    }
+    if (rng_chance(r, .5)) {
+        static const char *const sub[] = {"Subscribe | Log In | e-Edition | Newsletters",
+                                          "Sign In Subscribe Now",
+                                          "Subscribe for $1 a week | Manage account"};
+        buf_puts(&t, PICK(r, sub));
+        c->head[c->nhead++] = (cline_t){C_FIXED, chrome_text(&t)};
+    }
+    if (rng_chance(r, .5))
+        c->head[c->nhead++] = (cline_t){C_WEATHER, NULL};
+    int cookie = rng_chance(r, .5) ? 1 + (int)rng_below(r, 2) : 0; /* 1 head, 2 foot */
+    if (cookie) {
+        buf_printf(&t, "We use cookies and similar technologies to %s, to provide social media "
+                       "features and to analyze our traffic. We also share information about your "
+                       "use of our site with our %s partners. By continuing to use %s you agree to "
+                       "our Privacy Policy and Terms of Service.",
+                   rng_below(r, 2) ? "personalize content and ads" : "improve your experience",
+                   rng_below(r, 2) ? "advertising and analytics" : "social media, advertising and analytics",
+                   name);
+        cline_t l = {C_FIXED, chrome_text(&t)};
+        if (cookie == 1)
+            c->head[c->nhead++] = l;
+        else
+            c->foot[c->nfoot++] = l;
+    }
+    if (rng_chance(r, .7))
+        c->head[c->nhead++] = (cline_t){C_STAMP, NULL};
+    if (rng_chance(r, .6)) {
+        static const char *const share[] = {"Share this: Facebook | Twitter | Email | Print",
+                                            "Share on Facebook Share on Twitter Share via Email",
+                                            "Facebook Twitter WhatsApp SMS Email Print Copy article link Save"};
+        buf_puts(&t, PICK(r, share));
+        c->foot[c->nfoot++] = (cline_t){C_FIXED, chrome_text(&t)};
+    }
+    if (rng_chance(r, .5))
+        c->foot[c->nfoot++] = (cline_t){C_COMMENTS, NULL};
+    if (rng_chance(r, .5)) {
+        static const char *const credit[] = {"Credit: The Associated Press", "Credit: AP",
+                                             "Photo credit: The Associated Press"};
+        buf_puts(&t, PICK(r, credit));
+        c->foot[c->nfoot++] = (cline_t){C_FIXED, chrome_text(&t)};
+    }
+    if (rng_chance(r, .5))
+        c->foot[c->nfoot++] = (cline_t){C_PHONE, NULL};
+    if (rng_chance(r, .4))
+        c->foot[c->nfoot++] = (cline_t){C_TRENDING, NULL};
+    if (rng_chance(r, .8)) {
+        buf_printf(&t, "%s is published by %s Media Group, %d %s Street, %s. All rights reserved. "
+                       "Terms of Use | Privacy Policy | Cookie Settings | Contact Us | Advertise | Careers",
+                   name, PICK(r, GROUP), rng_range(r, 10, 2400), PICK(r, LAST), c->town);
+        c->foot[c->nfoot++] = (cline_t){C_FIXED, chrome_text(&t)};
+    }
+    if (rng_chance(r, .3))
+        c->foot[c->nfoot++] = (cline_t){C_SCRAPED, NULL};
+    assert(c->nhead <= 8 && c->nfoot <= 8);
+    free(t.p);
+}
+
+static void chrome_free(chrome_t *c)
+{
+    for (int k = 0; k < c->nhead; k++)
+        free(c->head[k].text);
+    for (int k = 0; k < c->nfoot; k++)
+        free(c->foot[k].text);
+}
+
+/* one chrome line of a page published at t; figures drawn per page */
+static void chrome_line(rng_t *r, buf_t *o, const chrome_t *c, const cline_t *l, int64_t t,
+                        const stories_t *ss)
+{
+    int y, m, d;
+    int64_t day = floordiv(t, 86400), sec = t - day * 86400;
+    civil_from_days(day, &y, &m, &d);
+    int hh = (int)(sec / 3600), mm = (int)(sec / 60 % 60);
+    switch (l->kind) {
+    case C_FIXED:
+        buf_puts(o, l->text);
+        break;
+    case C_WEATHER:
+        buf_printf(o, "%s %d\xc2\xb0" "F %s", c->town, rng_range(r, 18, 96), PICK(r, SKY));
+        break;
+    case C_STAMP: {
+        /* a page is updated 0-9 hours after it is published */
+        int64_t u = sec + rng_range(r, 0, 9 * 3600);
+        int uh = (int)(u / 3600 % 24), um = (int)(u / 60 % 60);
+        if (c->stamp_style == 0)
+            buf_printf(o, "Updated %d:%02d %s EST", uh % 12 ? uh % 12 : 12, um, uh < 12 ? "AM" : "PM");
+        else if (c->stamp_style == 1)
+            buf_printf(o, "Posted: %s %d, %d / %02d:%02d", MONTH_ABBR[m - 1], d, y, hh, mm);
+        else
+            buf_printf(o, "Last updated %d-%02d-%02d %02d:%02d", y, m, d, uh, um);
+        break;
+    }
+    case C_SCRAPED: {
+        int y2, m2, d2;
+        civil_from_days(day + rng_range(r, 0, 12), &y2, &m2, &d2);
+        buf_printf(o, "Page captured %d-%02d-%02d %02d:%02d UTC", y2, m2, d2, rng_range(r, 0, 23),
+                   rng_range(r, 0, 59));
+        break;
+    }
+    case C_COMMENTS: {
+        int n = rng_range(r, 0, 140);
+        if (c->comment_style == 0)
+            buf_printf(o, "%d comments", n);
+        else if (c->comment_style == 1)
+            buf_printf(o, "Comments (%d)", n);
+        else
+            buf_printf(o, "Join the conversation: %d comments. Comments are moderated.", n);
+        break;
+    }
+    case C_PHONE: {
+        const int *p = c->phone[rng_below(r, 2)];
+        buf_printf(o, "Have a news tip? Call the newsroom at (%d) %03d-%04d or email the editors.",
+                   p[0], p[1] / 10000, p[1] % 10000);
+        break;
+    }
+    default: { /* C_TRENDING: headlines of other stories */
+        buf_puts(o, "Most read:");
+        for (int k = 0; k < 3; k++) {
+            const story_t *st = &ss->v[rng_below(r, (uint32_t)ss->n)];
+            buf_puts(o, k ? " | " : " ");
+            put_title(o, (span_t){st->title, strlen(st->title)}, 10);
+        }
+        break;
+    }
+    }
+}
+
+/* out = chrome head, an optional sidebar headline, body (with a caption
+ * after its second paragraph), chrome foot */
+static void page_wrap(rng_t *r, buf_t *out, const chrome_t *c, const buf_t *body, const char *sidebar,
+                      const char *caption, int64_t t, const stories_t *ss)
+{
+    out->n = 0;
+    for (int k = 0; k < c->nhead; k++) {
+        chrome_line(r, out, c, &c->head[k], t, ss);
+        buf_put(out, "\n\n", 2);
+    }
+    if (sidebar) {
+        put_title(out, (span_t){sidebar, strlen(sidebar)}, 14);
+        buf_put(out, "\n\n", 2);
+    }
+    size_t at = body->n;
+    if (caption) {
+        int seen = 0;
+        for (size_t i = 0; i + 1 < body->n; i++)
+            if (body->p[i] == '\n' && body->p[i + 1] == '\n' && ++seen == 2) {
+                at = i;
+                break;
+            }
+    }
+    buf_put(out, body->p, at);
+    if (caption) {
+        buf_put(out, "\n\n", 2);
+        buf_puts(out, caption);
+    }
+    buf_put(out, body->p + at, body->n - at);
+    for (int k = 0; k < c->nfoot; k++) {
+        buf_put(out, "\n\n", 2);
+        chrome_line(r, out, c, &c->foot[k], t, ss);
+    }
+}
+
+/* ---------------------------------------------------------------- small edits */
+
+static size_t count_words(const char *s, size_t n)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w += is_alnum((unsigned char)s[i]) && (i == 0 || !is_alnum((unsigned char)s[i - 1]));
+    return w;
+}
+
+/* Slips inside figures, at p per number of two or more digits: a digit
+ * lost ("1,250" -> "1,20"), changed, or swapped with its neighbour. */
+static void figure_typos(rng_t *r, const buf_t *in, buf_t *o, double p)
+{
+    o->n = 0;
+    buf_reserve(o, in->n + 16);
+    const char *s = in->p;
+    size_t n = in->n, i = 0;
+    while (i < n) {
+        int digit = s[i] >= '0' && s[i] <= '9';
+        if (!digit || (i > 0 && is_alnum((unsigned char)s[i - 1]))) {
+            o->p[o->n++] = s[i++];
+            continue;
+        }
+        size_t j = i, nd = 0; /* the number is s[i..j), nd digits */
+        for (;; j++) {
+            if (j < n && s[j] >= '0' && s[j] <= '9')
+                nd++;
+            else if (!(j + 1 < n && (s[j] == ',' || s[j] == '.') && s[j + 1] >= '0' && s[j + 1] <= '9'))
+                break;
+        }
+        size_t at = j; /* the digit to touch: none yet */
+        uint32_t op = 0;
+        if (nd >= 2 && rng_chance(r, p)) {
+            op = rng_below(r, 3);
+            do
+                at = i + 1 + rng_below(r, (uint32_t)(j - i - 1));
+            while (s[at] == ',' || s[at] == '.');
+        }
+        for (size_t k = i; k < j; k++) {
+            if (k != at) {
+                o->p[o->n++] = s[k];
+            } else if (op == 1) {
+                o->p[o->n++] = (char)('0' + (s[k] - '0' + 1 + (int)rng_below(r, 9)) % 10);
+            } else if (op == 2 && k > i && s[k - 1] != ',' && s[k - 1] != '.') {
+                char prev = o->p[o->n - 1];
+                o->p[o->n - 1] = s[k];
+                o->p[o->n++] = prev;
+            } else if (op == 2) {
+                o->p[o->n++] = s[k];
+            } /* op 0: the digit is lost */
+        }
+        i = j;
+    }
+}
+
+/* Photo captions: invented people doing invented things, with a credit
+ * line; `extra` (may be empty) is a sentence added before the credit. */
+static void fill_caption(rng_t *r, buf_t *o, int64_t t, span_t extra)
+{
+    static const char *const role[] = {
+        "a volunteer firefighter", "the owner of a bakery", "a retired teacher", "a city council member",
+        "a high school student", "a dairy farmer", "a nurse", "a county engineer", "a bus driver",
+        "a union organizer", "a shop owner", "a wildlife biologist", "a state trooper", "a pastor",
+    };
+    static const char *const act[] = {
+        "walks past a flooded field", "speaks to reporters outside city hall",
+        "looks over damage to a home", "holds a sign during a rally", "waits in line at a polling station",
+        "sorts donated food at a warehouse", "inspects a fallen tree", "cheers from the stands",
+        "repairs a fence after the storm", "carries supplies to a shelter", "reads a statement",
+        "stands near a closed bridge", "lights a candle at a vigil", "checks water levels at the dam",
+    };
+    int y, m, d;
+    int64_t day = floordiv(t, 86400) - rng_range(r, 0, 20);
+    civil_from_days(day, &y, &m, &d);
+    switch (rng_below(r, 4)) {
+    case 0: break;
+    case 1: buf_puts(o, "FILE - "); break;
+    case 2: buf_printf(o, "In this photo provided by the %s Police Department, ", PICK(r, TOWNS)); break;
+    default: buf_puts(o, "In this image taken from video, "); break;
+    }
+    buf_printf(o, "%s %s, %s, %s in %s, %s, %s %d, %d.", PICK(r, FIRST), PICK(r, LAST), PICK(r, role),
+               PICK(r, act), PICK(r, TOWNS), WEEKDAY[(day % 7 + 7) % 7], MONTH_ABBR[m - 1], d, y);
+    if (extra.n) {
+        buf_putc(o, ' ');
+        buf_put(o, extra.s, extra.n);
+    }
+    buf_printf(o, " (%s/%s %s)", rng_below(r, 3) ? "AP Photo" : "Staff photo", PICK(r, FIRST), PICK(r, LAST));
+}
+
+/* ---------------------------------------------------------------- sentences */
+
+/* Splits a paragraph at ". ", "? " or "! " before a capital or a quote,
+ * appending the sentences (at least `minw` words) to *out. */
+static void split_sentences(span_t p, size_t minw, span_t **out, size_t *n, size_t *cap)
+{
+    size_t s = 0;
+    for (size_t i = 0; i < p.n; i++) {
+        int stop = (p.s[i] == '.' || p.s[i] == '?' || p.s[i] == '!') && i + 2 < p.n && p.s[i + 1] == ' ' &&
+                   ((p.s[i + 2] >= 'A' && p.s[i + 2] <= 'Z') || p.s[i + 2] == '"');
+        if (!stop && i + 1 < p.n)
+            continue;
+        size_t e = i + 1;
+        if (count_words(p.s + s, e - s) >= minw) {
+            if (*n == *cap) {
+                *cap = *cap ? *cap * 2 : 64;
+                *out = xrealloc(*out, *cap * sizeof **out);
+            }
+            (*out)[(*n)++] = (span_t){p.s + s, e - s};
+        }
+        s = i + 2;
+    }
+}
+
+/* ---------------------------------------------------------------- the generator */
+
+typedef struct {
+    size_t story;
+    uint64_t cluster;
+} ring_t;
+
+typedef struct {
+    const preset_t *ps;
+    const stories_t *ss;
+    const size_t *perm;
+    size_t next_base;
+    editor_t *ed;
+    writer_t *w;
+    uint64_t docs, emitted, cluster;
+    double hardneg;
+    ring_t ring[RING];
+    size_t nring;
+    chrome_t chrome[PAGE_OUTLETS];
+    char *caption[NCAPTIONS];
+    buf_t t1, t2, page, x, orig, hn, brief, chain[2];
+    span_t hn_para[16], *comp, *bg, *sent, *pool, *spans;
+    size_t comp_cap, bg_cap, sent_cap, pool_cap, spans_cap, npool, pool_next;
+    uint64_t *sh[2];
+    size_t sh_n[2], sh_cap[2];
+    uint64_t n_story, n_big, n_big_docs, n_gallery, n_stub, n_digest, n_brief, n_chain, n_seg, n_hard,
+        n_filler, n_bg, n_comp;
+} gen_t;
+
+static int gen_full(const gen_t *g) { return g->docs && g->emitted >= g->docs; }
+
+/* truth extras: g->x holds ", \"kind\": ..." for the next emits */
+__attribute__((format(printf, 2, 3)))
+static void gen_x(gen_t *g, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char tmp[256];
+    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    assert(k >= 0 && (size_t)k < sizeof tmp);
+    g->x.n = 0;
+    buf_put(&g->x, tmp, (size_t)k);
+}
+
+static void gen_emit(gen_t *g, const buf_t *text, uint64_t cluster, int64_t t, int src, int tmpl)
+{
+    assert(!gen_full(g));
+    writer_add_x(g->w, text, cluster, t, src, tmpl, &g->x);
+    g->emitted++;
+}
+
+static int gen_outlet(gen_t *g)
+{
+    int n = g->ps->mode == MODE_PAGES ? PAGE_OUTLETS : (int)(sizeof OUTLETS / sizeof OUTLETS[0]);
+    return (int)rng_below(&g->ed->rng, (uint32_t)n);
+}
+
+/* The next base story (its index), or -1 and a recombined story in
+ * g->comp once the base is used up (approximate truth, as for classic). */
+static long gen_take(gen_t *g, view_t *v)
+{
+    rng_t *r = &g->ed->rng;
+    if (g->next_base < g->ss->n) {
+        size_t i = g->perm[g->next_base++];
+        view_of_story(&g->ss->v[i], v);
+        return (long)i;
+    }
+    size_t np = (size_t)rng_range(r, 4, 7);
+    if (np > g->comp_cap) {
+        g->comp_cap = np * 2;
+        g->comp = xrealloc(g->comp, g->comp_cap * sizeof *g->comp);
+    }
+    const story_t *lead = NULL;
+    for (size_t k = 0; k < np; k++) {
+        const story_t *st = &g->ss->v[rng_below(r, (uint32_t)g->ss->n)];
+        if (!lead)
+            lead = st;
+        g->comp[k] = st->para[rng_below(r, (uint32_t)st->np)];
+    }
+    view_of_story(lead, v);
+    v->para = g->comp;
+    v->np = np;
+    g->n_comp++;
+    return -1;
+}
+
+static void gen_remember(gen_t *g, long story, uint64_t cluster)
+{
+    if (story < 0)
+        return;
+    if (g->nring < RING) {
+        g->ring[g->nring++] = (ring_t){(size_t)story, cluster};
+    } else {
+        memmove(g->ring, g->ring + 1, (RING - 1) * sizeof *g->ring);
+        g->ring[RING - 1] = (ring_t){(size_t)story, cluster};
+    }
+}
+
+/* the lead paragraph of a story as its wire copy prints it */
+static void put_lead(buf_t *o, const story_t *st)
+{
+    if (st->dateline)
+        buf_puts(o, st->dateline);
+    buf_put(o, st->para[0].s, st->para[0].n);
+}
+
+/* A reprint that keeps at least MIN_KEEP words (or 80% of a shorter
+ * story): a cut below that would be an excerpt, labelled apart by the
+ * rules.  Up to 8 draws, then the original; the result is in g->t1. */
+static void page_reprint(gen_t *g, const view_t *v, const profile_t *pf)
+{
+    size_t ow = count_words(g->orig.p, g->orig.n);
+    size_t need = ow * 8 / 10 < MIN_KEEP ? ow * 8 / 10 : MIN_KEEP;
+    for (int tries = 0; tries < 8; tries++) {
+        const buf_t *txt = write_reprint(g->ed, v, pf);
+        if (count_words(txt->p, txt->n) >= need) {
+            g->t1.n = 0;
+            buf_put(&g->t1, txt->p, txt->n);
+            return;
+        }
+    }
+    g->t1.n = 0;
+    buf_put(&g->t1, g->orig.p, g->orig.n);
+}
+
+/* writes g->t1 as a page of outlet src (pages preset: chrome, maybe a
+ * shared caption and a sidebar headline; figure typos in reprints) */
+static void gen_page(gen_t *g, uint64_t cluster, int64_t t, int src, int tmpl, int reprint)
+{
+    rng_t *r = &g->ed->rng;
+    if (g->ps->mode != MODE_PAGES) {
+        gen_emit(g, &g->t1, cluster, t, src, tmpl);
+        return;
+    }
+    assert(src >= 0 && src < PAGE_OUTLETS);
+    const buf_t *body = &g->t1;
+    if (reprint && rng_chance(r, .35)) {
+        figure_typos(r, &g->t1, &g->t2, .15);
+        body = &g->t2;
+    }
+    const char *sidebar = NULL, *caption = NULL;
+    if (reprint && rng_chance(r, .08))
+        sidebar = g->ss->v[rng_below(r, (uint32_t)g->ss->n)].title;
+    if (rng_chance(r, .3))
+        caption = g->caption[rng_below(r, NCAPTIONS)];
+    page_wrap(r, &g->page, &g->chrome[src], body, sidebar, caption, t, g->ss);
+    gen_emit(g, &g->page, cluster, t, src, tmpl);
+}
+
+/* A story cluster: the wire copy and `reprints` pages.  Digest preset:
+ * with p .1 the story carries a background paragraph of a recent story,
+ * and a reprint with p .25 a filler, the lead of another recent story. */
+static void gen_story(gen_t *g, int reprints, const char *kind)
+{
+    rng_t *r = &g->ed->rng;
+    view_t v;
+    long si = gen_take(g, &v);
+    uint64_t c = g->cluster++;
+    long bg = -1;
+    if (g->ps->mode == MODE_DIGEST && g->nring > 0 && v.np >= 2 && rng_chance(r, .1)) {
+        const ring_t *o = &g->ring[rng_below(r, (uint32_t)g->nring)];
+        const story_t *os = &g->ss->v[o->story];
+        if (v.np + 1 > g->bg_cap) {
+            g->bg_cap = (v.np + 1) * 2;
+            g->bg = xrealloc(g->bg, g->bg_cap * sizeof *g->bg);
+        }
+        memcpy(g->bg, v.para, v.np * sizeof *v.para);
+        g->bg[v.np] = g->bg[v.np - 1];
+        g->bg[v.np - 1] = os->para[os->np > 1 ? 1 + rng_below(r, (uint32_t)(os->np - 1)) : 0];
+        v.para = g->bg;
+        v.np++;
+        bg = (long)o->cluster;
+        g->n_bg++;
+    }
+    if (bg >= 0)
+        gen_x(g, ", \"kind\": \"%s\", \"background\": %ld", kind, bg);
+    else
+        gen_x(g, ", \"kind\": \"%s\"", kind);
+    write_original(&v, &g->orig); /* the wire feed: no chrome */
+    gen_emit(g, &g->orig, c, v.time, -1, -1);
+    for (int k = 0; k < reprints && !gen_full(g); k++) {
+        const profile_t *pf = g->ps->prof[rng_below(r, (uint32_t)g->ps->nprof)];
+        int64_t t = v.time + rng_range(r, 0, 72 * 3600);
+        int src = gen_outlet(g);
+        page_reprint(g, &v, pf);
+        long filler = -1;
+        if (g->ps->mode == MODE_DIGEST && g->nring > 1 && rng_chance(r, .25)) {
+            const ring_t *o = &g->ring[rng_below(r, (uint32_t)g->nring)];
+            const story_t *os = &g->ss->v[o->story];
+            size_t lw = count_words(os->para[0].s, os->para[0].n);
+            if (o->cluster != (uint64_t)bg && 2 * lw <= count_words(g->t1.p, g->t1.n)) {
+                /* at the end, or before a paragraph after the lead */
+                size_t at = g->t1.n, seen = 0, want = rng_below(r, 2) ? 0 : 2 + rng_below(r, 3);
+                for (size_t i = 0; want && i + 1 < g->t1.n; i++)
+                    if (g->t1.p[i] == '\n' && g->t1.p[i + 1] == '\n' && ++seen == want) {
+                        at = i;
+                        break;
+                    }
+                g->t2.n = 0;
+                buf_put(&g->t2, g->t1.p, at);
+                buf_put(&g->t2, "\n\n", 2);
+                put_lead(&g->t2, os);
+                buf_put(&g->t2, g->t1.p + at, g->t1.n - at);
+                g->t1.n = 0;
+                buf_put(&g->t1, g->t2.p, g->t2.n);
+                filler = (long)o->cluster;
+                g->n_filler++;
+            }
+        }
+        if (filler >= 0 && bg >= 0)
+            gen_x(g, ", \"kind\": \"%s\", \"background\": %ld, \"filler\": %ld", kind, bg, filler);
+        else if (filler >= 0)
+            gen_x(g, ", \"kind\": \"%s\", \"filler\": %ld", kind, filler);
+        else if (bg >= 0)
+            gen_x(g, ", \"kind\": \"%s\", \"background\": %ld", kind, bg);
+        else
+            gen_x(g, ", \"kind\": \"%s\"", kind);
+        gen_page(g, c, t, src, -1, 1);
+    }
+    if (bg < 0) /* a story with a borrowed paragraph is not quoted again */
+        gen_remember(g, si, c);
+}
+
+static void gen_hardneg(gen_t *g)
+{
+    rng_t *r = &g->ed->rng;
+    view_t v;
+    int tmpl = (int)(g->n_hard++ % T_COUNT);
+    int64_t t = g->ss->v[g->perm[rng_below(r, (uint32_t)g->ss->n)]].time + rng_range(r, 0, 30 * 86400);
+    make_hardneg(r, tmpl, t, &g->hn, g->hn_para, &v);
+    int reprints = rng_range(r, 0, g->ps->hn_rmax);
+    uint64_t c = g->cluster++;
+    gen_x(g, ", \"kind\": \"story\"");
+    write_original(&v, &g->orig);
+    gen_emit(g, &g->orig, c, v.time, -1, tmpl);
+    for (int k = 0; k < reprints && !gen_full(g); k++) {
+        int64_t tk = v.time + rng_range(r, 0, 72 * 3600);
+        int src = gen_outlet(g);
+        page_reprint(g, &v, g->ps->prof[0]);
+        gen_page(g, c, tk, src, tmpl, 1);
+    }
+}
+
+static span_t gen_donor(gen_t *g);
+
+/* A photo gallery: 6-10 captions of its own (a sentence of an unused base
+ * story in each), on 1-5 pages of different outlets under different
+ * headlines.  Same captions, same family; no wire copy. */
+static void gen_gallery(gen_t *g)
+{
+    rng_t *r = &g->ed->rng;
+    view_t v;
+    gen_take(g, &v);
+    size_t ns = 0;
+    for (size_t k = 0; k < v.np; k++)
+        split_sentences(v.para[k], 6, &g->sent, &ns, &g->sent_cap);
+    int ncap = rng_range(r, 6, 10);
+    buf_t *body = &g->brief;
+    body->n = 0;
+    uint64_t c = g->cluster++;
+    g->n_gallery++;
+    gen_x(g, ", \"kind\": \"gallery\"");
+    for (int k = 0; k < ncap; k++) {
+        if (k)
+            buf_put(body, "\n\n", 2);
+        fill_caption(r, body, v.time, (size_t)k < ns ? g->sent[k] : gen_donor(g));
+    }
+    int pages = rng_range(r, 1, 5);
+    for (int p = 0; p < pages && !gen_full(g); p++) {
+        static const char *const head[] = {"Photos: ", "In pictures: ", "Gallery: ", "PHOTOS: "};
+        g->t1.n = 0;
+        buf_puts(&g->t1, PICK(r, head));
+        put_title(&g->t1, v.title, (size_t)rng_range(r, 5, 9));
+        buf_put(&g->t1, "\n\n", 2);
+        buf_put(&g->t1, body->p, body->n);
+        int64_t t = v.time + rng_range(r, 0, 72 * 3600);
+        gen_page(g, c, t, gen_outlet(g), -1, 0);
+    }
+}
+
+/* bytes of s holding its first w words */
+static size_t cut_words(const char *s, size_t n, size_t w)
+{
+    size_t seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (is_alnum((unsigned char)s[i]) && (i == 0 || !is_alnum((unsigned char)s[i - 1])) && ++seen > w) {
+            size_t e = i;
+            while (e > 0 && !is_alnum((unsigned char)s[e - 1]))
+                e--;
+            return e;
+        }
+    }
+    return n;
+}
+
+/* A teaser, paywall stub or video blurb of a recent story: its headline
+ * and the first 12-28 words of its lead.  Its own cluster; with p .2 a
+ * second page carries the same stub (the same cluster: a stub family). */
+static void gen_stub(gen_t *g)
+{
+    rng_t *r = &g->ed->rng;
+    const ring_t *o = &g->ring[rng_below(r, (uint32_t)g->nring)];
+    const story_t *st = &g->ss->v[o->story];
+    span_t lead = st->para[0];
+    size_t cut = cut_words(lead.s, lead.n, (size_t)rng_range(r, 12, STUB_WORDS));
+    int style = (int)rng_below(r, 4), copies = rng_chance(r, .2) ? 2 : 1;
+    static const char *const trailer[] = {"Read more", "Subscribe to continue reading.",
+                                          "Watch the video above.", "This article is for subscribers only."};
+    uint64_t c = g->cluster++;
+    g->n_stub++;
+    gen_x(g, ", \"kind\": \"stub\", \"of\": %llu", (unsigned long long)o->cluster);
+    for (int k = 0; k < copies && !gen_full(g); k++) {
+        g->t1.n = 0;
+        if (k == 0 || rng_below(r, 2))
+            buf_puts(&g->t1, st->title);
+        else
+            put_title(&g->t1, (span_t){st->title, strlen(st->title)}, 40);
+        buf_put(&g->t1, "\n\n", 2);
+        if (style == 2)
+            buf_puts(&g->t1, "VIDEO: ");
+        buf_put(&g->t1, lead.s, cut);
+        buf_puts(&g->t1, "\xe2\x80\xa6\n\n");
+        buf_puts(&g->t1, trailer[style]);
+        int64_t t = st->time + rng_range(r, 0, 48 * 3600);
+        gen_page(g, c, t, gen_outlet(g), -1, 0);
+    }
+}
+
+/* A digest or live page: the headlines and leads of 3-6 recent stories
+ * of different clusters, in 1-3 versions (an item added at the top or the
+ * last one dropped); the versions are one family, apart from every story
+ * they contain. */
+static void gen_digest(gen_t *g)
+{
+    rng_t *r = &g->ed->rng;
+    size_t order[RING], items = (size_t)rng_range(r, 3, 6);
+    unsigned char two[RING]; /* an item with its second paragraph too */
+    for (size_t k = 0; k < g->nring; k++)
+        order[k] = k;
+    for (size_t k = 0; k < g->nring; k++) { /* partial Fisher-Yates: order[0..] random */
+        size_t j = k + rng_below(r, (uint32_t)(g->nring - k));
+        size_t t = order[k];
+        order[k] = order[j];
+        order[j] = t;
+        two[k] = (unsigned char)rng_chance(r, .3);
+    }
+    size_t first = 0, last = items; /* items are order[first..last) */
+    int versions = rng_range(r, 1, 3), style = (int)rng_below(r, 4);
+    uint64_t c = g->cluster++;
+    g->n_digest++;
+    int64_t t = 0;
+    for (size_t k = 0; k < items; k++)
+        if (g->ss->v[g->ring[order[k]].story].time > t)
+            t = g->ss->v[g->ring[order[k]].story].time;
+    t += rng_range(r, 3600, 6 * 3600);
+    for (int ver = 0; ver < versions && !gen_full(g); ver++) {
+        if (ver > 0 && last < g->nring && rng_below(r, 2)) {
+            /* the newest item goes on top: it is order[last], moved to first */
+            size_t nw = order[last], nt = two[last];
+            memmove(order + first + 1, order + first, (last - first) * sizeof *order);
+            memmove(two + first + 1, two + first, last - first);
+            order[first] = nw;
+            two[first] = (unsigned char)nt;
+            last++;
+        } else if (ver > 0 && last - first > 3) {
+            last--;
+        }
+        g->t1.n = 0;
+        switch (style) {
+        case 0:
+            buf_puts(&g->t1, "The Latest: ");
+            put_title(&g->t1, (span_t){g->ss->v[g->ring[order[first]].story].title,
+                                       strlen(g->ss->v[g->ring[order[first]].story].title)}, 10);
+            break;
+        case 1: {
+            int y, m, d;
+            civil_from_days(floordiv(t, 86400), &y, &m, &d);
+            buf_printf(&g->t1, "News digest for %s, %s %d", WEEKDAY[(floordiv(t, 86400) % 7 + 7) % 7],
+                       MONTH_ABBR[m - 1], d);
+            break;
+        }
+        case 2: buf_puts(&g->t1, "Live updates: the day's top stories"); break;
+        default: buf_puts(&g->t1, "Morning Briefing: what you need to know today"); break;
+        }
+        g->x.n = 0;
+        buf_puts(&g->x, ", \"kind\": \"digest\", \"contains\": [");
+        for (size_t k = first; k < last; k++) {
+            const story_t *st = &g->ss->v[g->ring[order[k]].story];
+            buf_put(&g->t1, "\n\n", 2);
+            if (style == 0 && k > first)
+                buf_puts(&g->t1, "___\n\n");
+            put_title(&g->t1, (span_t){st->title, strlen(st->title)}, 16);
+            buf_put(&g->t1, "\n\n", 2);
+            put_lead(&g->t1, st);
+            if (two[k] && st->np > 1) {
+                buf_put(&g->t1, "\n\n", 2);
+                buf_put(&g->t1, st->para[1].s, st->para[1].n);
+            }
+            buf_printf(&g->x, "%s%llu", k > first ? ", " : "", (unsigned long long)g->ring[order[k]].cluster);
+        }
+        buf_putc(&g->x, ']');
+        int64_t tv = t + ver * rng_range(r, 1800, 4 * 3600);
+        gen_page(g, c, tv, gen_outlet(g), -1, 0);
+    }
+}
+
+/* A brief: the first 40-120 words of an unused base story (whole
+ * paragraphs, the last cut at a sentence or, failing that, a word), and
+ * its reprints. */
+static void gen_brief(gen_t *g, int reprints)
+{
+    rng_t *r = &g->ed->rng;
+    view_t v;
+    gen_take(g, &v);
+    size_t budget = (size_t)rng_range(r, 40, 120), words = 0, np = 0;
+    size_t off[64];
+    buf_t *b = &g->brief;
+    b->n = 0;
+    for (size_t k = 0; k < v.np && np < 32 && words < budget; k++) {
+        span_t p = v.para[k];
+        size_t pw = count_words(p.s, p.n), take = p.n;
+        if (words + pw > budget) {
+            if (words >= 40)
+                break;
+            take = 0; /* the last sentence end that fits, if it reaches 40 words */
+            for (size_t i = 0; i < p.n; i++)
+                if (p.s[i] == '.' && (i + 1 == p.n || p.s[i + 1] == ' ')) {
+                    size_t w = count_words(p.s, i + 1);
+                    if (words + w > budget)
+                        break;
+                    if (words + w >= 40)
+                        take = i + 1;
+                }
+            if (!take)
+                take = cut_words(p.s, p.n, budget - words);
+            pw = budget;
+        }
+        off[2 * np] = b->n;
+        buf_put(b, p.s, take);
+        if (take < p.n && p.s[take - 1] != '.')
+            buf_putc(b, '.');
+        off[2 * np + 1] = b->n;
+        np++;
+        words += pw;
+    }
+    if (np > g->spans_cap) {
+        g->spans_cap = np * 2;
+        g->spans = xrealloc(g->spans, g->spans_cap * sizeof *g->spans);
+    }
+    for (size_t k = 0; k < np; k++)
+        g->spans[k] = (span_t){b->p + off[2 * k], off[2 * k + 1] - off[2 * k]};
+    v.para = g->spans;
+    v.np = np;
+    uint64_t c = g->cluster++;
+    g->n_brief++;
+    gen_x(g, ", \"kind\": \"brief\"");
+    write_original(&v, &g->orig);
+    gen_emit(g, &g->orig, c, v.time, -1, -1);
+    for (int k = 0; k < reprints && !gen_full(g); k++) {
+        int64_t t = v.time + rng_range(r, 0, 72 * 3600);
+        int src = gen_outlet(g);
+        page_reprint(g, &v, g->ps->prof[g->ps->nprof - 1]);
+        gen_page(g, c, t, src, -1, 1);
+    }
+}
+
+/* the next donor sentence for a write-thru chain, from unused base stories */
+static span_t gen_donor(gen_t *g)
+{
+    while (g->pool_next >= g->npool) {
+        view_t v;
+        gen_take(g, &v);
+        g->npool = g->pool_next = 0;
+        for (size_t k = 0; k < v.np; k++)
+            split_sentences(v.para[k], 6, &g->pool, &g->npool, &g->pool_cap);
+    }
+    return g->pool[g->pool_next++];
+}
+
+/* A write-thru chain: 4-7 wire versions of one story, each rewriting
+ * 20-40% of the previous one's sentences with new ones (and sometimes
+ * adding or dropping one), one step of the chain with p .4 a major
+ * rewrite (60-80%).  Versions k-1 and k are one family while their bodies
+ * share at least half: with A and B the sets of word 3-grams of the two
+ * bodies (the wire text after the headline, tokens as in dedup_bases),
+ * 2 |A n B| >= max(|A|, |B|); the chain is cut where this fails.  Each
+ * version has 0-2 reprints, in its segment's cluster. */
+static void gen_chain(gen_t *g)
+{
+    rng_t *r = &g->ed->rng;
+    view_t v;
+    gen_take(g, &v);
+    span_t title = v.title, dateline = v.dateline;
+    int64_t t = v.time;
+    size_t ns = 0;
+    for (size_t k = 0; k < v.np; k++)
+        split_sentences(v.para[k], 4, &g->sent, &ns, &g->sent_cap);
+    if (ns > 14)
+        ns = 14;
+    while (ns < 8) {
+        span_t d = gen_donor(g);
+        if (ns == g->sent_cap) {
+            g->sent_cap = g->sent_cap ? g->sent_cap * 2 : 64;
+            g->sent = xrealloc(g->sent, g->sent_cap * sizeof *g->sent);
+        }
+        g->sent[ns++] = d;
+    }
+    if (g->sent_cap < 32) {
+        g->sent_cap = 32;
+        g->sent = xrealloc(g->sent, g->sent_cap * sizeof *g->sent);
+    }
+    int versions = rng_range(r, 4, 7);
+    int major = rng_chance(r, .4) ? rng_range(r, 1, versions - 1) : -1;
+    uint64_t chain = g->n_chain++, c = g->cluster++;
+    g->n_seg++;
+    for (int k = 0; k < versions && !gen_full(g); k++) {
+        if (k > 0) {
+            double f = k == major ? rng_uniform(r, .6, .8) : rng_uniform(r, .2, .4);
+            size_t m = (size_t)(f * (double)ns + 0.5), left = ns;
+            unsigned char mark[32] = {0};
+            if (m < 1)
+                m = 1;
+            if (rng_chance(r, .6)) { /* a new lead */
+                mark[0] = 1;
+                m--;
+                left--;
+            }
+            for (size_t i = 0; i < ns; i++) { /* m of the remaining, uniformly */
+                if (mark[i])
+                    continue;
+                if (rng_below(r, (uint32_t)left) < m) {
+                    mark[i] = 1;
+                    m--;
+                }
+                left--;
+            }
+            for (size_t i = 0; i < ns; i++)
+                if (mark[i])
+                    g->sent[i] = gen_donor(g);
+            if (ns < 24 && rng_chance(r, .3))
+                g->sent[ns++] = gen_donor(g);
+            if (ns > 6 && rng_chance(r, .25)) {
+                size_t d = 1 + rng_below(r, (uint32_t)(ns - 1));
+                memmove(g->sent + d, g->sent + d + 1, (ns - d - 1) * sizeof *g->sent);
+                ns--;
+            }
+            t += rng_range(r, 1800, 3 * 3600);
+        }
+        /* the version: headline, then the lead sentence alone and pairs */
+        buf_t *b = &g->chain[k & 1];
+        b->n = 0;
+        if (k > 0)
+            buf_printf(b, "UPDATE %d-", k);
+        buf_put(b, title.s, title.n);
+        size_t body = b->n + 2;
+        for (size_t i = 0; i < ns; i++) {
+            buf_puts(b, i == 0 || i % 2 == 1 ? "\n\n" : " ");
+            if (i == 0)
+                buf_put(b, dateline.s, dateline.n);
+            buf_put(b, g->sent[i].s, g->sent[i].n);
+        }
+        g->sh_n[k & 1] = 0;
+        shingle3(b->p + body, b->n - body, &g->sh[k & 1], &g->sh_n[k & 1], &g->sh_cap[k & 1]);
+        if (k > 0) {
+            size_t na = g->sh_n[0], nb = g->sh_n[1];
+            size_t inter = intersect_sorted(g->sh[0], na, g->sh[1], nb);
+            if (2 * inter < (na > nb ? na : nb)) {
+                c = g->cluster++;
+                g->n_seg++;
+            }
+        }
+        gen_x(g, ", \"kind\": \"writethru\", \"chain\": %llu, \"version\": %d", (unsigned long long)chain, k);
+        g->orig.n = 0;
+        buf_put(&g->orig, b->p, b->n);
+        gen_emit(g, &g->orig, c, t, -1, -1);
+        /* reprints see the version as a story: its paragraphs in b */
+        size_t np = 0;
+        for (size_t i = body, s = body; i <= b->n; i++)
+            if (i == b->n || (b->p[i] == '\n' && i + 1 < b->n && b->p[i + 1] == '\n')) {
+                if (np == g->spans_cap) {
+                    g->spans_cap = g->spans_cap ? g->spans_cap * 2 : 32;
+                    g->spans = xrealloc(g->spans, g->spans_cap * sizeof *g->spans);
+                }
+                g->spans[np++] = (span_t){b->p + s, i - s};
+                s = i + 2;
+                i++;
+            }
+        view_t vv = {.title = {b->p, body - 2}, .city = {"", 0}, .dateline = {"", 0}, .time = t,
+                     .np = np, .para = g->spans};
+        int reprints = rng_range(r, 0, 2);
+        for (int p = 0; p < reprints && !gen_full(g); p++) {
+            int64_t tp = t + rng_range(r, 0, 12 * 3600);
+            int src = gen_outlet(g);
+            page_reprint(g, &vv, g->ps->prof[g->ps->nprof - 1]);
+            gen_page(g, c, tp, src, -1, 1);
+        }
+    }
+}
+
+/* Runs a page preset; returns the documents written.  `est` is the
+ * corpus size the big families are sized for. */
+static uint64_t gen_run(gen_t *g, uint64_t est, int stats, uint64_t seed)
+{
+    rng_t *r = &g->ed->rng;
+    const preset_t *ps = g->ps;
+    if (ps->mode == MODE_PAGES) {
+        /* the outlets are the same in every corpus: their own seed */
+        rng_t cr;
+        rng_seed(&cr, 0xc0ffee5eedULL);
+        for (int o = 0; o < PAGE_OUTLETS; o++)
+            chrome_build(&g->chrome[o], o, &cr);
+        for (int k = 0; k < NCAPTIONS; k++) {
+            g->t1.n = 0;
+            fill_caption(r, &g->t1, g->ss->v[rng_below(r, (uint32_t)g->ss->n)].time, (span_t){"", 0});
+            g->caption[k] = xstrndup(g->t1.p, g->t1.n);
+        }
+    }
+    /* pages: one or two stories carried by 2.25-2.5% of the pages (at least 50) */
+    uint64_t big = est / 40 + 1 < 50 ? 50 : est / 40 + 1;
+    int nbig = ps->mode == MODE_PAGES ? (est >= 10000 ? 2 : 1) : 0, bigs = 0;
+    uint64_t big_at[2] = {0, est / 2};
+    while (g->docs ? !gen_full(g) : g->next_base < g->ss->n) {
+        if (bigs < nbig && g->emitted >= big_at[bigs]) {
+            uint64_t n = bigs ? big * 9 / 10 : big;
+            uint64_t before = g->emitted;
+            gen_story(g, (int)n - 1, "big");
+            g->n_big++;
+            g->n_big_docs += g->emitted - before;
+            bigs++;
+        } else if (rng_chance(r, g->hardneg)) {
+            gen_hardneg(g);
+        } else if (ps->mode == MODE_PAGES && rng_chance(r, .06)) {
+            gen_gallery(g);
+        } else if (ps->mode == MODE_DIGEST && g->nring >= 6 && rng_chance(r, .12)) {
+            gen_digest(g);
+        } else if (ps->mode == MODE_DIGEST && g->nring >= 1 && rng_chance(r, .15)) {
+            gen_stub(g);
+        } else if (ps->mode == MODE_DIGEST && rng_chance(r, .10)) {
+            gen_chain(g);
+        } else if (ps->mode == MODE_DIGEST && rng_chance(r, .15)) {
+            gen_brief(g, rng_range(r, 1, 6));
+        } else {
+            gen_story(g, rng_range(r, ps->rmin, ps->rmax), "story");
+            g->n_story++;
+        }
+    }
+    if (stats)
+        fprintf(stderr,
+                "ndgen: preset %s seed %llu: %llu docs, %llu clusters: %llu stories (%llu with a "
+                "filler reprint, %llu with a background paragraph), %llu big families of %llu docs, "
+                "%llu galleries, %llu stubs, %llu digests, %llu briefs, %llu write-thru chains in %llu "
+                "segments, %llu hard negatives, %llu recombined stories\n",
+                ps->name, (unsigned long long)seed, (unsigned long long)g->emitted,
+                (unsigned long long)g->cluster, (unsigned long long)g->n_story,
+                (unsigned long long)g->n_filler, (unsigned long long)g->n_bg, (unsigned long long)g->n_big,
+                (unsigned long long)g->n_big_docs, (unsigned long long)g->n_gallery,
+                (unsigned long long)g->n_stub, (unsigned long long)g->n_digest,
+                (unsigned long long)g->n_brief, (unsigned long long)g->n_chain,
+                (unsigned long long)g->n_seg, (unsigned long long)g->n_hard, (unsigned long long)g->n_comp);
+    if (ps->mode == MODE_PAGES) {
+        for (int o = 0; o < PAGE_OUTLETS; o++)
+            chrome_free(&g->chrome[o]);
+        for (int k = 0; k < NCAPTIONS; k++)
+            free(g->caption[k]);
+    }
+    buf_t *bufs[] = {&g->t1, &g->t2, &g->page, &g->x, &g->orig, &g->hn, &g->brief, &g->chain[0], &g->chain[1]};
+    for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++)
+        free(bufs[k]->p);
+    free(g->comp);
+    free(g->bg);
+    free(g->sent);
+    free(g->pool);
+    free(g->spans);
+    free(g->sh[0]);
+    free(g->sh[1]);
+    return g->emitted;
+}
+
+
 /* ================================================================ command line */
 
 static void usage(FILE *f)
@@ -1844,7 +2937,8 @@ static void usage(FILE *f)
           "and, with --truth, one {\"id\",\"cluster\"} line per document (hard negatives add\n"
           "\"hardneg\": true and \"template\"). Same options and seed -> same bytes.\n"
           "\n"
-          "  --preset NAME    web (default), ocr, trunc, wire, hardneg, scale, sample\n"
+          "  --preset NAME    web (default), ocr, trunc, wire, hardneg, scale, sample,\n"
+          "                   pages, digest\n"
           "  --docs N         total documents (default: one pass over the base stories;\n"
           "                   scale: 1000000); beyond the base, stories are recombined\n"
           "  --seed S         64-bit seed (default 1)\n"
@@ -2088,7 +3182,13 @@ int main(int argc, char **argv)
     uint64_t emitted = 0, cluster = 0, n_base = 0, n_comp = 0, n_hard = 0;
     buf_t orig = {0};
 
-    while (docs ? emitted < docs : next_base < ss.n) {
+    if (ps->mode != MODE_CLASSIC) {
+        gen_t g = {.ps = ps, .ss = &ss, .perm = perm, .ed = &ed, .w = &w, .docs = docs, .hardneg = hardneg};
+        /* one pass: about one wire copy and (rmin + rmax) / 2 reprints a story */
+        uint64_t est = docs ? docs : (uint64_t)ss.n * (uint64_t)(2 + ps->rmin + ps->rmax) / 2;
+        emitted = gen_run(&g, est, stats, seed);
+    }
+    while (ps->mode == MODE_CLASSIC && (docs ? emitted < docs : next_base < ss.n)) {
         view_t v;
         int tmpl = -1;
         int reprints;
@@ -2163,7 +3263,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "ndgen: %s: write failed: %s\n", truth_name, strerror(errno));
         return 2;
     }
-    if (stats)
+    if (stats && ps->mode == MODE_CLASSIC)
         fprintf(stderr,
                 "ndgen: preset %s seed %llu: %llu docs, %llu bytes, %llu clusters (%llu base, %llu "
                 "recombined, %llu hard negatives) from %zu base stories (%zu exact and %zu near "
@@ -2189,6 +3289,7 @@ int main(int argc, char **argv)
     free(ed.b.p);
     free(ed.idx);
     free(w.arena.p);
+    free(w.xarena.p);
     free(w.ob.p);
     free(w.tb.p);
     free(w.rec);
