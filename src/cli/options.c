@@ -47,7 +47,7 @@ void cli_usage(FILE *f)
 "  --keep P            representative: first|longest|earliest|source (first)\n"
 "  --source-priority FILE  for --keep source: one source a line, preferred first\n"
 "  --window D          never match texts further apart in time (72h, 3d, 90m)\n"
-"  --cluster C         components|guarded (guarded: no chaining; default components)\n"
+"  --cluster C         attach|components|guarded (default attach: no chaining)\n"
 "  --figures F         pairs must share this fraction of their figures (0.8)\n"
 "  --boilerplate F     ignore shingles in more than F of the documents (0.02)\n"
 "  --explain           pairs: exact scores, shared passage (first 5000 words)\n"

@@ -22,6 +22,7 @@
 #endif
 
 #include "../cluster/cluster.h"
+#include "chrome.h"
 #include "dfcount.h"
 #include "docstore.h"
 #include "params.h"
@@ -63,6 +64,8 @@ struct nd_batch {
     uint64_t **sets;     /* exact mode: sorted shingle sets */
     nd_sketcher **sk;    /* one per thread */
     nd__df df;           /* boilerplate: shingle document frequencies */
+    nd__held held;       /* boilerplate: shingle sets of a sample of those
+                            counted, to tell chrome from big stories */
     uint64_t counted;    /* documents passed to nd_batch_count */
     uint64_t sampled;    /* of which counted into df (1 in df_rate) */
     uint32_t df_rate;
@@ -145,6 +148,7 @@ ND_API void nd_batch_free(nd_batch *b)
         free(b->wide[t]);
     free(b->wide);
     nd__df_free(&b->df);
+    nd__held_free(&b->held);
     if (b->sets)
         for (size_t i = 0; i < b->n; i++)
             free(b->sets[i]);
@@ -267,9 +271,15 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
             const uint64_t *set;
             size_t m;
             int r = nd__sketcher_bag(b->sk[t], texts[i], lens[i], &set, &m);
-            if (r == ND_OK)
+            if (r == ND_OK) {
                 nd__df_add(&b->df, set, m);
-            else {
+#pragma omp critical(nd_batch_held)
+                if (nd__held_wants(&b->held, base + i) &&
+                    nd__held_add(&b->held, base + i, set, m) != ND_OK && i < first_bad) {
+                    first_bad = i;
+                    first_rc = ND_ERR_NOMEM;
+                }
+            } else {
 #pragma omp critical(nd_batch_bad)
                 if (i < first_bad) {
                     first_bad = i;
@@ -291,19 +301,27 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
     return ND_OK;
 }
 
-/* Before the first add: install the boilerplate cut-off in the sketchers. */
-static void start_filtering(nd_batch *b)
+/* Before the first add: tell chrome from big stories among the frequent
+   shingles, then install the boilerplate cut-off in the sketchers. */
+static int start_filtering(nd_batch *b)
 {
     b->filtering = 1;
     if (b->p.boilerplate <= 0.0 || !b->counted)
-        return;
+        return ND_OK;
     double cut = b->p.boilerplate * (double)b->counted;
     if (cut < b->p.boilerplate_min)
         cut = b->p.boilerplate_min;
     b->st.boilerplate_cutoff = (uint64_t)cut;
     cut /= b->df_rate; /* in sampled documents */
+    const uint32_t c = (uint32_t)(cut > UINT32_MAX ? UINT32_MAX : cut);
+    uint64_t lowered;
+    int rc = nd__chrome_sort_out(&b->df, &b->held, c, 0.6, b->p.seed, &lowered);
+    nd__held_free(&b->held);
+    if (rc != ND_OK)
+        return rc;
     for (unsigned t = 0; t < b->threads; t++)
-        nd__sketcher_filter(b->sk[t], &b->df, (uint32_t)(cut > UINT32_MAX ? UINT32_MAX : cut));
+        nd__sketcher_filter(b->sk[t], &b->df, c);
+    return ND_OK;
 }
 
 ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
@@ -312,8 +330,8 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
 {
     if (b->ran)
         return fail(b, ND_ERR_STATE, "documents added after nd_batch_run");
-    if (!b->filtering)
-        start_filtering(b);
+    if (!b->filtering && start_filtering(b) != ND_OK)
+        return fail(b, ND_ERR_NOMEM, NULL);
     int rc = grow(b, b->n + n);
     if (rc != ND_OK)
         return fail(b, rc, rc == ND_ERR_PARAM ? "more than 2^32-1 documents" : NULL);

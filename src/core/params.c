@@ -36,7 +36,7 @@ ND_API void nd_params_init(nd_params *p)
     p->threads = 0;
     p->sketch = ND_SKETCH_OPH;
     p->containment = 0.65;
-    p->cluster = ND_CLUSTER_COMPONENTS;
+    p->cluster = ND_CLUSTER_ATTACH;
     p->figures = 0.8;
     p->boilerplate = 0.02;
     p->boilerplate_min = 50;

@@ -1,0 +1,277 @@
+/*
+ * chrome.c - which frequent shingles are page chrome and which are the
+ * text of a story that many pages carry.
+ *
+ * Boilerplate suppression drops the shingles that more than a fraction of
+ * the documents hold: share lines, footers, cookie notices, template
+ * sentences.  A story reprinted by more pages than that fraction is
+ * frequent too, and dropping its text splits its family.  What tells the
+ * two apart is who carries them: chrome is carried by pages of many
+ * different texts, a story's text by copies of one text.  So a frequent
+ * shingle is counted once per group of copies rather than once per page:
+ *
+ *  1. The counting pass holds the shingle sets of a nested sample of the
+ *     documents it counts (chrome.h: at most ND__HELD_MAX).
+ *  2. Before filtering starts, the held documents are grouped: a 64-bin
+ *     one-permutation MinHash of each whole set, 32 bands of 2 bins for
+ *     candidates, and a pair whose estimated Jaccard clears the batch's
+ *     threshold joins two groups (union-find).
+ *  3. For every frequent shingle the held documents carry (H of them, in
+ *     G groups), its count becomes count * G / H.  Chrome keeps its count
+ *     (its carriers are different texts, G near H); a story carried by
+ *     many copies falls below the cut-off.  A shingle fewer than HELD_MIN
+ *     held documents carry keeps its count.
+ *
+ * Counters are shared by the shingles that fall in them (dfcount.c); a
+ * lowered counter is lowered for those few too.  Everything is sorted
+ * into a total order first, so the counts do not depend on the order or
+ * the threads of the counting.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../neardup.h"
+#include "chrome.h"
+#include "sort.h"
+
+/* Bins of the grouping signature, and its bands of two bins. */
+#define BINS 64
+#define BAND_ROWS 2
+/* A shingle must be carried by this many held documents to be judged. */
+#define HELD_MIN 8
+
+void nd__held_free(nd__held *s)
+{
+    free(s->ord);
+    free(s->off);
+    free(s->len);
+    free(s->h);
+    memset(s, 0, sizeof *s);
+}
+
+int nd__held_wants(const nd__held *s, uint64_t o)
+{
+    return o % (s->rate ? s->rate : 1) == 0;
+}
+
+/* Double the rate: let go of the documents no longer in the sample. */
+static void thin(nd__held *s)
+{
+    s->rate = s->rate ? s->rate * 2 : 2;
+    size_t w = 0, hw = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->ord[i] % s->rate != 0)
+            continue;
+        memmove(s->h + hw, s->h + s->off[i], s->len[i] * sizeof *s->h);
+        s->ord[w] = s->ord[i];
+        s->off[w] = hw;
+        s->len[w] = s->len[i];
+        hw += s->len[i];
+        w++;
+    }
+    s->n = w;
+    s->hn = hw;
+}
+
+int nd__held_add(nd__held *s, uint64_t o, const uint64_t *h, size_t n)
+{
+    if (!s->rate)
+        s->rate = 1;
+    if (n > ND__HELD_SHINGLES)
+        n = ND__HELD_SHINGLES;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        uint64_t *ord = realloc(s->ord, cap * sizeof *ord);
+        if (ord)
+            s->ord = ord;
+        size_t *off = ord ? realloc(s->off, cap * sizeof *off) : NULL;
+        if (off)
+            s->off = off;
+        uint32_t *len = off ? realloc(s->len, cap * sizeof *len) : NULL;
+        if (!len)
+            return ND_ERR_NOMEM;
+        s->len = len;
+        s->cap = cap;
+    }
+    if (s->hn + n > s->hcap) {
+        size_t cap = s->hcap ? s->hcap : 1 << 16;
+        while (cap < s->hn + n)
+            cap *= 2;
+        uint64_t *p = realloc(s->h, cap * sizeof *p);
+        if (!p)
+            return ND_ERR_NOMEM;
+        s->h = p;
+        s->hcap = cap;
+    }
+    memcpy(s->h + s->hn, h, n * sizeof *h);
+    s->ord[s->n] = o;
+    s->off[s->n] = s->hn;
+    s->len[s->n] = (uint32_t)n;
+    s->hn += n;
+    s->n++;
+    if (s->n > ND__HELD_MAX)
+        thin(s);
+    return ND_OK;
+}
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return x;
+}
+
+/* One-permutation MinHash of h[0..n): BINS minima, UINT64_MAX if empty. */
+static void sign(const uint64_t *h, size_t n, uint64_t seed, uint64_t *sig)
+{
+    for (unsigned i = 0; i < BINS; i++)
+        sig[i] = UINT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t m = mix(h[i] ^ seed);
+        unsigned bin = (unsigned)(m >> 58);
+        if (m < sig[bin])
+            sig[bin] = m;
+    }
+}
+
+/* Equal bins over bins filled in either. */
+static double alike_sigs(const uint64_t *a, const uint64_t *b)
+{
+    unsigned eq = 0, used = 0;
+    for (unsigned i = 0; i < BINS; i++) {
+        int fa = a[i] != UINT64_MAX, fb = b[i] != UINT64_MAX;
+        used += fa | fb;
+        eq += fa && a[i] == b[i];
+    }
+    return used ? (double)eq / used : 0.0;
+}
+
+static uint32_t find(uint32_t *p, uint32_t x)
+{
+    while (p[x] != x) {
+        p[x] = p[p[x]];
+        x = p[x];
+    }
+    return x;
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
+                        uint64_t seed, uint64_t *lowered)
+{
+    *lowered = 0;
+    const size_t n = s->n;
+    if (n < 2)
+        return ND_OK;
+    uint32_t *order = malloc(n * sizeof *order);
+    uint32_t *parent = malloc(n * sizeof *parent);
+    uint64_t *sigs = malloc(n * BINS * sizeof *sigs);
+    nd__kv *kv = malloc(2 * n * sizeof *kv);
+    if (!order || !parent || !sigs || !kv) {
+        free(order);
+        free(parent);
+        free(sigs);
+        free(kv);
+        return ND_ERR_NOMEM;
+    }
+    /* Held documents in ordinal order: document i of the grouping is
+       order[i]. */
+    for (size_t i = 0; i < n; i++)
+        kv[i] = (nd__kv){s->ord[i], (uint32_t)i};
+    nd__sort_kv(kv, kv + n, n);
+    for (size_t i = 0; i < n; i++)
+        order[i] = kv[i].doc;
+    const uint64_t gseed = mix(seed ^ UINT64_C(0x6368726f6d65)); /* "chrome" */
+    for (size_t i = 0; i < n; i++) {
+        uint32_t d = order[i];
+        sign(s->h + s->off[d], s->len[d], gseed, sigs + i * BINS);
+        parent[i] = (uint32_t)i;
+    }
+
+    /* Groups of copies: band candidates, verified by the estimate. */
+    for (unsigned band = 0; band < BINS / BAND_ROWS; band++) {
+        for (size_t i = 0; i < n; i++) {
+            const uint64_t *v = sigs + i * BINS + band * BAND_ROWS;
+            kv[i].key = v[0] == UINT64_MAX ? UINT64_MAX : mix(v[0] ^ mix(v[1] + band));
+            kv[i].doc = (uint32_t)i;
+        }
+        nd__sort_kv(kv, kv + n, n);
+        for (size_t i = 0; i < n;) {
+            size_t j = i + 1;
+            while (j < n && kv[j].key == kv[i].key)
+                j++;
+            for (size_t x = i; x < j && kv[i].key != UINT64_MAX; x++)
+                for (size_t y = x + 1; y < j && y <= x + 64; y++) {
+                    uint32_t a = kv[x].doc, b = kv[y].doc;
+                    uint32_t ra = find(parent, a), rb = find(parent, b);
+                    if (ra != rb && alike_sigs(sigs + (size_t)a * BINS,
+                                               sigs + (size_t)b * BINS) >= alike)
+                        parent[ra > rb ? ra : rb] = ra < rb ? ra : rb;
+                }
+            i = j;
+        }
+    }
+    free(sigs);
+    free(kv);
+
+    /* (frequent shingle, group) for every held document that carries it. */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t d = order[i];
+        for (uint32_t t = 0; t < s->len[d]; t++)
+            m += nd__df_get(df, s->h[s->off[d] + t]) > cutoff;
+    }
+    nd__kv *fk = malloc((2 * m + 1) * sizeof *fk);
+    if (!fk) {
+        free(order);
+        free(parent);
+        return ND_ERR_NOMEM;
+    }
+    m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t d = order[i], g = find(parent, (uint32_t)i);
+        for (uint32_t t = 0; t < s->len[d]; t++) {
+            uint64_t h = s->h[s->off[d] + t];
+            if (nd__df_get(df, h) > cutoff)
+                fk[m++] = (nd__kv){h, g};
+        }
+    }
+    nd__sort_kv(fk, fk + m, m);
+    uint32_t *groups = parent; /* reused: a run never exceeds n entries */
+    for (size_t i = 0; i < m;) {
+        size_t j = i + 1;
+        while (j < m && fk[j].key == fk[i].key)
+            j++;
+        size_t carriers = j - i;
+        if (carriers >= HELD_MIN) {
+            for (size_t x = i; x < j; x++)
+                groups[x - i] = fk[x].doc;
+            qsort(groups, carriers, sizeof *groups, cmp_u32);
+            size_t g = 1;
+            for (size_t x = 1; x < carriers; x++)
+                g += groups[x] != groups[x - 1];
+            if (g < carriers) {
+                atomic_uint *c = nd__df_counter(df, fk[i].key);
+                uint32_t was = atomic_load_explicit(c, memory_order_relaxed);
+                uint32_t now = (uint32_t)(((uint64_t)was * g + carriers - 1) / carriers);
+                if (now < was) {
+                    atomic_store_explicit(c, now, memory_order_relaxed);
+                    *lowered += was > cutoff && now <= cutoff;
+                }
+            }
+        }
+        i = j;
+    }
+    free(fk);
+    free(order);
+    free(parent);
+    return ND_OK;
+}
