@@ -11,17 +11,21 @@
  *  1. Pairs whose Jaccard clears the threshold are alike as wholes: their
  *     connected components are the cores.
  *  2. A pair that matched by containment alone says "the smaller text is
- *     part of the larger", its container.  A container that also holds a
+ *     part of the larger", its container, when the smaller text is not a
+ *     stub (r->min_contained: a teaser, a caption or a blurb contained in
+ *     a story is not a copy of it; stubs join only copies of themselves,
+ *     by Jaccard).  A container that also holds a
  *     text of another core, unlinked to the first and covering another
  *     part of the container, holds several things (a digest, a live page,
  *     a story beside a gallery, a reprint with another story's paragraph):
  *     nothing is attached through it.  Two texts that cover the same part
  *     of it (two cuts of one story's lead, two scans of it) do not make it
  *     a digest.
- *  3. A core of two or more texts is a family of its own; it joins another
- *     core only when at least half of that core's members contain it: a
- *     story's lead is in every version of the story, a gallery or a filler
- *     in the one page that carries it.
+ *  3. A core joins another core only when at least half of that core's
+ *     members (of its first SUPPORT_SAMPLE) contain it, judged from their
+ *     signatures, not only from the pairs LSH found: a story's lead is in
+ *     every version of the story, a gallery or a filler in the one page
+ *     that carries it.
  *  4. The core of a smaller text joins the core of its best container
  *     (highest Jaccard, then containment, then smallest core), one only.
  *
@@ -136,9 +140,10 @@ int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne,
             m++;
     if (!m)
         return ND_OK;
+    const size_t mp = m + r->npartial;
     held *h = malloc(sizeof *h * m);
     uint64_t *links = malloc(sizeof *links * 2 * m);
-    uint64_t *holds = malloc(sizeof *holds * 2 * m);
+    uint64_t *holds = malloc(sizeof *holds * 2 * mp);
     uint32_t *members = calloc(u->n, sizeof *members);
     if (!h || !links || !holds || !members) {
         free(h);
@@ -158,15 +163,29 @@ int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne,
         /* The smaller set is the contained text; equal sizes: the later. */
         int a_small = set_size[e->a] < set_size[e->b] ||
                       (set_size[e->a] == set_size[e->b] && e->a > e->b);
+        if (set_size[a_small ? e->a : e->b] < r->min_contained) {
+            (*refused)++;
+            continue;
+        }
         h[m] = (held){a_small ? ca : cb, a_small ? cb : ca, a_small ? e->b : e->a,
                       a_small ? e->a : e->b, e->jaccard, e->containment};
         links[m] = pair_key(ca, cb);
         holds[m] = (uint64_t)h[m].container << 32 | h[m].contained;
         m++;
     }
+    /* A part of a text held counts as holding it, for telling digests. */
+    size_t mh = m;
+    for (size_t i = 0; i < r->npartial; i++) {
+        const nd_edge *e = &r->partial[i];
+        int a_small = set_size[e->a] < set_size[e->b] ||
+                      (set_size[e->a] == set_size[e->b] && e->a > e->b);
+        uint32_t small = a_small ? e->a : e->b, large = a_small ? e->b : e->a;
+        if (nd__uf_find(u, small) != nd__uf_find(u, large))
+            holds[mh++] = (uint64_t)large << 32 | small;
+    }
     nd__sort_u64(links, links + m, m);
-    nd__sort_u64(holds, holds + m, m);
-    attach_ctx a = {u, links, holds, nd__unique_u64(links, m), nd__unique_u64(holds, m), r};
+    nd__sort_u64(holds, holds + mh, mh);
+    attach_ctx a = {u, links, holds, nd__unique_u64(links, m), nd__unique_u64(holds, mh), r};
     for (size_t i = 0; i < u->n; i++)
         members[nd__uf_find(u, (uint32_t)i)]++;
 
@@ -194,9 +213,9 @@ int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne,
     }
 
     /* Per contained core and container core: the strongest pair through a
-       container that is no digest, kept when the contained core is one
-       text or when at least half of the container core (of its first
-       SUPPORT_SAMPLE members) holds the contained text. */
+       container that is no digest, kept when at least half of the
+       container core (of its first SUPPORT_SAMPLE members) holds the
+       contained text. */
     qsort(h, m, sizeof *h, cmp_held);
     size_t nc = 0;
     for (size_t i = 0; i < m;) {
@@ -212,7 +231,7 @@ int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne,
             found = 1;
         }
         int keep = found;
-        if (found && start[h[i].small + 1] - start[h[i].small] > 1) {
+        if (found) {
             uint32_t holders = 0, all = start[best.large + 1] - start[best.large];
             for (uint32_t t = start[best.large]; t < start[best.large + 1]; t++)
                 holders += list[t] == best.container ||

@@ -43,6 +43,12 @@ int nd__cluster_guarded(nd__uf *u, const nd_edge *edges, size_t ne,
 typedef struct nd__attach_rule {
     float alike;               /* Jaccard at which a pair makes a core */
     const uint64_t *set_size;  /* shingle set sizes: the smaller is contained */
+    uint64_t min_contained;    /* a contained text smaller than this (a stub,
+                                  a caption, a teaser) joins nothing */
+    const nd_edge *partial;    /* pairs whose smaller text is partly in the
+                                  larger (below the rule): they only tell
+                                  that the larger holds part of it */
+    size_t npartial;
     void *ctx;
     /* 1 when x and y, both contained in `container`, cover a common part
        of it (two cuts of one lead), 0 when different parts (two stories

@@ -47,6 +47,10 @@
  */
 #define COUNT_PARALLEL_MIN 1024
 
+/* A pair whose smaller text is contained to this share of the containment
+   setting holds part of the other (attach.c: digests). */
+#define PARTIAL 0.6
+
 /* Verification fetches the signature of the pair this far ahead. */
 #define VERIFY_AHEAD 8
 
@@ -530,6 +534,13 @@ ND_API int nd_batch_run(nd_batch *b)
     const size_t block = nd__cands_block(cands);
     size_t np = 0, ne = 0, cap = 0;
     nd_edge *edges = NULL, *blk = malloc(sizeof *blk * block);
+    /* The attach clustering also reads the pairs that hold part of each
+       other (containment of the smaller >= PARTIAL x the setting, below
+       the rule): they tell digests apart. */
+    const int attach = b->p.cluster == ND_CLUSTER_ATTACH &&
+                       b->p.measure == ND_MEASURE_JACCARD && b->p.containment > 0.0;
+    nd_edge *part = NULL;
+    size_t npart = 0, partcap = 0;
     uint8_t *keep = malloc(block);
     if (!blk || !keep)
         rc = ND_ERR_NOMEM;
@@ -556,10 +567,27 @@ ND_API int nd_batch_run(nd_batch *b)
             }
             keep[i] = (uint8_t)verify(b, (uint32_t)(pairs[i] >> 32),
                                       (uint32_t)pairs[i], &blk[i]);
+            if (!keep[i] && attach && blk[i].jaccard < b->p.threshold &&
+                blk[i].containment >= PARTIAL * b->p.containment)
+                keep[i] = 2;
         }
         for (size_t i = 0; i < m && rc == ND_OK; i++) {
             if (!keep[i])
                 continue;
+            if (keep[i] == 2) {
+                if (npart == partcap) {
+                    size_t c = partcap ? partcap * 2 : 1024;
+                    nd_edge *p = realloc(part, sizeof *p * c);
+                    if (!p) {
+                        rc = ND_ERR_NOMEM;
+                        break;
+                    }
+                    part = p;
+                    partcap = c;
+                }
+                part[npart++] = blk[i];
+                continue;
+            }
             if (ne == cap) {
                 size_t c = cap ? cap * 2 : 4096;
                 nd_edge *p = realloc(edges, sizeof *p * c);
@@ -578,6 +606,7 @@ ND_API int nd_batch_run(nd_batch *b)
     free(keep);
     if (rc != ND_OK) {
         free(edges);
+        free(part);
         return fail(b, rc, rc == ND_ERR_IO ? msg : NULL);
     }
     b->edges = edges;
@@ -587,8 +616,10 @@ ND_API int nd_batch_run(nd_batch *b)
     nd__uf uf;
     b->cluster = malloc(sizeof *b->cluster * (n ? n : 1));
     b->rep = malloc(sizeof *b->rep * (n ? n : 1));
-    if (!b->cluster || !b->rep || nd__uf_init(&uf, n) != ND_OK)
+    if (!b->cluster || !b->rep || nd__uf_init(&uf, n) != ND_OK) {
+        free(part);
         return fail(b, ND_ERR_NOMEM, NULL);
+    }
     if (b->p.cluster == ND_CLUSTER_GUARDED) {
         uint64_t *sizes = widen(b->sizes, n);
         int grc = sizes ? nd__cluster_guarded(&uf, b->edges, ne, sizes, docs_match,
@@ -601,11 +632,15 @@ ND_API int nd_batch_run(nd_batch *b)
         }
     } else if (b->p.cluster == ND_CLUSTER_ATTACH && b->p.measure == ND_MEASURE_JACCARD) {
         uint64_t *sizes = widen(b->sizes, n);
-        nd__attach_rule r = {(float)b->p.threshold, sizes, b, share_part, docs_match};
+        nd__attach_rule r = {(float)b->p.threshold, sizes,
+                             nd__params_stub_shingles(&b->p), part, npart, b, share_part,
+                             docs_match};
         int arc = sizes ? nd__cluster_attach(&uf, b->edges, ne, &r, b->threads,
                                              &b->st.guard_rejected)
                         : ND_ERR_NOMEM;
         free(sizes);
+        free(part);
+        part = NULL;
         if (arc != ND_OK) {
             nd__uf_free(&uf);
             return fail(b, ND_ERR_NOMEM, NULL);
@@ -613,6 +648,7 @@ ND_API int nd_batch_run(nd_batch *b)
     } else {
         nd__uf_union_edges(&uf, b->edges, ne, 0.0f, b->threads);
     }
+    free(part);
     uint64_t *lens = b->lens ? widen(b->lens, n) : NULL;
     nd__docinfo info = {lens, b->meta};
     size_t nc = b->lens && !lens ? 0

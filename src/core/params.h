@@ -22,6 +22,10 @@ void nd__params_lsh_contain(const nd_params *p, unsigned rows, unsigned *cbands,
  */
 int nd__params_match(const nd_params *p, double jaccard, double containment);
 
+/* The shingles in a stub's worth of words (params.c): a smaller text
+   contained in another is not a copy of it. */
+uint64_t nd__params_stub_shingles(const nd_params *p);
+
 /* "word", "char" or "glyph". */
 const char *nd__shingle_name(nd_shingle_kind k);
 
