@@ -39,6 +39,10 @@
 #define BAND_ROWS 2
 /* A shingle must be carried by this many held documents to be judged. */
 #define HELD_MIN 8
+/* Bits of a group number: groups are held documents, at most
+   ND__HELD_MAX of them. */
+#define GROUP_BITS 12
+_Static_assert(ND__HELD_MAX <= 1u << GROUP_BITS, "a group number fits GROUP_BITS");
 
 void nd__held_free(nd__held *s)
 {
@@ -158,12 +162,6 @@ static uint32_t find(uint32_t *p, uint32_t x)
     return x;
 }
 
-static int cmp_u32(const void *x, const void *y)
-{
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    return a < b ? -1 : a > b;
-}
-
 int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
                         uint64_t seed, uint64_t *lowered)
 {
@@ -222,14 +220,18 @@ int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
     free(sigs);
     free(kv);
 
-    /* (frequent shingle, group) for every held document that carries it. */
+    /* (counter of a frequent shingle << 12 | group) for every held
+       document that carries it: a count is a counter's, so counters are
+       what is judged (a rare collision of two frequent shingles judges
+       them together), and 32-bit keys sort in four passes. */
+    const uint64_t mask = ((uint64_t)1 << df->bits) - 1;
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t d = order[i];
         for (uint32_t t = 0; t < s->len[d]; t++)
             m += nd__df_get(df, s->h[s->off[d] + t]) > cutoff;
     }
-    nd__kv *fk = malloc((2 * m + 1) * sizeof *fk);
+    uint64_t *fk = malloc((2 * m + 1) * sizeof *fk);
     if (!fk) {
         free(order);
         free(parent);
@@ -241,31 +243,23 @@ int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
         for (uint32_t t = 0; t < s->len[d]; t++) {
             uint64_t h = s->h[s->off[d] + t];
             if (nd__df_get(df, h) > cutoff)
-                fk[m++] = (nd__kv){h, g};
+                fk[m++] = (h & mask) << GROUP_BITS | g;
         }
     }
-    nd__sort_kv(fk, fk + m, m);
-    uint32_t *groups = parent; /* reused: a run never exceeds n entries */
+    nd__sort_u64(fk, fk + m, m);
     for (size_t i = 0; i < m;) {
-        size_t j = i + 1;
-        while (j < m && fk[j].key == fk[i].key)
-            j++;
+        const uint64_t counter = fk[i] >> GROUP_BITS;
+        size_t j = i + 1, groups = 1;
+        for (; j < m && fk[j] >> GROUP_BITS == counter; j++)
+            groups += fk[j] != fk[j - 1];
         size_t carriers = j - i;
-        if (carriers >= HELD_MIN) {
-            for (size_t x = i; x < j; x++)
-                groups[x - i] = fk[x].doc;
-            qsort(groups, carriers, sizeof *groups, cmp_u32);
-            size_t g = 1;
-            for (size_t x = 1; x < carriers; x++)
-                g += groups[x] != groups[x - 1];
-            if (g < carriers) {
-                atomic_uint *c = nd__df_counter(df, fk[i].key);
-                uint32_t was = atomic_load_explicit(c, memory_order_relaxed);
-                uint32_t now = (uint32_t)(((uint64_t)was * g + carriers - 1) / carriers);
-                if (now < was) {
-                    atomic_store_explicit(c, now, memory_order_relaxed);
-                    *lowered += was > cutoff && now <= cutoff;
-                }
+        if (carriers >= HELD_MIN && groups < carriers) {
+            atomic_uint *c = &df->cnt[counter];
+            uint32_t was = atomic_load_explicit(c, memory_order_relaxed);
+            uint32_t now = (uint32_t)(((uint64_t)was * groups + carriers - 1) / carriers);
+            if (now < was) {
+                atomic_store_explicit(c, now, memory_order_relaxed);
+                *lowered += was > cutoff && now <= cutoff;
             }
         }
         i = j;
