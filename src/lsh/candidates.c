@@ -276,6 +276,14 @@ static void pair_run(const uint64_t *run, size_t m, sink *out, shared *sh,
 }
 
 
+/* The 32-bit key of band `band` of two 16-bit rows: the two values side
+   by side.  They are MinHash values already, as uniform as a hash of them;
+   keys are compared only within their band. */
+static uint64_t raw_key2(const uint16_t *sig, unsigned band)
+{
+    return (uint64_t)sig[2 * band] << 16 | sig[2 * band + 1];
+}
+
 /* The key of one band of document i: sigs holds 32-bit (wide) or 16-bit
    values. */
 static uint64_t key_of(const void *sigs, int wide, size_t i, unsigned k,
@@ -399,6 +407,8 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                 const int main = band < bands;
                 const unsigned bi = main ? band : band - bands, br = main ? rows : cb->rows;
                 const uint64_t bseed = main ? seed : seed ^ CONTAIN_SEED;
+                /* Two 16-bit rows are a 32-bit key as they stand. */
+                const int raw2 = !wide && br == 2;
                 for (unsigned part = 0; part < parts; part++) {
                     if (s->rc != ND_OK)
                         break;
@@ -409,7 +419,8 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                     for (size_t i = 0; i < n; i++) {
                         if (skip && skip[i])
                             continue;
-                        uint64_t hi = key_of(sigs, wide, i, k, bi, br, bseed) >> 32;
+                        uint64_t hi = raw2 ? raw_key2((const uint16_t *)sigs + i * k, bi)
+                                           : key_of(sigs, wide, i, k, bi, br, bseed) >> 32;
                         if (parts > 1 && (hi * parts) >> 32 != part)
                             continue;
                         if (m == cap) {
