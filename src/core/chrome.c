@@ -14,8 +14,10 @@
  *     documents it counts (chrome.h: at most ND__HELD_MAX).
  *  2. Before filtering starts, the held documents are grouped: a 64-bin
  *     one-permutation MinHash of each whole set, 32 bands of 2 bins for
- *     candidates, and a pair whose estimated Jaccard clears the batch's
- *     threshold joins two groups (union-find).
+ *     candidates, and a pair whose estimated Jaccard is 0.6 or more and
+ *     whose figures do not tell them apart joins two groups (union-find):
+ *     earnings or weather reports made from one template are alike but
+ *     are not copies, and their template sentences stay boilerplate.
  *  3. For every frequent shingle the held documents carry (H of them, in
  *     G groups), its count becomes count * G / H.  Chrome keeps its count
  *     (its carriers are different texts, G near H); a story carried by
@@ -47,6 +49,8 @@ _Static_assert(ND__HELD_MAX <= 1u << GROUP_BITS, "a group number fits GROUP_BITS
 void nd__held_free(nd__held *s)
 {
     free(s->ord);
+    free(s->figs);
+    free(s->nfigs);
     free(s->off);
     free(s->len);
     free(s->h);
@@ -67,6 +71,9 @@ static void thin(nd__held *s)
         if (s->ord[i] % s->rate != 0)
             continue;
         memmove(s->h + hw, s->h + s->off[i], s->len[i] * sizeof *s->h);
+        memmove(s->figs + (size_t)w * ND__HELD_FIGS, s->figs + (size_t)i * ND__HELD_FIGS,
+                ND__HELD_FIGS * sizeof *s->figs);
+        s->nfigs[w] = s->nfigs[i];
         s->ord[w] = s->ord[i];
         s->off[w] = hw;
         s->len[w] = s->len[i];
@@ -77,7 +84,8 @@ static void thin(nd__held *s)
     s->hn = hw;
 }
 
-int nd__held_add(nd__held *s, uint64_t o, const uint64_t *h, size_t n)
+int nd__held_add(nd__held *s, uint64_t o, const uint64_t *h, size_t n,
+                 const uint32_t *figs, uint32_t nfigs)
 {
     if (!s->rate)
         s->rate = 1;
@@ -92,9 +100,15 @@ int nd__held_add(nd__held *s, uint64_t o, const uint64_t *h, size_t n)
         if (off)
             s->off = off;
         uint32_t *len = off ? realloc(s->len, cap * sizeof *len) : NULL;
-        if (!len)
+        if (len)
+            s->len = len;
+        uint32_t *nf = len ? realloc(s->nfigs, cap * sizeof *nf) : NULL;
+        if (nf)
+            s->nfigs = nf;
+        uint32_t *fg = nf ? realloc(s->figs, cap * ND__HELD_FIGS * sizeof *fg) : NULL;
+        if (!fg)
             return ND_ERR_NOMEM;
-        s->len = len;
+        s->figs = fg;
         s->cap = cap;
     }
     if (s->hn + n > s->hcap) {
@@ -108,6 +122,9 @@ int nd__held_add(nd__held *s, uint64_t o, const uint64_t *h, size_t n)
         s->hcap = cap;
     }
     memcpy(s->h + s->hn, h, n * sizeof *h);
+    if (figs)
+        memcpy(s->figs + s->n * ND__HELD_FIGS, figs, ND__HELD_FIGS * sizeof *figs);
+    s->nfigs[s->n] = figs ? nfigs : 0;
     s->ord[s->n] = o;
     s->off[s->n] = s->hn;
     s->len[s->n] = (uint32_t)n;
@@ -163,7 +180,8 @@ static uint32_t find(uint32_t *p, uint32_t x)
 }
 
 int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
-                        uint64_t seed, uint64_t *lowered)
+                        nd__figs_differ_fn differ, double min_share, uint64_t seed,
+                        uint64_t *lowered)
 {
     *lowered = 0;
     const size_t n = s->n;
@@ -210,8 +228,12 @@ int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
                 for (size_t y = x + 1; y < j && y <= x + 64; y++) {
                     uint32_t a = kv[x].doc, b = kv[y].doc;
                     uint32_t ra = find(parent, a), rb = find(parent, b);
-                    if (ra != rb && alike_sigs(sigs + (size_t)a * BINS,
-                                               sigs + (size_t)b * BINS) >= alike)
+                    uint32_t da = order[a], db = order[b];
+                    if (ra != rb &&
+                        alike_sigs(sigs + (size_t)a * BINS, sigs + (size_t)b * BINS) >= alike &&
+                        !(differ && differ(s->figs + (size_t)da * ND__HELD_FIGS, s->nfigs[da],
+                                           s->figs + (size_t)db * ND__HELD_FIGS, s->nfigs[db],
+                                           min_share)))
                         parent[ra > rb ? ra : rb] = ra < rb ? ra : rb;
                 }
             i = j;

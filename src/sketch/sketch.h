@@ -125,6 +125,9 @@ void nd__figs_sketch(const uint64_t *figs, size_t n, uint32_t *out,
  */
 int nd__figs_differ(const uint32_t *a, uint32_t na, const uint32_t *b,
                     uint32_t nb, double min_share);
+/* Read the figures of a text into the sketcher (for nd__sketcher_figures)
+   without sketching it.  ND_OK or ND_ERR_NOMEM. */
+int nd__sketcher_read_figures(nd_sketcher *s, const char *text, size_t len);
 /* The figures of the last text a sketcher sketched (params.figures > 0). */
 void nd__sketcher_figures(const nd_sketcher *s, uint32_t *out, uint32_t *count);
 

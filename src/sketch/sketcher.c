@@ -153,6 +153,14 @@ ND_API void nd_sketcher_stats(const nd_sketcher *s, nd_text_stats *st)
     *st = s->st;
 }
 
+int nd__sketcher_read_figures(nd_sketcher *s, const char *text, size_t len)
+{
+    int rc = nd__figures(&s->tb, text, len, s->p.seed);
+    if (rc != ND_OK)
+        s->tb.nfigs = 0;
+    return rc;
+}
+
 void nd__sketcher_figures(const nd_sketcher *s, uint32_t *out, uint32_t *count)
 {
     nd__figs_sketch(s->tb.figs, s->tb.nfigs, out, count);
