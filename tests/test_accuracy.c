@@ -185,17 +185,23 @@ Test(accuracy, figure_check_tells_template_reports_apart)
         free(texts[i]);
 }
 
+/* Defined below the figure tests that use it. */
+static size_t values_of(const nd__textbuf *t, uint32_t *out);
+
 Test(accuracy, figures_are_read_whole_from_the_raw_text)
 {
     nd__textbuf t = {0};
     const char *s = "Shares rose $0.21 to 1,250.5 at 9:30 a.m.; 3 of 4 said so. 3";
     cr_assert_eq(nd__figures(&t, s, strlen(s), 1), ND_OK);
-    cr_assert_eq(t.nfigs, 4, "0.21 1250.5 3 4, the repeated 3 once, no time of day");
+    cr_assert_eq(t.nfigs, 5, "0.21 1250.5 3 4 and 3 again in another context, no time of day");
     nd__textbuf u = {0};
-    const char *r = "0.21 1250.5 3 4";
+    const char *r = "0.21 1250.5 3 4 so 3";
     nd__figures(&u, r, strlen(r), 1);
-    cr_assert_eq(u.nfigs, 4);
-    cr_assert_eq(memcmp(t.figs, u.figs, 4 * sizeof *t.figs), 0);
+    cr_assert_eq(u.nfigs, 5);
+    uint32_t vt[5], vu[5];
+    values_of(&t, vt);
+    values_of(&u, vu);
+    cr_assert_eq(memcmp(vt, vu, sizeof vt), 0, "the same values, in other contexts");
     nd__textbuf_free(&t);
     nd__textbuf_free(&u);
 }
@@ -220,7 +226,7 @@ Test(accuracy, figures_found_at_every_offset)
                 s[at + 1] = ' ';
             cr_assert_eq(nd__figures(&t, s, len, 1), ND_OK);
             cr_assert_eq(t.nfigs, 1, "length %zu, digit at %zu", len, at);
-            cr_assert_eq(t.figs[0], one.figs[0]);
+            cr_assert_eq((t.figs[0] >> 32) & 0xFFFF, (one.figs[0] >> 32) & 0xFFFF);
         }
     nd__textbuf_free(&t);
     nd__textbuf_free(&one);
@@ -230,10 +236,14 @@ Test(accuracy, figures_found_at_every_offset)
 Test(accuracy, many_figures_sorted_and_unique)
 {
     nd__textbuf t = {0};
-    char s[8192];
+    char s[16384];
     size_t n = 0;
-    for (int i = 0; i < 600; i++)
-        n += (size_t)snprintf(s + n, sizeof s - n, "x %d ", (i * 37) % 300);
+    /* 300 figures, each between its own word and "x" ("ab 0 x ac 37 x
+       ..."), each twice */
+    for (int i = 0; i < 600; i++) {
+        int f = (i * 37) % 300;
+        n += (size_t)snprintf(s + n, sizeof s - n, "%c%c %d x ", 'a' + f / 26, 'a' + f % 26, f);
+    }
     cr_assert_eq(nd__figures(&t, s, n, 1), ND_OK);
     cr_assert_eq(t.nfigs, 300);
     for (size_t i = 1; i < t.nfigs; i++)
@@ -241,49 +251,76 @@ Test(accuracy, many_figures_sorted_and_unique)
     nd__textbuf_free(&t);
 }
 
-Test(accuracy, figure_sketch_overlap)
+/* A figure of the sketch: 16 bits of context above 16 bits of value. */
+static uint64_t fig(uint32_t ctx, uint32_t val)
 {
-    uint64_t a[40], st = 5;
-    for (int i = 0; i < 40; i++)
-        a[i] = nd__splitmix64(&st);
-    /* x = a[0..6), y = a[0..3) + a[13..16): half of the smaller shared */
+    return (uint64_t)((ctx & 0xFFFFu) << 16 | (val & 0xFFFFu)) << 32;
+}
+
+/* The sketch of n figures (sorted first, as nd__figures leaves them). */
+static uint32_t sketch_of(uint64_t *f, size_t n, uint32_t *out)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (f[j] < f[i]) { uint64_t t = f[i]; f[i] = f[j]; f[j] = t; }
+    uint32_t count;
+    nd__figs_sketch(f, n, out, &count);
+    return count;
+}
+
+Test(accuracy, figure_check_compares_figures_in_shared_contexts)
+{
+    uint32_t sa[ND__FIGS], sb[ND__FIGS], sc[ND__FIGS];
+    /* Six figures in six contexts; the other report: three agree, three
+       conflict (same context, another value). */
     uint64_t x[6], y[6];
-    for (int i = 0; i < 6; i++) {
-        x[i] = a[i];
-        y[i] = i < 3 ? a[i] : a[10 + i];
+    for (uint32_t i = 0; i < 6; i++) {
+        x[i] = fig(100 + i, 7 * i + 1);
+        y[i] = fig(100 + i, i < 3 ? 7 * i + 1 : 900 + i);
     }
-    for (int i = 0; i < 6; i++) /* the sketch wants sorted input */
-        for (int j = i + 1; j < 6; j++) {
-            if (x[j] < x[i]) { uint64_t t = x[i]; x[i] = x[j]; x[j] = t; }
-            if (y[j] < y[i]) { uint64_t t = y[i]; y[i] = y[j]; y[j] = t; }
-        }
-    uint32_t sa[ND__FIGS], sb[ND__FIGS], sc[ND__FIGS], na, nb, nc;
-    nd__figs_sketch(x, 6, sa, &na);
-    nd__figs_sketch(y, 6, sb, &nb);
-    /* half shared, three missing: told apart below a share of 0.5 only */
+    uint32_t na = sketch_of(x, 6, sa), nb = sketch_of(y, 6, sb);
     cr_assert(nd__figs_differ(sa, na, sb, nb, 0.8));
     cr_assert(nd__figs_differ(sa, na, sb, nb, 0.51));
-    cr_assert_not(nd__figs_differ(sa, na, sb, nb, 0.5));
+    cr_assert_not(nd__figs_differ(sa, na, sb, nb, 0.5), "3 of 6 agree: not below 0.5");
     cr_assert_not(nd__figs_differ(sa, na, sa, na, 0.8));
-    cr_assert_not(nd__figs_differ(sa, 0, sb, nb, 0.8)); /* no figures: no evidence */
-    cr_assert_not(nd__figs_differ(sa, 2, sb, nb, 0.8)); /* two: too few */
-    cr_assert_not(nd__figs_differ(sa, na, sb, nb, 0.0)); /* check off */
-    /* one figure of six mistyped (5/6 shared is above 0.8 anyway); of
-       three, one slip leaves 2/3 < 0.8 but one missing figure is no veto */
-    uint64_t z[3] = {x[0], x[1], a[30]};
-    for (int i = 0; i < 3; i++)
-        for (int j = i + 1; j < 3; j++)
-            if (z[j] < z[i]) { uint64_t t = z[i]; z[i] = z[j]; z[j] = t; }
-    uint32_t sz[ND__FIGS], nz;
-    nd__figs_sketch(z, 3, sz, &nz);
-    cr_assert_not(nd__figs_differ(sa, na, sz, nz, 0.8));
-    /* more figures than the sketch holds: no answer, no veto */
-    for (int i = 0; i < 40; i++)
-        for (int j = i + 1; j < 40; j++)
-            if (a[j] < a[i]) { uint64_t t = a[i]; a[i] = a[j]; a[j] = t; }
-    nd__figs_sketch(a, 40, sc, &nc);
-    cr_assert_eq(nc, 40);
-    cr_assert_not(nd__figs_differ(sb, nb, sc, nc, 0.8));
+    cr_assert_not(nd__figs_differ(sa, 0, sb, nb, 0.8), "no figures: no evidence");
+    cr_assert_not(nd__figs_differ(sa, na, sb, nb, 0.0), "check off");
+    /* Figures whose context the other text lacks are no evidence: the
+       same six values in other contexts (a passage the other cut). */
+    uint64_t z[6];
+    for (uint32_t i = 0; i < 6; i++)
+        z[i] = fig(200 + i, 900 + i);
+    uint32_t nz = sketch_of(z, 6, sc);
+    cr_assert_not(nd__figs_differ(sa, na, sc, nz, 0.8));
+    /* One slip among agreeing figures is no veto; one conflict with
+       nothing agreeing is (a short report stating one amount). */
+    uint64_t w[6];
+    for (uint32_t i = 0; i < 6; i++)
+        w[i] = fig(100 + i, i == 2 ? 555 : 7 * i + 1);
+    nz = sketch_of(w, 6, sc);
+    cr_assert_not(nd__figs_differ(sa, na, sc, nz, 0.8), "5 of 6 agree, one slip");
+    uint64_t one[1] = {fig(100, 1)}, other[2] = {fig(100, 2), fig(300, 5)};
+    uint32_t s1[ND__FIGS], s2[ND__FIGS];
+    uint32_t n1 = sketch_of(one, 1, s1), n2 = sketch_of(other, 2, s2);
+    cr_assert(nd__figs_differ(s1, n1, s2, n2, 0.8), "150 mln against 30 mln");
+    /* More figures than the sketch holds: no answer, no veto. */
+    uint64_t many[40];
+    for (uint32_t i = 0; i < 40; i++)
+        many[i] = fig(100 + i, 3000 + i);
+    uint32_t nm = sketch_of(many, 40, sc);
+    cr_assert_eq(nm, 40);
+    cr_assert_not(nd__figs_differ(sa, na, sc, nm, 0.8));
+}
+
+/* The values (low 16 bits of each figure's top half), sorted. */
+static size_t values_of(const nd__textbuf *t, uint32_t *out)
+{
+    for (size_t i = 0; i < t->nfigs; i++)
+        out[i] = (uint32_t)(t->figs[i] >> 32) & 0xFFFFu;
+    for (size_t i = 0; i < t->nfigs; i++)
+        for (size_t j = i + 1; j < t->nfigs; j++)
+            if (out[j] < out[i]) { uint32_t x = out[i]; out[i] = out[j]; out[j] = x; }
+    return t->nfigs;
 }
 
 Test(accuracy, document_frequencies_never_undercount)

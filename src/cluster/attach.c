@@ -163,7 +163,7 @@ int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne,
         /* The smaller set is the contained text; equal sizes: the later. */
         int a_small = set_size[e->a] < set_size[e->b] ||
                       (set_size[e->a] == set_size[e->b] && e->a > e->b);
-        if (set_size[a_small ? e->a : e->b] < r->min_contained) {
+        if (r->raw_size[a_small ? e->a : e->b] < r->min_contained) {
             (*refused)++;
             continue;
         }

@@ -76,6 +76,7 @@ struct nd_batch {
     size_t n, cap;
     uint16_t *sigs;      /* n * k low halves of the MinHash values */
     uint32_t *sizes;     /* shingle set sizes, saturated */
+    uint32_t *raws;      /* attach: set sizes before boilerplate, saturated */
     uint32_t *lens;      /* ND_KEEP_LONGEST: text lengths, saturated */
     nd_doc_meta *meta;   /* keep earliest or source, or a time window */
     uint32_t **wide;     /* one full signature of scratch per thread */
@@ -175,6 +176,7 @@ ND_API void nd_batch_free(nd_batch *b)
     free(b->sets);
     free(b->sigs);
     free(b->sizes);
+    free(b->raws);
     free(b->lens);
     free(b->meta);
     free(b->figs);
@@ -216,6 +218,8 @@ static int grow(nd_batch *b, size_t need)
     } while (0)
     GROW(sigs, cap * k);
     GROW(sizes, cap);
+    if (b->p.cluster == ND_CLUSTER_ATTACH)
+        GROW(raws, cap);
     if (b->p.keep == ND_KEEP_LONGEST)
         GROW(lens, cap);
     if (b->p.keep == ND_KEEP_EARLIEST || b->p.keep == ND_KEEP_SOURCE ||
@@ -412,6 +416,8 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
             if (r == ND_OK && b->p.figures > 0.0)
                 nd__sketcher_figures(sk, b->figs + d * ND__FIGS, &b->nfigs[d]);
             b->sizes[d] = nd__sat32(size);
+            if (b->raws)
+                b->raws[d] = nd__sat32(r == ND_OK ? nd__sketcher_raw_size(sk) : 0);
             if (b->lens)
                 b->lens[d] = nd__sat32(lens[i]);
             if (b->meta) {
@@ -662,13 +668,15 @@ ND_API int nd_batch_run(nd_batch *b)
         }
     } else if (b->p.cluster == ND_CLUSTER_ATTACH && b->p.measure == ND_MEASURE_JACCARD) {
         uint64_t *sizes = widen(b->sizes, n);
-        nd__attach_rule r = {(float)b->p.threshold, sizes,
+        uint64_t *raws = widen(b->raws, n);
+        nd__attach_rule r = {(float)b->p.threshold, sizes, raws,
                              nd__params_stub_shingles(&b->p), part, npart, b, share_part,
                              docs_match};
-        int arc = sizes ? nd__cluster_attach(&uf, b->edges, ne, &r, b->threads,
-                                             &b->st.guard_rejected)
-                        : ND_ERR_NOMEM;
+        int arc = sizes && raws ? nd__cluster_attach(&uf, b->edges, ne, &r, b->threads,
+                                                     &b->st.guard_rejected)
+                                : ND_ERR_NOMEM;
         free(sizes);
+        free(raws);
         free(part);
         part = NULL;
         if (arc != ND_OK) {

@@ -14,7 +14,8 @@
  *     documents it counts (chrome.h: at most ND__HELD_MAX).
  *  2. Before filtering starts, the held documents are grouped: a 64-bin
  *     one-permutation MinHash of each whole set, 32 bands of 2 bins for
- *     candidates, and a pair whose estimated Jaccard is 0.6 or more and
+ *     candidates, and a pair whose exact Jaccard is 0.6 or more (an
+ *     estimate this coarse chained pages that share a long notice) and
  *     whose figures do not tell them apart joins two groups (union-find):
  *     earnings or weather reports made from one template are alike but
  *     are not copies, and their template sentences stay boilerplate.
@@ -158,16 +159,22 @@ static void sign(const uint64_t *h, size_t n, uint64_t seed, uint64_t *sig)
     }
 }
 
-/* Equal bins over bins filled in either. */
-static double alike_sigs(const uint64_t *a, const uint64_t *b)
+/* The exact Jaccard similarity of two sorted sets of distinct hashes. */
+static double jaccard(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
 {
-    unsigned eq = 0, used = 0;
-    for (unsigned i = 0; i < BINS; i++) {
-        int fa = a[i] != UINT64_MAX, fb = b[i] != UINT64_MAX;
-        used += fa | fb;
-        eq += fa && a[i] == b[i];
+    size_t i = 0, j = 0, both = 0;
+    while (i < na && j < nb) {
+        if (a[i] < b[j])
+            i++;
+        else if (b[j] < a[i])
+            j++;
+        else {
+            both++;
+            i++;
+            j++;
+        }
     }
-    return used ? (double)eq / used : 0.0;
+    return na + nb ? (double)both / (double)(na + nb - both) : 0.0;
 }
 
 static uint32_t find(uint32_t *p, uint32_t x)
@@ -206,11 +213,21 @@ int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
     for (size_t i = 0; i < n; i++)
         order[i] = kv[i].doc;
     const uint64_t gseed = mix(seed ^ UINT64_C(0x6368726f6d65)); /* "chrome" */
+    uint64_t *tmp = malloc(ND__HELD_SHINGLES * sizeof *tmp);
+    if (!tmp) {
+        free(order);
+        free(parent);
+        free(sigs);
+        free(kv);
+        return ND_ERR_NOMEM;
+    }
     for (size_t i = 0; i < n; i++) {
         uint32_t d = order[i];
         sign(s->h + s->off[d], s->len[d], gseed, sigs + i * BINS);
+        nd__sort_u64(s->h + s->off[d], tmp, s->len[d]); /* for exact scores */
         parent[i] = (uint32_t)i;
     }
+    free(tmp);
 
     /* Groups of copies: band candidates, verified by the estimate. */
     for (unsigned band = 0; band < BINS / BAND_ROWS; band++) {
@@ -230,7 +247,8 @@ int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
                     uint32_t ra = find(parent, a), rb = find(parent, b);
                     uint32_t da = order[a], db = order[b];
                     if (ra != rb &&
-                        alike_sigs(sigs + (size_t)a * BINS, sigs + (size_t)b * BINS) >= alike &&
+                        jaccard(s->h + s->off[da], s->len[da], s->h + s->off[db],
+                                s->len[db]) >= alike &&
                         !(differ && differ(s->figs + (size_t)da * ND__HELD_FIGS, s->nfigs[da],
                                            s->figs + (size_t)db * ND__HELD_FIGS, s->nfigs[db],
                                            min_share)))

@@ -9,8 +9,11 @@
  * overlap is exact.  For texts with more figures the check abstains: an
  * estimate from a bottom-k sketch this small was measured to refuse true
  * reprints of figure-heavy market stories, whose words tell them apart
- * anyway.  A veto needs two missing figures at least: a reprint with one
- * figure mistyped or misread is still a reprint.
+ * anyway.  Each figure carries its context (numbers.c), and only figures
+ * whose context both texts have are compared: those that agree, and those
+ * that conflict ("Shr 21 cts" against "Shr 18 cts").  A veto needs two
+ * conflicts at least, so one figure mistyped or misread does not split a
+ * reprint, and fewer agreements than the setting's share of the compared.
  */
 #include "sketch.h"
 
@@ -35,18 +38,26 @@ int nd__figs_differ(const uint32_t *a, uint32_t na, const uint32_t *b,
     if (min_share <= 0.0 || na < ND__FIGS_MIN || nb < ND__FIGS_MIN ||
         na > ND__FIGS || nb > ND__FIGS)
         return 0;
-    uint32_t small = na < nb ? na : nb;
-    uint32_t i = 0, j = 0, both = 0;
-    while (i < na && j < nb) {
-        if (a[i] < b[j])
-            i++;
-        else if (b[j] < a[i])
-            j++;
-        else {
-            both++;
-            i++;
-            j++;
-        }
+    /* From the side with fewer figures: each of its figures whose context
+       the other has agrees or conflicts. */
+    if (nb < na) {
+        const uint32_t *t = a;
+        a = b;
+        b = t;
+        uint32_t tn = na;
+        na = nb;
+        nb = tn;
     }
-    return small - both >= 2 && (double)both < min_share * small;
+    uint32_t agree = 0, conflict = 0;
+    for (uint32_t i = 0; i < na; i++) {
+        int seen = 0, same = 0;
+        for (uint32_t j = 0; j < nb; j++) {
+            seen |= (a[i] >> 16) == (b[j] >> 16);
+            same |= a[i] == b[j];
+        }
+        agree += same;
+        conflict += seen && !same;
+    }
+    return (conflict >= 2 || (conflict == 1 && agree == 0)) &&
+           (double)agree < min_share * (agree + conflict);
 }

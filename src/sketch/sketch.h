@@ -113,18 +113,22 @@ static inline uint64_t nd__cmin_pos(uint64_t a, uint64_t g, uint64_t x)
 void nd__figs_sketch(const uint64_t *figs, size_t n, uint32_t *out,
                      uint32_t *count);
 /* Fewer figures than this in either text: no evidence, no figure check. */
-#define ND__FIGS_MIN 3
+#define ND__FIGS_MIN 1
 
 /*
  * The figure check of a matching pair, for the batch and the index alike:
  * 1 when the figures of two texts tell them apart.  That needs strong
- * evidence: both texts state ND__FIGS_MIN..ND__FIGS figures, the smaller
- * set has fewer than min_share of its figures in the larger, and at least
- * two of them are missing there (one slip of a keyboard or a scanner
- * inside a figure is no evidence).
+ * evidence: both texts state ND__FIGS_MIN..ND__FIGS figures, and of the
+ * smaller set's figures whose context (the words around them) the other
+ * text also has, at least two conflict (another value in that context)
+ * and fewer than min_share agree.  One slip of a keyboard or a scanner
+ * inside a figure is no evidence, nor a figure in a passage the other
+ * text lacks.
  */
 int nd__figs_differ(const uint32_t *a, uint32_t na, const uint32_t *b,
                     uint32_t nb, double min_share);
+/* The shingles of the last text sketched before boilerplate was dropped. */
+uint64_t nd__sketcher_raw_size(const nd_sketcher *s);
 /* Read the figures of a text into the sketcher (for nd__sketcher_figures)
    without sketching it.  ND_OK or ND_ERR_NOMEM. */
 int nd__sketcher_read_figures(nd_sketcher *s, const char *text, size_t len);

@@ -14,6 +14,7 @@ struct nd_sketcher {
     nd_text_stats st;
     const nd__df *df;    /* boilerplate filter, or NULL */
     uint32_t df_cutoff;
+    uint64_t raw;        /* the last text's shingles before the filter */
 };
 
 void nd__sketcher_filter(nd_sketcher *s, const nd__df *df, uint32_t cutoff)
@@ -127,6 +128,7 @@ ND_API int nd_sketcher_sketch(nd_sketcher *s, const char *text, size_t len,
 {
     int bad = 0;
     int rc = shingle_text(s, text, len, &bad, s->p.exact);
+    s->raw = rc == ND_OK ? s->tb.nhashes : 0;
     if (rc == ND_OK && s->df)
         suppress(s);
     if (rc == ND_OK && s->p.figures > 0.0)
@@ -151,6 +153,11 @@ ND_API int nd_sketcher_sketch(nd_sketcher *s, const char *text, size_t len,
 ND_API void nd_sketcher_stats(const nd_sketcher *s, nd_text_stats *st)
 {
     *st = s->st;
+}
+
+uint64_t nd__sketcher_raw_size(const nd_sketcher *s)
+{
+    return s->raw;
 }
 
 int nd__sketcher_read_figures(nd_sketcher *s, const char *text, size_t len)

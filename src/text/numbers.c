@@ -70,7 +70,54 @@ static size_t next_digit(const char *text, size_t i, size_t len)
     return i;
 }
 
-static int push_fig(nd__textbuf *t, const char *d, size_t n, uint64_t seed)
+static int is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+/* FNV-1a of the first 16 letters of a word, case folded. */
+static uint32_t word_hash(const char *w, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n && i < 16; i++) {
+        h ^= (unsigned char)(w[i] | 0x20);
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* The hash of the nearest word of letters before text[a] (within 40
+   bytes), or 0. */
+static uint32_t word_before(const char *text, size_t a)
+{
+    size_t lim = a > 40 ? a - 40 : 0, e = a;
+    while (e > lim && !is_alpha(text[e - 1]))
+        e--;
+    size_t b = e;
+    while (b > 0 && is_alpha(text[b - 1]))
+        b--;
+    return e > lim && b < e ? word_hash(text + b, e - b) : 0;
+}
+
+/* The hash of the nearest word of letters at or after text[i] (within 40
+   bytes), or 0. */
+static uint32_t word_after(const char *text, size_t i, size_t len)
+{
+    size_t lim = i + 40 < len ? i + 40 : len, b = i;
+    while (b < lim && !is_alpha(text[b]))
+        b++;
+    size_t e = b;
+    while (e < len && is_alpha(text[e]))
+        e++;
+    return b < lim && b < e ? word_hash(text + b, e - b) : 0;
+}
+
+/*
+ * A figure is kept as (its context << 32 | its value): 16 bits of the words
+ * around it (the nearest word before and after) and 16 bits of its digits.
+ * The figure check compares values only where contexts meet ("Shr 21 cts"
+ * against "Shr 18 cts"): a figure whose context the other text lacks (a
+ * paragraph it cut, a local paragraph) is no evidence either way.
+ */
+static int push_fig(nd__textbuf *t, const char *d, size_t n, uint64_t seed,
+                    uint32_t ctx)
 {
     if (t->nfigs == t->figs_cap) {
         size_t cap = t->figs_cap ? t->figs_cap * 2 : 64;
@@ -80,21 +127,52 @@ static int push_fig(nd__textbuf *t, const char *d, size_t n, uint64_t seed)
         t->figs = p;
         t->figs_cap = cap;
     }
-    t->figs[t->nfigs++] = XXH3_64bits_withSeed(d, n, seed);
+    uint32_t v = (uint32_t)XXH3_64bits_withSeed(d, n, seed) & 0xFFFFu;
+    t->figs[t->nfigs++] = (uint64_t)((ctx & 0xFFFF0000u) | v) << 32;
     return ND_OK;
 }
 
 /*
  * Whether digits d[0..n) are evidence about the story: a year (19xx, 20xx
- * written plainly) and a time of day (digits around a ':', up to hh:mm:ss)
- * say little, and they are where copies of one story differ most: page
+ * written plainly), a time of day (digits around a ':', up to hh:mm:ss)
+ * and a day of the month (one or two digits after a month's name) say
+ * little, and they are where copies of one story differ most: page
  * furniture ("Updated 7:08 AM", "Posted July 16, 2018").  Reports made
  * from one template differ in their amounts, prices and scores, which are
  * kept, single digits too (a score of 3-1).
  */
-static int telling(const char *d, size_t n, int colon, int punct)
+/* 1 when the word of letters ending just before text[a] (across spaces,
+   a comma or a dot) names a month: "July 16", "Sept. 3". */
+static int after_month(const char *text, size_t a)
+{
+    static const char *const months[] = {
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct",
+        "nov", "dec", "january", "february", "march", "april", "june", "july",
+        "august", "september", "october", "november", "december"};
+    size_t e = a;
+    while (e > 0 && a - e < 3 && (text[e - 1] == ' ' || text[e - 1] == '.' ||
+                                  text[e - 1] == ','))
+        e--;
+    size_t b = e;
+    while (b > 0 && e - b < 10 && is_alpha(text[b - 1]))
+        b--;
+    if (b == e || (b > 0 && is_alpha(text[b - 1])))
+        return 0;
+    for (size_t m = 0; m < sizeof months / sizeof *months; m++) {
+        size_t k = 0;
+        while (months[m][k] && b + k < e && (text[b + k] | 0x20) == months[m][k])
+            k++;
+        if (!months[m][k] && b + k == e)
+            return 1;
+    }
+    return 0;
+}
+
+static int telling(const char *d, size_t n, int colon, int punct, int date)
 {
     if (colon && n <= 6)
+        return 0;
+    if (date && n <= 2 && !punct)
         return 0;
     if (n == 4 && !punct && ((d[0] == '1' && d[1] == '9') || (d[0] == '2' && d[1] == '0')))
         return 0;
@@ -142,6 +220,8 @@ int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
         done = i;
         size_t n = 0;
         int colon = 0, punct = 0;
+        const uint32_t ctx = (word_before(text, a) * 31u + word_after(text, i, len)) *
+                             2654435761u;
         for (size_t j = a; j <= i; j++) {
             char d = j < i ? (others ? (is_digit(text[j]) ? text[j] : 0)
                                      : digit_of(text[j]))
@@ -150,8 +230,8 @@ int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
                 if (n < sizeof buf)
                     buf[n++] = d;
             } else if (n && (j == i || is_alnum(text[j]))) {
-                if (telling(buf, n, colon, punct)) {
-                    int rc = push_fig(t, buf, n, fseed);
+                if (telling(buf, n, colon, punct, after_month(text, a))) {
+                    int rc = push_fig(t, buf, n, fseed, ctx);
                     if (rc)
                         return rc;
                 }
