@@ -3,8 +3,9 @@
  * small hand-written news case through the public API with the default
  * parameters: the figure check (a typo is not a new story, a template
  * report with other figures is), page furniture, the attach clustering
- * (fillers, stubs, digests, galleries, truncated reprints), and clusters
- * that do not depend on the thread count.
+ * (fillers, stubs, digests, galleries, truncated reprints), boilerplate
+ * counted once per group of copies, and clusters that do not depend on the
+ * thread count.
  *
  * Stories are arrays of paragraphs; a page is some of them joined, with a
  * headline, a byline or page chrome around them.
@@ -238,6 +239,35 @@ static const char *const flowershow_gallery =
     "out strawberries and cream in the food hall. Click to see all "
     "photographs.";
 
+/* H: a story carried by sixty pages, each with a site's footer. */
+static const char *const reservoir[] = {
+    "Water companies across the south of the country have announced a ban "
+    "on garden hoses from next Friday after the driest spring in decades "
+    "left reservoirs far below their usual level for the time of year.",
+    "Customers who break the ban could be fined, although the companies "
+    "said they would rely on people doing the right thing and did not "
+    "expect to prosecute anyone. Watering cans, buckets and drip systems "
+    "may still be used.",
+    "Farmers have been allowed to keep drawing water from rivers for now, "
+    "but the environment agency warned that licences could be suspended if "
+    "river flows fall further over the summer.",
+    "Engineers are working to fix leaks in the pipe network, which the "
+    "companies admit loses a large share of the water they treat every "
+    "day, and one firm plans to bring in tankers to keep supplies flowing to "
+    "villages on the edge of its area.",
+    NULL};
+
+static const char *const sitefooters[] = {
+    "Sign up for the Valley Gazette morning newsletter and get the day's "
+    "top stories in your inbox. Follow us on social media.",
+    "Have a story for us? Contact the Evening Courier newsroom by phone or "
+    "email, or send us your photos through our website.",
+    "Subscribe to the Northern Echo Weekly today and read every article "
+    "online without limits, including our archive and puzzles.",
+    "This article is brought to you by the Coastal Herald, independent "
+    "local journalism since eighteen ninety. Support our reporting.",
+};
+
 /* ------------------------------------------------------------ helpers */
 
 /* A growing string. */
@@ -320,6 +350,15 @@ static void free_all(char **texts, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(texts[i]);
+}
+
+/* The number of documents in doc's cluster. */
+static size_t members(const nd_batch *b, size_t n, size_t doc)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m += same(b, i, doc);
+    return m;
 }
 
 /* ------------------------------------------------------- fillers, stubs */
@@ -669,6 +708,198 @@ Test(rules, page_furniture_figures_do_not_split_copies)
     cr_assert_not_null(edge(b, 0, 1), "times, years and a comment count are furniture");
     cr_assert_gt(edge(b, 0, 1)->jaccard, 0.7);
     cr_assert(same(b, 0, 1));
+    nd_batch_free(b);
+    free_all(t, N);
+}
+
+/* ----------------------------------------------------------- boilerplate */
+
+/*
+ * Local news in brief, made from three sentences with the names filled in:
+ * brief i takes event a = i % 8, follow-up (a + i / 8) % 8 and closing
+ * (a + 2 (i / 8)) % 8, so two briefs share one sentence pattern at most
+ * (for i < 64), each filled with other names.
+ */
+static const char *const events[] = {
+    "Police in {T} are appealing for witnesses after a delivery van crashed "
+    "into the front of a bakery on {P} early on {D} morning.",
+    "Volunteers in {T} have planted a community orchard of forty apple and "
+    "pear trees on waste ground beside {P}.",
+    "A rare white stork has been spotted feeding in the water meadows near "
+    "{P} outside {T}, drawing birdwatchers from across the region.",
+    "The parish council in {T} has voted to turn the disused telephone box "
+    "on {P} into a book exchange.",
+    "A burst water main flooded several cellars on {P} in {T} on {D}, and "
+    "engineers worked into the night to repair it.",
+    "Pupils at the primary school on {P} in {T} have raised enough money to "
+    "buy a defibrillator for their village hall.",
+    "Plans for a skate park on the playing field off {P} in {T} have been "
+    "approved after a two-year campaign by teenagers.",
+    "A pensioner from {T} has found a wedding ring she lost while gardening "
+    "at her home on {P} nearly thirty years ago, wrapped around a carrot.",
+};
+
+static const char *const followups[] = {
+    "{N}, who helped organise it, said the response from neighbours had "
+    "been overwhelming.",
+    "Residents can find out more at an open meeting in the church hall on "
+    "{D} evening, said {N}.",
+    "\"It has been a long time coming,\" said {N}, who has lived in the area "
+    "for most of her life.",
+    "The local councillor, {N}, said she would ask the county for money to "
+    "cover the costs.",
+    "Photographs were shared hundreds of times online within hours, "
+    "according to {N}.",
+    "{N} thanked the firefighters and the staff of the corner shop for "
+    "their help.",
+    "A spokesman, {N}, said anyone with information should call the "
+    "non-emergency number.",
+    "Local historian {N} said nothing like it had happened in the town "
+    "since the great flood.",
+};
+
+static const char *const closings[] = {
+    "The {K} people who signed the petition will be invited to the opening.",
+    "A further {K} pounds is needed to finish the work by the end of the summer.",
+    "Entry to the celebration on the green is free for children under {K}.",
+    "Work is due to begin in the spring and should take about {K} weeks.",
+    "Last year a similar scheme in a neighbouring village drew more than {K} visitors.",
+    "The story has since been picked up by a national radio station, with {K} "
+    "listeners phoning in.",
+    "Organisers hope to make it an annual event if the weather is kind.",
+    "The council said it had received {K} letters of support and none against.",
+};
+
+static const char *const towns[] = {
+    "Ashcombe", "Barrowfield", "Cradley", "Dunmore", "Eastleigh Vale", "Foxton",
+    "Glenridding", "Harrowgate", "Inverkeld", "Jarvis Bay", "Kettlewell",
+    "Langholm", "Marlow Bottom", "Netherby", "Oakhanger", "Pendlebury"};
+static const char *const places[] = {
+    "Mill Lane", "Church Street", "Tanners Row", "the Old Coach Road",
+    "Kingfisher Close", "Station Approach", "Beacon Hill", "Ropewalk",
+    "Orchard Way", "Fisher's Quay", "Holloway Lane", "Sandpit Road",
+    "Cobblers Yard", "Bishops Walk", "Primrose Bank", "Weavers Green"};
+static const char *const firsts[] = {
+    "Margaret", "Tom", "Priya", "Dev", "Alice", "Gareth", "Siobhan", "Marek",
+    "Helen", "Yusuf", "Brenda", "Colin", "Ingrid", "Rafael", "Elsie", "Owen"};
+static const char *const lasts[] = {
+    "Pemberton", "Okafor", "Hargreaves", "Lindholm", "Castellano", "Whitcombe",
+    "Nakamura", "Fairweather", "Brennan", "Adeyemi", "Thorsby", "Kowalczyk",
+    "Ravenscroft", "Delacroix", "Maddox", "Sutcliffe"};
+static const char *const days[] = {"Monday", "Tuesday", "Wednesday", "Thursday",
+                                   "Friday", "Saturday", "Sunday"};
+
+/*
+ * Append pattern s to p with brief i's names in place of {T} {P} {N} {D}
+ * {K}.  Briefs that share an event (same a) differ in town and place, and
+ * briefs that share a follow-up (same (a + q) % 8) differ in the name.
+ */
+static void fill(page *p, const char *s, unsigned i)
+{
+    const unsigned a = i % 8, q = i / 8;
+    for (; *s; s++) {
+        if (s[0] != '{' || !s[1] || s[2] != '}') {
+            add(p, "%c", *s);
+            continue;
+        }
+        switch (s[1]) {
+        case 'T': add(p, "%s", towns[(2 * a + q) % 16]); break;
+        case 'P': add(p, "%s", places[(a + 3 * q) % 16]); break;
+        case 'N': add(p, "%s %s", firsts[(a + 2 * q) % 16], lasts[(3 * a + 5 * q) % 16]); break;
+        case 'D': add(p, "%s", days[i % 7]); break;
+        case 'K': add(p, "%u", 20 + i * 37 % 500); break;
+        default: cr_assert_fail("unknown slot %c", s[1]);
+        }
+        s += 2;
+    }
+}
+
+/* Brief i (i < 64) and then the page chrome `footer`. */
+static char *local_brief(unsigned i, const char *footer)
+{
+    unsigned a = i % 8, q = i / 8;
+    page p = {0};
+    fill(&p, events[a], i);
+    add(&p, " ");
+    fill(&p, followups[(a + q) % 8], i);
+    add(&p, " ");
+    fill(&p, closings[(a + 2 * q) % 8], i);
+    add(&p, "\n\n%s", footer);
+    return p.s;
+}
+
+/* Copy i of the water story, lightly edited, with a site's footer. */
+static char *reservoir_copy(unsigned i)
+{
+    static const char *const heads[] = {
+        "Hosepipe ban announced as reservoirs run low",
+        "Hosepipe ban from Friday after driest spring in decades",
+        "Water firms impose garden hose ban",
+        "Drought: what the hosepipe ban means for you",
+        "South faces hosepipe ban",
+        "Hose ban to start next week as reservoirs fall",
+    };
+    static const char *const bylines[] = {"By Kate Mullins", "By Raj Sethi",
+                                          "Staff reporter", "By Joe Barker",
+                                          "Press Association"};
+    page p = {0};
+    add(&p, "%s\n%s\n\n", heads[i % 6], bylines[i % 5]);
+    paras(&p, reservoir, 0, i % 4 == 3 ? 3 : 0); /* some cut the last paragraph */
+    add(&p, "%s", sitefooters[i % 4]);
+    return p.s;
+}
+
+Test(rules, footer_shared_by_a_large_family_keeps_its_text)
+{
+    /* 80 pages under four site footers: 60 copies of one story (more than
+       the 50 documents of the boilerplate cut-off) and 20 other stories. */
+    enum { COPIES = 60, N = 80 };
+    char *t[N];
+    for (unsigned i = 0; i < COPIES; i++)
+        t[i] = reservoir_copy(i);
+    for (unsigned i = COPIES; i < N; i++)
+        t[i] = local_brief(i - COPIES, sitefooters[i % 4]);
+    nd_params p;
+    nd_params_init(&p);
+    nd_batch *b = run(&p, N, t);
+    nd_batch_stats st;
+    nd_batch_stats_get(b, &st);
+    cr_assert_eq(st.boilerplate_cutoff, 50);
+    cr_assert_eq(st.text.suppressed_docs, 0, "the story's text is not boilerplate");
+    cr_assert_eq(members(b, N, 0), COPIES, "the %d copies are one cluster", COPIES);
+    for (unsigned i = COPIES; i < N; i++)
+        cr_assert_eq(members(b, N, i), 1, "story %u shares only a footer", i);
+    nd_batch_free(b);
+    free_all(t, N);
+}
+
+/* A cookie notice of 29 words on every page. */
+static const char *const chrome =
+    "We use cookies to give you the best experience on our website and to "
+    "show you relevant advertising. By continuing to browse you agree to "
+    "our use of cookies.";
+
+Test(rules, footer_on_many_different_stories_is_dropped)
+{
+    enum { N = 56 }; /* more different stories than the cut-off of 50 */
+    char *t[N];
+    for (unsigned i = 0; i < N; i++)
+        t[i] = local_brief(i, chrome);
+    nd_params p;
+    nd_params_init(&p);
+    nd_batch *b = run(&p, N, t);
+    nd_batch_stats st;
+    nd_batch_stats_get(b, &st);
+    cr_assert_eq(st.boilerplate_cutoff, 50);
+    cr_assert_eq(st.text.suppressed_docs, N, "every page loses the chrome");
+    cr_assert_eq(st.clusters, N, "pages sharing only the chrome stay apart");
+    nd_batch_free(b);
+
+    /* Counted, the notice joins some of them. */
+    p.boilerplate = 0;
+    b = run(&p, N, t);
+    nd_batch_stats_get(b, &st);
+    cr_assert_lt(st.clusters, N - 10);
     nd_batch_free(b);
     free_all(t, N);
 }
