@@ -142,9 +142,12 @@ typedef struct nd_params {
                                 match; the LSH layout then aims lower */
     nd_cluster_method cluster; /* how pairs become clusters */
     double figures;          /* figure check: a pair of texts that both state
-                                3 to 16 figures (numbers such as 1,250.5 or
-                                9:30) must share at least this fraction of
-                                the smaller text's figures (0: off); tells
+                                1 to 16 figures (numbers such as 1,250.5;
+                                years, times of day and days of the month
+                                are not figures) does not match when, of the
+                                figures in contexts both texts have, two
+                                conflict (or one and none agrees) and fewer
+                                than this fraction agree (0: off); tells
                                 apart reports made from one template */
     double boilerplate;      /* batch: shingles held by more than this
                                 fraction of the documents counted with
@@ -379,7 +382,7 @@ ND_API const char *nd_batch_errmsg(const nd_batch *b);
  * Sync compacts the log into a new snapshot when removed documents and log
  * records make the directory more than a quarter larger than a fresh
  * snapshot; the snapshot takes about num_perm * 4 + 25 + id length bytes per
- * document, plus 4 per figure of a text stating 3 to 16, plus about 2 per
+ * document, plus 4 per figure of a text stating 1 to 16, plus about 2 per
  * shingle of each document in the frequency sample.  One process at a time
  * opens a directory for writing.
  *
