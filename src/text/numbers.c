@@ -9,6 +9,7 @@
  * tokens normalization makes of it.
  */
 #include "text.h"
+#include "../core/mix.h"
 #include "../core/sort.h"
 
 #include <stdlib.h>
@@ -127,7 +128,17 @@ static int push_fig(nd__textbuf *t, const char *d, size_t n, uint64_t seed,
         t->figs = p;
         t->figs_cap = cap;
     }
-    uint32_t v = (uint32_t)XXH3_64bits_withSeed(d, n, seed) & 0xFFFFu;
+    /* Up to 19 digits are a number: mixed with its length and the seed
+       (a leading zero counts); longer runs are hashed as text. */
+    uint64_t x = 0;
+    if (n <= 19) {
+        for (size_t i = 0; i < n; i++)
+            x = x * 10 + (uint64_t)(d[i] - '0');
+        x = nd__fmix64(x ^ ((uint64_t)n << 59) ^ seed);
+    } else {
+        x = XXH3_64bits_withSeed(d, n, seed);
+    }
+    uint32_t v = (uint32_t)x & 0xFFFFu;
     t->figs[t->nfigs++] = (uint64_t)((ctx & 0xFFFF0000u) | v) << 32;
     return ND_OK;
 }
@@ -137,7 +148,8 @@ static int push_fig(nd__textbuf *t, const char *d, size_t n, uint64_t seed,
  * written plainly), a time of day (digits around a ':', up to hh:mm:ss)
  * and a day of the month (one or two digits after a month's name) say
  * little, and they are where copies of one story differ most: page
- * furniture ("Updated 7:08 AM", "Posted July 16, 2018").  Reports made
+ * furniture ("Updated 7:08 AM", "Posted July 16, 2018"); the caller leaves
+ * out the days (after_month).  Reports made
  * from one template differ in their amounts, prices and scores, which are
  * kept, single digits too (a score of 3-1).
  */
@@ -156,8 +168,14 @@ static int after_month(const char *text, size_t a)
     size_t b = e;
     while (b > 0 && e - b < 10 && is_alpha(text[b - 1]))
         b--;
-    if (b == e || (b > 0 && is_alpha(text[b - 1])))
+    if (e - b < 3 || (b > 0 && is_alpha(text[b - 1])))
         return 0;
+    switch (text[b] | 0x20) { /* the first letters months start with */
+    case 'j': case 'f': case 'm': case 'a': case 's': case 'o': case 'n': case 'd':
+        break;
+    default:
+        return 0;
+    }
     for (size_t m = 0; m < sizeof months / sizeof *months; m++) {
         size_t k = 0;
         while (months[m][k] && b + k < e && (text[b + k] | 0x20) == months[m][k])
@@ -168,11 +186,9 @@ static int after_month(const char *text, size_t a)
     return 0;
 }
 
-static int telling(const char *d, size_t n, int colon, int punct, int date)
+static int telling(const char *d, size_t n, int colon, int punct)
 {
     if (colon && n <= 6)
-        return 0;
-    if (date && n <= 2 && !punct)
         return 0;
     if (n == 4 && !punct && ((d[0] == '1' && d[1] == '9') || (d[0] == '2' && d[1] == '0')))
         return 0;
@@ -219,9 +235,8 @@ int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
         }
         done = i;
         size_t n = 0;
-        int colon = 0, punct = 0;
-        const uint32_t ctx = (word_before(text, a) * 31u + word_after(text, i, len)) *
-                             2654435761u;
+        int colon = 0, punct = 0, have_ctx = 0;
+        uint32_t ctx = 0;
         for (size_t j = a; j <= i; j++) {
             char d = j < i ? (others ? (is_digit(text[j]) ? text[j] : 0)
                                      : digit_of(text[j]))
@@ -230,7 +245,13 @@ int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
                 if (n < sizeof buf)
                     buf[n++] = d;
             } else if (n && (j == i || is_alnum(text[j]))) {
-                if (telling(buf, n, colon, punct, after_month(text, a))) {
+                if (telling(buf, n, colon, punct) &&
+                    !(n <= 2 && !punct && after_month(text, a))) {
+                    if (!have_ctx) {
+                        ctx = (word_before(text, a) * 31u + word_after(text, i, len)) *
+                              2654435761u;
+                        have_ctx = 1;
+                    }
                     int rc = push_fig(t, buf, n, fseed, ctx);
                     if (rc)
                         return rc;

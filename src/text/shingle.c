@@ -12,6 +12,7 @@
  * times faster than an 8-pass LSD radix sort at 150 to 5000 keys.
  */
 #include "text.h"
+#include "../core/mix.h"
 #include "../core/sort.h"
 
 #include <assert.h>
@@ -129,7 +130,7 @@ static void sort_hashes(uint64_t *a, uint64_t *scratch, size_t n)
  * Word n-grams.  A token of at most 8 bytes (most of them) is one masked
  * 8-byte load, its bytes read as a little-endian word w (zero above them,
  * and token bytes are never 0, so w is the token), hashed by a bijection:
- * fmix64(w ^ seed), the MurmurHash3 finalizer.  XXH3 would branch on the
+ * nd__fmix64(w ^ seed), the MurmurHash3 finalizer.  XXH3 would branch on the
  * length three ways, and those branches mispredict on text.  A longer token
  * is XXH3 of its bytes (seeded).  The n-gram of token hashes t_1 .. t_n is
  * fmix64 of the cyclic polynomial (Cohen 1997, "BuzHash")
@@ -142,16 +143,6 @@ static void sort_hashes(uint64_t *a, uint64_t *scratch, size_t n)
  * loads: the same hashes on every machine.
  */
 #define WORD_ROT 21u
-
-static uint64_t fmix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= UINT64_C(0xff51afd7ed558ccd);
-    x ^= x >> 33;
-    x *= UINT64_C(0xc4ceb9fe1a85ec53);
-    x ^= x >> 33;
-    return x;
-}
 
 static uint64_t rotl64(uint64_t x, unsigned r)
 {
@@ -201,7 +192,7 @@ static size_t token_ends(const unsigned char *s, size_t len, uint64_t *pos)
 /* The hash of the token s[0..l), l >= 1. */
 static uint64_t token_hash(const unsigned char *s, size_t l, uint64_t seed)
 {
-    return l <= 8 ? fmix64((load64(s) & (~UINT64_C(0) >> (64 - 8 * l))) ^ seed)
+    return l <= 8 ? nd__fmix64((load64(s) & (~UINT64_C(0) >> (64 - 8 * l))) ^ seed)
                   : XXH3_64bits_withSeed(s, l, seed);
 }
 
@@ -228,14 +219,14 @@ static int shingle_words(nd__textbuf *t, unsigned n, uint64_t seed,
         a = e + 1;
     }
     uint64_t *out = t->hashes;
-    out[0] = fmix64(x);
+    out[0] = nd__fmix64(x);
     /* Token i enters with no rotation and token i - n leaves with n. */
     const unsigned gone = (unsigned)(len * WORD_ROT);
     for (size_t i = len; i < ntok; i++) {
         const size_t e = (size_t)th[i];
         th[i] = token_hash(s + a, e - a, seed);
         x = rotl64(x, WORD_ROT) ^ th[i] ^ rotl64(th[i - len], gone);
-        out[i - len + 1] = fmix64(x);
+        out[i - len + 1] = nd__fmix64(x);
         a = e + 1;
     }
     *count = nsh;
@@ -414,7 +405,7 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
     uint64_t *out = t->hashes;
     const uint64_t mask = n >= 8 ? UINT64_MAX : ((uint64_t)1 << (8 * n)) - 1;
     if (ng <= n) {
-        out[0] = fmix64((load64(g) & mask) ^ seed); /* all of a short text */
+        out[0] = nd__fmix64((load64(g) & mask) ^ seed); /* all of a short text */
         *count = 1;
         return ND_OK;
     }
@@ -450,7 +441,7 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
         nsh = 1;
     }
     for (size_t k = 0; k < nsh; k++)
-        out[k] = fmix64(out[k]);
+        out[k] = nd__fmix64(out[k]);
     *count = nsh;
     return ND_OK;
 }
