@@ -27,8 +27,14 @@
  *     EVICT   time i64
  *   The sample's halvings are not logged: replaying the adds and removals
  *   in order repeats them.
- * Format 1 (before figures and boilerplate) is refused with ND_ERR_FORMAT:
- *   its documents have neither figures nor shingle counts to give.
+ * Older formats are refused with ND_ERR_FORMAT, each with its own message,
+ *   since none can be converted without the texts: format 1 (before figures
+ *   and boilerplate) has neither figures nor shingle counts to give; format
+ *   2 hashed word shingles by an older rule; format 3 holds signatures
+ *   before the copied-bin bit (bit 15 of a value, sketch.h) and the
+ *   estimator that skips such bins, and figure sketches that still counted
+ *   years and times of day as figures: its documents would be compared
+ *   with new ones on other terms.
  * LOCK: flock()ed by the one writer.
  *
  * Crash safety.  Adds are encoded into a memory buffer; nd_index_sync
@@ -63,7 +69,7 @@
 #define WAL_NAME "index.wal"
 #define WAL_TMP "index.wal.tmp"
 #define LOCK_NAME "LOCK"
-#define FORMAT_VERSION 3u
+#define FORMAT_VERSION 4u
 #define SNAP_HDR 192u
 #define SNAP_SUM 184u
 #define WAL_HDR 64u
@@ -493,6 +499,12 @@ static int snap_header(nd_index *ix, int fd, const nd_params *asked,
                            "%s/%s: format version 2 (word shingles hashed "
                            "by an older rule) is not read by this library "
                            "(%u): index the texts anew",
+                           ix->dir, SNAP_NAME, FORMAT_VERSION);
+    if (ver == 3 && get32(h + 12) == SNAP_HDR)
+        return nd__ix_fail(ix, ND_ERR_FORMAT,
+                           "%s/%s: format version 3 (signatures and figure "
+                           "sketches of an older definition) is not read by "
+                           "this library (%u): index the texts anew",
                            ix->dir, SNAP_NAME, FORMAT_VERSION);
     if (get64(h + SNAP_SUM) != XXH3_64bits(h, SNAP_SUM) ||
         ver != FORMAT_VERSION || get32(h + 12) != SNAP_HDR)
