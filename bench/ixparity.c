@@ -210,6 +210,9 @@ typedef struct {
     uint64_t candidates;
 } result;
 
+static nd_params params;
+static FILE *misses; /* --misses: one JSON line per reprint not found */
+
 static int run_set(const char *docs_path, const char *truth_path,
                    const char *label, result *r)
 {
@@ -227,10 +230,8 @@ static int run_set(const char *docs_path, const char *truth_path,
         nd_reader_close(rd);
         return 2;
     }
-    nd_params p;
-    nd_params_init(&p);
     nd_index *ix;
-    if (nd_index_create(&p, &ix) != ND_OK) {
+    if (nd_index_create(&params, &ix) != ND_OK) {
         fputs("ixparity: cannot create an index\n", stderr);
         return 71;
     }
@@ -324,6 +325,10 @@ static int run_set(const char *docs_path, const char *truth_path,
             }
         }
         r->found += reprint && found;
+        if (misses && reprint && !found)
+            fprintf(misses, "{\"set\": \"%s\", \"id\": %.*s, \"cluster\": %s, "
+                    "\"matches\": %zu}\n", label, (int)bd[i].id_len, bd[i].id,
+                    t.labels.s[bd[i].cl], n);
     }
     r->query_s = now() - q0;
     nd_index_stats st;
@@ -349,13 +354,40 @@ static double share(size_t a, size_t b)
     return b ? (double)a / (double)b : 1.0;
 }
 
+/* --threshold --containment --figures --boilerplate --bands --rows */
+static int set_param(const char *k, const char *v)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (*end || end == v)
+        return 0;
+    if (strcmp(k, "threshold") == 0)
+        params.threshold = x;
+    else if (strcmp(k, "containment") == 0)
+        params.containment = x;
+    else if (strcmp(k, "figures") == 0)
+        params.figures = x;
+    else if (strcmp(k, "boilerplate") == 0)
+        params.boilerplate = x;
+    else if (strcmp(k, "bands") == 0)
+        params.bands = (unsigned)x;
+    else if (strcmp(k, "rows") == 0)
+        params.rows = (unsigned)x;
+    else
+        return 0;
+    return 1;
+}
+
 static int usage(void)
 {
     fputs("usage: ixparity [--json] [--label L]... DOCS TRUTH [DOCS TRUTH ...]\n"
           "  Adds the even documents of each collection to an index (default\n"
           "  parameters), queries the odd ones, and reports the recall of\n"
           "  reprints whose story is indexed and the precision of the best\n"
-          "  match.  --label names the next collection (default: DOCS).\n",
+          "  match.  --label names the next collection (default: DOCS).\n"
+          "  --threshold --containment --figures --boilerplate --bands --rows X\n"
+          "  change the default parameters.  --misses FILE: a JSON line for\n"
+          "  each reprint whose story was not found.\n",
           stderr);
     return 1;
 }
@@ -363,6 +395,7 @@ static int usage(void)
 int main(int argc, char **argv)
 {
     int json = 0;
+    nd_params_init(&params);
     const char *label = NULL;
     const char *sets[64][3];
     size_t ns = 0;
@@ -371,6 +404,14 @@ int main(int argc, char **argv)
             json = 1;
         } else if (strcmp(argv[i], "--label") == 0 && i + 1 < argc) {
             label = argv[++i];
+        } else if (strcmp(argv[i], "--misses") == 0 && i + 1 < argc) {
+            if (!(misses = fopen(argv[++i], "w"))) {
+                fprintf(stderr, "ixparity: %s: cannot write\n", argv[i]);
+                return 2;
+            }
+        } else if (strncmp(argv[i], "--", 2) == 0 && i + 1 < argc &&
+                   set_param(argv[i] + 2, argv[i + 1])) {
+            i++;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return usage();
         } else {
@@ -419,5 +460,7 @@ int main(int argc, char **argv)
     }
     if (json)
         printf("]\n");
+    if (misses)
+        fclose(misses);
     return 0;
 }
