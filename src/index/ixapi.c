@@ -38,6 +38,12 @@
  * does.  A shingle that is no longer frequent (its documents evicted)
  * counts again from then on, for new texts.
  *
+ * The match rule is the batch's: Jaccard >= threshold, or containment of
+ * the smaller set in the larger >= params.containment; but a text under a
+ * stub's worth of words (nd__params_stub_shingles: a teaser, a caption, a
+ * blurb) matches a text it is contained in only by Jaccard, as the batch's
+ * attach clustering (cluster/attach.c) links no stub to its container.
+ *
  * Figures.  Each document keeps its figure sketch (figures.c); a match
  * whose figures tell the two texts apart (nd__figs_differ) is refused,
  * as in batch.c.  Signatures given by the caller (nd_index_*_sig) come without
@@ -62,7 +68,10 @@ static nd__ixscratch *scratch_get(nd_index *ix, int need_sketch)
         if (!s)
             return NULL;
         s->sig = malloc((size_t)ix->p.num_perm * 4);
-        if (!s->sig) {
+        s->raw = malloc((size_t)ix->p.num_perm * 4);
+        if (!s->sig || !s->raw) {
+            free(s->sig);
+            free(s->raw);
             free(s);
             return NULL;
         }
@@ -103,6 +112,7 @@ static void scratch_free_all(nd_index *ix)
         free(s->dfl);
         free(s->tmp);
         free(s->sig);
+        free(s->raw);
         free(s->cand);
         free(s->hits);
         free(s);
@@ -150,13 +160,14 @@ ND_API int nd_index_create(const nd_params *p, nd_index **out)
     nd_index *ix = ix_alloc();
     if (!ix)
         return ND_ERR_NOMEM;
-    unsigned b, r;
+    unsigned b, r, cb, cr;
     nd_params_lsh(p, &b, &r);
+    nd__params_lsh_contain(p, r, &cb, &cr);
     ix->p = *p;
     ix->p.bands = b;
     ix->p.rows = r;
     if ((p->boilerplate > 0.0 && nd__ixdf_init(&ix->df) != ND_OK) ||
-        nd__ixmem_init(&ix->m, p->num_perm, b, r, p->figures > 0.0,
+        nd__ixmem_init(&ix->m, p->num_perm, b, r, cb, cr, p->figures > 0.0,
                        p->boilerplate > 0.0 ? &ix->df : NULL) != ND_OK) {
         ix_free(ix);
         return ND_ERR_NOMEM;
@@ -270,6 +281,45 @@ ND_API int nd_index_add_sig(nd_index *ix, const char *id, size_t id_len,
  * the boilerplate of the moment, figures, and -- for an add (id given) of
  * a document in the frequency sample -- its counter list (listed).
  */
+/*
+ * The Jaccard of the query and stored slot c as the batch would see it,
+ * with both texts filtered by the frequencies of now; *csize: c's set
+ * size likewise.  A stored signature keeps the filter of its own time: a
+ * bin whose minimum was a shingle that is boilerplate now cannot agree
+ * with the query's filtered signature, and counting it as a disagreement
+ * makes an early copy of a story whose template lines turned frequent
+ * later look unlike it.  The query's unfiltered signature (raw) tells
+ * those bins: where raw and the filtered signature differ, the query's
+ * own minimum was boilerplate now, and where the stored value equals the
+ * raw one, both texts held that same shingle.  Such bins are left out of
+ * the estimate -- neither agreement nor disagreement, as copied bins are
+ * -- and c's set size loses their share.  Without raw (nothing filtered,
+ * or a signature given by the caller) this is nd_sig_jaccard.  Bins whose
+ * stale minimum the query does not hold stay disagreements: the estimate
+ * errs low, as before, never high.
+ */
+static double stale_jaccard(const nd__ixmem *m, const uint32_t *q,
+                            const uint32_t *raw, uint32_t c, uint64_t *csize)
+{
+    const uint32_t *d = m->sig + (size_t)c * m->k;
+    unsigned eq = 0, both = 0, stale = 0, dfull = 0;
+    for (unsigned i = 0; i < m->k; i++) {
+        dfull += !(d[i] & ND__SIG_COPIED);
+        if (raw && raw[i] != q[i] && d[i] == raw[i]) {
+            stale++;
+            continue;
+        }
+        eq += q[i] == d[i] && !(q[i] & ND__SIG_COPIED);
+        both += (q[i] & d[i] & ND__SIG_COPIED) != 0;
+    }
+    *csize = m->setsz[c];
+    if (stale && dfull) {
+        double keep = dfull > stale ? (double)(dfull - stale) / dfull : 0.0;
+        *csize = (uint64_t)((double)m->setsz[c] * keep + 0.5);
+    }
+    return m->k > both + stale ? (double)eq / (m->k - both - stale) : 0.0;
+}
+
 static int sketch(nd_index *ix, nd__ixscratch **sp, const char *text,
                   size_t len, const char *id, size_t id_len, int *listed)
 {
@@ -290,7 +340,11 @@ static int sketch(nd_index *ix, nd__ixscratch **sp, const char *text,
     if (rc != ND_OK)
         return rc;
     size_t n = tb->nhashes;
-    if (ix->p.boilerplate > 0.0) {
+    s->has_raw = 0;
+    if (ix->p.boilerplate > 0.0 && n > 0) {
+        /* the hashes are reordered by the filter, not their set */
+        nd__minhash(&s->perm, tb->hashes, n, s->raw);
+        s->has_raw = 1;
         pthread_rwlock_rdlock(&ix->rw);
         int self = id && nd__ixdf_sampled(ix->m.df, id, id_len);
         if (self)
@@ -302,6 +356,7 @@ static int sketch(nd_index *ix, nd__ixscratch **sp, const char *text,
             return rc;
     }
     nd__minhash(&s->perm, tb->hashes, n, s->sig);
+    s->has_raw = s->has_raw && n < tb->nhashes;
     s->setsz = n;
     return ND_OK;
 }
@@ -342,7 +397,8 @@ static int figures_differ(const nd_index *ix, const uint32_t *qf,
 
 /* With rw read-held (or wmu held): candidates, verification, ranking.
  * qf: the query's figure sketch of qn figures (qn 0: no check). */
-static int query_locked(nd_index *ix, const uint32_t *sig, uint64_t setsz,
+static int query_locked(nd_index *ix, const uint32_t *sig,
+                        const uint32_t *raw, uint64_t setsz,
                         const uint32_t *qf, uint32_t qn, nd__ixscratch *s,
                         nd_match *out, size_t cap, size_t *n)
 {
@@ -351,7 +407,7 @@ static int query_locked(nd_index *ix, const uint32_t *sig, uint64_t setsz,
     atomic_fetch_add_explicit(&ix->queries, 1, memory_order_relaxed);
     if (setsz == 0)
         return ND_OK;
-    int rc = nd__ixmem_candidates(m, sig, s);
+    int rc = nd__ixmem_candidates(m, sig, setsz, s);
     if (rc)
         return rc;
     atomic_fetch_add_explicit(&ix->candidates, s->ncand,
@@ -364,15 +420,23 @@ static int query_locked(nd_index *ix, const uint32_t *sig, uint64_t setsz,
         s->hcap = s->ncand;
     }
     size_t nh = 0;
+    const uint64_t stub = nd__params_stub_shingles(&ix->p);
     for (size_t i = 0; i < s->ncand; i++) {
         uint32_t c = s->cand[i];
         if (m->setsz[c] == 0)
             continue;
-        double j = nd_sig_jaccard(sig, m->sig + (size_t)c * m->k, m->k);
-        double c1 = nd_containment(j, setsz, m->setsz[c]);
-        double c2 = nd_containment(j, m->setsz[c], setsz);
+        uint64_t csz;
+        double j = stale_jaccard(m, sig, raw, c, &csz);
+        if (csz == 0)
+            continue;
+        double c1 = nd_containment(j, setsz, csz);
+        double c2 = nd_containment(j, csz, setsz);
         double cont = c1 > c2 ? c1 : c2;
         if (!nd__params_match(&ix->p, j, cont) || figures_differ(ix, qf, qn, c))
+            continue;
+        /* the stub rule: a contained stub is no copy of its container */
+        if (j < ix->p.threshold && ix->p.measure == ND_MEASURE_JACCARD &&
+            (setsz < csz ? setsz : csz) < stub)
             continue;
         s->hits[nh++] = (nd__ixhit){c, j, cont};
     }
@@ -399,7 +463,7 @@ ND_API int nd_index_query_sig(nd_index *ix, const uint32_t *sig,
     if (!s)
         return ND_ERR_NOMEM;
     pthread_rwlock_rdlock(&ix->rw);
-    int rc = query_locked(ix, sig, set_size, NULL, 0, s, out, cap, n);
+    int rc = query_locked(ix, sig, NULL, set_size, NULL, 0, s, out, cap, n);
     pthread_rwlock_unlock(&ix->rw);
     scratch_put(ix, s);
     return rc;
@@ -416,7 +480,8 @@ ND_API int nd_index_query(nd_index *ix, const char *text, size_t len,
     int rc = sketch(ix, &s, text, len, NULL, 0, &listed);
     if (rc == ND_OK) {
         pthread_rwlock_rdlock(&ix->rw);
-        rc = query_locked(ix, s->sig, s->setsz, s->figs, s->nfigs, s, out,
+        rc = query_locked(ix, s->sig, s->has_raw ? s->raw : NULL, s->setsz,
+                              s->figs, s->nfigs, s, out,
                           cap, n);
         pthread_rwlock_unlock(&ix->rw);
     }
@@ -448,7 +513,8 @@ static int add_text(nd_index *ix, const char *id, size_t id_len,
                              "id \"%.*s\" is already indexed",
                              (int)(id_len > 200 ? 200 : id_len), id);
         if (rc == ND_OK && query)
-            rc = query_locked(ix, s->sig, s->setsz, s->figs, s->nfigs, s, out,
+            rc = query_locked(ix, s->sig, s->has_raw ? s->raw : NULL, s->setsz,
+                              s->figs, s->nfigs, s, out,
                               cap, n);
         if (rc == ND_OK)
             rc = add_locked(ix, id, id_len, s->sig, s->setsz, time, s->figs,
@@ -593,7 +659,7 @@ ND_API void nd_index_stats_get(nd_index *ix, nd_index_stats *st)
         first = 0;
     }
     st->num_perm = m->k;
-    st->bands = m->nbands;
+    st->bands = m->nmain;
     st->rows = m->rows;
     st->memory_bytes = nd__ixmem_bytes(m) + ix->pcap;
     if (m->df) {

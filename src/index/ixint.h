@@ -55,6 +55,8 @@ typedef struct nd__ixscratch {
     nd__perm perm;
     uint32_t *sig;
     uint64_t setsz;
+    uint32_t *raw;           /* the signature before the boilerplate filter */
+    int has_raw;             /* raw differs from sig: the filter dropped some */
     uint32_t figs[ND__FIGS]; /* figures of the text sketched last */
     uint32_t nfigs;
     uint8_t *dfl;            /* its counter list, when it is to be counted */
@@ -79,7 +81,10 @@ typedef struct nd__ixblk {
 } nd__ixblk;
 
 typedef struct nd__ixmem {
-    unsigned k, nbands, rows;
+    unsigned k, rows;
+    unsigned nmain;         /* the main bands, of rows values each */
+    unsigned crows;         /* the containment bands', after the main ones */
+    unsigned nbands;        /* tables: nmain + containment bands */
     size_t n, cap, live;
     uint32_t *sig;          /* cap * k */
     uint64_t *setsz;
@@ -127,8 +132,15 @@ struct nd_index {
 };
 
 /* ixmem.c */
+/*
+ * nbands bands of rows values, then cbands containment bands of crows
+ * values (0 and 0: none; core/params.c nd__params_lsh_contain): their
+ * buckets propose only documents of which one has at most half the set
+ * size of the other, as the batch's containment bands do.
+ */
 int nd__ixmem_init(nd__ixmem *m, unsigned k, unsigned nbands, unsigned rows,
-                   int with_figs, nd__ixdf *df);
+                   unsigned cbands, unsigned crows, int with_figs,
+                   nd__ixdf *df);
 void nd__ixmem_free(nd__ixmem *m);
 size_t nd__ixmem_bytes(const nd__ixmem *m);
 uint32_t nd__ixmem_find(const nd__ixmem *m, const char *id, size_t len);
@@ -162,9 +174,10 @@ size_t nd__ixmem_evict(nd__ixmem *m, int64_t time);
 int nd__ixmem_rebuild(const nd__ixmem *m, nd__ixmem *out);
 /* Free what was packed away, but not the arena *out now owns. */
 void nd__ixmem_release_packed(nd__ixmem *m);
-/* Candidates of sig into s->cand (sorted, unique, live). */
+/* Candidates of sig (of a set of setsz shingles) into s->cand (sorted,
+ * unique, live). */
 int nd__ixmem_candidates(const nd__ixmem *m, const uint32_t *sig,
-                         nd__ixscratch *s);
+                         uint64_t setsz, nd__ixscratch *s);
 
 /* Frequencies: init and free the counters (ixmem.c). */
 int nd__ixdf_init(nd__ixdf *df);

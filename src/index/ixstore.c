@@ -211,7 +211,7 @@ static void params_block(const nd_index *ix, unsigned char *b)
     put64(b + 16, ix->p.seed);
     put64(b + 24, t);
     put32(b + 32, (uint32_t)ix->p.measure);
-    put32(b + 36, ix->m.nbands);
+    put32(b + 36, ix->m.nmain);
     put32(b + 40, ix->m.rows);
     memcpy(&t, &ix->p.containment, 8);
     put64(b + 48, t);
@@ -525,8 +525,11 @@ static int snap_header(nd_index *ix, int fd, const nd_params *asked,
     } else {
         ix->p = st;
     }
+    unsigned cb, cr;
+    nd__params_lsh_contain(&st, sr, &cb, &cr);
     if ((st.boilerplate > 0.0 && (rc = nd__ixdf_init(&ix->df))) ||
-        (rc = nd__ixmem_init(&ix->m, st.num_perm, sb, sr, st.figures > 0.0,
+        (rc = nd__ixmem_init(&ix->m, st.num_perm, sb, sr, cb, cr,
+                             st.figures > 0.0,
                              st.boilerplate > 0.0 ? &ix->df : NULL)))
         return nd__ix_fail(ix, rc, "out of memory");
     if (ix->m.df)
@@ -1067,14 +1070,16 @@ static int open_new(nd_index *ix, const nd_params *p)
         nd_params_init(&def);
         p = &def;
     }
-    unsigned b, r;
+    unsigned b, r, cb, cr;
     nd_params_lsh(p, &b, &r);
+    nd__params_lsh_contain(p, r, &cb, &cr);
     ix->p = *p;
     ix->p.bands = b;
     ix->p.rows = r;
     int rc = ND_OK;
     if ((p->boilerplate > 0.0 && (rc = nd__ixdf_init(&ix->df))) ||
-        (rc = nd__ixmem_init(&ix->m, p->num_perm, b, r, p->figures > 0.0,
+        (rc = nd__ixmem_init(&ix->m, p->num_perm, b, r, cb, cr,
+                             p->figures > 0.0,
                              p->boilerplate > 0.0 ? &ix->df : NULL)))
         return nd__ix_fail(ix, rc, "out of memory");
     ix->gen = 1;
