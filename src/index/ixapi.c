@@ -395,23 +395,20 @@ static int figures_differ(const nd_index *ix, const uint32_t *qf,
                                            m->nfigs[c], ix->p.figures);
 }
 
-/* With rw read-held (or wmu held): candidates, verification, ranking.
- * qf: the query's figure sketch of qn figures (qn 0: no check). */
-static int query_locked(nd_index *ix, const uint32_t *sig,
-                        const uint32_t *raw, uint64_t setsz,
-                        const uint32_t *qf, uint32_t qn, nd__ixscratch *s,
-                        nd_match *out, size_t cap, size_t *n)
+/* With rw read-held (or wmu held): candidates, verification, ranking
+ * into s->hits.  qf: the query's figure sketch of qn figures (qn 0: no
+ * check). */
+static int search(nd_index *ix, const uint32_t *sig, const uint32_t *raw,
+                  uint64_t setsz, const uint32_t *qf, uint32_t qn,
+                  nd__ixscratch *s)
 {
     const nd__ixmem *m = &ix->m;
-    *n = 0;
-    atomic_fetch_add_explicit(&ix->queries, 1, memory_order_relaxed);
+    s->nhits = 0;
     if (setsz == 0)
         return ND_OK;
     int rc = nd__ixmem_candidates(m, sig, setsz, s);
     if (rc)
         return rc;
-    atomic_fetch_add_explicit(&ix->candidates, s->ncand,
-                              memory_order_relaxed);
     if (s->hcap < s->ncand) {
         nd__ixhit *h = realloc(s->hits, s->ncand * sizeof *h);
         if (!h)
@@ -441,6 +438,26 @@ static int query_locked(nd_index *ix, const uint32_t *sig,
         s->hits[nh++] = (nd__ixhit){c, j, cont};
     }
     rank(s->hits, nh, m);
+    s->nhits = nh;
+    return ND_OK;
+}
+
+/* search, counted in the statistics, and the best cap matches into out. */
+static int query_locked(nd_index *ix, const uint32_t *sig,
+                        const uint32_t *raw, uint64_t setsz,
+                        const uint32_t *qf, uint32_t qn, nd__ixscratch *s,
+                        nd_match *out, size_t cap, size_t *n)
+{
+    const nd__ixmem *m = &ix->m;
+    *n = 0;
+    atomic_fetch_add_explicit(&ix->queries, 1, memory_order_relaxed);
+    int rc = search(ix, sig, raw, setsz, qf, qn, s);
+    if (rc)
+        return rc;
+    if (setsz)
+        atomic_fetch_add_explicit(&ix->candidates, s->ncand,
+                                  memory_order_relaxed);
+    size_t nh = s->nhits;
     if (nh > cap)
         nh = cap;
     for (size_t i = 0; i < nh; i++) {
@@ -490,6 +507,48 @@ ND_API int nd_index_query(nd_index *ix, const char *text, size_t len,
 }
 
 /*
+ * With wmu held, for a text about to be added and counted (its list in
+ * s->dfl): when it is a copy (Jaccard >= ND__IX_ALIKE) of a stored document
+ * that is counted, it counts only the counters that document lacks.
+ * searched: s->hits already holds its matches.
+ *
+ * This is the batch's answer (core/chrome.c) to a story that more than
+ * the boilerplate share of the documents carry: a frequent shingle counts
+ * once per group of copies, not once per page, so chrome -- carried by
+ * pages of many different texts -- stays frequent while a big story's
+ * text does not turn into boilerplate and split its family.  The batch
+ * groups a held sample of shingle sets after counting; an index meets
+ * each text once, so a text is grouped when it arrives, with the copy the
+ * index already holds: its shingles that copy also holds are not counted
+ * again, the rest (its own page chrome, its edits) are.  The list kept is
+ * what was counted, so removal subtracts exactly that; when the copy
+ * counted first goes, the story's count drops with it (it errs towards
+ * keeping text, never towards dropping more).
+ */
+/* A copy, for counting: Jaccard at least this (the batch's, batch.c). */
+#define ND__IX_ALIKE 0.6
+
+static int count_as_copy(nd_index *ix, nd__ixscratch *s, int searched)
+{
+    const nd__ixmem *m = &ix->m;
+    if (!searched) {
+        int rc = search(ix, s->sig, s->has_raw ? s->raw : NULL, s->setsz,
+                        s->figs, s->nfigs, s);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < s->nhits; i++) {
+        if (s->hits[i].j < ND__IX_ALIKE)
+            break; /* ranked by Jaccard first */
+        if (m->dfl[s->hits[i].slot]) {
+            nd__ixdf_list_minus(s, m->dfl[s->hits[i].slot]);
+            break;
+        }
+    }
+    return ND_OK;
+}
+
+/*
  * Sketch text and add it under id; when query, first query it against what
  * is already indexed (an id already there is refused before the query).
  */
@@ -516,6 +575,8 @@ static int add_text(nd_index *ix, const char *id, size_t id_len,
             rc = query_locked(ix, s->sig, s->has_raw ? s->raw : NULL, s->setsz,
                               s->figs, s->nfigs, s, out,
                               cap, n);
+        if (rc == ND_OK && listed)
+            rc = count_as_copy(ix, s, query);
         if (rc == ND_OK)
             rc = add_locked(ix, id, id_len, s->sig, s->setsz, time, s->figs,
                             s->nfigs, listed ? s->dfl : NULL);

@@ -66,7 +66,7 @@ typedef struct nd__ixscratch {
     uint32_t *cand;
     size_t ncand, ccap;
     struct nd__ixhit *hits;
-    size_t hcap;
+    size_t nhits, hcap;      /* every match of the last search, best first */
 } nd__ixscratch;
 
 typedef struct nd__ixhit {
@@ -199,6 +199,11 @@ uint64_t nd__ixdf_cutoff(const nd__ixmem *m, const nd_params *p, int self);
  * sorted distinct counter indices as LEB128 varints of their gaps.
  */
 int nd__ixdf_list(nd__ixscratch *s, const uint64_t *h, size_t n);
+/*
+ * s->dfl less the counters of list l (a stored document's): what a copy
+ * of that document adds to the frequencies (ixapi.c).  Cannot fail.
+ */
+void nd__ixdf_list_minus(nd__ixscratch *s, const uint8_t *l);
 /* Bytes of a list (its length field included); 0 for NULL. */
 size_t nd__ixdf_list_bytes(const uint8_t *l);
 /* ND_OK when l[0..len) is a well-formed list body, else ND_ERR_CORRUPT. */

@@ -524,6 +524,54 @@ int nd__ixdf_list(nd__ixscratch *s, const uint64_t *h, size_t n)
     return ND_OK;
 }
 
+/* The next counter of a list at *p (before end), after *at (first: none). */
+static uint32_t list_next(const uint8_t **p, uint32_t at, int first)
+{
+    uint32_t v = 0;
+    unsigned sh = 0;
+    do
+        v |= (uint32_t)(**p & 0x7f) << sh, sh += 7;
+    while (*(*p)++ & 0x80);
+    return first ? v : at + v;
+}
+
+void nd__ixdf_list_minus(nd__ixscratch *s, const uint8_t *l)
+{
+    const uint8_t *a = s->dfl + 4, *aend = a + nd__ixdf_list_bytes(s->dfl) - 4;
+    const uint8_t *b = l + 4, *bend = b + nd__ixdf_list_bytes(l) - 4;
+    /* Written in place: a kept counter's gap is the sum of the gaps read
+       since the last one kept, never longer than they were together. */
+    uint8_t *w = s->dfl + 4;
+    uint32_t x = 0, y = 0, last = 0;
+    int fa = 1, fw = 1, hb = b < bend;
+    if (hb)
+        y = list_next(&b, 0, 1);
+    while (a < aend) {
+        x = list_next(&a, x, fa);
+        fa = 0;
+        while (hb && y < x) {
+            if (b < bend)
+                y = list_next(&b, y, 0);
+            else
+                hb = 0;
+        }
+        if (hb && y == x)
+            continue;
+        uint32_t v = fw ? x : x - last;
+        last = x;
+        fw = 0;
+        while (v >= 0x80) {
+            *w++ = (uint8_t)(v | 0x80);
+            v >>= 7;
+        }
+        *w++ = (uint8_t)v;
+        assert(w <= a);
+    }
+    uint32_t len = (uint32_t)(w - (s->dfl + 4));
+    for (int i = 0; i < 4; i++)
+        s->dfl[i] = (uint8_t)(len >> (8 * i));
+}
+
 static void uncount(nd__ixmem *m, uint32_t slot)
 {
     uint8_t *l = m->dfl[slot];
