@@ -322,6 +322,12 @@ static int run_set(const char *docs_path, const char *truth_path,
             if (j == 0) {
                 r->answered++;
                 r->top_ok += ok;
+                if (misses && !ok)
+                    fprintf(misses, "{\"set\": \"%s\", \"id\": %.*s, "
+                            "\"cluster\": %s, \"top\": %.*s, \"jaccard\": %.4f, "
+                            "\"containment\": %.4f}\n", label, (int)bd[i].id_len,
+                            bd[i].id, t.labels.s[bd[i].cl], (int)m[j].id_len,
+                            m[j].id, m[j].jaccard, m[j].containment);
             }
         }
         r->found += reprint && found;
@@ -387,7 +393,7 @@ static int usage(void)
           "  match.  --label names the next collection (default: DOCS).\n"
           "  --threshold --containment --figures --boilerplate --bands --rows X\n"
           "  change the default parameters.  --misses FILE: a JSON line for\n"
-          "  each reprint whose story was not found.\n",
+          "  each reprint whose story was not found and each wrong best match.\n",
           stderr);
     return 1;
 }

@@ -395,6 +395,83 @@ static int figures_differ(const nd_index *ix, const uint32_t *qf,
                                            m->nfigs[c], ix->p.figures);
 }
 
+/* Held texts compared pairwise before a query is called a digest. */
+#define ND__IX_MAX_HELD 64
+/* A stored text the query holds this share of the containment setting of,
+   short of a match, still counts for telling digests (batch.c). */
+#define ND__IX_PARTIAL 0.6
+
+/* 1 when stored x and y cover the same part of the query q (batch.c's
+   share_part): at least half the bins the lesser of them agrees with q on
+   are bins both agree on. */
+static int same_part(const nd__ixmem *m, const uint32_t *q, uint32_t x,
+                     uint32_t y)
+{
+    const uint32_t *X = m->sig + (size_t)x * m->k, *Y = m->sig + (size_t)y * m->k;
+    unsigned ax = 0, ay = 0, both = 0;
+    for (unsigned t = 0; t < m->k; t++) {
+        if (q[t] & ND__SIG_COPIED)
+            continue;
+        int in_x = X[t] == q[t], in_y = Y[t] == q[t];
+        ax += in_x;
+        ay += in_y;
+        both += in_x & in_y;
+    }
+    unsigned least = ax < ay ? ax : ay;
+    return least && 2 * both >= least;
+}
+
+/*
+ * The batch's digest rule (cluster/attach.c), on the query's side: a
+ * query that holds, by containment alone, two stored texts that do not
+ * match each other and cover different parts of it holds several things
+ * (a digest, a live page, a story beside another story's paragraph); it
+ * is a copy of none of them, and those matches are dropped.  A stored text
+ * the query holds a part of (s->part: containment of at least
+ * ND__IX_PARTIAL of the setting) counts as held for telling, as in the
+ * batch, since a digest holds only each story's lead.  Matches by Jaccard
+ * stay (a copy of the same digest).  Returns the new count.
+ */
+/* 1 when stored x and y, both held by the query q, are two things. */
+static int two_things(const nd_index *ix, const uint32_t *q, uint32_t x,
+                      uint32_t y)
+{
+    const nd__ixmem *m = &ix->m;
+    double j = nd_sig_jaccard(m->sig + (size_t)x * m->k,
+                              m->sig + (size_t)y * m->k, m->k);
+    double c1 = nd_containment(j, m->setsz[x], m->setsz[y]);
+    double c2 = nd_containment(j, m->setsz[y], m->setsz[x]);
+    return !nd__params_match(&ix->p, j, c1 > c2 ? c1 : c2) &&
+           !same_part(m, q, x, y);
+}
+
+static size_t drop_if_digest(const nd_index *ix, const uint32_t *q,
+                             const nd__ixscratch *s, size_t n)
+{
+    nd__ixhit *h = s->hits;
+    size_t held = 0;
+    for (size_t i = 0; i < n; i++)
+        held += h[i].held;
+    if (held == 0 || held + s->npart < 2)
+        return n;
+    int several = held > ND__IX_MAX_HELD;
+    for (size_t a = 0; a < n && !several; a++) {
+        if (!h[a].held)
+            continue;
+        for (size_t b = a + 1; b < n && !several; b++)
+            several = h[b].held && two_things(ix, q, h[a].slot, h[b].slot);
+        for (size_t b = 0; b < s->npart && !several; b++)
+            several = two_things(ix, q, h[a].slot, s->part[b]);
+    }
+    if (!several)
+        return n;
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!h[i].held)
+            h[w++] = h[i];
+    return w;
+}
+
 /* With rw read-held (or wmu held): candidates, verification, ranking
  * into s->hits.  qf: the query's figure sketch of qn figures (qn 0: no
  * check). */
@@ -418,6 +495,7 @@ static int search(nd_index *ix, const uint32_t *sig, const uint32_t *raw,
     }
     size_t nh = 0;
     const uint64_t stub = nd__params_stub_shingles(&ix->p);
+    s->npart = 0;
     for (size_t i = 0; i < s->ncand; i++) {
         uint32_t c = s->cand[i];
         if (m->setsz[c] == 0)
@@ -429,14 +507,23 @@ static int search(nd_index *ix, const uint32_t *sig, const uint32_t *raw,
         double c1 = nd_containment(j, setsz, csz);
         double c2 = nd_containment(j, csz, setsz);
         double cont = c1 > c2 ? c1 : c2;
-        if (!nd__params_match(&ix->p, j, cont) || figures_differ(ix, qf, qn, c))
+        if (!nd__params_match(&ix->p, j, cont)) {
+            /* part of a stored text in the query: evidence of a digest */
+            if (csz < setsz && c1 < c2 && c2 >= ND__IX_PARTIAL * ix->p.containment &&
+                s->npart < sizeof s->part / sizeof *s->part)
+                s->part[s->npart++] = c;
+            continue;
+        }
+        if (figures_differ(ix, qf, qn, c))
             continue;
         /* the stub rule: a contained stub is no copy of its container */
         if (j < ix->p.threshold && ix->p.measure == ND_MEASURE_JACCARD &&
             (setsz < csz ? setsz : csz) < stub)
             continue;
-        s->hits[nh++] = (nd__ixhit){c, j, cont};
+        s->hits[nh++] = (nd__ixhit){c, j < ix->p.threshold && csz < setsz, j,
+                                    cont};
     }
+    nh = drop_if_digest(ix, sig, s, nh);
     rank(s->hits, nh, m);
     s->nhits = nh;
     return ND_OK;

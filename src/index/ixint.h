@@ -67,10 +67,14 @@ typedef struct nd__ixscratch {
     size_t ncand, ccap;
     struct nd__ixhit *hits;
     size_t nhits, hcap;      /* every match of the last search, best first */
+    uint32_t part[64];       /* stored texts the query holds a part of */
+    size_t npart;
 } nd__ixscratch;
 
 typedef struct nd__ixhit {
     uint32_t slot;
+    int held;                /* a match by containment only, the stored text
+                                the smaller: the query holds it */
     double j, c;
 } nd__ixhit;
 
