@@ -28,21 +28,16 @@
  * that is the minimum there, and the query never holds one that is
  * boilerplate now, so a shared footer adds nothing to the estimate of a
  * query against any stored document, however old.  The stored document's
- * own footer shingles still fill some of its positions: they cannot match,
- * so the estimate for a true copy sketched before the footer turned
- * frequent is lower than the batch's (by the footer's share of the text),
- * never higher; when the footer is most of the text, the bands may not
- * even propose the pair (a recall loss confined to those early documents).  What the index cannot do is look back: until a footer is
- * held by boilerplate_min documents (and by the boilerplate fraction of
- * them), texts that share it are compared with it, as the batch never
- * does.  A shingle that is no longer frequent (its documents evicted)
- * counts again from then on, for new texts.
- *
- * The match rule is the batch's: Jaccard >= threshold, or containment of
- * the smaller set in the larger >= params.containment; but a text under a
- * stub's worth of words (nd__params_stub_shingles: a teaser, a caption, a
- * blurb) matches a text it is contained in only by Jaccard, as the batch's
- * attach clustering (cluster/attach.c) links no stub to its container.
+ * own footer shingles still fill some of its positions: they cannot match
+ * the filtered query, so they are told apart with the query's unfiltered
+ * signature and left out of the estimate (stale_jaccard).  What the index
+ * cannot do is look back: until a footer is held by boilerplate_min
+ * documents (and by the boilerplate fraction of them), texts that share it
+ * are compared with it, as the batch never does.  A shingle that is no
+ * longer frequent (its documents evicted) counts again from then on, for
+ * new texts.  A text added as a copy of a counted document counts only
+ * what that document lacks (count_as_copy), so a story many pages carry
+ * is counted about once per group of copies, as in the batch.
  *
  * Figures.  Each document keeps its figure sketch (figures.c); a match
  * whose figures tell the two texts apart (nd__figs_differ) is refused,
@@ -340,11 +335,7 @@ static int sketch(nd_index *ix, nd__ixscratch **sp, const char *text,
     if (rc != ND_OK)
         return rc;
     size_t n = tb->nhashes;
-    s->has_raw = 0;
-    if (ix->p.boilerplate > 0.0 && n > 0) {
-        /* the hashes are reordered by the filter, not their set */
-        nd__minhash(&s->perm, tb->hashes, n, s->raw);
-        s->has_raw = 1;
+    if (ix->p.boilerplate > 0.0) {
         pthread_rwlock_rdlock(&ix->rw);
         int self = id && nd__ixdf_sampled(ix->m.df, id, id_len);
         if (self)
@@ -356,7 +347,11 @@ static int sketch(nd_index *ix, nd__ixscratch **sp, const char *text,
             return rc;
     }
     nd__minhash(&s->perm, tb->hashes, n, s->sig);
-    s->has_raw = s->has_raw && n < tb->nhashes;
+    /* the unfiltered signature, when the filter dropped some (behind the
+       kept ones: the set is all there) */
+    s->has_raw = n < tb->nhashes;
+    if (s->has_raw)
+        nd__minhash(&s->perm, tb->hashes, tb->nhashes, s->raw);
     s->setsz = n;
     return ND_OK;
 }

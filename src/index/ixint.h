@@ -189,10 +189,10 @@ void nd__ixdf_free(nd__ixdf *df);
 /* 1 when a document with this id is counted at the sample's rate. */
 int nd__ixdf_sampled(const nd__ixdf *df, const char *id, size_t len);
 /*
- * Drop from h[0..n) (a shingle set) the shingles more than the cut-off
- * share of the documents hold; self: the text is about to be added and
- * counted, so it counts as one of them.  Returns the new n.  Caller holds
- * rw (read) or wmu.
+ * Move to the front of h[0..n) (a shingle set) the shingles no more than
+ * the cut-off share of the documents hold, the others behind them; self:
+ * the text is about to be added and counted, so it counts as one of them.
+ * Returns how many are kept.  Caller holds rw (read) or wmu.
  */
 size_t nd__ixdf_filter(const nd__ixmem *m, const nd_params *p, uint64_t *h,
                        size_t n, int self);

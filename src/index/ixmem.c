@@ -625,8 +625,11 @@ size_t nd__ixdf_filter(const nd__ixmem *m, const nd_params *p, uint64_t *h,
     for (size_t i = 0; i < n; i++) {
         if (i + AHEAD < n)
             nd__df_prefetch(d, h[i + AHEAD]);
-        if ((uint64_t)nd__df_get(d, h[i]) + (self != 0) <= c)
+        if ((uint64_t)nd__df_get(d, h[i]) + (self != 0) <= c) {
+            uint64_t x = h[w];
             h[w++] = h[i];
+            h[i] = x;
+        }
     }
     return w;
 }
