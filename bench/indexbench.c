@@ -6,8 +6,9 @@
  * included, periodic syncs included), the latency of one sync after a
  * batch of adds, compaction, open time (median of --runs opens), query
  * latency percentiles for a 3 KB article (one thread; half the queries are
- * near copies of indexed articles, half are new texts), and bytes on disk
- * per document against the raw signature (num_perm * 4 bytes).
+ * near copies of indexed articles, half are new texts), bytes on disk per
+ * document against the raw signature (num_perm * 4 bytes), and the memory
+ * the opened index reports (nd_index_stats.memory_bytes) per document.
  *
  * Texts are synthesised deterministically from the document number: words
  * drawn with a skewed (squared-uniform) distribution from a fixed
@@ -259,6 +260,7 @@ int main(int argc, char **argv)
         found += nm > 0;
     }
     nd_index_stats_get(ix, &st);
+    double mem_per_doc = (double)st.memory_bytes / (double)docs;
     nd_index_close(ix);
     qsort(lat, queries, sizeof *lat, cmp_double);
 
@@ -278,11 +280,12 @@ int main(int argc, char **argv)
                "\"query_us\": {\"p50\": %.1f, \"p99\": %.1f, \"p999\": %.1f}, "
                "\"queries\": %llu, \"queries_matched\": %zu, "
                "\"candidates_per_query\": %.2f, \"disk_bytes\": %llu, "
-               "\"disk_bytes_per_doc\": %.1f, \"ratio_to_signature\": %.3f}\n",
+               "\"disk_bytes_per_doc\": %.1f, \"ratio_to_signature\": %.3f, "
+               "\"memory_bytes_per_doc\": %.1f}\n",
                docs, ARTICLE_BYTES, p.num_perm, st.bands, st.rows, cores,
                add_rate, sync_med, t_compact, open_med, p50, p99, p999, queries,
                found, (double)st.candidates / (double)st.queries,
-               (unsigned long long)disk, per_doc, per_doc / raw);
+               (unsigned long long)disk, per_doc, per_doc / raw, mem_per_doc);
     } else {
         printf("index of %llu articles of ~%d bytes, num_perm %u, %u bands x "
                "%u rows, %ld cores\n",
@@ -299,6 +302,8 @@ int main(int argc, char **argv)
                (double)st.candidates / (double)st.queries);
         printf("  %-34s %12.1f bytes\n", "disk per document", per_doc);
         printf("  %-34s %12.3f x\n", "disk / raw signature", per_doc / raw);
+        printf("  %-34s %12.1f bytes\n", "memory per document (opened)",
+               mem_per_doc);
     }
     if (!keep) {
         char path[4096];

@@ -567,11 +567,21 @@ Test(index, newer_format_version_is_refused)
     make_index(d, 3, 1);
     size_t n;
     unsigned char *b = slurp(path_in(d, "index.nds"), &n);
-    b[8] = 4;
+    cr_assert_eq(b[8], 4);
+    b[8] = 5;
     spit(path_in(d, "index.nds"), b, n);
     nd_index *ix;
     cr_assert_eq(nd_index_open(d, NULL, 0, &ix), ND_ERR_FORMAT);
-    cr_assert(strstr(nd_index_errmsg(ix), "version 4 is newer") != NULL,
+    cr_assert(strstr(nd_index_errmsg(ix), "version 5 is newer") != NULL,
+              "%s", nd_index_errmsg(ix));
+    nd_index_close(ix);
+    /* format 3 held signatures and figure sketches of an older definition */
+    b[8] = 3;
+    spit(path_in(d, "index.nds"), b, n);
+    cr_assert_eq(nd_index_open(d, NULL, 0, &ix), ND_ERR_FORMAT);
+    cr_assert(strstr(nd_index_errmsg(ix), "format version 3 (signatures and "
+                                          "figure sketches of an older "
+                                          "definition) is not read") != NULL,
               "%s", nd_index_errmsg(ix));
     nd_index_close(ix);
     /* format 2 hashed word shingles by another rule */

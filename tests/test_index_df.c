@@ -4,14 +4,14 @@
  * frequency going down with removal and eviction, template reports with
  * other figures, and all of it after close and open.
  *
- * Articles are 40 seeded pseudo-words (38 word 3-grams, none shared between
- * two articles) followed by one footer of 150 pseudo-words (148 3-grams);
- * the two 3-grams across the seam are the article's own.  An article with
- * its footer holds 188 shingles; two of them share the footer's 148:
- * Jaccard 148 / 228 = 0.65 (threshold 0.5), so without suppression any two
- * are a match.  With the defaults (boilerplate 0.02, at least 50
- * documents), a footer shingle is boilerplate once more than
- * max(50, 0.02 n) of the n documents hold it.
+ * Articles are 40 seeded pseudo-words of their own followed by one footer
+ * of 80 pseudo-words (glyph shingles, the default; none shared between two
+ * articles' own words).  Two articles share the footer's shingles only:
+ * Jaccard near 0.5 (threshold 0.4), so without suppression any two are a
+ * match; but below 0.6, so neither counts as a copy of the other (a copy
+ * does not count again the shingles of the copy it joins).  With the
+ * defaults (boilerplate 0.02, at least 50 documents), a footer shingle is
+ * boilerplate once more than max(50, 0.02 n) of the n documents hold it.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -45,15 +45,19 @@ static void words(char *t, size_t *n, uint64_t seed, unsigned nwords)
 }
 
 #define FOOTER_SEED 999999u
+/* 512 values a signature keep every estimate of two articles' Jaccard
+   well inside (0.4, 0.6). */
+#define ARTICLE_WORDS 40
+#define FOOTER_WORDS 80
 
 /* Article i, with the common footer when footer is set. */
 static char *article(unsigned i, int footer)
 {
     char *t = malloc(200 * 10 + 1);
     size_t n = 0;
-    words(t, &n, i, 40);
+    words(t, &n, i, ARTICLE_WORDS);
     if (footer)
-        words(t, &n, FOOTER_SEED, 150);
+        words(t, &n, FOOTER_SEED, FOOTER_WORDS);
     return t;
 }
 
@@ -61,7 +65,8 @@ static nd_params params(double boilerplate)
 {
     nd_params p;
     nd_params_init(&p);
-    p.threshold = 0.5;
+    p.threshold = 0.4;
+    p.num_perm = 512;
     p.boilerplate = boilerplate;
     return p;
 }
@@ -177,6 +182,82 @@ Test(index_df, removal_and_eviction_lower_the_frequency_again)
     for (unsigned j = 100; j < 116; j++)
         add_article(ix, j, j);
     cr_assert_eq(query_new(ix, 1000, m, 100), 0);
+    nd_index_close(ix);
+}
+
+/*
+ * A story carried by more copies than the boilerplate share: 200 words
+ * and one word of its own per copy (copies of one another, Jaccard near
+ * 0.99).  Counted once per page, its every shingle would be boilerplate
+ * from the 51st copy on, and a new copy would be left with its one own
+ * word; counted once per group of copies, as the batch counts, it stays
+ * text while the footer of unrelated articles still turns boilerplate.
+ */
+static char *story_copy(unsigned i)
+{
+    char *t = malloc(300 * 10 + 1);
+    size_t n = 0;
+    words(t, &n, 424242, 200);
+    words(t, &n, 8000 + i, 1);
+    return t;
+}
+
+Test(index_df, a_story_many_copies_carry_is_not_boilerplate)
+{
+    nd_params p = params(0.02);
+    nd_index *ix;
+    cr_assert_eq(nd_index_create(&p, &ix), ND_OK);
+    for (unsigned i = 0; i < 80; i++) {
+        char id[16];
+        int idl = snprintf(id, sizeof id, "s%u", i);
+        char *t = story_copy(i);
+        cr_assert_eq(nd_index_add(ix, id, (size_t)idl, t, strlen(t), i), ND_OK);
+        free(t);
+    }
+    add_eighty(ix);
+    nd_index_stats st;
+    nd_index_stats_get(ix, &st);
+    cr_assert_eq(st.df_docs, 160);
+    cr_assert_eq(st.boilerplate_cutoff, 50); /* max(50, 0.02 * 160) */
+    nd_match m[100];
+    char *t = story_copy(1000);
+    size_t n = 0;
+    cr_assert_eq(nd_index_query(ix, t, strlen(t), m, 100, &n), ND_OK);
+    free(t);
+    cr_assert_eq(n, 80);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(m[i].id[0] == 's' && m[i].jaccard > 0.9, "%.*s %f",
+                  (int)m[i].id_len, m[i].id, m[i].jaccard);
+    cr_assert_eq(query_new(ix, 1000, m, 100), 0);
+    nd_index_close(ix);
+}
+
+/*
+ * The limit of telling chrome from a story by who carries it, shared with
+ * the batch: a footer so long that it alone makes two articles copies
+ * (150 words after 40 of their own: Jaccard near 0.65 >= 0.6) is counted
+ * once for all of them, as one story's text would be, and never turns
+ * boilerplate.
+ */
+Test(index_df, a_footer_that_makes_articles_copies_counts_once)
+{
+    nd_params p = params(0.02);
+    nd_index *ix;
+    cr_assert_eq(nd_index_create(&p, &ix), ND_OK);
+    for (unsigned k = 0; k < 80; k++) {
+        char id[16];
+        int idl = snprintf(id, sizeof id, "a%u", k);
+        char *t = malloc(200 * 10 + 1);
+        size_t len = 0;
+        words(t, &len, k, ARTICLE_WORDS);
+        words(t, &len, FOOTER_SEED, 150);
+        nd_match m[100];
+        size_t n = 99;
+        cr_assert_eq(nd_index_add_query(ix, id, (size_t)idl, t, len, k, m, 100,
+                                        &n), ND_OK);
+        free(t);
+        cr_assert_eq(n, k, "article %u: %zu matches", k, n);
+    }
     nd_index_close(ix);
 }
 

@@ -28,15 +28,16 @@
  * that is the minimum there, and the query never holds one that is
  * boilerplate now, so a shared footer adds nothing to the estimate of a
  * query against any stored document, however old.  The stored document's
- * own footer shingles still fill some of its positions: they cannot match,
- * so the estimate for a true copy sketched before the footer turned
- * frequent is lower than the batch's (by the footer's share of the text),
- * never higher; when the footer is most of the text, the bands may not
- * even propose the pair (a recall loss confined to those early documents).  What the index cannot do is look back: until a footer is
- * held by boilerplate_min documents (and by the boilerplate fraction of
- * them), texts that share it are compared with it, as the batch never
- * does.  A shingle that is no longer frequent (its documents evicted)
- * counts again from then on, for new texts.
+ * own footer shingles still fill some of its positions: they cannot match
+ * the filtered query, so they are told apart with the query's unfiltered
+ * signature and left out of the estimate (stale_jaccard).  What the index
+ * cannot do is look back: until a footer is held by boilerplate_min
+ * documents (and by the boilerplate fraction of them), texts that share it
+ * are compared with it, as the batch never does.  A shingle that is no
+ * longer frequent (its documents evicted) counts again from then on, for
+ * new texts.  A text added as a copy of a counted document counts only
+ * what that document lacks (count_as_copy), so a story many pages carry
+ * is counted about once per group of copies, as in the batch.
  *
  * Figures.  Each document keeps its figure sketch (figures.c); a match
  * whose figures tell the two texts apart (nd__figs_differ) is refused,
@@ -62,7 +63,10 @@ static nd__ixscratch *scratch_get(nd_index *ix, int need_sketch)
         if (!s)
             return NULL;
         s->sig = malloc((size_t)ix->p.num_perm * 4);
-        if (!s->sig) {
+        s->raw = malloc((size_t)ix->p.num_perm * 4);
+        if (!s->sig || !s->raw) {
+            free(s->sig);
+            free(s->raw);
             free(s);
             return NULL;
         }
@@ -103,6 +107,7 @@ static void scratch_free_all(nd_index *ix)
         free(s->dfl);
         free(s->tmp);
         free(s->sig);
+        free(s->raw);
         free(s->cand);
         free(s->hits);
         free(s);
@@ -150,13 +155,14 @@ ND_API int nd_index_create(const nd_params *p, nd_index **out)
     nd_index *ix = ix_alloc();
     if (!ix)
         return ND_ERR_NOMEM;
-    unsigned b, r;
+    unsigned b, r, cb, cr;
     nd_params_lsh(p, &b, &r);
+    nd__params_lsh_contain(p, r, &cb, &cr);
     ix->p = *p;
     ix->p.bands = b;
     ix->p.rows = r;
     if ((p->boilerplate > 0.0 && nd__ixdf_init(&ix->df) != ND_OK) ||
-        nd__ixmem_init(&ix->m, p->num_perm, b, r, p->figures > 0.0,
+        nd__ixmem_init(&ix->m, p->num_perm, b, r, cb, cr, p->figures > 0.0,
                        p->boilerplate > 0.0 ? &ix->df : NULL) != ND_OK) {
         ix_free(ix);
         return ND_ERR_NOMEM;
@@ -270,6 +276,45 @@ ND_API int nd_index_add_sig(nd_index *ix, const char *id, size_t id_len,
  * the boilerplate of the moment, figures, and -- for an add (id given) of
  * a document in the frequency sample -- its counter list (listed).
  */
+/*
+ * The Jaccard of the query and stored slot c as the batch would see it,
+ * with both texts filtered by the frequencies of now; *csize: c's set
+ * size likewise.  A stored signature keeps the filter of its own time: a
+ * bin whose minimum was a shingle that is boilerplate now cannot agree
+ * with the query's filtered signature, and counting it as a disagreement
+ * makes an early copy of a story whose template lines turned frequent
+ * later look unlike it.  The query's unfiltered signature (raw) tells
+ * those bins: where raw and the filtered signature differ, the query's
+ * own minimum was boilerplate now, and where the stored value equals the
+ * raw one, both texts held that same shingle.  Such bins are left out of
+ * the estimate -- neither agreement nor disagreement, as copied bins are
+ * -- and c's set size loses their share.  Without raw (nothing filtered,
+ * or a signature given by the caller) this is nd_sig_jaccard.  Bins whose
+ * stale minimum the query does not hold stay disagreements: the estimate
+ * errs low, as before, never high.
+ */
+static double stale_jaccard(const nd__ixmem *m, const uint32_t *q,
+                            const uint32_t *raw, uint32_t c, uint64_t *csize)
+{
+    const uint32_t *d = m->sig + (size_t)c * m->k;
+    unsigned eq = 0, both = 0, stale = 0, dfull = 0;
+    for (unsigned i = 0; i < m->k; i++) {
+        dfull += !(d[i] & ND__SIG_COPIED);
+        if (raw && raw[i] != q[i] && d[i] == raw[i]) {
+            stale++;
+            continue;
+        }
+        eq += q[i] == d[i] && !(q[i] & ND__SIG_COPIED);
+        both += (q[i] & d[i] & ND__SIG_COPIED) != 0;
+    }
+    *csize = m->setsz[c];
+    if (stale && dfull) {
+        double keep = dfull > stale ? (double)(dfull - stale) / dfull : 0.0;
+        *csize = (uint64_t)((double)m->setsz[c] * keep + 0.5);
+    }
+    return m->k > both + stale ? (double)eq / (m->k - both - stale) : 0.0;
+}
+
 static int sketch(nd_index *ix, nd__ixscratch **sp, const char *text,
                   size_t len, const char *id, size_t id_len, int *listed)
 {
@@ -302,6 +347,11 @@ static int sketch(nd_index *ix, nd__ixscratch **sp, const char *text,
             return rc;
     }
     nd__minhash(&s->perm, tb->hashes, n, s->sig);
+    /* the unfiltered signature, when the filter dropped some (behind the
+       kept ones: the set is all there) */
+    s->has_raw = n < tb->nhashes;
+    if (s->has_raw)
+        nd__minhash(&s->perm, tb->hashes, tb->nhashes, s->raw);
     s->setsz = n;
     return ND_OK;
 }
@@ -340,22 +390,97 @@ static int figures_differ(const nd_index *ix, const uint32_t *qf,
                                            m->nfigs[c], ix->p.figures);
 }
 
-/* With rw read-held (or wmu held): candidates, verification, ranking.
- * qf: the query's figure sketch of qn figures (qn 0: no check). */
-static int query_locked(nd_index *ix, const uint32_t *sig, uint64_t setsz,
-                        const uint32_t *qf, uint32_t qn, nd__ixscratch *s,
-                        nd_match *out, size_t cap, size_t *n)
+/* Held texts compared pairwise before a query is called a digest. */
+#define ND__IX_MAX_HELD 64
+/* A stored text the query holds this share of the containment setting of,
+   short of a match, still counts for telling digests (batch.c). */
+#define ND__IX_PARTIAL 0.6
+
+/* 1 when stored x and y cover the same part of the query q (batch.c's
+   share_part): at least half the bins the lesser of them agrees with q on
+   are bins both agree on. */
+static int same_part(const nd__ixmem *m, const uint32_t *q, uint32_t x,
+                     uint32_t y)
+{
+    const uint32_t *X = m->sig + (size_t)x * m->k, *Y = m->sig + (size_t)y * m->k;
+    unsigned ax = 0, ay = 0, both = 0;
+    for (unsigned t = 0; t < m->k; t++) {
+        if (q[t] & ND__SIG_COPIED)
+            continue;
+        int in_x = X[t] == q[t], in_y = Y[t] == q[t];
+        ax += in_x;
+        ay += in_y;
+        both += in_x & in_y;
+    }
+    unsigned least = ax < ay ? ax : ay;
+    return least && 2 * both >= least;
+}
+
+/*
+ * The batch's digest rule (cluster/attach.c), on the query's side: a
+ * query that holds, by containment alone, two stored texts that do not
+ * match each other and cover different parts of it holds several things
+ * (a digest, a live page, a story beside another story's paragraph); it
+ * is a copy of none of them, and those matches are dropped.  A stored text
+ * the query holds a part of (s->part: containment of at least
+ * ND__IX_PARTIAL of the setting) counts as held for telling, as in the
+ * batch, since a digest holds only each story's lead.  Matches by Jaccard
+ * stay (a copy of the same digest).  Returns the new count.
+ */
+/* 1 when stored x and y, both held by the query q, are two things. */
+static int two_things(const nd_index *ix, const uint32_t *q, uint32_t x,
+                      uint32_t y)
 {
     const nd__ixmem *m = &ix->m;
-    *n = 0;
-    atomic_fetch_add_explicit(&ix->queries, 1, memory_order_relaxed);
+    double j = nd_sig_jaccard(m->sig + (size_t)x * m->k,
+                              m->sig + (size_t)y * m->k, m->k);
+    double c1 = nd_containment(j, m->setsz[x], m->setsz[y]);
+    double c2 = nd_containment(j, m->setsz[y], m->setsz[x]);
+    return !nd__params_match(&ix->p, j, c1 > c2 ? c1 : c2) &&
+           !same_part(m, q, x, y);
+}
+
+static size_t drop_if_digest(const nd_index *ix, const uint32_t *q,
+                             const nd__ixscratch *s, size_t n)
+{
+    nd__ixhit *h = s->hits;
+    size_t held = 0;
+    for (size_t i = 0; i < n; i++)
+        held += h[i].held;
+    if (held == 0 || held + s->npart < 2)
+        return n;
+    int several = held > ND__IX_MAX_HELD;
+    for (size_t a = 0; a < n && !several; a++) {
+        if (!h[a].held)
+            continue;
+        for (size_t b = a + 1; b < n && !several; b++)
+            several = h[b].held && two_things(ix, q, h[a].slot, h[b].slot);
+        for (size_t b = 0; b < s->npart && !several; b++)
+            several = two_things(ix, q, h[a].slot, s->part[b]);
+    }
+    if (!several)
+        return n;
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!h[i].held)
+            h[w++] = h[i];
+    return w;
+}
+
+/* With rw read-held (or wmu held): candidates, verification, ranking
+ * into s->hits.  qf: the query's figure sketch of qn figures (qn 0: no
+ * check). */
+static int search(nd_index *ix, const uint32_t *sig, const uint32_t *raw,
+                  uint64_t setsz, const uint32_t *qf, uint32_t qn,
+                  nd__ixscratch *s)
+{
+    const nd__ixmem *m = &ix->m;
+    s->nhits = 0;
     if (setsz == 0)
         return ND_OK;
-    int rc = nd__ixmem_candidates(m, sig, s);
+    int rc = nd__ixmem_candidates(m, sig, setsz, s);
     if (rc)
         return rc;
-    atomic_fetch_add_explicit(&ix->candidates, s->ncand,
-                              memory_order_relaxed);
     if (s->hcap < s->ncand) {
         nd__ixhit *h = realloc(s->hits, s->ncand * sizeof *h);
         if (!h)
@@ -364,19 +489,57 @@ static int query_locked(nd_index *ix, const uint32_t *sig, uint64_t setsz,
         s->hcap = s->ncand;
     }
     size_t nh = 0;
+    const uint64_t stub = nd__params_stub_shingles(&ix->p);
+    s->npart = 0;
     for (size_t i = 0; i < s->ncand; i++) {
         uint32_t c = s->cand[i];
         if (m->setsz[c] == 0)
             continue;
-        double j = nd_sig_jaccard(sig, m->sig + (size_t)c * m->k, m->k);
-        double c1 = nd_containment(j, setsz, m->setsz[c]);
-        double c2 = nd_containment(j, m->setsz[c], setsz);
-        double cont = c1 > c2 ? c1 : c2;
-        if (!nd__params_match(&ix->p, j, cont) || figures_differ(ix, qf, qn, c))
+        uint64_t csz;
+        double j = stale_jaccard(m, sig, raw, c, &csz);
+        if (csz == 0)
             continue;
-        s->hits[nh++] = (nd__ixhit){c, j, cont};
+        double c1 = nd_containment(j, setsz, csz);
+        double c2 = nd_containment(j, csz, setsz);
+        double cont = c1 > c2 ? c1 : c2;
+        if (!nd__params_match(&ix->p, j, cont)) {
+            /* part of a stored text in the query: evidence of a digest */
+            if (csz < setsz && c1 < c2 && c2 >= ND__IX_PARTIAL * ix->p.containment &&
+                s->npart < sizeof s->part / sizeof *s->part)
+                s->part[s->npart++] = c;
+            continue;
+        }
+        if (figures_differ(ix, qf, qn, c))
+            continue;
+        /* the stub rule: a contained stub is no copy of its container */
+        if (j < ix->p.threshold && ix->p.measure == ND_MEASURE_JACCARD &&
+            (setsz < csz ? setsz : csz) < stub)
+            continue;
+        s->hits[nh++] = (nd__ixhit){c, j < ix->p.threshold && csz < setsz, j,
+                                    cont};
     }
+    nh = drop_if_digest(ix, sig, s, nh);
     rank(s->hits, nh, m);
+    s->nhits = nh;
+    return ND_OK;
+}
+
+/* search, counted in the statistics, and the best cap matches into out. */
+static int query_locked(nd_index *ix, const uint32_t *sig,
+                        const uint32_t *raw, uint64_t setsz,
+                        const uint32_t *qf, uint32_t qn, nd__ixscratch *s,
+                        nd_match *out, size_t cap, size_t *n)
+{
+    const nd__ixmem *m = &ix->m;
+    *n = 0;
+    atomic_fetch_add_explicit(&ix->queries, 1, memory_order_relaxed);
+    int rc = search(ix, sig, raw, setsz, qf, qn, s);
+    if (rc)
+        return rc;
+    if (setsz)
+        atomic_fetch_add_explicit(&ix->candidates, s->ncand,
+                                  memory_order_relaxed);
+    size_t nh = s->nhits;
     if (nh > cap)
         nh = cap;
     for (size_t i = 0; i < nh; i++) {
@@ -399,7 +562,7 @@ ND_API int nd_index_query_sig(nd_index *ix, const uint32_t *sig,
     if (!s)
         return ND_ERR_NOMEM;
     pthread_rwlock_rdlock(&ix->rw);
-    int rc = query_locked(ix, sig, set_size, NULL, 0, s, out, cap, n);
+    int rc = query_locked(ix, sig, NULL, set_size, NULL, 0, s, out, cap, n);
     pthread_rwlock_unlock(&ix->rw);
     scratch_put(ix, s);
     return rc;
@@ -416,12 +579,55 @@ ND_API int nd_index_query(nd_index *ix, const char *text, size_t len,
     int rc = sketch(ix, &s, text, len, NULL, 0, &listed);
     if (rc == ND_OK) {
         pthread_rwlock_rdlock(&ix->rw);
-        rc = query_locked(ix, s->sig, s->setsz, s->figs, s->nfigs, s, out,
+        rc = query_locked(ix, s->sig, s->has_raw ? s->raw : NULL, s->setsz,
+                              s->figs, s->nfigs, s, out,
                           cap, n);
         pthread_rwlock_unlock(&ix->rw);
     }
     scratch_put(ix, s);
     return rc;
+}
+
+/*
+ * With wmu held, for a text about to be added and counted (its list in
+ * s->dfl): when it is a copy (Jaccard >= ND__IX_ALIKE) of a stored document
+ * that is counted, it counts only the counters that document lacks.
+ * searched: s->hits already holds its matches.
+ *
+ * This is the batch's answer (core/chrome.c) to a story that more than
+ * the boilerplate share of the documents carry: a frequent shingle counts
+ * once per group of copies, not once per page, so chrome -- carried by
+ * pages of many different texts -- stays frequent while a big story's
+ * text does not turn into boilerplate and split its family.  The batch
+ * groups a held sample of shingle sets after counting; an index meets
+ * each text once, so a text is grouped when it arrives, with the copy the
+ * index already holds: its shingles that copy also holds are not counted
+ * again, the rest (its own page chrome, its edits) are.  The list kept is
+ * what was counted, so removal subtracts exactly that; when the copy
+ * counted first goes, the story's count drops with it (it errs towards
+ * keeping text, never towards dropping more).
+ */
+/* A copy, for counting: Jaccard at least this (the batch's, batch.c). */
+#define ND__IX_ALIKE 0.6
+
+static int count_as_copy(nd_index *ix, nd__ixscratch *s, int searched)
+{
+    const nd__ixmem *m = &ix->m;
+    if (!searched) {
+        int rc = search(ix, s->sig, s->has_raw ? s->raw : NULL, s->setsz,
+                        s->figs, s->nfigs, s);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < s->nhits; i++) {
+        if (s->hits[i].j < ND__IX_ALIKE)
+            break; /* ranked by Jaccard first */
+        if (m->dfl[s->hits[i].slot]) {
+            nd__ixdf_list_minus(s, m->dfl[s->hits[i].slot]);
+            break;
+        }
+    }
+    return ND_OK;
 }
 
 /*
@@ -448,8 +654,11 @@ static int add_text(nd_index *ix, const char *id, size_t id_len,
                              "id \"%.*s\" is already indexed",
                              (int)(id_len > 200 ? 200 : id_len), id);
         if (rc == ND_OK && query)
-            rc = query_locked(ix, s->sig, s->setsz, s->figs, s->nfigs, s, out,
+            rc = query_locked(ix, s->sig, s->has_raw ? s->raw : NULL, s->setsz,
+                              s->figs, s->nfigs, s, out,
                               cap, n);
+        if (rc == ND_OK && listed)
+            rc = count_as_copy(ix, s, query);
         if (rc == ND_OK)
             rc = add_locked(ix, id, id_len, s->sig, s->setsz, time, s->figs,
                             s->nfigs, listed ? s->dfl : NULL);
@@ -593,7 +802,7 @@ ND_API void nd_index_stats_get(nd_index *ix, nd_index_stats *st)
         first = 0;
     }
     st->num_perm = m->k;
-    st->bands = m->nbands;
+    st->bands = m->nmain;
     st->rows = m->rows;
     st->memory_bytes = nd__ixmem_bytes(m) + ix->pcap;
     if (m->df) {

@@ -55,6 +55,8 @@ typedef struct nd__ixscratch {
     nd__perm perm;
     uint32_t *sig;
     uint64_t setsz;
+    uint32_t *raw;           /* the signature before the boilerplate filter */
+    int has_raw;             /* raw differs from sig: the filter dropped some */
     uint32_t figs[ND__FIGS]; /* figures of the text sketched last */
     uint32_t nfigs;
     uint8_t *dfl;            /* its counter list, when it is to be counted */
@@ -64,11 +66,15 @@ typedef struct nd__ixscratch {
     uint32_t *cand;
     size_t ncand, ccap;
     struct nd__ixhit *hits;
-    size_t hcap;
+    size_t nhits, hcap;      /* every match of the last search, best first */
+    uint32_t part[64];       /* stored texts the query holds a part of */
+    size_t npart;
 } nd__ixscratch;
 
 typedef struct nd__ixhit {
     uint32_t slot;
+    int held;                /* a match by containment only, the stored text
+                                the smaller: the query holds it */
     double j, c;
 } nd__ixhit;
 
@@ -79,7 +85,10 @@ typedef struct nd__ixblk {
 } nd__ixblk;
 
 typedef struct nd__ixmem {
-    unsigned k, nbands, rows;
+    unsigned k, rows;
+    unsigned nmain;         /* the main bands, of rows values each */
+    unsigned crows;         /* the containment bands', after the main ones */
+    unsigned nbands;        /* tables: nmain + containment bands */
     size_t n, cap, live;
     uint32_t *sig;          /* cap * k */
     uint64_t *setsz;
@@ -127,8 +136,15 @@ struct nd_index {
 };
 
 /* ixmem.c */
+/*
+ * nbands bands of rows values, then cbands containment bands of crows
+ * values (0 and 0: none; core/params.c nd__params_lsh_contain): their
+ * buckets propose only documents of which one has at most half the set
+ * size of the other, as the batch's containment bands do.
+ */
 int nd__ixmem_init(nd__ixmem *m, unsigned k, unsigned nbands, unsigned rows,
-                   int with_figs, nd__ixdf *df);
+                   unsigned cbands, unsigned crows, int with_figs,
+                   nd__ixdf *df);
 void nd__ixmem_free(nd__ixmem *m);
 size_t nd__ixmem_bytes(const nd__ixmem *m);
 uint32_t nd__ixmem_find(const nd__ixmem *m, const char *id, size_t len);
@@ -162,9 +178,10 @@ size_t nd__ixmem_evict(nd__ixmem *m, int64_t time);
 int nd__ixmem_rebuild(const nd__ixmem *m, nd__ixmem *out);
 /* Free what was packed away, but not the arena *out now owns. */
 void nd__ixmem_release_packed(nd__ixmem *m);
-/* Candidates of sig into s->cand (sorted, unique, live). */
+/* Candidates of sig (of a set of setsz shingles) into s->cand (sorted,
+ * unique, live). */
 int nd__ixmem_candidates(const nd__ixmem *m, const uint32_t *sig,
-                         nd__ixscratch *s);
+                         uint64_t setsz, nd__ixscratch *s);
 
 /* Frequencies: init and free the counters (ixmem.c). */
 int nd__ixdf_init(nd__ixdf *df);
@@ -172,10 +189,10 @@ void nd__ixdf_free(nd__ixdf *df);
 /* 1 when a document with this id is counted at the sample's rate. */
 int nd__ixdf_sampled(const nd__ixdf *df, const char *id, size_t len);
 /*
- * Drop from h[0..n) (a shingle set) the shingles more than the cut-off
- * share of the documents hold; self: the text is about to be added and
- * counted, so it counts as one of them.  Returns the new n.  Caller holds
- * rw (read) or wmu.
+ * Move to the front of h[0..n) (a shingle set) the shingles no more than
+ * the cut-off share of the documents hold, the others behind them; self:
+ * the text is about to be added and counted, so it counts as one of them.
+ * Returns how many are kept.  Caller holds rw (read) or wmu.
  */
 size_t nd__ixdf_filter(const nd__ixmem *m, const nd_params *p, uint64_t *h,
                        size_t n, int self);
@@ -186,6 +203,11 @@ uint64_t nd__ixdf_cutoff(const nd__ixmem *m, const nd_params *p, int self);
  * sorted distinct counter indices as LEB128 varints of their gaps.
  */
 int nd__ixdf_list(nd__ixscratch *s, const uint64_t *h, size_t n);
+/*
+ * s->dfl less the counters of list l (a stored document's): what a copy
+ * of that document adds to the frequencies (ixapi.c).  Cannot fail.
+ */
+void nd__ixdf_list_minus(nd__ixscratch *s, const uint8_t *l);
 /* Bytes of a list (its length field included); 0 for NULL. */
 size_t nd__ixdf_list_bytes(const uint8_t *l);
 /* ND_OK when l[0..len) is a well-formed list body, else ND_ERR_CORRUPT. */

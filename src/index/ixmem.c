@@ -9,6 +9,16 @@
  * share a tag merge their buckets: that only adds candidates, which
  * verification then rejects, and it keeps a table entry at 8 bytes.
  *
+ * After the main bands come the containment bands (when the parameters
+ * match by containment too): more bands of fewer rows over the first
+ * values of the signature, seeded apart from the main ones.  A short copy
+ * contained in a long text has a Jaccard near its share of it, below the
+ * main bands' reach; these bands reach it, and a document one of them
+ * proposes is a candidate only when one of the two sets is at most half
+ * the other (the rule of the batch's containment bands, candidates.c):
+ * texts of like sizes are the main bands' work, and without the rule
+ * their low-row buckets would propose every look-alike.
+ *
  * Ids are copied into an arena of blocks that never move, so the id
  * pointers handed out with matches stay valid while their document lives:
  * a block is freed when the last live id in it goes (news arrives and is
@@ -52,12 +62,18 @@ static void *grow(void *p, size_t n, size_t size)
 }
 
 int nd__ixmem_init(nd__ixmem *m, unsigned k, unsigned nbands, unsigned rows,
-                   int with_figs, nd__ixdf *df)
+                   unsigned cbands, unsigned crows, int with_figs,
+                   nd__ixdf *df)
 {
     memset(m, 0, sizeof *m);
     m->with_figs = with_figs;
     m->df = df;
     m->k = k;
+    m->nmain = nbands;
+    if (!crows || (size_t)cbands * crows > k)
+        cbands = crows = 0;
+    m->crows = crows;
+    nbands += cbands;
     m->nbands = nbands;
     m->rows = rows;
     m->band = calloc(nbands, sizeof *m->band);
@@ -128,10 +144,22 @@ static uint64_t id_hash(const char *id, size_t len)
     return XXH3_64bits(id, len);
 }
 
+/* Band b: a main band, or containment band b - nmain (its own seeds). */
 static uint32_t band_tag(const nd__ixmem *m, const uint32_t *sig, unsigned b)
 {
-    return (uint32_t)(XXH3_64bits_withSeed(sig + (size_t)b * m->rows,
-                                           (size_t)m->rows * 4, b) >> 32);
+    if (b < m->nmain)
+        return (uint32_t)(XXH3_64bits_withSeed(sig + (size_t)b * m->rows,
+                                               (size_t)m->rows * 4, b) >> 32);
+    return (uint32_t)(XXH3_64bits_withSeed(
+                          sig + (size_t)(b - m->nmain) * m->crows,
+                          (size_t)m->crows * 4, b) >> 32);
+}
+
+/* A containment band proposes x only when one set is at most half the
+   other. */
+static int uneven(uint64_t a, uint64_t b)
+{
+    return a < b ? 2 * a <= b : 2 * b <= a;
 }
 
 uint32_t nd__ixmem_find(const nd__ixmem *m, const char *id, size_t len)
@@ -496,6 +524,54 @@ int nd__ixdf_list(nd__ixscratch *s, const uint64_t *h, size_t n)
     return ND_OK;
 }
 
+/* The next counter of a list at *p (before end), after *at (first: none). */
+static uint32_t list_next(const uint8_t **p, uint32_t at, int first)
+{
+    uint32_t v = 0;
+    unsigned sh = 0;
+    do
+        v |= (uint32_t)(**p & 0x7f) << sh, sh += 7;
+    while (*(*p)++ & 0x80);
+    return first ? v : at + v;
+}
+
+void nd__ixdf_list_minus(nd__ixscratch *s, const uint8_t *l)
+{
+    const uint8_t *a = s->dfl + 4, *aend = a + nd__ixdf_list_bytes(s->dfl) - 4;
+    const uint8_t *b = l + 4, *bend = b + nd__ixdf_list_bytes(l) - 4;
+    /* Written in place: a kept counter's gap is the sum of the gaps read
+       since the last one kept, never longer than they were together. */
+    uint8_t *w = s->dfl + 4;
+    uint32_t x = 0, y = 0, last = 0;
+    int fa = 1, fw = 1, hb = b < bend;
+    if (hb)
+        y = list_next(&b, 0, 1);
+    while (a < aend) {
+        x = list_next(&a, x, fa);
+        fa = 0;
+        while (hb && y < x) {
+            if (b < bend)
+                y = list_next(&b, y, 0);
+            else
+                hb = 0;
+        }
+        if (hb && y == x)
+            continue;
+        uint32_t v = fw ? x : x - last;
+        last = x;
+        fw = 0;
+        while (v >= 0x80) {
+            *w++ = (uint8_t)(v | 0x80);
+            v >>= 7;
+        }
+        *w++ = (uint8_t)v;
+        assert(w <= a);
+    }
+    uint32_t len = (uint32_t)(w - (s->dfl + 4));
+    for (int i = 0; i < 4; i++)
+        s->dfl[i] = (uint8_t)(len >> (8 * i));
+}
+
 static void uncount(nd__ixmem *m, uint32_t slot)
 {
     uint8_t *l = m->dfl[slot];
@@ -549,8 +625,11 @@ size_t nd__ixdf_filter(const nd__ixmem *m, const nd_params *p, uint64_t *h,
     for (size_t i = 0; i < n; i++) {
         if (i + AHEAD < n)
             nd__df_prefetch(d, h[i + AHEAD]);
-        if ((uint64_t)nd__df_get(d, h[i]) + (self != 0) <= c)
+        if ((uint64_t)nd__df_get(d, h[i]) + (self != 0) <= c) {
+            uint64_t x = h[w];
             h[w++] = h[i];
+            h[i] = x;
+        }
     }
     return w;
 }
@@ -611,8 +690,8 @@ void nd__ixmem_kill(nd__ixmem *m, uint32_t slot)
 
 int nd__ixmem_rebuild(const nd__ixmem *m, nd__ixmem *out)
 {
-    int rc = nd__ixmem_init(out, m->k, m->nbands, m->rows, m->with_figs,
-                            m->df);
+    int rc = nd__ixmem_init(out, m->k, m->nmain, m->rows, m->nbands - m->nmain,
+                            m->crows, m->with_figs, m->df);
     if (rc)
         return rc;
     /* a private copy of the block table, live counts from zero */
@@ -764,7 +843,7 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 int nd__ixmem_candidates(const nd__ixmem *m, const uint32_t *sig,
-                         nd__ixscratch *s)
+                         uint64_t setsz, nd__ixscratch *s)
 {
     s->ncand = 0;
     for (unsigned b = 0; b < m->nbands; b++) {
@@ -784,7 +863,7 @@ int nd__ixmem_candidates(const nd__ixmem *m, const uint32_t *sig,
         }
         for (uint32_t x = head; x != ND__IX_NONE;
              x = m->next[(size_t)b * m->cap + x]) {
-            if (m->dead[x])
+            if (m->dead[x] || (b >= m->nmain && !uneven(setsz, m->setsz[x])))
                 continue;
             if (s->ncand == s->ccap) {
                 size_t c = s->ccap ? s->ccap * 2 : 64;

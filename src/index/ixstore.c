@@ -27,8 +27,14 @@
  *     EVICT   time i64
  *   The sample's halvings are not logged: replaying the adds and removals
  *   in order repeats them.
- * Format 1 (before figures and boilerplate) is refused with ND_ERR_FORMAT:
- *   its documents have neither figures nor shingle counts to give.
+ * Older formats are refused with ND_ERR_FORMAT, each with its own message,
+ *   since none can be converted without the texts: format 1 (before figures
+ *   and boilerplate) has neither figures nor shingle counts to give; format
+ *   2 hashed word shingles by an older rule; format 3 holds signatures
+ *   before the copied-bin bit (bit 15 of a value, sketch.h) and the
+ *   estimator that skips such bins, and figure sketches that still counted
+ *   years and times of day as figures: its documents would be compared
+ *   with new ones on other terms.
  * LOCK: flock()ed by the one writer.
  *
  * Crash safety.  Adds are encoded into a memory buffer; nd_index_sync
@@ -63,7 +69,7 @@
 #define WAL_NAME "index.wal"
 #define WAL_TMP "index.wal.tmp"
 #define LOCK_NAME "LOCK"
-#define FORMAT_VERSION 3u
+#define FORMAT_VERSION 4u
 #define SNAP_HDR 192u
 #define SNAP_SUM 184u
 #define WAL_HDR 64u
@@ -205,7 +211,7 @@ static void params_block(const nd_index *ix, unsigned char *b)
     put64(b + 16, ix->p.seed);
     put64(b + 24, t);
     put32(b + 32, (uint32_t)ix->p.measure);
-    put32(b + 36, ix->m.nbands);
+    put32(b + 36, ix->m.nmain);
     put32(b + 40, ix->m.rows);
     memcpy(&t, &ix->p.containment, 8);
     put64(b + 48, t);
@@ -494,6 +500,12 @@ static int snap_header(nd_index *ix, int fd, const nd_params *asked,
                            "by an older rule) is not read by this library "
                            "(%u): index the texts anew",
                            ix->dir, SNAP_NAME, FORMAT_VERSION);
+    if (ver == 3 && get32(h + 12) == SNAP_HDR)
+        return nd__ix_fail(ix, ND_ERR_FORMAT,
+                           "%s/%s: format version 3 (signatures and figure "
+                           "sketches of an older definition) is not read by "
+                           "this library (%u): index the texts anew",
+                           ix->dir, SNAP_NAME, FORMAT_VERSION);
     if (get64(h + SNAP_SUM) != XXH3_64bits(h, SNAP_SUM) ||
         ver != FORMAT_VERSION || get32(h + 12) != SNAP_HDR)
         return snap_corrupt(ix, "header checksum mismatch");
@@ -513,8 +525,11 @@ static int snap_header(nd_index *ix, int fd, const nd_params *asked,
     } else {
         ix->p = st;
     }
+    unsigned cb, cr;
+    nd__params_lsh_contain(&st, sr, &cb, &cr);
     if ((st.boilerplate > 0.0 && (rc = nd__ixdf_init(&ix->df))) ||
-        (rc = nd__ixmem_init(&ix->m, st.num_perm, sb, sr, st.figures > 0.0,
+        (rc = nd__ixmem_init(&ix->m, st.num_perm, sb, sr, cb, cr,
+                             st.figures > 0.0,
                              st.boilerplate > 0.0 ? &ix->df : NULL)))
         return nd__ix_fail(ix, rc, "out of memory");
     if (ix->m.df)
@@ -1055,14 +1070,16 @@ static int open_new(nd_index *ix, const nd_params *p)
         nd_params_init(&def);
         p = &def;
     }
-    unsigned b, r;
+    unsigned b, r, cb, cr;
     nd_params_lsh(p, &b, &r);
+    nd__params_lsh_contain(p, r, &cb, &cr);
     ix->p = *p;
     ix->p.bands = b;
     ix->p.rows = r;
     int rc = ND_OK;
     if ((p->boilerplate > 0.0 && (rc = nd__ixdf_init(&ix->df))) ||
-        (rc = nd__ixmem_init(&ix->m, p->num_perm, b, r, p->figures > 0.0,
+        (rc = nd__ixmem_init(&ix->m, p->num_perm, b, r, cb, cr,
+                             p->figures > 0.0,
                              p->boilerplate > 0.0 ? &ix->df : NULL)))
         return nd__ix_fail(ix, rc, "out of memory");
     ix->gen = 1;
