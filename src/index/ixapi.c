@@ -353,6 +353,7 @@ static int sketch(nd_index *ix, nd__ixscratch **sp, const char *text,
     if (s->has_raw)
         nd__minhash(&s->perm, tb->hashes, tb->nhashes, s->raw);
     s->setsz = n;
+    s->rawsz = tb->nhashes;
     return ND_OK;
 }
 
@@ -511,9 +512,12 @@ static int search(nd_index *ix, const uint32_t *sig, const uint32_t *raw,
         }
         if (figures_differ(ix, qf, qn, c))
             continue;
-        /* the stub rule: a contained stub is no copy of its container */
+        /* the stub rule: a contained stub is no copy of its container;
+           the batch counts a stub's words before boilerplate is dropped,
+           which the index knows of the query only (a stored text keeps
+           its filtered size) */
         if (j < ix->p.threshold && ix->p.measure == ND_MEASURE_JACCARD &&
-            (setsz < csz ? setsz : csz) < stub)
+            (setsz < csz ? (raw ? s->rawsz : setsz) : csz) < stub)
             continue;
         s->hits[nh++] = (nd__ixhit){c, j < ix->p.threshold && csz < setsz, j,
                                     cont};

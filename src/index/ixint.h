@@ -57,6 +57,7 @@ typedef struct nd__ixscratch {
     uint64_t setsz;
     uint32_t *raw;           /* the signature before the boilerplate filter */
     int has_raw;             /* raw differs from sig: the filter dropped some */
+    uint64_t rawsz;          /* the set size before the filter (with raw) */
     uint32_t figs[ND__FIGS]; /* figures of the text sketched last */
     uint32_t nfigs;
     uint8_t *dfl;            /* its counter list, when it is to be counted */
