@@ -71,37 +71,35 @@ static size_t next_digit(const char *text, size_t i, size_t len)
     return i;
 }
 
-static int is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static int is_alpha(char c) { return (unsigned)((c | 0x20) - 'a') < 26u; }
 
-/* FNV-1a of the first 16 letters of a word, case folded. */
-static uint32_t word_hash(const char *w, size_t n)
+/* A hash of a word of n letters: its first 8, case folded, and n. */
+static inline uint32_t word_hash(const char *w, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n && i < 16; i++) {
-        h ^= (unsigned char)(w[i] | 0x20);
-        h *= 16777619u;
-    }
-    return h;
+    uint64_t x = 0;
+    memcpy(&x, w, n < 8 ? n : 8);
+    x |= UINT64_C(0x2020202020202020) >> (8 * (8 - (n < 8 ? n : 8)));
+    return (uint32_t)(nd__fmix64(x ^ (uint64_t)n << 56) >> 32);
 }
 
-/* The hash of the nearest word of letters before text[a] (within 40
+/* The hash of the nearest word of letters before text[a] (within 16
    bytes), or 0. */
 static uint32_t word_before(const char *text, size_t a)
 {
-    size_t lim = a > 40 ? a - 40 : 0, e = a;
+    size_t lim = a > 16 ? a - 16 : 0, e = a;
     while (e > lim && !is_alpha(text[e - 1]))
         e--;
     size_t b = e;
-    while (b > 0 && is_alpha(text[b - 1]))
+    while (b > 0 && e - b < 16 && is_alpha(text[b - 1]))
         b--;
     return e > lim && b < e ? word_hash(text + b, e - b) : 0;
 }
 
-/* The hash of the nearest word of letters at or after text[i] (within 40
+/* The hash of the nearest word of letters at or after text[i] (within 16
    bytes), or 0. */
 static uint32_t word_after(const char *text, size_t i, size_t len)
 {
-    size_t lim = i + 40 < len ? i + 40 : len, b = i;
+    size_t lim = i + 16 < len ? i + 16 : len, b = i;
     while (b < lim && !is_alpha(text[b]))
         b++;
     size_t e = b;
