@@ -536,8 +536,22 @@ static int share_part(void *ctx, uint32_t l, uint32_t x, uint32_t y)
             both += in_x & in_y;
         }
     }
-    size_t least = ax < ay ? ax : ay;
-    return least && 2 * both >= least;
+    return nd__same_part((unsigned)ax, (unsigned)ay, (unsigned)both);
+}
+
+/* Append *e to the growing array *v of *n edges (room for *cap). */
+static int push_edge(nd_edge **v, size_t *n, size_t *cap, const nd_edge *e)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 4096;
+        nd_edge *p = realloc(*v, sizeof *p * c);
+        if (!p)
+            return ND_ERR_NOMEM;
+        *v = p;
+        *cap = c;
+    }
+    (*v)[(*n)++] = *e;
+    return ND_OK;
 }
 
 ND_API int nd_batch_run(nd_batch *b)
@@ -610,31 +624,9 @@ ND_API int nd_batch_run(nd_batch *b)
         for (size_t i = 0; i < m && rc == ND_OK; i++) {
             if (!keep[i])
                 continue;
-            if (keep[i] == 2) {
-                if (npart == partcap) {
-                    size_t c = partcap ? partcap * 2 : 1024;
-                    nd_edge *p = realloc(part, sizeof *p * c);
-                    if (!p) {
-                        rc = ND_ERR_NOMEM;
-                        break;
-                    }
-                    part = p;
-                    partcap = c;
-                }
-                part[npart++] = blk[i];
-                continue;
-            }
-            if (ne == cap) {
-                size_t c = cap ? cap * 2 : 4096;
-                nd_edge *p = realloc(edges, sizeof *p * c);
-                if (!p) {
-                    rc = ND_ERR_NOMEM;
-                    break;
-                }
-                edges = p;
-                cap = c;
-            }
-            edges[ne++] = blk[i];
+            if (keep[i] == 2 ? push_edge(&part, &npart, &partcap, &blk[i])
+                             : push_edge(&edges, &ne, &cap, &blk[i]))
+                rc = ND_ERR_NOMEM;
         }
     }
     nd__cands_free(cands);

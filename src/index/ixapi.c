@@ -413,8 +413,7 @@ static int same_part(const nd__ixmem *m, const uint32_t *q, uint32_t x,
         ay += in_y;
         both += in_x & in_y;
     }
-    unsigned least = ax < ay ? ax : ay;
-    return least && 2 * both >= least;
+    return nd__same_part(ax, ay, both);
 }
 
 /*

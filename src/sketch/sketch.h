@@ -112,6 +112,19 @@ static inline uint64_t nd__cmin_pos(uint64_t a, uint64_t g, uint64_t x)
 /* out[0..ND__FIGS) from the sorted figure hashes; *count = n. */
 void nd__figs_sketch(const uint64_t *figs, size_t n, uint32_t *out,
                      uint32_t *count);
+/*
+ * Do two texts x and y, both held by a third, cover a common part of it?
+ * ax and ay are the signature positions (not copied in the holder) where
+ * each agrees with the holder, both where both do: two cuts of one lead
+ * share most of their positions, two stories of a digest almost none.  The
+ * batch's attach clustering and the index's digest rule ask it alike.
+ */
+static inline int nd__same_part(unsigned ax, unsigned ay, unsigned both)
+{
+    unsigned least = ax < ay ? ax : ay;
+    return least && 2 * both >= least;
+}
+
 /* Fewer figures than this in either text: no evidence, no figure check. */
 #define ND__FIGS_MIN 1
 
