@@ -440,9 +440,11 @@ ND_API int nd_index_create(const nd_params *p, nd_index **out);
  * containment, sketch, figures, boilerplate, boilerplate_min and the LSH
  * layout of nd_params_lsh), else ND_ERR_MISMATCH naming the field.  flags:
  * ND_INDEX_READONLY, ND_INDEX_CREATE.  Errors: ND_ERR_NOTFOUND (no index and
- * no ND_INDEX_CREATE), ND_ERR_FORMAT (not an index, a newer format, or
- * format 1 -- before figures and boilerplate -- which is not read: rebuild
- * such an index from its texts),
+ * no ND_INDEX_CREATE), ND_ERR_FORMAT (not an index, a newer format, or an
+ * older one, which is not read: format 1 before figures and boilerplate,
+ * 2 before the present word shingle hash, 3 before the copied-bin flag of
+ * the signatures and the figures in context; rebuild such an index from
+ * its texts),
  * ND_ERR_CORRUPT (truncated or damaged), ND_ERR_STATE (another process has
  * it open for writing), ND_ERR_IO, ND_ERR_NOMEM.  On error *out is still
  * set: a handle that serves only nd_index_errmsg and nd_index_close (or
