@@ -16,6 +16,9 @@
  * reprint, and fewer agreements than the setting's share of the compared.
  */
 #include "sketch.h"
+#include "../text/text.h"
+
+_Static_assert(ND__FIGS == ND__FIGS_KEPT, "the sketch holds every figure a check reads");
 
 void nd__figs_sketch(const uint64_t *figs, size_t n, uint32_t *out,
                      uint32_t *count)

@@ -137,7 +137,11 @@ static int push_fig(nd__textbuf *t, const char *d, size_t n, uint64_t seed,
         x = XXH3_64bits_withSeed(d, n, seed);
     }
     uint32_t v = (uint32_t)x & 0xFFFFu;
-    t->figs[t->nfigs++] = (uint64_t)((ctx & 0xFFFF0000u) | v) << 32;
+    const uint64_t f = (uint64_t)((ctx & 0xFFFF0000u) | v) << 32;
+    for (size_t i = 0; i < t->nfigs; i++) /* at most ND__FIGS_KEPT */
+        if (t->figs[i] == f)
+            return ND_OK;
+    t->figs[t->nfigs++] = f;
     return ND_OK;
 }
 
@@ -253,6 +257,8 @@ int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
                     int rc = push_fig(t, buf, n, fseed, ctx);
                     if (rc)
                         return rc;
+                    if (t->nfigs > ND__FIGS_KEPT)
+                        goto enough; /* more than a check reads */
                 }
                 n = 0;
                 colon = punct = 0;
@@ -262,6 +268,7 @@ int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
             }
         }
     }
+enough:
     /* The sort's scratch is the second half of the array (a few figures
        are sorted by insertion and never touch it). */
     if (t->figs_cap < 2 * t->nfigs) {
@@ -272,6 +279,5 @@ int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
         t->figs_cap = 2 * t->nfigs;
     }
     nd__sort_u64(t->figs, t->figs + t->nfigs, t->nfigs);
-    t->nfigs = nd__unique_u64(t->figs, t->nfigs);
     return ND_OK;
 }

@@ -80,14 +80,18 @@ int nd__shingle(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
 int nd__shingle_bag(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
                     uint64_t seed);
 
+/* The figure check reads texts of at most this many figures. */
+#define ND__FIGS_KEPT 16
+
 /*
  * The figures of text[0..len) (the raw text, not the normalized one): every
  * maximal run of ASCII digits with single '.', ',' or ':' between digits
- * ("1,250.5", "0.21"), punctuation dropped, hashed with XXH3, sorted and
- * unique, into t->figs / t->nfigs, each with 16 bits of its context (the
- * words around it) above 16 bits of its digits.  Plain years (19xx, 20xx),
- * times of day ("9:30") and days of the month ("July 16") are left out:
- * page furniture, not evidence.  Returns ND_OK or ND_ERR_NOMEM.
+ * ("1,250.5", "0.21"), punctuation dropped, mixed into 16 bits, with 16 bits
+ * of its context (the words around it) above them; distinct and sorted, into
+ * t->figs / t->nfigs.  Reading stops at the ND__FIGS_KEPT + 1st: nfigs
+ * above ND__FIGS_KEPT says "more than the check reads".  Plain years (19xx,
+ * 20xx), times of day ("9:30") and days of the month ("July 16") are left
+ * out: page furniture, not evidence.  Returns ND_OK or ND_ERR_NOMEM.
  */
 int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed);
 
