@@ -249,30 +249,50 @@ static void push(sink *s, shared *sh, uint64_t x)
     s->v[s->n++] = x;
 }
 
-/* A containment band pairs only texts of which one is at most half the
-   other: texts of like sizes are the main bands' work. */
-static int uneven(uint32_t x, uint32_t y)
-{
-    return x < y ? 2 * (uint64_t)x <= y : 2 * (uint64_t)y <= x;
-}
-
 /*
  * Pairs of one run of equal keys: v holds (key << 32 | doc), docs ascending
  * within a run as the sort is stable and documents go in in order.
  */
 static void pair_run(const uint64_t *run, size_t m, sink *out, shared *sh,
-                     uint64_t *capped, const uint32_t *sizes)
+                     uint64_t *capped)
 {
     size_t window = m > ND_BUCKET_CAP ? ND_BUCKET_CAP : m;
     if (m > ND_BUCKET_CAP)
         (*capped)++;
     for (size_t i = 0; i < m && out->rc == ND_OK; i++)
-        for (size_t j = i + 1; j < m && j <= i + window; j++) {
-            uint32_t a = (uint32_t)run[i], b = (uint32_t)run[j];
-            if (sizes && !uneven(sizes[a], sizes[b]))
-                continue;
-            push(out, sh, (uint64_t)a << 32 | b);
+        for (size_t j = i + 1; j < m && j <= i + window; j++)
+            push(out, sh, (run[i] & 0xffffffffu) << 32 | (run[j] & 0xffffffffu));
+}
+
+/*
+ * The pairs of a run of a containment band (at most ND_BUCKET_CAP
+ * members): only those of which one has at most half the shingles of the
+ * other.  The members are ordered by size once, (size << 32 | doc), so
+ * each one's partners are the members from the first twice its size on:
+ * a size is read once a member, not once a pair.
+ */
+static void pair_run_uneven(const uint64_t *run, size_t m, sink *out, shared *sh,
+                            const uint32_t *sizes)
+{
+    uint64_t v[ND_BUCKET_CAP];
+    for (size_t i = 0; i < m; i++) {
+        uint32_t d = (uint32_t)run[i];
+        uint64_t x = (uint64_t)sizes[d] << 32 | d;
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+    size_t from = 0;
+    for (size_t i = 0; i < m && out->rc == ND_OK; i++) {
+        uint64_t twice = 2 * (v[i] >> 32);
+        while (from < m && (v[from] >> 32) < twice)
+            from++;
+        for (size_t j = from; j < m; j++) {
+            uint32_t a = (uint32_t)v[i], b = (uint32_t)v[j];
+            push(out, sh, a < b ? (uint64_t)a << 32 | b : (uint64_t)b << 32 | a);
         }
+    }
 }
 
 
@@ -445,9 +465,15 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                         size_t j = i + 1;
                         while (j < m && kv[j] >> 32 == kv[i] >> 32)
                             j++;
-                        if (j - i > 1)
-                            pair_run(kv + i, j - i, s, &sh, &caps[t],
-                                     main ? NULL : cb->sizes);
+                        /* A containment band shared by more documents than
+                           a bucket pairs is a common phrase, not a copy:
+                           it is skipped (counted as capped). */
+                        if (!main && j - i > ND_BUCKET_CAP)
+                            caps[t]++;
+                        else if (!main && j - i > 1)
+                            pair_run_uneven(kv + i, j - i, s, &sh, cb->sizes);
+                        else if (j - i > 1)
+                            pair_run(kv + i, j - i, s, &sh, &caps[t]);
                         i = j;
                     }
                 }
