@@ -788,23 +788,26 @@ Test(index, kill_9_at_random_moments_keeps_every_acknowledged_doc,
             writer(d, fds[1]);
         }
         close(fds[1]);
-        struct timespec ts = {0, (long)(1000000 + rng_next(&s) % 40000000)};
+        /* Wait for the writer's first acknowledgement of this round (an
+           event, not a guessed delay: a loaded machine may take long to
+           start it), then kill it at a random moment after. */
+        uint64_t v;
+        cr_assert_eq(read(fds[0], &v, sizeof v), (ssize_t)sizeof v,
+                     "round %d: the writer acknowledged nothing", round);
+        cr_assert_gt(v, acked, "round %d: no new document acknowledged", round);
+        acked = v;
+        struct timespec ts = {0, (long)(rng_next(&s) % 40000000)};
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
         int status;
         waitpid(pid, &status, 0);
         cr_assert(WIFSIGNALED(status), "writer exited with %d",
                   WEXITSTATUS(status));
-        uint64_t v;
         while (read(fds[0], &v, sizeof v) == sizeof v)
             acked = v;
         close(fds[0]);
         nd_index *ix;
         int rc = nd_index_open(d, NULL, ND_INDEX_READONLY, &ix);
-        if (rc == ND_ERR_NOTFOUND && acked == 0) {
-            nd_index_close(ix); /* killed before it made the index */
-            continue;
-        }
         cr_assert_eq(rc, ND_OK, "round %d: %s", round, nd_index_errmsg(ix));
         nd_index_stats st;
         nd_index_stats_get(ix, &st);
@@ -819,8 +822,7 @@ Test(index, kill_9_at_random_moments_keeps_every_acknowledged_doc,
         }
         nd_index_close(ix);
     }
-    cr_assert(acked > 30, "only %llu docs acknowledged",
-              (unsigned long long)acked);
+    cr_assert_geq(acked, 30, "every round acknowledges one document at least");
     rm_dir(d);
 }
 
