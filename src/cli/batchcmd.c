@@ -74,7 +74,8 @@ static int buf_put(buf *b, const void *s, size_t n)
 {
     if (buf_reserve(b, n))
         return -1;
-    memcpy(b->p + b->n, s, n);
+    if (n) /* an empty text may come as a null pointer */
+        memcpy(b->p + b->n, s, n);
     b->n += n;
     return 0;
 }

@@ -401,10 +401,10 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
                 size_t m;
                 const uint64_t *set = nd__sketcher_set(sk, &m);
                 b->sets[d] = malloc(sizeof *set * (m ? m : 1));
-                if (b->sets[d])
-                    memcpy(b->sets[d], set, m * sizeof *set);
-                else
+                if (!b->sets[d])
                     r = ND_ERR_NOMEM;
+                else if (m) /* an empty set may be a null pointer */
+                    memcpy(b->sets[d], set, m * sizeof *set);
             }
             if (r != ND_OK) {
 #pragma omp critical(nd_batch_bad)

@@ -72,7 +72,8 @@ static void thin(nd__held *s)
     for (size_t i = 0; i < s->n; i++) {
         if (s->ord[i] % s->rate != 0)
             continue;
-        memmove(s->h + hw, s->h + s->off[i], s->len[i] * sizeof *s->h);
+        if (s->len[i])
+            memmove(s->h + hw, s->h + s->off[i], s->len[i] * sizeof *s->h);
         memmove(s->figs + (size_t)w * ND__HELD_FIGS, s->figs + (size_t)i * ND__HELD_FIGS,
                 ND__HELD_FIGS * sizeof *s->figs);
         s->nfigs[w] = s->nfigs[i];
@@ -123,7 +124,8 @@ int nd__held_add(nd__held *s, uint64_t o, const uint64_t *h, size_t n,
         s->h = p;
         s->hcap = cap;
     }
-    memcpy(s->h + s->hn, h, n * sizeof *h);
+    if (n) /* an empty set may be a null pointer */
+        memcpy(s->h + s->hn, h, n * sizeof *h);
     if (figs)
         memcpy(s->figs + s->n * ND__HELD_FIGS, figs, ND__HELD_FIGS * sizeof *figs);
     s->nfigs[s->n] = figs ? nfigs : 0;
