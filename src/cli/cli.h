@@ -49,6 +49,7 @@ typedef struct cli_out {
     FILE *f;
     char *tmp;        /* temporary path, NULL for stdout */
     const char *path;
+    char *target;     /* path is a symbolic link: what it names (malloc'ed) */
     int direct; /* a device or pipe, written in place */
 } cli_out;
 

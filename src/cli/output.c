@@ -5,7 +5,11 @@
  * FILE only when everything was written, so a failed or interrupted run
  * never leaves half a file.  A signal handler removes the temporary file.
  * A FILE that exists and is not a regular file (/dev/null, a named pipe)
- * is written in place: renaming over it would replace the device.
+ * is written in place: renaming over it would replace the device.  A FILE
+ * that is a symbolic link is written through it: the temporary file goes
+ * beside the link's target and is renamed over the target, so the link
+ * stays.  The new file gets the mode the old one had, or, new, 0666 less
+ * the umask, as a file made by open() would (mkstemp makes it 0600).
  */
 #include <errno.h>
 #include <signal.h>
@@ -59,8 +63,14 @@ int cli_out_open(cli_out *o, const char *path)
         return EXIT_OK;
     }
     o->path = path;
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    struct stat st, lst;
+    int exists = stat(path, &st) == 0;
+    if (exists && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        o->target = realpath(path, NULL);
+        if (o->target)
+            path = o->target;
+    }
+    if (exists && !S_ISREG(st.st_mode)) {
         o->f = fopen(path, "w");
         if (!o->f) {
             cli_error("%s: %s", path, strerror(errno));
@@ -81,6 +91,22 @@ int cli_out_open(cli_out *o, const char *path)
     int fd = mkstemp(o->tmp);
     if (fd < 0) {
         cli_error("%s: %s", path, strerror(errno));
+        free(o->tmp);
+        o->tmp = NULL;
+        return EXIT_IO;
+    }
+    mode_t mode;
+    if (exists) {
+        mode = st.st_mode & 07777;
+    } else {
+        mode_t mask = umask(0);
+        umask(mask);
+        mode = 0666 & ~mask;
+    }
+    if (fchmod(fd, mode) != 0) {
+        cli_error("%s: %s", path, strerror(errno));
+        close(fd);
+        unlink(o->tmp);
         free(o->tmp);
         o->tmp = NULL;
         return EXIT_IO;
@@ -114,7 +140,7 @@ int cli_out_commit(cli_out *o)
     if (o->tmp) {
         bad |= fclose(o->f) != 0;
         o->f = NULL;
-        if (!bad && rename(o->tmp, o->path) != 0) {
+        if (!bad && rename(o->tmp, o->target ? o->target : o->path) != 0) {
             bad = 1;
             err = errno;
         }
@@ -127,6 +153,8 @@ int cli_out_commit(cli_out *o)
     pending_tmp = NULL;
     free(o->tmp);
     o->tmp = NULL;
+    free(o->target);
+    o->target = NULL;
     return EXIT_OK;
 }
 
@@ -143,4 +171,6 @@ void cli_out_abort(cli_out *o)
     if (o->direct && o->f)
         fclose(o->f);
     o->f = NULL;
+    free(o->target);
+    o->target = NULL;
 }
