@@ -1256,6 +1256,8 @@ static void print_stats(const run *r, double secs)
 
 int cli_batch(const cli_opts *o)
 {
+    if (cli_stdin_check(o->paths, o->npaths) != EXIT_OK)
+        return EXIT_IO;
     run r;
     memset(&r, 0, sizeof r);
     r.o = o;

@@ -53,6 +53,12 @@ typedef struct cli_out {
     int direct; /* a device or pipe, written in place */
 } cli_out;
 
+/* 1 when the caller started neardup with standard stream fd closed. */
+int cli_std_closed(int fd);
+/* EXIT_OK, or EXIT_IO with a message when the inputs are standard input
+   (no path, or "-") and it is closed. */
+int cli_stdin_check(char *const *paths, size_t npaths);
+
 int cli_out_open(cli_out *o, const char *path);
 /* Flush, sync and rename into place; EXIT_OK or EXIT_IO (message printed). */
 int cli_out_commit(cli_out *o);

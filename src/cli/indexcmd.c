@@ -185,6 +185,10 @@ static int run_docs(const ixopts *x, const cli_opts *o, nd_index *ix, FILE *f)
         cli_error("out of memory");
         return EXIT_IO;
     }
+    if (cli_stdin_check(o->paths, o->npaths) != EXIT_OK) {
+        free(m);
+        return EXIT_IO;
+    }
     int rc = nd_reader_open((const char *const *)o->paths, o->npaths,
                             &o->reader, &rd);
     if (rc != ND_OK) {

@@ -1,12 +1,44 @@
 /*
  * main.c - the neardup command: subcommand dispatch, --help, --version.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
+/* The standard streams the caller closed (neardup ... >&- or <&-). */
+static int closed_std[3];
+
+int cli_std_closed(int fd)
+{
+    return fd >= 0 && fd < 3 && closed_std[fd];
+}
+
+/*
+ * A closed standard stream's descriptor is taken by /dev/null at once, so
+ * no file opened later (a temporary file, an input) lands on 0, 1 or 2 and
+ * is read or written as the stream; using the stream is then an I/O error
+ * (cli_std_closed).
+ */
+static void guard_std(void)
+{
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        closed_std[fd] = 1;
+        int n = open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+        if (n >= 0 && n != fd) {
+            dup2(n, fd);
+            close(n);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
+    guard_std();
     if (argc < 2) {
         cli_usage(stderr);
         return EXIT_USAGE;

@@ -53,11 +53,27 @@ void cli_warn(const cli_opts *o, const char *fmt, ...)
     va_end(ap);
 }
 
+int cli_stdin_check(char *const *paths, size_t npaths)
+{
+    int reads = npaths == 0;
+    for (size_t i = 0; i < npaths; i++)
+        reads |= strcmp(paths[i], "-") == 0;
+    if (reads && cli_std_closed(0)) {
+        cli_error("standard input is closed");
+        return EXIT_IO;
+    }
+    return EXIT_OK;
+}
+
 int cli_out_open(cli_out *o, const char *path)
 {
     memset(o, 0, sizeof *o);
     static char buf[1 << 20];
     if (!path || strcmp(path, "-") == 0) {
+        if (cli_std_closed(1)) {
+            cli_error("standard output is closed");
+            return EXIT_IO;
+        }
         o->f = stdout;
         setvbuf(stdout, buf, _IOFBF, sizeof buf);
         return EXIT_OK;
