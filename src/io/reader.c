@@ -983,6 +983,12 @@ ND_API int nd_reader_next(nd_reader *r, nd_record *rec)
             if (rc < 0)
                 return rc;
             r->lineno++;
+            /* A UTF-8 byte-order mark starting a stream is no part of its
+               first record (nor of a TSV header's first column name). */
+            if (r->lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+                line += 3;
+                len -= 3;
+            }
             rec->raw = line;
             rec->raw_len = len;
             rec->line = r->lineno;
