@@ -37,6 +37,7 @@
 #include "chrome.h"
 #include "mix.h"
 #include "sort.h"
+#include "../cluster/cluster.h"
 
 /* Bins of the grouping signature, and its bands of two bins. */
 #define BINS 64
@@ -164,77 +165,35 @@ static double alike_sigs(const uint64_t *a, const uint64_t *b)
     return used ? (double)eq / used : 0.0;
 }
 
-/* The exact Jaccard similarity of two sorted sets of distinct hashes. */
-static double jaccard(const uint64_t *a, size_t na, const uint64_t *b, size_t nb)
-{
-    size_t i = 0, j = 0, both = 0;
-    while (i < na && j < nb) {
-        if (a[i] < b[j])
-            i++;
-        else if (b[j] < a[i])
-            j++;
-        else {
-            both++;
-            i++;
-            j++;
-        }
-    }
-    return na + nb ? (double)both / (double)(na + nb - both) : 0.0;
-}
-
-static uint32_t find(uint32_t *p, uint32_t x)
-{
-    while (p[x] != x) {
-        p[x] = p[p[x]];
-        x = p[x];
-    }
-    return x;
-}
-
-int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
+/*
+ * Group the held documents, taken in ordinal order (document i of the
+ * grouping is order[i]), into copies: u's sets.  64-bin signatures in
+ * bands of two bins give the candidates; a pair joins when the estimate
+ * is near the bar (standard error about 0.06 at 64 bins: it spares the
+ * exact score to pairs far below), the exact Jaccard clears it, and the
+ * figures do not tell the two apart.  The held sets are sorted on the way.
+ */
+static int group_copies(nd__held *s, const uint32_t *order, double alike,
                         nd__figs_differ_fn differ, double min_share, uint64_t seed,
-                        uint64_t *lowered)
+                        nd__uf *u)
 {
-    *lowered = 0;
     const size_t n = s->n;
-    if (n < 2)
-        return ND_OK;
-    uint32_t *order = malloc(n * sizeof *order);
-    uint32_t *parent = malloc(n * sizeof *parent);
     uint64_t *sigs = malloc(n * BINS * sizeof *sigs);
     nd__kv *kv = malloc(2 * n * sizeof *kv);
-    if (!order || !parent || !sigs || !kv) {
-        free(order);
-        free(parent);
-        free(sigs);
-        free(kv);
-        return ND_ERR_NOMEM;
-    }
-    /* Held documents in ordinal order: document i of the grouping is
-       order[i]. */
-    for (size_t i = 0; i < n; i++)
-        kv[i] = (nd__kv){s->ord[i], (uint32_t)i};
-    nd__sort_kv(kv, kv + n, n);
-    for (size_t i = 0; i < n; i++)
-        order[i] = kv[i].doc;
-    const uint64_t gseed = nd__fmix64(seed ^ UINT64_C(0x6368726f6d65)); /* "chrome" */
     uint64_t *tmp = malloc(ND__HELD_SHINGLES * sizeof *tmp);
-    if (!tmp) {
-        free(order);
-        free(parent);
+    if (!sigs || !kv || !tmp) {
         free(sigs);
         free(kv);
+        free(tmp);
         return ND_ERR_NOMEM;
     }
+    const uint64_t gseed = nd__fmix64(seed ^ UINT64_C(0x6368726f6d65)); /* "chrome" */
     for (size_t i = 0; i < n; i++) {
         uint32_t d = order[i];
         sign(s->h + s->off[d], s->len[d], gseed, sigs + i * BINS);
-        nd__sort_u64(s->h + s->off[d], tmp, s->len[d]); /* for exact scores */
-        parent[i] = (uint32_t)i;
+        nd__sort_u64(s->h + s->off[d], tmp, s->len[d]);
     }
     free(tmp);
-
-    /* Groups of copies: band candidates, verified by the estimate. */
     for (unsigned band = 0; band < BINS / BAND_ROWS; band++) {
         for (size_t i = 0; i < n; i++) {
             const uint64_t *v = sigs + i * BINS + band * BAND_ROWS;
@@ -248,31 +207,39 @@ int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
                 j++;
             for (size_t x = i; x < j && kv[i].key != UINT64_MAX; x++)
                 for (size_t y = x + 1; y < j && y <= x + 64; y++) {
-                    uint32_t a = kv[x].doc, b = kv[y].doc;
-                    uint32_t ra = find(parent, a), rb = find(parent, b);
-                    uint32_t da = order[a], db = order[b];
-                    /* The estimate (standard error about 0.06 at 64 bins)
-                       spares the exact score to pairs far below. */
-                    if (ra != rb &&
-                        alike_sigs(sigs + (size_t)a * BINS, sigs + (size_t)b * BINS) >=
-                            alike - 0.2 &&
-                        jaccard(s->h + s->off[da], s->len[da], s->h + s->off[db],
-                                s->len[db]) >= alike &&
+                    uint32_t a = kv[x].doc, b = kv[y].doc, da = order[a], db = order[b];
+                    double jac, cont;
+                    if (nd__uf_find(u, a) == nd__uf_find(u, b) ||
+                        alike_sigs(sigs + (size_t)a * BINS, sigs + (size_t)b * BINS) <
+                            alike - 0.2)
+                        continue;
+                    nd_exact_scores(s->h + s->off[da], s->len[da], s->h + s->off[db],
+                                    s->len[db], &jac, &cont);
+                    if (jac >= alike &&
                         !(differ && differ(s->figs + (size_t)da * ND__HELD_FIGS, s->nfigs[da],
                                            s->figs + (size_t)db * ND__HELD_FIGS, s->nfigs[db],
                                            min_share)))
-                        parent[ra > rb ? ra : rb] = ra < rb ? ra : rb;
+                        nd__uf_union(u, a, b);
                 }
             i = j;
         }
     }
     free(sigs);
     free(kv);
+    return ND_OK;
+}
 
-    /* (counter of a frequent shingle << 12 | group) for every held
-       document that carries it: a count is a counter's, so counters are
-       what is judged (a rare collision of two frequent shingles judges
-       them together), and 32-bit keys sort in four passes. */
+/*
+ * Count every frequent shingle the held documents carry once per group:
+ * (counter << GROUP_BITS | group) for each carrier, sorted.  A count is a
+ * counter's, so counters are what is judged (a rare collision of two
+ * frequent shingles judges them together), and the keys sort in few
+ * passes.
+ */
+static int count_groups(nd__df *df, const nd__held *s, const uint32_t *order,
+                        nd__uf *u, uint32_t cutoff, uint64_t *lowered)
+{
+    const size_t n = s->n;
     const uint64_t mask = ((uint64_t)1 << df->bits) - 1;
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -281,14 +248,11 @@ int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
             m += nd__df_get(df, s->h[s->off[d] + t]) > cutoff;
     }
     uint64_t *fk = malloc((2 * m + 1) * sizeof *fk);
-    if (!fk) {
-        free(order);
-        free(parent);
+    if (!fk)
         return ND_ERR_NOMEM;
-    }
     m = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t d = order[i], g = find(parent, (uint32_t)i);
+        uint32_t d = order[i], g = nd__uf_find(u, (uint32_t)i);
         for (uint32_t t = 0; t < s->len[d]; t++) {
             uint64_t h = s->h[s->off[d] + t];
             if (nd__df_get(df, h) > cutoff)
@@ -314,7 +278,35 @@ int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
         i = j;
     }
     free(fk);
-    free(order);
-    free(parent);
     return ND_OK;
+}
+
+int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
+                        nd__figs_differ_fn differ, double min_share, uint64_t seed,
+                        uint64_t *lowered)
+{
+    *lowered = 0;
+    const size_t n = s->n;
+    if (n < 2)
+        return ND_OK;
+    uint32_t *order = malloc(n * sizeof *order);
+    nd__kv *kv = malloc(2 * n * sizeof *kv);
+    nd__uf u = {0};
+    int rc = order && kv ? nd__uf_init(&u, n) : ND_ERR_NOMEM;
+    if (rc == ND_OK) {
+        /* The held documents in ordinal order, whatever order the
+           counting threads held them in. */
+        for (size_t i = 0; i < n; i++)
+            kv[i] = (nd__kv){s->ord[i], (uint32_t)i};
+        nd__sort_kv(kv, kv + n, n);
+        for (size_t i = 0; i < n; i++)
+            order[i] = kv[i].doc;
+        rc = group_copies(s, order, alike, differ, min_share, seed, &u);
+    }
+    free(kv);
+    if (rc == ND_OK)
+        rc = count_groups(df, s, order, &u, cutoff, lowered);
+    nd__uf_free(&u);
+    free(order);
+    return rc;
 }
