@@ -21,14 +21,8 @@
 #include <unistd.h>
 
 #include "../src/neardup.h"
+#include "../src/sketch/sketch.h"
 
-static uint64_t next_u64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 /* nwords pseudo-words of 4..9 letters from seed, appended to t at *n. */
 static void words(char *t, size_t *n, uint64_t seed, unsigned nwords)
@@ -37,9 +31,9 @@ static void words(char *t, size_t *n, uint64_t seed, unsigned nwords)
     for (unsigned w = 0; w < nwords; w++) {
         if (*n)
             t[(*n)++] = ' ';
-        unsigned len = 4 + (unsigned)(next_u64(&s) % 6);
+        unsigned len = 4 + (unsigned)(nd__splitmix64(&s) % 6);
         for (unsigned i = 0; i < len; i++)
-            t[(*n)++] = (char)('a' + next_u64(&s) % 26);
+            t[(*n)++] = (char)('a' + nd__splitmix64(&s) % 26);
     }
     t[*n] = '\0';
 }

@@ -901,29 +901,40 @@ static const char *const chrome =
     "show you relevant advertising. By continuing to browse you agree to "
     "our use of cookies.";
 
-Test(rules, footer_on_many_different_stories_is_dropped)
+/* More different stories than the cut-off of 50, each under one notice. */
+enum { NOTICED = 56 };
+
+/* The briefs under `notice`: it is dropped from every page (cut-off 50)
+   and the pages stay apart. */
+static void notice_dropped(char **t, const char *notice)
 {
-    enum { N = 56 }; /* more different stories than the cut-off of 50 */
-    char *t[N];
-    for (unsigned i = 0; i < N; i++)
-        t[i] = local_brief(i, chrome);
+    for (unsigned i = 0; i < NOTICED; i++)
+        t[i] = local_brief(i, notice);
     nd_params p;
     nd_params_init(&p);
-    nd_batch *b = run(&p, N, t);
+    nd_batch *b = run(&p, NOTICED, t);
     nd_batch_stats st;
     nd_batch_stats_get(b, &st);
     cr_assert_eq(st.boilerplate_cutoff, 50);
-    cr_assert_eq(st.text.suppressed_docs, N, "every page loses the chrome");
-    cr_assert_eq(st.clusters, N, "pages sharing only the chrome stay apart");
+    cr_assert_eq(st.text.suppressed_docs, NOTICED, "every page loses the notice");
+    cr_assert_eq(st.clusters, NOTICED, "pages sharing only the notice stay apart");
     nd_batch_free(b);
+}
 
+Test(rules, footer_on_many_different_stories_is_dropped)
+{
+    char *t[NOTICED];
+    notice_dropped(t, chrome);
     /* Counted, the notice joins some of them. */
+    nd_params p;
+    nd_params_init(&p);
     p.boilerplate = 0;
-    b = run(&p, N, t);
+    nd_batch *b = run(&p, NOTICED, t);
+    nd_batch_stats st;
     nd_batch_stats_get(b, &st);
-    cr_assert_lt(st.clusters, N, "%llu clusters", (unsigned long long)st.clusters);
+    cr_assert_lt(st.clusters, NOTICED, "%llu clusters", (unsigned long long)st.clusters);
     nd_batch_free(b);
-    free_all(t, N);
+    free_all(t, NOTICED);
 }
 
 /* A notice as long as the story under it: the pages share half their
@@ -937,19 +948,9 @@ static const char *const long_notice =
 
 Test(rules, notice_as_long_as_the_story_is_dropped)
 {
-    enum { N = 56 };
-    char *t[N];
-    for (unsigned i = 0; i < N; i++)
-        t[i] = local_brief(i, long_notice);
-    nd_params p;
-    nd_params_init(&p);
-    nd_batch *b = run(&p, N, t);
-    nd_batch_stats st;
-    nd_batch_stats_get(b, &st);
-    cr_assert_eq(st.text.suppressed_docs, N, "every page loses the notice");
-    cr_assert_eq(st.clusters, N, "pages sharing only the notice stay apart");
-    nd_batch_free(b);
-    free_all(t, N);
+    char *t[NOTICED];
+    notice_dropped(t, long_notice);
+    free_all(t, NOTICED);
 }
 
 /* ----------------------------------------------------------- threads */
