@@ -16,21 +16,13 @@
 #include <unistd.h>
 
 #include "../src/neardup.h"
-#include "../src/sketch/sketch.h"
+#include "words.h"
 
 
 /* Append passage `seed` of nwords pseudo-words of 4..9 letters to t. */
 static void passage(char *t, size_t *n, uint64_t seed, unsigned nwords)
 {
-    uint64_t s = seed * 6007 + 11;
-    for (unsigned w = 0; w < nwords; w++) {
-        if (*n)
-            t[(*n)++] = ' ';
-        unsigned len = 4 + (unsigned)(nd__splitmix64(&s) % 6);
-        for (unsigned i = 0; i < len; i++)
-            t[(*n)++] = (char)('a' + nd__splitmix64(&s) % 26);
-    }
-    t[*n] = '\0';
+    test_words(t, n, seed * 6007 + 11, nwords);
 }
 
 /* A text of up to four passages (seed 0 ends the list). */
