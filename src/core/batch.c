@@ -61,7 +61,6 @@
  */
 #define COPIES_ALIKE 0.6
 #define COPIES_FIGS 0.5
-_Static_assert(ND__HELD_FIGS == ND__FIGS, "the held figure sketches are sketch.h's");
 
 /* A pair whose smaller text is contained to this share of the containment
    setting holds part of the other (attach.c: digests). */
@@ -352,7 +351,7 @@ static int start_filtering(nd_batch *b)
     const uint32_t c = (uint32_t)(cut > UINT32_MAX ? UINT32_MAX : cut);
     uint64_t lowered;
     int rc = nd__chrome_sort_out(&b->df, &b->held, c, COPIES_ALIKE,
-                                 b->p.figures > 0.0 ? nd__figs_differ : NULL, COPIES_FIGS,
+                                 b->p.figures > 0.0 ? COPIES_FIGS : 0.0,
                                  b->p.seed, &lowered);
     nd__held_free(&b->held);
     if (rc != ND_OK)

@@ -38,6 +38,7 @@
 #include "mix.h"
 #include "sort.h"
 #include "../cluster/cluster.h"
+#include "../sketch/sketch.h"
 
 /* Bins of the grouping signature, and its bands of two bins. */
 #define BINS 64
@@ -75,8 +76,8 @@ static void thin(nd__held *s)
             continue;
         if (s->len[i])
             memmove(s->h + hw, s->h + s->off[i], s->len[i] * sizeof *s->h);
-        memmove(s->figs + (size_t)w * ND__HELD_FIGS, s->figs + (size_t)i * ND__HELD_FIGS,
-                ND__HELD_FIGS * sizeof *s->figs);
+        memmove(s->figs + (size_t)w * ND__FIGS, s->figs + (size_t)i * ND__FIGS,
+                ND__FIGS * sizeof *s->figs);
         s->nfigs[w] = s->nfigs[i];
         s->ord[w] = s->ord[i];
         s->off[w] = hw;
@@ -109,7 +110,7 @@ int nd__held_add(nd__held *s, uint64_t o, const uint64_t *h, size_t n,
         uint32_t *nf = len ? realloc(s->nfigs, cap * sizeof *nf) : NULL;
         if (nf)
             s->nfigs = nf;
-        uint32_t *fg = nf ? realloc(s->figs, cap * ND__HELD_FIGS * sizeof *fg) : NULL;
+        uint32_t *fg = nf ? realloc(s->figs, cap * ND__FIGS * sizeof *fg) : NULL;
         if (!fg)
             return ND_ERR_NOMEM;
         s->figs = fg;
@@ -128,7 +129,7 @@ int nd__held_add(nd__held *s, uint64_t o, const uint64_t *h, size_t n,
     if (n) /* an empty set may be a null pointer */
         memcpy(s->h + s->hn, h, n * sizeof *h);
     if (figs)
-        memcpy(s->figs + s->n * ND__HELD_FIGS, figs, ND__HELD_FIGS * sizeof *figs);
+        memcpy(s->figs + s->n * ND__FIGS, figs, ND__FIGS * sizeof *figs);
     s->nfigs[s->n] = figs ? nfigs : 0;
     s->ord[s->n] = o;
     s->off[s->n] = s->hn;
@@ -174,7 +175,7 @@ static double alike_sigs(const uint64_t *a, const uint64_t *b)
  * figures do not tell the two apart.  The held sets are sorted on the way.
  */
 static int group_copies(nd__held *s, const uint32_t *order, double alike,
-                        nd__figs_differ_fn differ, double min_share, uint64_t seed,
+                        double min_share, uint64_t seed,
                         nd__uf *u)
 {
     const size_t n = s->n;
@@ -216,9 +217,9 @@ static int group_copies(nd__held *s, const uint32_t *order, double alike,
                     nd_exact_scores(s->h + s->off[da], s->len[da], s->h + s->off[db],
                                     s->len[db], &jac, &cont);
                     if (jac >= alike &&
-                        !(differ && differ(s->figs + (size_t)da * ND__HELD_FIGS, s->nfigs[da],
-                                           s->figs + (size_t)db * ND__HELD_FIGS, s->nfigs[db],
-                                           min_share)))
+                        !nd__figs_differ(s->figs + (size_t)da * ND__FIGS, s->nfigs[da],
+                                         s->figs + (size_t)db * ND__FIGS, s->nfigs[db],
+                                         min_share))
                         nd__uf_union(u, a, b);
                 }
             i = j;
@@ -282,7 +283,7 @@ static int count_groups(nd__df *df, const nd__held *s, const uint32_t *order,
 }
 
 int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
-                        nd__figs_differ_fn differ, double min_share, uint64_t seed,
+                        double min_share, uint64_t seed,
                         uint64_t *lowered)
 {
     *lowered = 0;
@@ -301,7 +302,7 @@ int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
         nd__sort_kv(kv, kv + n, n);
         for (size_t i = 0; i < n; i++)
             order[i] = kv[i].doc;
-        rc = group_copies(s, order, alike, differ, min_share, seed, &u);
+        rc = group_copies(s, order, alike, min_share, seed, &u);
     }
     free(kv);
     if (rc == ND_OK)

@@ -20,12 +20,9 @@
 /* Shingles kept of one held document (a huge text is held in part). */
 #define ND__HELD_SHINGLES 8192u
 
-/* Figures held of a document (the figure sketch, sketch.h ND__FIGS). */
-#define ND__HELD_FIGS 16
-
 typedef struct nd__held {
     uint64_t *ord;     /* ordinals of the held documents */
-    uint32_t *figs;    /* ND__HELD_FIGS figure values a document */
+    uint32_t *figs;    /* ND__FIGS figure values a document (sketch.h) */
     uint32_t *nfigs;   /* and how many figures it states */
     size_t *off;       /* where each one's shingles start in h */
     uint32_t *len;     /* and how many */
@@ -43,24 +40,19 @@ int nd__held_wants(const nd__held *s, uint64_t o);
 int nd__held_add(nd__held *s, uint64_t o, const uint64_t *h, size_t n,
                  const uint32_t *figs, uint32_t nfigs);
 
-/* 1 when two figure sketches tell two texts apart (sketch.h,
-   nd__figs_differ), as the batch's figure check says. */
-typedef int (*nd__figs_differ_fn)(const uint32_t *a, uint32_t na, const uint32_t *b,
-                                  uint32_t nb, double min_share);
-
 /*
  * Lower the counts of the frequent shingles that are a big story's text
  * rather than chrome.  A shingle held by more than `cutoff` documents of
  * df (in sampled documents) is chrome when the held documents that carry
  * it are different texts; when they are mostly copies of one another
- * (Jaccard >= alike over their whole sets and, with differ, figures that
- * do not tell them apart at min_share: reports made from one template are
- * not copies), its count becomes a count of groups: df times groups over
+ * (Jaccard >= alike over their whole sets, and figures that do not tell
+ * them apart at min_share, nd__figs_differ; 0: figures not read: reports
+ * made from one template are not copies), its count becomes a count of groups: df times groups over
  * carriers.  Counts of shingles too rare among the held documents to
  * judge stay.  Returns ND_OK or ND_ERR_NOMEM (then df is unchanged).
  */
 int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
-                        nd__figs_differ_fn differ, double min_share, uint64_t seed,
+                        double min_share, uint64_t seed,
                         uint64_t *lowered);
 
 #endif
