@@ -36,6 +36,7 @@
  * the thread count.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cluster.h"
 #include "../core/sort.h"
@@ -125,6 +126,54 @@ static int holds_other(const attach_ctx *a, uint32_t container, uint32_t doc)
     return 0;
 }
 
+/* 1 when x is the stronger pair: higher Jaccard, then containment. */
+static int stronger(const held *x, const held *y)
+{
+    return x->jaccard > y->jaccard ||
+           (x->jaccard == y->jaccard && x->containment > y->containment);
+}
+
+/* 1 when e->a is the contained text of e: the smaller set; equal sizes,
+   the later document. */
+static int a_contained(const nd_edge *e, const uint64_t *set_size)
+{
+    return set_size[e->a] < set_size[e->b] ||
+           (set_size[e->a] == set_size[e->b] && e->a > e->b);
+}
+
+/*
+ * The first `most` members of every set of u, in document order: those of
+ * the set whose root is c are list[start[c] .. start[c + 1]).  ND_OK or
+ * ND_ERR_NOMEM.
+ */
+static int first_members(nd__uf *u, uint32_t most, uint32_t **startp, uint32_t **listp)
+{
+    const size_t n = u->n;
+    uint32_t *start = calloc(n + 1, sizeof *start);
+    uint32_t *list = malloc(sizeof *list * (n ? n : 1));
+    uint32_t *listed = calloc(n ? n : 1, sizeof *listed);
+    if (!start || !list || !listed) {
+        free(start);
+        free(list);
+        free(listed);
+        return ND_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        listed[nd__uf_find(u, (uint32_t)i)]++;
+    for (size_t i = 0; i < n; i++)
+        start[i + 1] = start[i] + (listed[i] < most ? listed[i] : most);
+    memset(listed, 0, n * sizeof *listed);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = nd__uf_find(u, (uint32_t)i);
+        if (start[c] + listed[c] < start[c + 1])
+            list[start[c] + listed[c]++] = (uint32_t)i;
+    }
+    free(listed);
+    *startp = start;
+    *listp = list;
+    return ND_OK;
+}
+
 int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne,
                        const nd__attach_rule *r, unsigned threads, uint64_t *refused)
 {
@@ -140,18 +189,14 @@ int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne,
             m++;
     if (!m)
         return ND_OK;
-    const size_t mp = m + r->npartial;
     held *h = malloc(sizeof *h * m);
     uint64_t *links = malloc(sizeof *links * 2 * m);
-    uint64_t *holds = malloc(sizeof *holds * 2 * mp);
-    uint32_t *members = calloc(u->n, sizeof *members);
-    if (!h || !links || !holds || !members) {
-        free(h);
-        free(links);
-        free(holds);
-        free(members);
-        return ND_ERR_NOMEM;
-    }
+    uint64_t *holds = malloc(sizeof *holds * 2 * (m + r->npartial));
+    uint32_t *start = NULL, *list = NULL;
+    int rc = h && links && holds ? first_members(u, SUPPORT_SAMPLE, &start, &list)
+                                 : ND_ERR_NOMEM;
+    if (rc != ND_OK)
+        goto done;
     m = 0;
     for (size_t i = 0; i < ne; i++) {
         const nd_edge *e = &edges[i];
@@ -160,9 +205,7 @@ int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne,
         uint32_t ca = nd__uf_find(u, e->a), cb = nd__uf_find(u, e->b);
         if (ca == cb)
             continue;
-        /* The smaller set is the contained text; equal sizes: the later. */
-        int a_small = set_size[e->a] < set_size[e->b] ||
-                      (set_size[e->a] == set_size[e->b] && e->a > e->b);
+        int a_small = a_contained(e, set_size);
         if (r->raw_size[a_small ? e->a : e->b] < r->min_contained) {
             (*refused)++;
             continue;
@@ -177,8 +220,7 @@ int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne,
     size_t mh = m;
     for (size_t i = 0; i < r->npartial; i++) {
         const nd_edge *e = &r->partial[i];
-        int a_small = set_size[e->a] < set_size[e->b] ||
-                      (set_size[e->a] == set_size[e->b] && e->a > e->b);
+        int a_small = a_contained(e, set_size);
         uint32_t small = a_small ? e->a : e->b, large = a_small ? e->b : e->a;
         if (nd__uf_find(u, small) != nd__uf_find(u, large))
             holds[mh++] = (uint64_t)large << 32 | small;
@@ -186,31 +228,6 @@ int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne,
     nd__sort_u64(links, links + m, m);
     nd__sort_u64(holds, holds + mh, mh);
     attach_ctx a = {u, links, holds, nd__unique_u64(links, m), nd__unique_u64(holds, mh), r};
-    for (size_t i = 0; i < u->n; i++)
-        members[nd__uf_find(u, (uint32_t)i)]++;
-
-    /* The first members of every core, for the support count. */
-    uint32_t *start = malloc(sizeof *start * (u->n + 1));
-    uint32_t *list = malloc(sizeof *list * (u->n ? u->n : 1));
-    if (!start || !list) {
-        free(start);
-        free(list);
-        free(h);
-        free(links);
-        free(holds);
-        free(members);
-        return ND_ERR_NOMEM;
-    }
-    start[0] = 0;
-    for (size_t i = 0; i < u->n; i++)
-        start[i + 1] = start[i] + (members[i] < SUPPORT_SAMPLE ? members[i] : SUPPORT_SAMPLE);
-    for (size_t i = 0; i < u->n; i++)
-        members[i] = 0; /* now: how many of the core's members are listed */
-    for (size_t i = 0; i < u->n; i++) {
-        uint32_t c = nd__uf_find(u, (uint32_t)i);
-        if (start[c] + members[c] < start[c + 1])
-            list[start[c] + members[c]++] = (uint32_t)i;
-    }
 
     /* Per contained core and container core: the strongest pair through a
        container that is no digest, kept when at least half of the
@@ -225,8 +242,7 @@ int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne,
         for (; j < m && h[j].small == h[i].small && h[j].large == h[i].large; j++) {
             if (holds_other(&a, h[j].container, h[j].contained))
                 continue;
-            if (!found || h[j].jaccard > best.jaccard ||
-                (h[j].jaccard == best.jaccard && h[j].containment > best.containment))
+            if (!found || stronger(&h[j], &best))
                 best = h[j];
             found = 1;
         }
@@ -245,14 +261,14 @@ int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne,
         i = j;
     }
 
-    /* Per contained core: the best container core, the only one joined. */
+    /* Per contained core: the best container core, the only one joined.
+       The joins come after every decision. */
     size_t nj = 0;
     uint32_t *join = (uint32_t *)holds; /* holds is read no more */
     for (size_t i = 0; i < nc;) {
         size_t j = i + 1, best = i;
         for (; j < nc && h[j].small == h[i].small; j++)
-            if (h[j].jaccard > h[best].jaccard ||
-                (h[j].jaccard == h[best].jaccard && h[j].containment > h[best].containment))
+            if (stronger(&h[j], &h[best]))
                 best = j;
         *refused += j - i - 1;
         join[nj++] = h[best].small;
@@ -261,11 +277,11 @@ int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne,
     }
     for (size_t i = 0; i < nj; i += 2)
         nd__uf_union(u, join[i], join[i + 1]);
+done:
     free(h);
     free(links);
     free(holds);
-    free(members);
     free(start);
     free(list);
-    return ND_OK;
+    return rc;
 }
