@@ -135,7 +135,7 @@ static int stronger(const held *x, const held *y)
 
 /* 1 when e->a is the contained text of e: the smaller set; equal sizes,
    the later document. */
-static int a_contained(const nd_edge *e, const uint64_t *set_size)
+static int a_contained(const nd_edge *e, const uint32_t *set_size)
 {
     return set_size[e->a] < set_size[e->b] ||
            (set_size[e->a] == set_size[e->b] && e->a > e->b);
@@ -178,7 +178,7 @@ int nd__cluster_attach(nd__uf *u, const nd_edge *edges, size_t ne,
                        const nd__attach_rule *r, unsigned threads, uint64_t *refused)
 {
     const float alike = r->alike;
-    const uint64_t *set_size = r->set_size;
+    const uint32_t *set_size = r->set_size;
     *refused = 0;
     nd__uf_union_edges(u, edges, ne, alike, threads);
 

@@ -42,8 +42,9 @@ int nd__cluster_guarded(nd__uf *u, const nd_edge *edges, size_t ne,
 /* What the attach clustering asks of the documents (attach.c). */
 typedef struct nd__attach_rule {
     float alike;               /* Jaccard at which a pair makes a core */
-    const uint64_t *set_size;  /* shingle set sizes: the smaller is contained */
-    const uint64_t *raw_size;  /* the same before boilerplate was dropped */
+    const uint32_t *set_size;  /* shingle set sizes (saturated): the smaller
+                                  is contained */
+    const uint32_t *raw_size;  /* the same before boilerplate was dropped */
     uint64_t min_contained;    /* a contained text smaller than this (a stub,
                                   a caption, a teaser) joins nothing */
     const nd_edge *partial;    /* pairs whose smaller text is partly in the

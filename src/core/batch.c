@@ -658,16 +658,10 @@ ND_API int nd_batch_run(nd_batch *b)
             return fail(b, ND_ERR_NOMEM, NULL);
         }
     } else if (b->p.cluster == ND_CLUSTER_ATTACH && b->p.measure == ND_MEASURE_JACCARD) {
-        uint64_t *sizes = widen(b->sizes, n);
-        uint64_t *raws = widen(b->raws, n);
-        nd__attach_rule r = {(float)b->p.threshold, sizes, raws,
+        nd__attach_rule r = {(float)b->p.threshold, b->sizes, b->raws,
                              nd__params_stub_shingles(&b->p), part, npart, b, share_part,
                              docs_match};
-        int arc = sizes && raws ? nd__cluster_attach(&uf, b->edges, ne, &r, b->threads,
-                                                     &b->st.guard_rejected)
-                                : ND_ERR_NOMEM;
-        free(sizes);
-        free(raws);
+        int arc = nd__cluster_attach(&uf, b->edges, ne, &r, b->threads, &b->st.guard_rejected);
         free(part);
         part = NULL;
         if (arc != ND_OK) {
