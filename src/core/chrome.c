@@ -169,7 +169,8 @@ static double alike_sigs(const uint64_t *a, const uint64_t *b)
 /*
  * Group the held documents, taken in ordinal order (document i of the
  * grouping is order[i]), into copies: u's sets.  64-bin signatures in
- * bands of two bins give the candidates; a pair joins when the estimate
+ * bands of two bins give the candidates, each pair judged once however
+ * many bands it shares (sorted, so in one order); a pair joins when the estimate
  * is near the bar (standard error about 0.06 at 64 bins: it spares the
  * exact score to pairs far below), the exact Jaccard clears it, and the
  * figures do not tell the two apart.  The held sets are sorted on the way.
@@ -195,6 +196,9 @@ static int group_copies(nd__held *s, const uint32_t *order, double alike,
         nd__sort_u64(s->h + s->off[d], tmp, s->len[d]);
     }
     free(tmp);
+    /* The candidate pairs of every band, each once. */
+    size_t np = 0, cap = 0;
+    uint64_t *pairs = NULL;
     for (unsigned band = 0; band < BINS / BAND_ROWS; band++) {
         for (size_t i = 0; i < n; i++) {
             const uint64_t *v = sigs + i * BINS + band * BAND_ROWS;
@@ -208,23 +212,47 @@ static int group_copies(nd__held *s, const uint32_t *order, double alike,
                 j++;
             for (size_t x = i; x < j && kv[i].key != UINT64_MAX; x++)
                 for (size_t y = x + 1; y < j && y <= x + 64; y++) {
-                    uint32_t a = kv[x].doc, b = kv[y].doc, da = order[a], db = order[b];
-                    double jac, cont;
-                    if (nd__uf_find(u, a) == nd__uf_find(u, b) ||
-                        alike_sigs(sigs + (size_t)a * BINS, sigs + (size_t)b * BINS) <
-                            alike - 0.2)
-                        continue;
-                    nd_exact_scores(s->h + s->off[da], s->len[da], s->h + s->off[db],
-                                    s->len[db], &jac, &cont);
-                    if (jac >= alike &&
-                        !nd__figs_differ(s->figs + (size_t)da * ND__FIGS, s->nfigs[da],
-                                         s->figs + (size_t)db * ND__FIGS, s->nfigs[db],
-                                         min_share))
-                        nd__uf_union(u, a, b);
+                    if (np == cap) {
+                        size_t c = cap ? 2 * cap : 4096;
+                        uint64_t *p = realloc(pairs, 2 * c * sizeof *p);
+                        if (!p) {
+                            free(pairs);
+                            free(sigs);
+                            free(kv);
+                            return ND_ERR_NOMEM;
+                        }
+                        pairs = p;
+                        cap = c;
+                    }
+                    pairs[np++] = (uint64_t)kv[x].doc << 32 | kv[y].doc;
                 }
             i = j;
         }
+        /* Folded as they come, so the list stays near the distinct pairs. */
+        if (np > cap / 2) {
+            nd__sort_u64(pairs, pairs + cap, np);
+            np = nd__unique_u64(pairs, np);
+        }
     }
+    if (np) {
+        nd__sort_u64(pairs, pairs + cap, np);
+        np = nd__unique_u64(pairs, np);
+    }
+    for (size_t i = 0; i < np; i++) {
+        uint32_t a = (uint32_t)(pairs[i] >> 32), b = (uint32_t)pairs[i];
+        uint32_t da = order[a], db = order[b];
+        double jac, cont;
+        if (nd__uf_find(u, a) == nd__uf_find(u, b) ||
+            alike_sigs(sigs + (size_t)a * BINS, sigs + (size_t)b * BINS) < alike - 0.2)
+            continue;
+        nd_exact_scores(s->h + s->off[da], s->len[da], s->h + s->off[db], s->len[db],
+                        &jac, &cont);
+        if (jac >= alike &&
+            !nd__figs_differ(s->figs + (size_t)da * ND__FIGS, s->nfigs[da],
+                             s->figs + (size_t)db * ND__FIGS, s->nfigs[db], min_share))
+            nd__uf_union(u, a, b);
+    }
+    free(pairs);
     free(sigs);
     free(kv);
     return ND_OK;
