@@ -429,10 +429,17 @@ static int add_path(nd_reader *r, const char *path)
         qsort(r->items + first, r->nitems - first, sizeof *r->items, cmp_rel);
         return ND_OK;
     }
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return fail_io(r, path, strerror(errno));
-    close(fd);
+    /* A named pipe is only checked for permission: opening it here would
+       take the writer's data, and it can be read once only. */
+    if (S_ISFIFO(st.st_mode)) {
+        if (access(path, R_OK) != 0)
+            return fail_io(r, path, strerror(errno));
+    } else {
+        int fd = open(path, O_RDONLY);
+        if (fd < 0)
+            return fail_io(r, path, strerror(errno));
+        close(fd);
+    }
     char *p = dupstr(path);
     if (!p)
         return ND_ERR_NOMEM;
