@@ -569,7 +569,8 @@ typedef struct nd_record {
     size_t id_len;
     const char *text;  /* the decoded text (UTF-8 unless the input was not) */
     size_t text_len;
-    const char *raw;   /* the record as it stood in the input, no newline */
+    const char *raw;   /* the record as it stood in the input, without its
+                          '\n' (the '\r' of a CRLF line stays) */
     size_t raw_len;
     const char *file;  /* the path it came from ("-" for stdin) */
     uint64_t line;     /* 1-based line (1 for a directory entry) */

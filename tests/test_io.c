@@ -197,8 +197,8 @@ Test(io, tsv_records_carry_their_header)
     nd_reader *r = open1("h.tsv", NULL);
     nd_record rec;
     expect(r, &rec, "\"7\"", "some words", 2);
-    cr_assert_eq(rec.header_len, 7);
-    cr_assert(memcmp(rec.header, "id\ttext", 7) == 0, "without the CR");
+    cr_assert_eq(rec.header_len, 8);
+    cr_assert(memcmp(rec.header, "id\ttext\r", 8) == 0, "as read, with the CR");
     expect_end(r);
     nd_reader_close(r);
     write_str("j.jsonl", "{\"id\": 1, \"text\": \"x\"}\n");
@@ -249,11 +249,13 @@ Test(io, jsonl_crlf_and_blank_lines)
     nd_reader *r = open1("c.jsonl", NULL);
     nd_record rec;
     expect(r, &rec, "1", "a", 1);
-    cr_assert_str_eq(rec.raw, "{\"text\": \"a\"}");
-    cr_assert_eq(rec.raw_len, 13);
+    /* raw is the line as it was (dedup writes it back), the CR too */
+    cr_assert_str_eq(rec.raw, "{\"text\": \"a\"}\r");
+    cr_assert_eq(rec.raw_len, 14);
     expect(r, &rec, "5", "b", 5);
-    cr_assert_eq(rec.raw_len, 13);
+    cr_assert_eq(rec.raw_len, 14);
     expect(r, &rec, "6", "c", 6);
+    cr_assert_eq(rec.raw_len, 13);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -318,7 +320,7 @@ Test(io, tsv_columns_escapes_and_errors)
     nd_reader *r = open1("t.tsv", NULL);
     nd_record rec;
     expect(r, &rec, "\"doc-1\"", "a\tb\nc\\d\\x", 2);
-    cr_assert_str_eq(rec.raw, "T1\tdoc-1\ta\\tb\\nc\\\\d\\x");
+    cr_assert_str_eq(rec.raw, "T1\tdoc-1\ta\\tb\\nc\\\\d\\x\r");
     expect(r, &rec, "4", "plain", 4); /* empty id cell: the line number */
     expect_err(r, ND_ERR_DATA, "t.tsv:5: 2 columns, the header has 3");
     expect_err(r, ND_ERR_DATA, "t.tsv:6: 4 columns, the header has 3");
@@ -366,7 +368,7 @@ Test(io, text_lines_empty_lines_are_records)
     nd_reader *r = open1("l.txt", NULL);
     nd_record rec;
     expect(r, &rec, "1", "first", 1);
-    cr_assert_str_eq(rec.raw, "first");
+    cr_assert_str_eq(rec.raw, "first\r");
     expect(r, &rec, "2", "", 2);
     expect(r, &rec, "3", "third {\"not\": json}", 3);
     expect(r, &rec, "4", "", 4);
@@ -441,6 +443,27 @@ Test(io, concatenated_members_and_frames)
     expect(r, &rec, "1", "z1", 1);
     expect(r, &rec, "2", "z2", 2);
     expect_end(r);
+    nd_reader_close(r);
+}
+
+Test(io, zero_padding_after_the_last_gzip_member)
+{
+    unsigned char buf[8192];
+    write_gz("p.gz", "{\"text\": \"p1\"}\n");
+    size_t n = file_bytes("p.gz", buf, sizeof buf);
+    memset(buf + n, 0, 4096);
+    write_bytes("pad.jsonl.gz", buf, n + 4096);
+    nd_reader *r = open1("pad.jsonl.gz", NULL);
+    nd_record rec;
+    expect(r, &rec, "1", "p1", 1);
+    expect_end(r);
+    nd_reader_close(r);
+    /* a non-zero byte after the padding is still garbage */
+    buf[n + 4095] = 'x';
+    write_bytes("junk.jsonl.gz", buf, n + 4096);
+    r = open1("junk.jsonl.gz", NULL);
+    expect(r, &rec, "1", "p1", 1);
+    expect_err(r, ND_ERR_IO, "junk.jsonl.gz: trailing garbage after gzip stream");
     nd_reader_close(r);
 }
 

@@ -6,8 +6,8 @@
  * inputs is fixed up front: one item per file, one per directory entry.
  * Streams are read line by line through a buffer that starts at 1 MiB and
  * doubles when a line does not fit, so a file is never held whole and a line
- * of any length works.  Lines end at '\n'; one trailing '\r' is dropped
- * (CRLF files).  A directory entry is one document and is read whole.
+ * of any length works.  Lines end at '\n'; one trailing '\r' is no part
+ * of the record's fields (CRLF files) but stays in its raw text.  A directory entry is one document and is read whole.
  *
  * JSONL lines go first through nd__jsonscan (jsonscan.c), which validates
  * the line as strictly as jansson and finds the members without building a
@@ -81,6 +81,7 @@ struct nd_reader {
     size_t start, end, scan, cap;
     int eof;
     uint64_t lineno;
+    size_t raw_len;      /* the current line's length with its CR, if any */
 
     /* TSV: column layout from the header line */
     int tsv_header_done;
@@ -533,10 +534,11 @@ static void end_stream(nd_reader *r)
 }
 
 /*
- * The next line of the stream, NUL-terminated in place, without '\n' and
- * one trailing '\r'.  Returns 1, 0 at the end, or an error.
+ * The next line of the stream without its '\n' and one trailing '\r'
+ * (*len); *raw_len counts that '\r', and a NUL follows the raw line in
+ * place.  Returns 1, 0 at the end, or an error.
  */
-static int next_line(nd_reader *r, char **line, size_t *len)
+static int next_line(nd_reader *r, char **line, size_t *len, size_t *raw_len)
 {
     for (;;) {
         char *nl = r->end > r->scan
@@ -582,10 +584,10 @@ static int next_line(nd_reader *r, char **line, size_t *len)
             continue;
         }
         *line = r->buf + r->start;
-        *len = stop - r->start;
+        *len = *raw_len = stop - r->start;
+        (*line)[*len] = '\0';
         if (*len > 0 && (*line)[*len - 1] == '\r')
             (*len)--;
-        (*line)[*len] = '\0';
         r->start = r->scan = next;
         return 1;
     }
@@ -840,11 +842,12 @@ static int tsv_header(nd_reader *r, const item *it, const char *line,
                 (unsigned long long)r->lineno, r->text_field);
         return ND_ERR_DATA;
     }
-    if (gb_reserve(&r->header, len + 1) < 0)
+    /* As read, with the CR of a CRLF line. */
+    if (gb_reserve(&r->header, r->raw_len + 1) < 0)
         return ND_ERR_NOMEM;
-    memcpy(r->header.p, line, len);
-    r->header.p[len] = '\0';
-    r->header.len = len;
+    memcpy(r->header.p, line, r->raw_len);
+    r->header.p[r->raw_len] = '\0';
+    r->header.len = r->raw_len;
     r->tsv_header_done = 1;
     return 0;
 }
@@ -981,8 +984,8 @@ ND_API int nd_reader_next(nd_reader *r, nd_record *rec)
             if (!r->active && (rc = start_stream(r, it)) < 0)
                 return rc;
             char *line;
-            size_t len;
-            rc = next_line(r, &line, &len);
+            size_t len, raw_len;
+            rc = next_line(r, &line, &len, &raw_len);
             if (rc == 0) {
                 end_stream(r);
                 continue;
@@ -995,9 +998,11 @@ ND_API int nd_reader_next(nd_reader *r, nd_record *rec)
             if (r->lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
                 line += 3;
                 len -= 3;
+                raw_len -= 3;
             }
+            /* raw keeps a CR of CRLF: dedup writes the line as it was. */
             rec->raw = line;
-            rec->raw_len = len;
+            rec->raw_len = r->raw_len = raw_len;
             rec->line = r->lineno;
             if (it->fmt == ND_FORMAT_TSV) {
                 rc = parse_tsv(r, it, line, len, rec);
