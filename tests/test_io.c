@@ -238,6 +238,49 @@ Test(io, jsonl_text_with_nul)
     nd_reader_close(r);
 }
 
+/* Valid JSON is read whatever the size of its numbers; a number is only
+ * an error where its value is used and does not fit. */
+Test(io, jsonl_numbers_beyond_int64_and_double)
+{
+    write_str("n.jsonl",
+              "{\"id\": \"a\", \"text\": \"x\", \"n\": 123456789012345678901234}\n"
+              "{\"id\": \"b\", \"text\": \"y\", \"n\": 1e400, "
+              "\"m\": [-1e999, {\"k\": 99999999999999999999}]}\n"
+              "{\"id\": 123456789012345678901234, \"text\": \"z\"}\n"
+              "{\"id\": 1e400, \"text\": \"w\"}\n"
+              "{\"id\": 9223372036854775807, \"text\": \"v\"}\n"
+              "{\"id\": \"c\", \"text\": 5, \"n\": 1e400}\n"
+              "{\"id\": \"d\", \"text\": \"caf\xe9\", \"n\": 1e400}\n"
+              "{\"id\": \"e\", \"text\": \"t\", \"t\": 1e400}\n"
+              "{\"id\": \"f\", \"text\": \"t\", \"t\": -99999999999999999999}\n"
+              "{\"id\": \"g\", \"text\": \"t\", \"t\": 1700000000000000000, "
+              "\"n\": 1e400}\n"
+              "{\"id\": 1e300, \"text\": \"u\", \"t\": 1e300}\n");
+    nd_reader_opts o = {ND_FORMAT_JSONL, NULL, NULL, "t", NULL};
+    nd_reader *r = open1("n.jsonl", &o);
+    nd_record rec;
+    expect(r, &rec, "\"a\"", "x", 1);
+    expect(r, &rec, "\"b\"", "y", 2);
+    expect(r, &rec, "123456789012345678901234", "z", 3); /* as written */
+    expect_err(r, ND_ERR_DATA,
+               "n.jsonl:4: \"id\" is a number beyond the range of a double");
+    expect(r, &rec, "9223372036854775807", "v", 5);
+    expect_err(r, ND_ERR_DATA, "n.jsonl:6: \"text\" is not a string");
+    expect(r, &rec, "\"d\"", "caf\xef\xbf\xbd", 7);
+    cr_assert_eq(rec.bad_utf8, 1);
+    expect_err(r, ND_ERR_DATA,
+               "n.jsonl:8: \"t\" is a number beyond the range of a double");
+    expect_err(r, ND_ERR_DATA,
+               "n.jsonl:9: \"t\" is a number beyond 64-bit seconds");
+    expect(r, &rec, "\"g\"", "t", 10);
+    cr_assert_eq(rec.meta.has_time, 1);
+    cr_assert_eq(rec.meta.time, 1700000000000000000);
+    expect(r, &rec, "1e+300", "u", 11);
+    cr_assert_eq(rec.meta.has_time, 0, "a time beyond int64 is no time");
+    expect_end(r);
+    nd_reader_close(r);
+}
+
 Test(io, jsonl_crlf_and_blank_lines)
 {
     write_str("c.jsonl", "{\"text\": \"a\"}\r\n"

@@ -620,68 +620,136 @@ static int scan_string_value(gbuf *b, const nd__jsval *v, const char **s,
     return ND_OK;
 }
 
-/*
- * The fast path for a JSONL record: nd__jsonscan validates the line and
- * finds the members, and the record is made here exactly as from jansson's
- * tree.  Returns 1, an error, or 0 when the line must go through jansson
- * (a line the scanner declines, or a record that is an error: jansson's
- * path words every message).
- */
-static int scan_jsonl(nd_reader *r, const char *line, size_t len,
-                      nd_record *rec)
+/* A BIGNUM of the scanner that is an integer (no fraction, no exponent). */
+static int integer_text(const nd__jsval *v)
 {
-    const char *names[ND__JS_MAX_FIELDS] = {r->text_field, r->id_field,
-                                            r->time_field, r->source_field};
-    nd__jsval v[ND__JS_MAX_FIELDS];
-    if (!nd__jsonscan(line, len, names, v) || v[0].type != ND__JS_STRING)
-        return 0;
-    const nd__jsval *id = &v[1], *tm = &v[2];
+    return !memchr(v->p, '.', v->n) && !memchr(v->p, 'e', v->n) &&
+           !memchr(v->p, 'E', v->n);
+}
+
+/* A record's number that does not fit where it is used. */
+static int out_of_range(nd_reader *r, const item *it, const char *field,
+                        const char *what)
+{
+    set_err(r, "%s:%llu: \"%s\" is a number beyond %s", it->path,
+            (unsigned long long)r->lineno, field, what);
+    return ND_ERR_DATA;
+}
+
+/* The id from the scanner's value into r->id. */
+static int scan_id(nd_reader *r, const item *it, const nd__jsval *id)
+{
     const char *s;
     size_t n;
-    int rc;
     double d;
+    int rc;
     switch (id->type) {
     case ND__JS_ABSENT:
     case ND__JS_NULL:
-        rc = print_id(r, "%llu", (unsigned long long)r->lineno);
-        break;
+        return print_id(r, "%llu", (unsigned long long)r->lineno);
     case ND__JS_STRING:
         rc = scan_string_value(&r->tmp, id, &s, &n);
-        if (rc == ND_OK)
-            rc = quote_id(r, s, n);
-        break;
+        return rc < 0 ? rc : quote_id(r, s, n);
     case ND__JS_INT:
-        rc = print_id(r, "%" JSON_INTEGER_FORMAT,
-                      (json_int_t)nd__json_int(id->p, id->n));
-        break;
+        return print_id(r, "%" JSON_INTEGER_FORMAT,
+                        (json_int_t)nd__json_int(id->p, id->n));
+    case ND__JS_BIGNUM:
+        /* An integer id is kept exactly as written, whatever its size. */
+        if (integer_text(id)) {
+            if (gb_reserve(&r->id, id->n + 1) < 0)
+                return ND_ERR_NOMEM;
+            memcpy(r->id.p, id->p, id->n);
+            r->id.p[id->n] = '\0';
+            r->id.len = id->n;
+            return ND_OK;
+        }
+        /* fall through */
     case ND__JS_REAL:
         if (!nd__json_real(id->p, id->n, &d))
-            return 0;
-        rc = print_real(r, d);
-        break;
+            return ND_ERR_NOMEM;
+        if (isinf(d))
+            return out_of_range(r, it, r->id_field, "the range of a double");
+        return print_real(r, d);
     default:
-        return 0;
+        set_err(r, "%s:%llu: \"%s\" is not a string or a number", it->path,
+                (unsigned long long)r->lineno, r->id_field);
+        return ND_ERR_DATA;
     }
-    if (rc < 0)
-        return rc;
-    rec->meta.time = 0;
-    rec->meta.has_time = 0;
+}
+
+/* The time from the scanner's value into meta. */
+static int scan_time(nd_reader *r, const item *it, const nd__jsval *tm,
+                     nd_doc_meta *meta)
+{
+    const char *s;
+    size_t n;
+    double d;
+    int rc;
+    meta->time = 0;
+    meta->has_time = 0;
     if (tm->type == ND__JS_INT) {
-        rec->meta.time = nd__json_int(tm->p, tm->n);
-        rec->meta.has_time = 1;
-    } else if (tm->type == ND__JS_REAL) {
+        meta->time = nd__json_int(tm->p, tm->n);
+        meta->has_time = 1;
+    } else if (tm->type == ND__JS_BIGNUM && integer_text(tm)) {
+        char buf[32];
+        if (tm->n >= sizeof buf)
+            return out_of_range(r, it, r->time_field, "64-bit seconds");
+        memcpy(buf, tm->p, tm->n);
+        buf[tm->n] = '\0';
+        errno = 0;
+        long long v = strtoll(buf, NULL, 10);
+        if (errno == ERANGE)
+            return out_of_range(r, it, r->time_field, "64-bit seconds");
+        meta->time = v;
+        meta->has_time = 1;
+    } else if (tm->type == ND__JS_REAL || tm->type == ND__JS_BIGNUM) {
         if (!nd__json_real(tm->p, tm->n, &d))
-            return 0;
+            return ND_ERR_NOMEM;
+        if (isinf(d))
+            return out_of_range(r, it, r->time_field, "the range of a double");
         double x = floor(d);
         if (x >= -9.2e18 && x <= 9.2e18) {
-            rec->meta.time = (int64_t)x;
-            rec->meta.has_time = 1;
+            meta->time = (int64_t)x;
+            meta->has_time = 1;
         }
     } else if (tm->type == ND__JS_STRING) {
         if ((rc = scan_string_value(&r->tmp, tm, &s, &n)) < 0)
             return rc;
-        rec->meta.has_time = nd__parse_time(s, n, &rec->meta.time);
+        meta->has_time = nd__parse_time(s, n, &meta->time);
     }
+    return ND_OK;
+}
+
+/*
+ * The fast path for a JSONL record: nd__jsonscan validates the line and
+ * finds the members, and the record is made here exactly as from jansson's
+ * tree, with jansson's messages for a record that is an error.  Returns 1,
+ * an error, or 0 when the line must go through jansson (a line the scanner
+ * declines: jansson words the message of a malformed line).
+ */
+static int scan_jsonl(nd_reader *r, const item *it, const char *line,
+                      size_t len, nd_record *rec)
+{
+    const char *names[ND__JS_MAX_FIELDS] = {r->text_field, r->id_field,
+                                            r->time_field, r->source_field};
+    nd__jsval v[ND__JS_MAX_FIELDS];
+    if (!nd__jsonscan(line, len, names, v))
+        return 0;
+    if (v[0].type == ND__JS_ABSENT) {
+        set_err(r, "%s:%llu: no \"%s\" field", it->path,
+                (unsigned long long)r->lineno, r->text_field);
+        return ND_ERR_DATA;
+    }
+    if (v[0].type != ND__JS_STRING) {
+        set_err(r, "%s:%llu: \"%s\" is not a string", it->path,
+                (unsigned long long)r->lineno, r->text_field);
+        return ND_ERR_DATA;
+    }
+    int rc = scan_id(r, it, &v[1]);
+    if (rc < 0)
+        return rc;
+    if ((rc = scan_time(r, it, &v[2], &rec->meta)) < 0)
+        return rc;
     if (v[3].type == ND__JS_STRING &&
         (rc = scan_string_value(&r->source, &v[3], &rec->source,
                                 &rec->source_len)) < 0)
@@ -702,7 +770,7 @@ static int parse_jsonl(nd_reader *r, const item *it, char *line, size_t len,
 {
     if (blank(line, len))
         return 0;
-    int rc = scan_jsonl(r, line, len, rec);
+    int rc = scan_jsonl(r, it, line, len, rec);
     if (rc != 0)
         return rc;
     json_error_t jerr;
@@ -714,6 +782,11 @@ static int parse_jsonl(nd_reader *r, const item *it, char *line, size_t len,
         long bad = repair_utf8(&r->fixed, line, len);
         if (bad < 0)
             return ND_ERR_NOMEM;
+        if (bad > 0 &&
+            (rc = scan_jsonl(r, it, r->fixed.p, r->fixed.len, rec)) != 0) {
+            rec->bad_utf8 = rc == 1;
+            return rc;
+        }
         if (bad > 0) {
             json_error_t fixerr;
             r->json = json_loadb(r->fixed.p, r->fixed.len, JSON_ALLOW_NUL, &fixerr);
