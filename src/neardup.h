@@ -556,7 +556,13 @@ typedef struct nd_reader_opts {
     const char *time_field; /* NULL: no time; else RFC 3339 text or a number */
     const char *source_field; /* NULL: no source; else a string field
                                  (JSONL) or column (TSV) */
+    uint64_t max_record_bytes; /* a longer record (line, directory entry) is
+                                  ND_ERR_DATA, read past without being held
+                                  whole; 0: ND_RECORD_MAX_DEFAULT */
 } nd_reader_opts;
+
+/* The default bound on one record: 64 MiB. */
+#define ND_RECORD_MAX_DEFAULT ((uint64_t)64 << 20)
 
 /*
  * One record.  Every pointer stays valid until the next nd_reader_next or

@@ -256,7 +256,7 @@ Test(io, jsonl_numbers_beyond_int64_and_double)
               "{\"id\": \"g\", \"text\": \"t\", \"t\": 1700000000000000000, "
               "\"n\": 1e400}\n"
               "{\"id\": 1e300, \"text\": \"u\", \"t\": 1e300}\n");
-    nd_reader_opts o = {ND_FORMAT_JSONL, NULL, NULL, "t", NULL};
+    nd_reader_opts o = {ND_FORMAT_JSONL, NULL, NULL, "t", NULL, 0};
     nd_reader *r = open1("n.jsonl", &o);
     nd_record rec;
     expect(r, &rec, "\"a\"", "x", 1);
@@ -309,7 +309,7 @@ Test(io, jsonl_custom_fields_and_id_not_scalar)
                          "{\"doc\": [1], \"body\": \"y\"}\n"
                          "{\"doc\": true, \"body\": \"z\"}\n"
                          "{\"doc\": \"k\", \"body\": \"w\"}\n");
-    nd_reader_opts o = {ND_FORMAT_AUTO, "doc", "body", NULL, NULL};
+    nd_reader_opts o = {ND_FORMAT_AUTO, "doc", "body", NULL, NULL, 0};
     nd_reader *r = open1("f.jsonl", &o);
     nd_record rec;
     expect(r, &rec, "3", "x", 1);
@@ -375,7 +375,7 @@ Test(io, tsv_columns_escapes_and_errors)
 Test(io, tsv_without_id_column_and_invalid_utf8_id)
 {
     write_str("u.tsv", "text\tkey\nhello\tk\xff\n");
-    nd_reader_opts o = {ND_FORMAT_TSV, "key", NULL, NULL, NULL};
+    nd_reader_opts o = {ND_FORMAT_TSV, "key", NULL, NULL, NULL, 0};
     nd_reader *r = open1("u.tsv", &o);
     nd_record rec;
     expect(r, &rec, "\"k\xef\xbf\xbd\"", "hello", 2); /* U+FFFD */
@@ -422,7 +422,7 @@ Test(io, text_lines_empty_lines_are_records)
 Test(io, explicit_format_overrides_extension)
 {
     write_str("x.jsonl", "line one\nline two\n");
-    nd_reader_opts o = {ND_FORMAT_TEXT, NULL, NULL, NULL, NULL};
+    nd_reader_opts o = {ND_FORMAT_TEXT, NULL, NULL, NULL, NULL, 0};
     nd_reader *r = open1("x.jsonl", &o);
     nd_record rec;
     expect(r, &rec, "1", "line one", 1);
@@ -657,7 +657,7 @@ Test(io, stdin_gzip_read_as_jsonl)
 Test(io, bad_parameters)
 {
     nd_reader *r = (nd_reader *)1;
-    nd_reader_opts o = {(nd_format)9, NULL, NULL, NULL, NULL};
+    nd_reader_opts o = {(nd_format)9, NULL, NULL, NULL, NULL, 0};
     const char *p = "-";
     cr_assert_eq(nd_reader_open(&p, 1, &o, &r), ND_ERR_PARAM);
     cr_assert_null(r);
@@ -755,6 +755,70 @@ Test(io, fifty_megabyte_line)
     nd_reader_close(r);
 }
 
+/* A line over max_record_bytes is a bad record named by file and line; the
+ * reader goes on after it, in plain and compressed input, at the end of a
+ * file, for a TSV header and for a directory entry. */
+Test(io, records_over_the_limit_are_bad_records)
+{
+    char big[301];
+    memset(big, 'x', 300);
+    big[300] = '\0';
+    char in[2048];
+    snprintf(in, sizeof in,
+             "{\"id\": 1, \"text\": \"short\"}\n"
+             "{\"id\": 2, \"text\": \"%s\"}\n"
+             "{\"id\": 3, \"text\": \"%.78s\"}\r\n" /* 100 bytes with CR */
+             "{\"id\": 4, \"text\": \"after\"}\n"
+             "%s", big, big, big); /* unterminated, over the limit */
+    write_str("l.jsonl", in);
+    write_gz("l.jsonl.gz", in);
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, NULL, NULL, 100};
+    const char *names[] = {"l.jsonl", "l.jsonl.gz"};
+    for (int k = 0; k < 2; k++) {
+        nd_reader *r = open1(names[k], &o);
+        nd_record rec;
+        char msg[128];
+        expect(r, &rec, "1", "short", 1);
+        snprintf(msg, sizeof msg, "%s:2: a record longer than 100 bytes",
+                 names[k]);
+        expect_err(r, ND_ERR_DATA, msg);
+        expect(r, &rec, "3", big + 222, 3);
+        cr_assert_eq(rec.raw_len, 100);
+        expect(r, &rec, "4", "after", 4);
+        snprintf(msg, sizeof msg, "%s:5: a record longer than 100 bytes",
+                 names[k]);
+        expect_err(r, ND_ERR_DATA, msg);
+        expect_end(r);
+        nd_reader_close(r);
+    }
+    /* A TSV header over the limit: the file cannot be read. */
+    write_str("h.tsv", "id\ttext\tsome rather long column names here\n"
+                       "a\tb\tc\n");
+    write_str("ok.tsv", "id\ttext\na\tb\n");
+    const char *p[] = {P("h.tsv"), P("ok.tsv")};
+    nd_reader *r;
+    o.max_record_bytes = 20;
+    cr_assert_eq(nd_reader_open(p, 2, &o, &r), ND_OK);
+    nd_record rec;
+    expect_err(r, ND_ERR_DATA, "h.tsv:1: a record longer than 20 bytes");
+    expect(r, &rec, "\"a\"", "b", 2);
+    expect_end(r);
+    nd_reader_close(r);
+    /* A directory entry over the limit is skipped whole. */
+    cr_assert_eq(mkdir(P("d"), 0755), 0);
+    write_str("d/a.txt", "a short story");
+    write_str("d/b.txt", big);
+    write_str("d/c.txt", "another");
+    const char *d = P("d");
+    o.max_record_bytes = 100;
+    cr_assert_eq(nd_reader_open(&d, 1, &o, &r), ND_OK);
+    expect(r, &rec, "\"a.txt\"", "a short story", 1);
+    expect_err(r, ND_ERR_DATA, "d/b.txt: a document longer than 100 bytes");
+    expect(r, &rec, "\"c.txt\"", "another", 1);
+    expect_end(r);
+    nd_reader_close(r);
+}
+
 /* ------------------------------------------------------------------- time */
 
 Test(io, time_field)
@@ -779,7 +843,7 @@ Test(io, time_field)
         {1, 1700000000}, {0, 0},          {0, 0},          {1, 1709251199},
         {0, 0},          {1, -3600},      {1, -2208988800}, {0, 0},
         {0, 0},          {1, -3600}};
-    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "ts", NULL};
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "ts", NULL, 0};
     nd_reader *r = open1("t.jsonl", &o);
     nd_record rec;
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -796,7 +860,7 @@ Test(io, time_field)
 Test(io, time_column_in_tsv)
 {
     write_str("t.tsv", "when\ttext\n2024-03-01T12:00:00Z\ta\nnever\tb\n");
-    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "when", NULL};
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "when", NULL, 0};
     nd_reader *r = open1("t.tsv", &o);
     nd_record rec;
     expect(r, &rec, "2", "a", 2);

@@ -456,7 +456,7 @@ Test(jsonscan, reader_records_match_jansson)
         fputc('\n', f);
     }
     fclose(f);
-    nd_reader_opts o = {ND_FORMAT_JSONL, "id", "text", "time", NULL};
+    nd_reader_opts o = {ND_FORMAT_JSONL, "id", "text", "time", NULL, 0};
     const char *p = path;
     nd_reader *r = NULL;
     cr_assert_eq(nd_reader_open(&p, 1, &o, &r), ND_OK);

@@ -32,6 +32,7 @@ void cli_usage(FILE *f)
 "  --source-field F    field of the source name, for --keep source (source)\n"
 "  --skip-bad          warn about bad records and go on (default: stop, exit 65)\n"
 "  --strict            invalid UTF-8 is a bad record (default: repaired)\n"
+"  --max-record-bytes SIZE  a longer record is a bad record (default 64M)\n"
 "Similarity:\n"
 "  --threshold T       similarity to match, in (0, 1] (default 0.4)\n"
 "  --measure M         jaccard|containment (default jaccard)\n"
@@ -100,7 +101,7 @@ enum {
     O_THREADS, O_SEED, O_MEASURE, O_KEEP, O_FORMAT, O_ID_FIELD, O_TEXT_FIELD,
     O_TIME_FIELD, O_STATS, O_SKIP_BAD, O_STRICT, O_EXACT, O_CONTAINMENT,
     O_CLUSTER, O_FIGURES, O_BOILERPLATE, O_SOURCE_FIELD, O_SOURCE_PRIORITY,
-    O_WINDOW, O_EXPLAIN, O_MEMORY, O_TMPDIR
+    O_WINDOW, O_EXPLAIN, O_MEMORY, O_TMPDIR, O_MAX_RECORD
 };
 
 static const struct option longopts[] = {
@@ -129,6 +130,7 @@ static const struct option longopts[] = {
     {"window", required_argument, NULL, O_WINDOW},
     {"explain", no_argument, NULL, O_EXPLAIN},
     {"memory", required_argument, NULL, O_MEMORY},
+    {"max-record-bytes", required_argument, NULL, O_MAX_RECORD},
     {"tmpdir", required_argument, NULL, O_TMPDIR},
     {"output", required_argument, NULL, 'o'},
     {"stats", no_argument, NULL, O_STATS},
@@ -329,6 +331,10 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
         case O_WINDOW: rc = parse_duration("--window", optarg, &o->params.window); break;
         case O_EXPLAIN: o->explain = 1; break;
         case O_MEMORY: rc = parse_size("--memory", optarg, &o->params.memory); break;
+        case O_MAX_RECORD:
+            rc = parse_size("--max-record-bytes", optarg,
+                            &o->reader.max_record_bytes);
+            break;
         case O_TMPDIR: o->params.tmpdir = optarg; break;
         case 'o': o->output = optarg; break;
         case O_STATS: o->stats = 1; break;

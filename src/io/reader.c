@@ -69,6 +69,7 @@ typedef struct cell {
 struct nd_reader {
     char *id_field, *text_field, *time_field, *source_field;
     nd_format format;
+    uint64_t max_record;
     item *items;
     size_t nitems, items_cap, cur;
     int failed;          /* an ND_ERR_IO happened: every call repeats it */
@@ -456,7 +457,7 @@ ND_API int nd_reader_open(const char *const *paths, size_t n,
     *out = NULL;
     if (n > 0 && !paths)
         return ND_ERR_PARAM;
-    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, NULL, NULL};
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, NULL, NULL, 0};
     if (opts)
         o = *opts;
     if (o.format < ND_FORMAT_AUTO || o.format > ND_FORMAT_TEXT)
@@ -468,6 +469,8 @@ ND_API int nd_reader_open(const char *const *paths, size_t n,
     if (!r)
         return ND_ERR_NOMEM;
     r->format = o.format;
+    r->max_record = o.max_record_bytes ? o.max_record_bytes
+                                       : ND_RECORD_MAX_DEFAULT;
     r->id_field = dupstr(o.id_field ? o.id_field : "id");
     r->text_field = dupstr(o.text_field ? o.text_field : "text");
     r->time_field = o.time_field ? dupstr(o.time_field) : NULL;
@@ -533,10 +536,53 @@ static void end_stream(nd_reader *r)
     r->cur++;
 }
 
+/* Read the stream into the buffer from r->end; sets eof at the end. */
+static int fill(nd_reader *r)
+{
+    const char *why = NULL;
+    ssize_t got = nd__instream_read(r->in, r->buf + r->end,
+                                    r->cap - r->end - 1, &why);
+    if (got < 0)
+        return got == ND_ERR_NOMEM ? ND_ERR_NOMEM
+                                   : fail_io(r, r->items[r->cur].path, why);
+    if (got == 0)
+        r->eof = 1;
+    r->end += (size_t)got;
+    return ND_OK;
+}
+
+/*
+ * Drop the rest of a line that is over the limit: what the buffer holds
+ * from r->start, then the stream up to the next '\n', a buffer at a time
+ * (a line of gigabytes, or a small gzip bomb, costs no memory).  Returns
+ * LINE_TOO_LONG or an error.
+ */
+enum { LINE_TOO_LONG = 2 };
+
+static int skip_line(nd_reader *r)
+{
+    for (;;) {
+        char *nl = r->end > r->scan
+                       ? memchr(r->buf + r->scan, '\n', r->end - r->scan)
+                       : NULL;
+        if (nl) {
+            r->start = r->scan = (size_t)(nl - r->buf) + 1;
+            return LINE_TOO_LONG;
+        }
+        r->start = r->scan = r->end = 0;
+        if (r->eof)
+            return LINE_TOO_LONG;
+        int rc = fill(r);
+        if (rc < 0)
+            return rc;
+    }
+}
+
 /*
  * The next line of the stream without its '\n' and one trailing '\r'
  * (*len); *raw_len counts that '\r', and a NUL follows the raw line in
- * place.  Returns 1, 0 at the end, or an error.
+ * place.  Returns 1, 0 at the end, LINE_TOO_LONG for a line longer than
+ * r->max_record (skipped), or an error.
  */
 static int next_line(nd_reader *r, char **line, size_t *len, size_t *raw_len)
 {
@@ -552,6 +598,9 @@ static int next_line(nd_reader *r, char **line, size_t *len, size_t *raw_len)
             if (r->start == r->end)
                 return 0;
             stop = next = r->end;
+        } else if (r->end - r->start > r->max_record) {
+            r->scan = r->end;
+            return skip_line(r);
         } else {
             r->scan = r->end;
             if (r->start > 0) {
@@ -571,17 +620,14 @@ static int next_line(nd_reader *r, char **line, size_t *len, size_t *raw_len)
                 r->buf = p;
                 r->cap = cap;
             }
-            const char *why = NULL;
-            ssize_t got = nd__instream_read(r->in, r->buf + r->end,
-                                            r->cap - r->end - 1, &why);
-            if (got < 0)
-                return got == ND_ERR_NOMEM
-                           ? ND_ERR_NOMEM
-                           : fail_io(r, r->items[r->cur].path, why);
-            if (got == 0)
-                r->eof = 1;
-            r->end += (size_t)got;
+            int rc = fill(r);
+            if (rc < 0)
+                return rc;
             continue;
+        }
+        if (stop - r->start > r->max_record) {
+            r->start = r->scan = next;
+            return LINE_TOO_LONG;
         }
         *line = r->buf + r->start;
         *len = *raw_len = stop - r->start;
@@ -1011,6 +1057,12 @@ static int read_doc(nd_reader *r, const item *it, nd_record *rec)
                                        : fail_io(r, it->path, why);
         }
         r->text.len += (size_t)got;
+        if (r->text.len > r->max_record) {
+            end_stream(r);
+            set_err(r, "%s: a document longer than %llu bytes", it->path,
+                    (unsigned long long)r->max_record);
+            return ND_ERR_DATA;
+        }
         if (!checked && (got == 0 || r->text.len >= BINARY_PROBE)) {
             size_t probe = r->text.len < BINARY_PROBE ? r->text.len
                                                       : BINARY_PROBE;
@@ -1066,6 +1118,16 @@ ND_API int nd_reader_next(nd_reader *r, nd_record *rec)
             if (rc < 0)
                 return rc;
             r->lineno++;
+            if (rc == LINE_TOO_LONG) {
+                set_err(r, "%s:%llu: a record longer than %llu bytes", it->path,
+                        (unsigned long long)r->lineno,
+                        (unsigned long long)r->max_record);
+                /* A header is the file's layout: nothing to read without. */
+                if (it->fmt == ND_FORMAT_TSV && !r->tsv_header_done)
+                    end_stream(r);
+                memset(rec, 0, sizeof *rec);
+                return ND_ERR_DATA;
+            }
             /* A UTF-8 byte-order mark starting a stream is no part of its
                first record (nor of a TSV header's first column name). */
             if (r->lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
