@@ -536,7 +536,7 @@ ND_API void nd_index_close(nd_index *idx);
  *   JSONL   one JSON object per line, text and id taken from named fields;
  *   TSV     a header line naming the columns, then one record per line,
  *           values with \t \n \r \\ escapes;
- *   TEXT    one document per line, the id is the line number;
+ *   TEXT    one document per line, the id "FILE:LINE";
  *   a directory: every regular file below it (sorted by path), one document
  *           each, the id its path relative to the directory.
  * gzip and zstd input (also on stdin) is recognised by its first bytes and
@@ -571,7 +571,9 @@ typedef struct nd_reader_opts {
 typedef struct nd_record {
     const char *id;    /* the id as JSON text, ready to print: a "string"
                           or a number exactly as written; a record without an
-                          id gets its 1-based line number */
+                          id gets the string "FILE:LINE" (file as given, "-"
+                          for stdin; 1-based line), which no numeric id and no
+                          other file's record can equal */
     size_t id_len;
     const char *text;  /* the decoded text (UTF-8 unless the input was not) */
     size_t text_len;

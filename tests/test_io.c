@@ -101,13 +101,20 @@ static nd_reader *open1(const char *name, const nd_reader_opts *o)
     return r;
 }
 
-/* Expect a record with this id, text and line. */
+/* Expect a record with this id, text and line; the id "@" is that of a
+ * record without one: "FILE:LINE" as a JSON string. */
 static void expect(nd_reader *r, nd_record *rec, const char *id,
                    const char *text, uint64_t line)
 {
     int rc = nd_reader_next(r, rec);
     cr_assert_eq(rc, 1, "rc %d (%s), expected id %s", rc,
                  nd_reader_errmsg(r), id);
+    char line_id[600];
+    if (strcmp(id, "@") == 0) {
+        snprintf(line_id, sizeof line_id, "\"%s:%llu\"", rec->file,
+                 (unsigned long long)line);
+        id = line_id;
+    }
     cr_assert_eq(rec->id_len, strlen(id));
     cr_assert_str_eq(rec->id, id);
     cr_assert_eq(rec->text_len, strlen(text), "text_len %zu for %s",
@@ -159,8 +166,8 @@ Test(io, jsonl_ids_of_every_type)
     expect(r, &rec, "\"x1\"", "one", 1);
     expect(r, &rec, "42", "two", 2);
     expect(r, &rec, "-7", "three", 3);
-    expect(r, &rec, "4", "four", 4);
-    expect(r, &rec, "5", "five", 5);
+    expect(r, &rec, "@", "four", 4);
+    expect(r, &rec, "@", "five", 5);
     expect(r, &rec, "1.5", "six", 6);
     expect(r, &rec, "100.0", "seven", 7);
     expect(r, &rec, "0.1", "eight", 8);
@@ -281,6 +288,31 @@ Test(io, jsonl_numbers_beyond_int64_and_double)
     nd_reader_close(r);
 }
 
+/* A record without an id is "FILE:LINE", a string: it cannot be taken for
+ * the numeric id 2 of another record, nor for line 2 of another file. */
+Test(io, records_without_id_are_file_and_line)
+{
+    write_str("m.jsonl", "{\"id\": 2, \"text\": \"numbered\"}\n"
+                         "{\"text\": \"no id\"}\n");
+    write_str("m.txt", "a line\nline two\n");
+    write_str("m.tsv", "text\tid\nx\t\n");
+    const char *p[3] = {P("m.jsonl"), P("m.txt"), P("m.tsv")};
+    nd_reader *r = NULL;
+    cr_assert_eq(nd_reader_open(p, 3, NULL, &r), ND_OK);
+    nd_record rec;
+    char want[600];
+    expect(r, &rec, "2", "numbered", 1);
+    snprintf(want, sizeof want, "\"%s/m.jsonl:2\"", tmpdir);
+    expect(r, &rec, want, "no id", 2);
+    expect(r, &rec, "@", "a line", 1);
+    snprintf(want, sizeof want, "\"%s/m.txt:2\"", tmpdir);
+    expect(r, &rec, want, "line two", 2);
+    snprintf(want, sizeof want, "\"%s/m.tsv:2\"", tmpdir);
+    expect(r, &rec, want, "x", 2);
+    expect_end(r);
+    nd_reader_close(r);
+}
+
 Test(io, jsonl_crlf_and_blank_lines)
 {
     write_str("c.jsonl", "{\"text\": \"a\"}\r\n"
@@ -291,13 +323,13 @@ Test(io, jsonl_crlf_and_blank_lines)
                          "{\"text\": \"c\"}"); /* no final newline */
     nd_reader *r = open1("c.jsonl", NULL);
     nd_record rec;
-    expect(r, &rec, "1", "a", 1);
+    expect(r, &rec, "@", "a", 1);
     /* raw is the line as it was (dedup writes it back), the CR too */
     cr_assert_str_eq(rec.raw, "{\"text\": \"a\"}\r");
     cr_assert_eq(rec.raw_len, 14);
-    expect(r, &rec, "5", "b", 5);
+    expect(r, &rec, "@", "b", 5);
     cr_assert_eq(rec.raw_len, 14);
-    expect(r, &rec, "6", "c", 6);
+    expect(r, &rec, "@", "c", 6);
     cr_assert_eq(rec.raw_len, 13);
     expect_end(r);
     nd_reader_close(r);
@@ -332,7 +364,7 @@ Test(io, jsonl_data_errors_then_go_on)
                          "{\"text\": \"ok2\"}\n");
     nd_reader *r = open1("d.jsonl", NULL);
     nd_record rec;
-    expect(r, &rec, "1", "ok1", 1);
+    expect(r, &rec, "@", "ok1", 1);
     /* The detail after "malformed JSON:" is jansson's own text. */
     expect_err(r, ND_ERR_DATA,
                "d.jsonl:2: malformed JSON: string or '}' expected near end of "
@@ -344,7 +376,7 @@ Test(io, jsonl_data_errors_then_go_on)
                "d.jsonl:6: malformed JSON: '[' or '{' expected near '\"str\"'");
     expect_err(r, ND_ERR_DATA,
                "d.jsonl:7: malformed JSON: end of file expected near '{'");
-    expect(r, &rec, "8", "ok2", 8);
+    expect(r, &rec, "@", "ok2", 8);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -364,7 +396,7 @@ Test(io, tsv_columns_escapes_and_errors)
     nd_record rec;
     expect(r, &rec, "\"doc-1\"", "a\tb\nc\\d\\x", 2);
     cr_assert_str_eq(rec.raw, "T1\tdoc-1\ta\\tb\\nc\\\\d\\x\r");
-    expect(r, &rec, "4", "plain", 4); /* empty id cell: the line number */
+    expect(r, &rec, "@", "plain", 4); /* empty id cell: the line number */
     expect_err(r, ND_ERR_DATA, "t.tsv:5: 2 columns, the header has 3");
     expect_err(r, ND_ERR_DATA, "t.tsv:6: 4 columns, the header has 3");
     expect(r, &rec, "\"d\\\\\\\"5\"", "last", 7);
@@ -384,8 +416,8 @@ Test(io, tsv_without_id_column_and_invalid_utf8_id)
 
     write_str("v.tsv", "text\nhello\n\nworld\n");
     r = open1("v.tsv", NULL);
-    expect(r, &rec, "2", "hello", 2);
-    expect(r, &rec, "4", "world", 4);
+    expect(r, &rec, "@", "hello", 2);
+    expect(r, &rec, "@", "world", 4);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -399,7 +431,7 @@ Test(io, tsv_without_text_column_skips_to_next_file)
     cr_assert_eq(nd_reader_open(p, 2, NULL, &r), ND_OK);
     nd_record rec;
     expect_err(r, ND_ERR_DATA, "a.tsv:1: no \"text\" column");
-    expect(r, &rec, "2", "z", 2);
+    expect(r, &rec, "@", "z", 2);
     cr_assert_str_eq(rec.file, P("b.tsv"));
     expect_end(r);
     nd_reader_close(r);
@@ -410,11 +442,11 @@ Test(io, text_lines_empty_lines_are_records)
     write_str("l.txt", "first\r\n\nthird {\"not\": json}\n\n");
     nd_reader *r = open1("l.txt", NULL);
     nd_record rec;
-    expect(r, &rec, "1", "first", 1);
+    expect(r, &rec, "@", "first", 1);
     cr_assert_str_eq(rec.raw, "first\r");
-    expect(r, &rec, "2", "", 2);
-    expect(r, &rec, "3", "third {\"not\": json}", 3);
-    expect(r, &rec, "4", "", 4);
+    expect(r, &rec, "@", "", 2);
+    expect(r, &rec, "@", "third {\"not\": json}", 3);
+    expect(r, &rec, "@", "", 4);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -425,8 +457,8 @@ Test(io, explicit_format_overrides_extension)
     nd_reader_opts o = {ND_FORMAT_TEXT, NULL, NULL, NULL, NULL, 0};
     nd_reader *r = open1("x.jsonl", &o);
     nd_record rec;
-    expect(r, &rec, "1", "line one", 1);
-    expect(r, &rec, "2", "line two", 2);
+    expect(r, &rec, "@", "line one", 1);
+    expect(r, &rec, "@", "line two", 2);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -459,7 +491,7 @@ Test(io, gzip_and_zstd_by_magic_bytes)
     expect_end(r);
     nd_reader_close(r);
     r = open1("f.txt.zst", NULL);
-    expect(r, &rec, "1", "zstd line", 1);
+    expect(r, &rec, "@", "zstd line", 1);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -478,13 +510,13 @@ Test(io, concatenated_members_and_frames)
 
     nd_reader *r = open1("cat.jsonl.gz", NULL);
     nd_record rec;
-    expect(r, &rec, "1", "p1", 1);
-    expect(r, &rec, "2", "p2", 2);
+    expect(r, &rec, "@", "p1", 1);
+    expect(r, &rec, "@", "p2", 2);
     expect_end(r);
     nd_reader_close(r);
     r = open1("cat.jsonl.zst", NULL);
-    expect(r, &rec, "1", "z1", 1);
-    expect(r, &rec, "2", "z2", 2);
+    expect(r, &rec, "@", "z1", 1);
+    expect(r, &rec, "@", "z2", 2);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -498,14 +530,14 @@ Test(io, zero_padding_after_the_last_gzip_member)
     write_bytes("pad.jsonl.gz", buf, n + 4096);
     nd_reader *r = open1("pad.jsonl.gz", NULL);
     nd_record rec;
-    expect(r, &rec, "1", "p1", 1);
+    expect(r, &rec, "@", "p1", 1);
     expect_end(r);
     nd_reader_close(r);
     /* a non-zero byte after the padding is still garbage */
     buf[n + 4095] = 'x';
     write_bytes("junk.jsonl.gz", buf, n + 4096);
     r = open1("junk.jsonl.gz", NULL);
-    expect(r, &rec, "1", "p1", 1);
+    expect(r, &rec, "@", "p1", 1);
     expect_err(r, ND_ERR_IO, "junk.jsonl.gz: trailing garbage after gzip stream");
     nd_reader_close(r);
 }
@@ -613,7 +645,7 @@ Test(io, file_deleted_after_open_fails_at_next)
     cr_assert_eq(nd_reader_open(p, 2, NULL, &r), ND_OK);
     cr_assert_eq(unlink(P("two.jsonl")), 0);
     nd_record rec;
-    expect(r, &rec, "1", "a", 1);
+    expect(r, &rec, "@", "a", 1);
     expect_err(r, ND_ERR_IO, "two.jsonl: No such file or directory");
     cr_assert_eq(nd_reader_next(r, &rec), ND_ERR_IO);
     nd_reader_close(r);
@@ -627,13 +659,13 @@ Test(io, several_paths_in_order)
     nd_reader *r = NULL;
     cr_assert_eq(nd_reader_open(p, 3, NULL, &r), ND_OK);
     nd_record rec;
-    expect(r, &rec, "1", "b1", 1);
+    expect(r, &rec, "@", "b1", 1);
     cr_assert_str_eq(rec.file, p[0]);
-    expect(r, &rec, "2", "b2", 2);
-    expect(r, &rec, "1", "a1", 1);
+    expect(r, &rec, "@", "b2", 2);
+    expect(r, &rec, "@", "a1", 1);
     cr_assert_str_eq(rec.file, p[1]);
-    expect(r, &rec, "1", "b1", 1);
-    expect(r, &rec, "2", "b2", 2);
+    expect(r, &rec, "@", "b1", 1);
+    expect(r, &rec, "@", "b2", 2);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -750,7 +782,7 @@ Test(io, fifty_megabyte_line)
     cr_assert_eq(rec.text[0], 'a');
     cr_assert_eq(rec.text[n - 1], (char)('a' + ((1u << 20) - 1) % 26));
     cr_assert_eq(rec.raw_len, n + strlen(head) + 2);
-    expect(r, &rec, "2", "after", 2);
+    expect(r, &rec, "@", "after", 2);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -863,10 +895,10 @@ Test(io, time_column_in_tsv)
     nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "when", NULL, 0};
     nd_reader *r = open1("t.tsv", &o);
     nd_record rec;
-    expect(r, &rec, "2", "a", 2);
+    expect(r, &rec, "@", "a", 2);
     cr_assert_eq(rec.meta.has_time, 1);
     cr_assert_eq(rec.meta.time, 1709294400);
-    expect(r, &rec, "3", "b", 3);
+    expect(r, &rec, "@", "b", 3);
     cr_assert_eq(rec.meta.has_time, 0);
     expect_end(r);
     nd_reader_close(r);

@@ -498,8 +498,8 @@ Test(jsonscan, reader_records_match_jansson)
                 cr_assert_eq(strtod(rec.id, NULL), json_real_value(id));
                 cr_assert(strpbrk(rec.id, ".e"), "%s", rec.id);
             } else {
-                char want[32];
-                snprintf(want, sizeof want, "%zu", i + 1);
+                char want[64];
+                snprintf(want, sizeof want, "\"%s:%zu\"", path, i + 1);
                 cr_assert_str_eq(rec.id, want);
             }
         }

@@ -26,7 +26,7 @@ void cli_usage(FILE *f)
 "Input: JSONL (default), TSV with a header, text (one document a line) or\n"
 "directories (one document a file); .gz/.zst read as is; no FILE or - = stdin.\n"
 "  --format F          jsonl|tsv|text (default: by extension)\n"
-"  --id-field F        JSONL/TSV field of the id (default id; else line number)\n"
+"  --id-field F        JSONL/TSV field of the id (default id; else \"FILE:LINE\")\n"
 "  --text-field F      field of the text (default text)\n"
 "  --time-field F      field of a time (RFC 3339 or seconds): --keep, --window\n"
 "  --source-field F    field of the source name, for --keep source (source)\n"

@@ -282,6 +282,23 @@ static int print_id(nd_reader *r, const char *fmt, ...)
 }
 
 /*
+ * The id of a record that has none: the string "FILE:LINE" (the path as
+ * given, "-" for stdin).  A line number alone was a number that the next
+ * record's own id 7 could also be, and the same in every file.
+ */
+static int line_id(nd_reader *r, const item *it)
+{
+    char num[24];
+    int k = snprintf(num, sizeof num, ":%llu", (unsigned long long)r->lineno);
+    size_t n = strlen(it->path);
+    if (gb_reserve(&r->tmp, n + (size_t)k + 1) < 0)
+        return ND_ERR_NOMEM;
+    memcpy(r->tmp.p, it->path, n);
+    memcpy(r->tmp.p + n, num, (size_t)k + 1);
+    return quote_id(r, r->tmp.p, n + (size_t)k);
+}
+
+/*
  * The shortest %.Ng (N = 1..17) that reads back as v; 17 digits always do.
  * Exponent forms are taken only where a plain form would be long (as in
  * JavaScript and Python), so 100.0 prints as 100.0, not 1e+02.
@@ -692,7 +709,7 @@ static int scan_id(nd_reader *r, const item *it, const nd__jsval *id)
     switch (id->type) {
     case ND__JS_ABSENT:
     case ND__JS_NULL:
-        return print_id(r, "%llu", (unsigned long long)r->lineno);
+        return line_id(r, it);
     case ND__JS_STRING:
         rc = scan_string_value(&r->tmp, id, &s, &n);
         return rc < 0 ? rc : quote_id(r, s, n);
@@ -863,7 +880,7 @@ static int parse_jsonl(nd_reader *r, const item *it, char *line, size_t len,
     }
     json_t *id = json_object_get(r->json, r->id_field);
     if (!id || json_is_null(id))
-        rc = print_id(r, "%llu", (unsigned long long)r->lineno);
+        rc = line_id(r, it);
     else if (json_is_string(id))
         rc = quote_id(r, json_string_value(id), json_string_length(id));
     else if (json_is_integer(id))
@@ -1006,7 +1023,7 @@ static int parse_tsv(nd_reader *r, const item *it, char *line, size_t len,
         size_t k = tsv_unescape(r->tmp.p, line + c->off, c->len);
         rc = quote_id(r, r->tmp.p, k);
     } else {
-        rc = print_id(r, "%llu", (unsigned long long)r->lineno);
+        rc = line_id(r, it);
     }
     if (rc < 0)
         return rc;
@@ -1026,13 +1043,12 @@ static int parse_tsv(nd_reader *r, const item *it, char *line, size_t len,
 }
 
 /* One document per line; an empty line is a record with an empty text. */
-static int parse_text(nd_reader *r, char *line, size_t len, nd_record *rec)
+static int parse_text(nd_reader *r, const item *it, char *line, size_t len,
+                      nd_record *rec)
 {
     rec->text = line;
     rec->text_len = len;
-    return print_id(r, "%llu", (unsigned long long)r->lineno) < 0
-               ? ND_ERR_NOMEM
-               : 1;
+    return line_id(r, it) < 0 ? ND_ERR_NOMEM : 1;
 }
 
 /* A directory entry: the whole (decompressed) file is one document. */
@@ -1144,7 +1160,7 @@ ND_API int nd_reader_next(nd_reader *r, nd_record *rec)
                 if (rc == ND_ERR_DATA && !r->tsv_header_done)
                     end_stream(r); /* no text column: nothing to read */
             } else if (it->fmt == ND_FORMAT_TEXT) {
-                rc = parse_text(r, line, len, rec);
+                rc = parse_text(r, it, line, len, rec);
             } else {
                 rc = parse_jsonl(r, it, line, len, rec);
             }
