@@ -536,6 +536,7 @@ ND_API void nd_index_close(nd_index *idx);
  *   JSONL   one JSON object per line, text and id taken from named fields;
  *   TSV     a header line naming the columns, then one record per line,
  *           values with \t \n \r \\ escapes;
+ *   CSV     RFC 4180 with a header record, like TSV;
  *   TEXT    one document per line, the id "FILE:LINE";
  *   a directory: every regular file below it (sorted by path), one document
  *           each, the id its path relative to the directory.
@@ -543,10 +544,13 @@ ND_API void nd_index_close(nd_index *idx);
  * decompressed.  The path "-" is stdin.
  */
 typedef enum {
-    ND_FORMAT_AUTO = 0, /* by extension: .tsv, .txt, otherwise JSONL */
+    ND_FORMAT_AUTO = 0, /* by extension: .tsv, .csv, .txt, otherwise JSONL */
     ND_FORMAT_JSONL = 1,
     ND_FORMAT_TSV = 2,
-    ND_FORMAT_TEXT = 3
+    ND_FORMAT_TEXT = 3,
+    ND_FORMAT_CSV = 4   /* RFC 4180: a header record names the columns, as
+                           in TSV; quoted fields may hold commas, "" and
+                           newlines (a record then spans lines) */
 } nd_format;
 
 typedef struct nd_reader_opts {

@@ -437,6 +437,91 @@ Test(io, tsv_without_text_column_skips_to_next_file)
     nd_reader_close(r);
 }
 
+/* ------------------------------------------------------------------- CSV */
+
+Test(io, csv_quoted_fields_span_lines)
+{
+    write_str("c.csv",
+              "\xef\xbb\xbfwhen,id,text,src\r\n"
+              "2024-03-01T12:00:00Z,a,\"one, two \"\"three\"\"\",ap\r\n"
+              ",,\"first line\r\nsecond line\nthird\",\r\n"
+              "\r\n"
+              "x, spaced , kept as is ,y\n"
+              ",\"\",last,\n");
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "when", "src", 0};
+    nd_reader *r = open1("c.csv", &o);
+    nd_record rec;
+    expect(r, &rec, "\"a\"", "one, two \"three\"", 2);
+    cr_assert_eq(rec.meta.has_time, 1);
+    cr_assert_eq(rec.meta.time, 1709294400);
+    cr_assert_eq(rec.source_len, 2);
+    cr_assert(memcmp(rec.source, "ap", 2) == 0);
+    cr_assert_str_eq(rec.header, "when,id,text,src\r");
+    cr_assert_str_eq(rec.raw,
+                     "2024-03-01T12:00:00Z,a,\"one, two \"\"three\"\"\",ap\r");
+    /* three lines, named by the first; the CRLF inside the quotes stays */
+    expect(r, &rec, "@", "first line\r\nsecond line\nthird", 3);
+    cr_assert_eq(rec.meta.has_time, 0);
+    cr_assert_str_eq(rec.raw, ",,\"first line\r\nsecond line\nthird\",\r");
+    expect(r, &rec, "\" spaced \"", " kept as is ", 7);
+    expect(r, &rec, "@", "last", 8);
+    expect_end(r);
+    nd_reader_close(r);
+}
+
+Test(io, csv_malformed_records_are_bad_records)
+{
+    write_str("m.csv", "id,text\n"
+                       "a,ok\n"
+                       "b,bad\"quote\n"
+                       "c,\"closed\"then text\n"
+                       "d,\"two\n"
+                       "lines\"x\n"
+                       "e,one,two\n"
+                       "f,fine\n"
+                       "g,\"never closed\n"
+                       "h,swallowed\n");
+    write_str("n.csv", "id,body\n1,x\n");
+    write_str("z.csv", "text\nafter\n");
+    const char *p[3] = {P("m.csv"), P("n.csv"), P("z.csv")};
+    nd_reader *r = NULL;
+    cr_assert_eq(nd_reader_open(p, 3, NULL, &r), ND_OK);
+    nd_record rec;
+    expect(r, &rec, "\"a\"", "ok", 2);
+    const char *q = "malformed CSV: a quote in an unquoted field, or text "
+                    "after a closing quote";
+    char want[256];
+    snprintf(want, sizeof want, "m.csv:3: %s", q);
+    expect_err(r, ND_ERR_DATA, want);
+    snprintf(want, sizeof want, "m.csv:4: %s", q);
+    expect_err(r, ND_ERR_DATA, want);
+    snprintf(want, sizeof want, "m.csv:5: %s", q);
+    expect_err(r, ND_ERR_DATA, want);
+    expect_err(r, ND_ERR_DATA, "m.csv:7: 3 columns, the header has 2");
+    expect(r, &rec, "\"f\"", "fine", 8);
+    expect_err(r, ND_ERR_DATA,
+               "m.csv:9: malformed CSV: a quoted field is not closed");
+    expect_err(r, ND_ERR_DATA, "n.csv:1: no \"text\" column");
+    expect(r, &rec, "@", "after", 2);
+    expect_end(r);
+    nd_reader_close(r);
+}
+
+Test(io, csv_compressed_and_over_the_limit)
+{
+    write_gz("g.csv.gz", "text,id\n\"a\nb\",1\n\"cccccccccc\ncccccccccc\","
+                         "2\nshort,3\n");
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, NULL, NULL, 16};
+    nd_reader *r = open1("g.csv.gz", &o);
+    nd_record rec;
+    expect(r, &rec, "\"1\"", "a\nb", 2);
+    /* the record of lines 4-5 is over the limit at line 5: read past */
+    expect_err(r, ND_ERR_DATA, "g.csv.gz:4: a record longer than 16 bytes");
+    expect(r, &rec, "\"3\"", "short", 6);
+    expect_end(r);
+    nd_reader_close(r);
+}
+
 Test(io, text_lines_empty_lines_are_records)
 {
     write_str("l.txt", "first\r\n\nthird {\"not\": json}\n\n");

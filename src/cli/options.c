@@ -23,9 +23,9 @@ void cli_usage(FILE *f)
 "  dedup     the input records of cluster representatives, in input order\n"
 "  pairs     the verified pairs: {\"a\", \"b\", \"jaccard\", \"containment\"}\n"
 "\n"
-"Input: JSONL (default), TSV with a header, text (one document a line) or\n"
+"Input: JSONL (default), TSV or CSV with a header, text (one document a line) or\n"
 "directories (one document a file); .gz/.zst read as is; no FILE or - = stdin.\n"
-"  --format F          jsonl|tsv|text (default: by extension)\n"
+"  --format F          jsonl|tsv|csv|text (default: by extension)\n"
 "  --id-field F        JSONL/TSV field of the id (default id; else \"FILE:LINE\")\n"
 "  --text-field F      field of the text (default text)\n"
 "  --time-field F      field of a time (RFC 3339 or seconds): --keep, --window\n"
@@ -214,7 +214,8 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
     static const char *const keeps[] = {"first", "longest", "earliest", "source",
                                         NULL};
     static const char *const methods[] = {"components", "guarded", "attach", NULL};
-    static const char *const formats[] = {"auto", "jsonl", "tsv", "text", NULL};
+    static const char *const formats[] = {"auto", "jsonl", "tsv", "text",
+                                           "csv", NULL};
     memset(o, 0, sizeof *o);
     o->cmd = cmd;
     nd_params_init(&o->params);
@@ -317,7 +318,7 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
             break;
         }
         case O_FORMAT: {
-            int i = pick("--format", optarg, formats, "jsonl, tsv or text");
+            int i = pick("--format", optarg, formats, "jsonl, tsv, csv or text");
             if (i < 0)
                 return EXIT_USAGE;
             o->reader.format = (nd_format)i;

@@ -33,6 +33,7 @@
 #include "jsonscan.h"
 #include "timeparse.h"
 
+#include <csv.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -84,12 +85,20 @@ struct nd_reader {
     uint64_t lineno;
     size_t raw_len;      /* the current line's length with its CR, if any */
 
-    /* TSV: column layout from the header line */
+    /* TSV and CSV: column layout from the header line */
     int tsv_header_done;
     size_t tsv_ncols;
     long tsv_text, tsv_id, tsv_time, tsv_source;
     cell *cells;
     size_t cells_cap;
+
+    /* CSV: libcsv's parser, the fields of the record being read (cells
+       index csv_fields) and its raw lines */
+    struct csv_parser csv;
+    int csv_live, csv_done;
+    size_t csv_ncells;
+    int csv_nomem;
+    gbuf csv_fields, csv_raw;
 
     /* storage behind the last record */
     json_t *json;
@@ -161,6 +170,8 @@ static nd_format format_of(const char *path)
         return ND_FORMAT_TSV;
     if (ends_with(path, n, ".txt"))
         return ND_FORMAT_TEXT;
+    if (ends_with(path, n, ".csv"))
+        return ND_FORMAT_CSV;
     return ND_FORMAT_JSONL;
 }
 
@@ -286,16 +297,21 @@ static int print_id(nd_reader *r, const char *fmt, ...)
  * given, "-" for stdin).  A line number alone was a number that the next
  * record's own id 7 could also be, and the same in every file.
  */
-static int line_id(nd_reader *r, const item *it)
+static int line_id_at(nd_reader *r, const item *it, uint64_t line)
 {
     char num[24];
-    int k = snprintf(num, sizeof num, ":%llu", (unsigned long long)r->lineno);
+    int k = snprintf(num, sizeof num, ":%llu", (unsigned long long)line);
     size_t n = strlen(it->path);
     if (gb_reserve(&r->tmp, n + (size_t)k + 1) < 0)
         return ND_ERR_NOMEM;
     memcpy(r->tmp.p, it->path, n);
     memcpy(r->tmp.p + n, num, (size_t)k + 1);
     return quote_id(r, r->tmp.p, n + (size_t)k);
+}
+
+static int line_id(nd_reader *r, const item *it)
+{
+    return line_id_at(r, it, r->lineno);
 }
 
 /*
@@ -477,7 +493,7 @@ ND_API int nd_reader_open(const char *const *paths, size_t n,
     nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, NULL, NULL, 0};
     if (opts)
         o = *opts;
-    if (o.format < ND_FORMAT_AUTO || o.format > ND_FORMAT_TEXT)
+    if (o.format < ND_FORMAT_AUTO || o.format > ND_FORMAT_CSV)
         return ND_ERR_PARAM;
     for (size_t i = 0; i < n; i++)
         if (!paths[i])
@@ -524,6 +540,33 @@ static int open_fd(nd_reader *r, const item *it, int *fd)
     return ND_OK;
 }
 
+/* libcsv's options: RFC 4180 strictly; records end at '\n' only (a CR
+   before it is taken off by next_line), and white space is data. */
+static int csv_is_lf(unsigned char c)
+{
+    return c == '\n';
+}
+
+static int csv_no_space(unsigned char c)
+{
+    (void)c;
+    return 0;
+}
+
+/* A fresh parser: at a new file, and after a malformed record. */
+static int csv_restart(nd_reader *r)
+{
+    if (r->csv_live)
+        csv_free(&r->csv);
+    r->csv_live = 0;
+    if (csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI) != 0)
+        return ND_ERR_NOMEM;
+    csv_set_term_func(&r->csv, csv_is_lf);
+    csv_set_space_func(&r->csv, csv_no_space);
+    r->csv_live = 1;
+    return ND_OK;
+}
+
 static int start_stream(nd_reader *r, const item *it)
 {
     int fd;
@@ -542,6 +585,7 @@ static int start_stream(nd_reader *r, const item *it)
     r->eof = 0;
     r->lineno = 0;
     r->tsv_header_done = 0;
+    csv_restart(r);
     return ND_OK;
 }
 
@@ -1042,6 +1086,214 @@ static int parse_tsv(nd_reader *r, const item *it, char *line, size_t len,
     return 1;
 }
 
+/* ------------------------------------------------------------------ CSV */
+
+/*
+ * CSV (RFC 4180) through libcsv, strict: a quote inside an unquoted field,
+ * or anything but a delimiter or the line end after a closing quote, is a
+ * malformed record.  A quoted field may hold newlines, so a record can take
+ * several lines: lines are fed to the parser one at a time (without the '\n',
+ * which is fed after, as "\r\n" when the line ended in CRLF inside a quoted
+ * field, so such a field keeps its line break as written) until a record
+ * is complete.  The record is named by its first line; its raw text is its
+ * lines as read.  The first record names the columns, as in TSV.
+ */
+
+static void csv_on_field(void *s, size_t len, void *data)
+{
+    nd_reader *r = data;
+    if (r->csv_nomem)
+        return;
+    if (r->csv_ncells == r->cells_cap) {
+        size_t cap = r->cells_cap ? 2 * r->cells_cap : 16;
+        cell *p = realloc(r->cells, cap * sizeof *p);
+        if (!p) {
+            r->csv_nomem = 1;
+            return;
+        }
+        r->cells = p;
+        r->cells_cap = cap;
+    }
+    gbuf *f = &r->csv_fields;
+    if (gb_reserve(f, f->len + len + 1) < 0) {
+        r->csv_nomem = 1;
+        return;
+    }
+    if (len)
+        memcpy(f->p + f->len, s, len);
+    f->p[f->len + len] = '\0';
+    r->cells[r->csv_ncells++] = (cell){f->len, len};
+    f->len += len + 1;
+}
+
+static void csv_on_record(int c, void *data)
+{
+    (void)c;
+    ((nd_reader *)data)->csv_done = 1;
+}
+
+/* A bad CSV record: the message, and a fresh parser for the next line. */
+static int csv_bad(nd_reader *r, const item *it, uint64_t line,
+                   const char *what)
+{
+    set_err(r, "%s:%llu: %s", it->path, (unsigned long long)line, what);
+    if (csv_restart(r) < 0)
+        return ND_ERR_NOMEM;
+    return ND_ERR_DATA;
+}
+
+/*
+ * Read lines until one CSV record is complete: 1 (its fields in r->cells
+ * over r->csv_fields, its raw lines in r->csv_raw, *first its first line),
+ * 0 at the end of the stream, or an error.
+ */
+static int csv_record(nd_reader *r, const item *it, uint64_t *first)
+{
+    r->csv_fields.len = r->csv_raw.len = r->csv_ncells = 0;
+    r->csv_done = r->csv_nomem = 0;
+    *first = 0;
+    for (;;) {
+        char *line;
+        size_t len, raw_len;
+        int rc = next_line(r, &line, &len, &raw_len);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            if (*first == 0)
+                return 0;
+            /* The stream ended inside a record: only an open quote can. */
+            int bad = csv_fini(&r->csv, csv_on_field, csv_on_record, r) != 0;
+            if (r->csv_nomem)
+                return ND_ERR_NOMEM;
+            if (bad || !r->csv_done)
+                return csv_bad(r, it, *first,
+                               "malformed CSV: a quoted field is not closed");
+            if (csv_restart(r) < 0)
+                return ND_ERR_NOMEM;
+            return 1;
+        }
+        r->lineno++;
+        if (*first == 0)
+            *first = r->lineno;
+        if (rc == LINE_TOO_LONG ||
+            r->csv_raw.len + 1 + raw_len > r->max_record) {
+            char what[64];
+            snprintf(what, sizeof what, "a record longer than %llu bytes",
+                     (unsigned long long)r->max_record);
+            return csv_bad(r, it, *first, what);
+        }
+        if (r->lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+            line += 3;
+            len -= 3;
+            raw_len -= 3;
+        }
+        gbuf *raw = &r->csv_raw;
+        if (gb_reserve(raw, raw->len + 1 + raw_len + 1) < 0)
+            return ND_ERR_NOMEM;
+        if (raw->len)
+            raw->p[raw->len++] = '\n';
+        memcpy(raw->p + raw->len, line, raw_len);
+        raw->len += raw_len;
+        raw->p[raw->len] = '\0';
+
+        size_t done = csv_parse(&r->csv, line, len, csv_on_field,
+                                csv_on_record, r);
+        if (done == len) {
+            /* pstate 2 is libcsv's FIELD_BEGUN: inside the quotes */
+            int open = r->csv.quoted && r->csv.pstate == 2;
+            const char *end = open && raw_len > len ? "\r\n" : "\n";
+            size_t k = strlen(end);
+            if (csv_parse(&r->csv, end, k, csv_on_field, csv_on_record, r) != k)
+                done = 0;
+        }
+        if (r->csv_nomem || csv_error(&r->csv) == CSV_ENOMEM ||
+            csv_error(&r->csv) == CSV_ETOOBIG)
+            return ND_ERR_NOMEM;
+        if (done != len)
+            return csv_bad(r, it, *first,
+                           "malformed CSV: a quote in an unquoted field, or "
+                           "text after a closing quote");
+        if (r->csv_done)
+            return 1;
+        if (r->csv.pstate == 0) {
+            /* an empty line, outside any record */
+            *first = 0;
+            raw->len = 0;
+        }
+    }
+}
+
+/* The first record of a CSV file: the names of its columns. */
+static int csv_header(nd_reader *r, const item *it, uint64_t line)
+{
+    const char *f = r->csv_fields.p;
+    r->tsv_ncols = r->csv_ncells;
+    r->tsv_text = r->tsv_id = r->tsv_time = r->tsv_source = -1;
+    for (long i = (long)r->csv_ncells - 1; i >= 0; i--) {
+        const char *name = f + r->cells[i].off;
+        if (strcmp(name, r->text_field) == 0)
+            r->tsv_text = i;
+        if (strcmp(name, r->id_field) == 0)
+            r->tsv_id = i;
+        if (r->time_field && strcmp(name, r->time_field) == 0)
+            r->tsv_time = i;
+        if (r->source_field && strcmp(name, r->source_field) == 0)
+            r->tsv_source = i;
+    }
+    if (r->tsv_text < 0) {
+        set_err(r, "%s:%llu: no \"%s\" column", it->path,
+                (unsigned long long)line, r->text_field);
+        return ND_ERR_DATA;
+    }
+    if (gb_reserve(&r->header, r->csv_raw.len + 1) < 0)
+        return ND_ERR_NOMEM;
+    memcpy(r->header.p, r->csv_raw.p, r->csv_raw.len + 1);
+    r->header.len = r->csv_raw.len;
+    r->tsv_header_done = 1;
+    return ND_OK;
+}
+
+/* The next CSV record: 1, 0 at the end of the stream, or an error. */
+static int next_csv(nd_reader *r, const item *it, nd_record *rec)
+{
+    uint64_t line;
+    int rc;
+    while ((rc = csv_record(r, it, &line)) == 1 && !r->tsv_header_done)
+        if ((rc = csv_header(r, it, line)) < 0)
+            return rc;
+    if (rc != 1)
+        return rc;
+    rec->raw = r->csv_raw.p;
+    rec->raw_len = r->csv_raw.len;
+    rec->line = line;
+    if (r->csv_ncells != r->tsv_ncols) {
+        set_err(r, "%s:%llu: %zu columns, the header has %zu", it->path,
+                (unsigned long long)line, r->csv_ncells, r->tsv_ncols);
+        return ND_ERR_DATA;
+    }
+    const char *f = r->csv_fields.p;
+    const cell *t = &r->cells[r->tsv_text];
+    rec->header = r->header.p;
+    rec->header_len = r->header.len;
+    rec->text = f + t->off;
+    rec->text_len = t->len;
+    if (r->tsv_id >= 0 && r->cells[r->tsv_id].len > 0)
+        rc = quote_id(r, f + r->cells[r->tsv_id].off, r->cells[r->tsv_id].len);
+    else
+        rc = line_id_at(r, it, line);
+    if (rc < 0)
+        return rc;
+    if (r->tsv_time >= 0) {
+        const cell *c = &r->cells[r->tsv_time];
+        rec->meta.has_time = nd__parse_time(f + c->off, c->len, &rec->meta.time);
+    }
+    if (r->tsv_source >= 0) {
+        rec->source = f + r->cells[r->tsv_source].off;
+        rec->source_len = r->cells[r->tsv_source].len;
+    }
+    return 1;
+}
+
 /* One document per line; an empty line is a record with an empty text. */
 static int parse_text(nd_reader *r, const item *it, char *line, size_t len,
                       nd_record *rec)
@@ -1121,6 +1373,16 @@ ND_API int nd_reader_next(nd_reader *r, nd_record *rec)
         int rc;
         if (it->fmt == FMT_DOC) {
             rc = read_doc(r, it, rec);
+        } else if (it->fmt == ND_FORMAT_CSV) {
+            if (!r->active && (rc = start_stream(r, it)) < 0)
+                return rc;
+            rc = next_csv(r, it, rec);
+            if (rc == 0) {
+                end_stream(r);
+                continue;
+            }
+            if (rc == ND_ERR_DATA && !r->tsv_header_done)
+                end_stream(r); /* no header: nothing to read */
         } else {
             if (!r->active && (rc = start_stream(r, it)) < 0)
                 return rc;
@@ -1202,6 +1464,10 @@ ND_API void nd_reader_close(nd_reader *r)
     free(r->source.p);
     free(r->fixed.p);
     free(r->header.p);
+    free(r->csv_fields.p);
+    free(r->csv_raw.p);
+    if (r->csv_live)
+        csv_free(&r->csv);
     free(r->id_field);
     free(r->text_field);
     free(r->time_field);
