@@ -1,13 +1,17 @@
 /*
- * reader.c - nd_reader: records from JSONL, TSV, text lines or directories.
+ * reader.c - nd_reader: records from JSONL, TSV, CSV, text lines or
+ * directories.
  *
  * Paths are checked when the reader opens (a missing third file fails before
- * any record is produced) and directories are walked then, so the list of
- * inputs is fixed up front: one item per file, one per directory entry.
- * Streams are read line by line through a buffer that starts at 1 MiB and
- * doubles when a line does not fit, so a file is never held whole and a line
- * of any length works.  Lines end at '\n'; one trailing '\r' is no part
- * of the record's fields (CRLF files) but stays in its raw text.  A directory entry is one document and is read whole.
+ * any record is produced; a named pipe is only checked, since it can be
+ * read once) and directories are walked then, so the list of inputs is fixed
+ * up front: one item per file, one per directory entry.  Streams are read
+ * line by line through a buffer that starts at 1 MiB and doubles when a line
+ * does not fit, up to the record limit (max_record_bytes): a longer line is
+ * a bad record and the rest of it is read and dropped a buffer at a time.
+ * Lines end at '\n'; one trailing '\r' is no part of the record's fields
+ * (CRLF files) but stays in its raw text.  A directory entry is one
+ * document and is read whole, up to the same limit.
  *
  * JSONL lines go first through nd__jsonscan (jsonscan.c), which validates
  * the line as strictly as jansson and finds the members without building a
