@@ -679,6 +679,11 @@ static int next_line(nd_reader *r, char **line, size_t *len, size_t *raw_len)
                 size_t cap = r->cap ? 2 * r->cap : BLOCK;
                 if (cap < r->cap)
                     return ND_ERR_NOMEM;
+                /* Here end <= max_record: max_record + BLOCK always has
+                   the room, and a longer line is never held. */
+                if (r->max_record < SIZE_MAX - BLOCK &&
+                    cap > r->max_record + BLOCK)
+                    cap = r->max_record + BLOCK;
                 char *p = realloc(r->buf, cap);
                 if (!p)
                     return ND_ERR_NOMEM;
