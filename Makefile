@@ -26,7 +26,7 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS_ALL := -std=c11 $(OPT) -g $(WARN) $(WERROR) -fopenmp -D_GNU_SOURCE \
               $(SAN) $(CFLAGS)
 LIB_CFLAGS := $(CFLAGS_ALL) -fPIC -fvisibility=hidden -DND_BUILDING_LIBRARY
-DEP_LIBS := -lxxhash -lutf8proc -ljansson -lz -lzstd -lm
+DEP_LIBS := -lxxhash -lutf8proc -ljansson -lcsv -lz -lzstd -lm
 LDFLAGS_ALL := -fopenmp $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
@@ -50,8 +50,8 @@ GEN_BINS := $(GEN_SRC:datasets/%.c=$(BUILD)/%)
 
 # Debian packages: what building, testing and benchmarking need.
 PKGS_BUILD := gcc make pkg-config python3 libxxhash-dev libutf8proc-dev libjansson-dev \
-              zlib1g-dev libzstd-dev
-PKGS_TEST := libcriterion-dev python3 python3-pytest gzip zstd
+              zlib1g-dev libzstd-dev libcsv-dev
+PKGS_TEST := libcriterion-dev python3 python3-pytest gzip zstd strace
 PKGS_BENCH := gnuplot-nox python3 python3-numpy python3-scipy time
 
 .PHONY: all lib cli test run bench install uninstall clean help asan ubsan tsan \
@@ -139,7 +139,7 @@ gen: $(GEN_BINS)
 PC_LINES := 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
 	  'Name: neardup' 'Description: near-duplicate text detection and clustering' \
 	  'Version: $(VERSION)' 'Requires.private: libxxhash libutf8proc jansson zlib libzstd' \
-	  'Libs: -L$${libdir} -lneardup' 'Libs.private: -fopenmp -lm' \
+	  'Libs: -L$${libdir} -lneardup' 'Libs.private: -fopenmp -lcsv -lm' \
 	  'Cflags: -I$${includedir}'
 
 $(PC): src/neardup.h Makefile

@@ -536,17 +536,21 @@ ND_API void nd_index_close(nd_index *idx);
  *   JSONL   one JSON object per line, text and id taken from named fields;
  *   TSV     a header line naming the columns, then one record per line,
  *           values with \t \n \r \\ escapes;
- *   TEXT    one document per line, the id is the line number;
+ *   CSV     RFC 4180 with a header record, like TSV;
+ *   TEXT    one document per line, the id "FILE:LINE";
  *   a directory: every regular file below it (sorted by path), one document
  *           each, the id its path relative to the directory.
  * gzip and zstd input (also on stdin) is recognised by its first bytes and
  * decompressed.  The path "-" is stdin.
  */
 typedef enum {
-    ND_FORMAT_AUTO = 0, /* by extension: .tsv, .txt, otherwise JSONL */
+    ND_FORMAT_AUTO = 0, /* by extension: .tsv, .csv, .txt, otherwise JSONL */
     ND_FORMAT_JSONL = 1,
     ND_FORMAT_TSV = 2,
-    ND_FORMAT_TEXT = 3
+    ND_FORMAT_TEXT = 3,
+    ND_FORMAT_CSV = 4   /* RFC 4180: a header record names the columns, as
+                           in TSV; quoted fields may hold commas, "" and
+                           newlines (a record then spans lines) */
 } nd_format;
 
 typedef struct nd_reader_opts {
@@ -556,7 +560,13 @@ typedef struct nd_reader_opts {
     const char *time_field; /* NULL: no time; else RFC 3339 text or a number */
     const char *source_field; /* NULL: no source; else a string field
                                  (JSONL) or column (TSV) */
+    uint64_t max_record_bytes; /* a longer record (line, directory entry) is
+                                  ND_ERR_DATA, read past without being held
+                                  whole; 0: ND_RECORD_MAX_DEFAULT */
 } nd_reader_opts;
+
+/* The default bound on one record: 64 MiB. */
+#define ND_RECORD_MAX_DEFAULT ((uint64_t)64 << 20)
 
 /*
  * One record.  Every pointer stays valid until the next nd_reader_next or
@@ -565,11 +575,14 @@ typedef struct nd_reader_opts {
 typedef struct nd_record {
     const char *id;    /* the id as JSON text, ready to print: a "string"
                           or a number exactly as written; a record without an
-                          id gets its 1-based line number */
+                          id gets the string "FILE:LINE" (file as given, "-"
+                          for stdin; 1-based line), which no numeric id and no
+                          other file's record can equal */
     size_t id_len;
     const char *text;  /* the decoded text (UTF-8 unless the input was not) */
     size_t text_len;
-    const char *raw;   /* the record as it stood in the input, no newline */
+    const char *raw;   /* the record as it stood in the input, without its
+                          '\n' (the '\r' of a CRLF line stays) */
     size_t raw_len;
     const char *file;  /* the path it came from ("-" for stdin) */
     uint64_t line;     /* 1-based line (1 for a directory entry) */

@@ -51,6 +51,8 @@ typedef struct cli_out {
     const char *path;
     char *target;     /* path is a symbolic link: what it names (malloc'ed) */
     int direct; /* a device or pipe, written in place */
+    int unnamed; /* the temporary file is O_TMPFILE: tmp is only the name
+                    it may be linked as before the rename */
 } cli_out;
 
 /* 1 when the caller started neardup with standard stream fd closed. */

@@ -23,15 +23,16 @@ void cli_usage(FILE *f)
 "  dedup     the input records of cluster representatives, in input order\n"
 "  pairs     the verified pairs: {\"a\", \"b\", \"jaccard\", \"containment\"}\n"
 "\n"
-"Input: JSONL (default), TSV with a header, text (one document a line) or\n"
+"Input: JSONL (default), TSV or CSV with a header, text (one document a line) or\n"
 "directories (one document a file); .gz/.zst read as is; no FILE or - = stdin.\n"
-"  --format F          jsonl|tsv|text (default: by extension)\n"
-"  --id-field F        JSONL/TSV field of the id (default id; else line number)\n"
+"  --format F          jsonl|tsv|csv|text (default: by extension)\n"
+"  --id-field F        JSONL/TSV field of the id (default id; else \"FILE:LINE\")\n"
 "  --text-field F      field of the text (default text)\n"
 "  --time-field F      field of a time (RFC 3339 or seconds): --keep, --window\n"
 "  --source-field F    field of the source name, for --keep source (source)\n"
 "  --skip-bad          warn about bad records and go on (default: stop, exit 65)\n"
 "  --strict            invalid UTF-8 is a bad record (default: repaired)\n"
+"  --max-record-bytes SIZE  a longer record is a bad record (default 64M)\n"
 "Similarity:\n"
 "  --threshold T       similarity to match, in (0, 1] (default 0.4)\n"
 "  --measure M         jaccard|containment (default jaccard)\n"
@@ -100,7 +101,7 @@ enum {
     O_THREADS, O_SEED, O_MEASURE, O_KEEP, O_FORMAT, O_ID_FIELD, O_TEXT_FIELD,
     O_TIME_FIELD, O_STATS, O_SKIP_BAD, O_STRICT, O_EXACT, O_CONTAINMENT,
     O_CLUSTER, O_FIGURES, O_BOILERPLATE, O_SOURCE_FIELD, O_SOURCE_PRIORITY,
-    O_WINDOW, O_EXPLAIN, O_MEMORY, O_TMPDIR
+    O_WINDOW, O_EXPLAIN, O_MEMORY, O_TMPDIR, O_MAX_RECORD
 };
 
 static const struct option longopts[] = {
@@ -129,6 +130,7 @@ static const struct option longopts[] = {
     {"window", required_argument, NULL, O_WINDOW},
     {"explain", no_argument, NULL, O_EXPLAIN},
     {"memory", required_argument, NULL, O_MEMORY},
+    {"max-record-bytes", required_argument, NULL, O_MAX_RECORD},
     {"tmpdir", required_argument, NULL, O_TMPDIR},
     {"output", required_argument, NULL, 'o'},
     {"stats", no_argument, NULL, O_STATS},
@@ -212,7 +214,8 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
     static const char *const keeps[] = {"first", "longest", "earliest", "source",
                                         NULL};
     static const char *const methods[] = {"components", "guarded", "attach", NULL};
-    static const char *const formats[] = {"auto", "jsonl", "tsv", "text", NULL};
+    static const char *const formats[] = {"auto", "jsonl", "tsv", "text",
+                                           "csv", NULL};
     memset(o, 0, sizeof *o);
     o->cmd = cmd;
     nd_params_init(&o->params);
@@ -315,7 +318,7 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
             break;
         }
         case O_FORMAT: {
-            int i = pick("--format", optarg, formats, "jsonl, tsv or text");
+            int i = pick("--format", optarg, formats, "jsonl, tsv, csv or text");
             if (i < 0)
                 return EXIT_USAGE;
             o->reader.format = (nd_format)i;
@@ -329,6 +332,10 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
         case O_WINDOW: rc = parse_duration("--window", optarg, &o->params.window); break;
         case O_EXPLAIN: o->explain = 1; break;
         case O_MEMORY: rc = parse_size("--memory", optarg, &o->params.memory); break;
+        case O_MAX_RECORD:
+            rc = parse_size("--max-record-bytes", optarg,
+                            &o->reader.max_record_bytes);
+            break;
         case O_TMPDIR: o->params.tmpdir = optarg; break;
         case 'o': o->output = optarg; break;
         case O_STATS: o->stats = 1; break;
