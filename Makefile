@@ -54,7 +54,7 @@ PKGS_BUILD := gcc make pkg-config python3 libxxhash-dev libutf8proc-dev libjanss
 PKGS_TEST := libcriterion-dev python3 python3-pytest gzip zstd
 PKGS_BENCH := gnuplot-nox python3 python3-numpy python3-scipy time
 
-.PHONY: all lib cli test run bench install uninstall clean help asan ubsan tsan \
+.PHONY: all lib cli test run bench bench-results install uninstall clean help asan ubsan tsan \
         deps deps-test deps-bench check unit cli-tests gen
 
 all: lib cli $(PC)
@@ -65,7 +65,8 @@ help:
 	@echo "  make test       install missing packages, build, run every test"
 	@echo "  make / all      build $(CLI), the static and shared library, neardup.pc"
 	@echo "  make lib | cli  build only the library | only the command"
-	@echo "  make bench      build and run the short benchmark suite (bench/README.md)"
+	@echo "  make bench      build and run the short benchmark suite into $(BUILD)/bench/"
+	@echo "  make bench-results  the same, written over the committed bench/results/"
 	@echo "  make asan|ubsan rerun the tests under AddressSanitizer | UBSan"
 	@echo "  make tsan       readers during writes on one index, under ThreadSanitizer"
 	@echo "  make install    install to DESTDIR/PREFIX (now $(DESTDIR)$(PREFIX)); uninstall"
@@ -199,7 +200,14 @@ ubsan: deps-test
 # --------------------------------------------------------------- bench
 bench: deps-bench
 	@$(MAKE) --no-print-directory all $(GEN_BINS) $(BENCH_BINS)
-	./bench/run.sh
+	BUILD=$(BUILD) ./bench/run.sh
+
+# The committed figures under bench/results, made anew with today's defaults
+# (needs ../shared/datasets/reuters21578 beside the tree, or REUTERS=path).
+bench-results: deps-bench
+	@$(MAKE) --no-print-directory all $(GEN_BINS) $(BENCH_BINS)
+	BUILD=$(BUILD) BENCH_OUT=bench/results BENCH_REQUIRE_REUTERS=1 ./bench/run.sh
+	BUILD=$(BUILD) FEATURE_OUT=bench/results FEATURE_REQUIRE_REUTERS=1 ./bench/features.sh
 
 # --------------------------------------------------------------- install
 install: all
