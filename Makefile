@@ -14,6 +14,8 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 CC ?= cc
 BUILD ?= build
@@ -45,12 +47,13 @@ SHARED := $(BUILD)/libneardup.so
 CLI := $(BUILD)/neardup
 TESTS := $(BUILD)/nd-tests
 PC := $(BUILD)/neardup.pc
+MAN := $(BUILD)/neardup.1
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 GEN_BINS := $(GEN_SRC:datasets/%.c=$(BUILD)/%)
 
 # Debian packages: what building, testing and benchmarking need.
 PKGS_BUILD := gcc make pkg-config python3 libxxhash-dev libutf8proc-dev libjansson-dev \
-              zlib1g-dev libzstd-dev
+              zlib1g-dev libzstd-dev help2man
 PKGS_TEST := libcriterion-dev python3 python3-pytest gzip zstd
 PKGS_BENCH := gnuplot-nox python3 python3-numpy python3-scipy time
 
@@ -147,6 +150,14 @@ $(PC): src/neardup.h Makefile
 	@mkdir -p $(@D)
 	@printf '%s\n' $(PC_LINES) > $@
 
+# The man page, made by help2man from `neardup --help` and `--version`, with
+# `neardup index --help` as a section of its own.
+$(MAN): $(CLI)
+	{ printf '[INDEX COMMANDS]\n.nf\n'; $(CLI) index --help | sed 's/\\/\\e/g; s/-/\\-/g'; \
+	  printf '.fi\n'; } > $(BUILD)/neardup.h2m
+	help2man --no-info --name='find and cluster near-duplicate texts' \
+	  --include=$(BUILD)/neardup.h2m --output=$@ $(CLI)
+
 # --------------------------------------------------------------- run
 SAMPLE := datasets/sample.jsonl
 run: deps
@@ -210,8 +221,11 @@ bench-results: deps-bench
 	BUILD=$(BUILD) FEATURE_OUT=bench/results FEATURE_REQUIRE_REUTERS=1 ./bench/features.sh
 
 # --------------------------------------------------------------- install
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+install: all $(MAN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 $(MAN) $(DESTDIR)$(MANDIR)/man1/neardup.1
+	install -m 644 scripts/neardup-completion.bash $(DESTDIR)$(BASHCOMPDIR)/neardup
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/neardup
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libneardup.a
 	install -m 755 $(BUILD)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -222,7 +236,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/neardup $(DESTDIR)$(LIBDIR)/libneardup.a \
 	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libneardup.so \
-	  $(DESTDIR)$(INCLUDEDIR)/neardup.h $(DESTDIR)$(PKGCONFIGDIR)/neardup.pc
+	  $(DESTDIR)$(INCLUDEDIR)/neardup.h $(DESTDIR)$(PKGCONFIGDIR)/neardup.pc \
+	  $(DESTDIR)$(MANDIR)/man1/neardup.1 $(DESTDIR)$(BASHCOMPDIR)/neardup
 
 clean:
 	rm -rf $(BUILD)

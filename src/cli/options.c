@@ -15,9 +15,9 @@
 void cli_usage(FILE *f)
 {
     fputs(
-"usage: neardup cluster|dedup|pairs [OPTIONS] [FILE|DIR ...]\n"
-"       neardup index add|query|stats|evict --index DIR ...  (index --help)\n"
-"       neardup --help | --version\n"
+"Usage: neardup cluster|dedup|pairs [OPTIONS] [FILE|DIR ...]\n"
+"  or:  neardup index add|query|stats|evict --index DIR ...  (index --help)\n"
+"  or:  neardup --help | --version\n"
 "\n"
 "  cluster   one JSON line per document: {\"id\", \"cluster\", \"rep\"}\n"
 "  dedup     the input records of cluster representatives, in input order\n"
