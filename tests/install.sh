@@ -102,6 +102,31 @@ if "$tmp/stream_dedup" <"$tmp/in.jsonl" >"$tmp/got1" 2>/dev/null &&
     cmp -s "$tmp/got1" "$tmp/want1"; then ok; else
     ko "stream_dedup output"; diff "$tmp/want1" "$tmp/got1" >&2; fi
 
+# the library's reader: a .gz file given by name reads as the stream did
+gzip -c "$tmp/in.jsonl" >"$tmp/in.jsonl.gz"
+if "$tmp/stream_dedup" "$tmp/in.jsonl.gz" >"$tmp/got1z" 2>/dev/null &&
+    cmp -s "$tmp/got1z" "$tmp/want1"; then ok; else
+    ko "stream_dedup FILE.gz"; diff "$tmp/want1" "$tmp/got1z" >&2; fi
+
+# bad records are named by file and line, skipped and counted: exit 65
+cat >"$tmp/bad.jsonl" <<'JSON'
+{"id": "a", "text": "The Senate passed the bill late on Tuesday after a long debate over spending and taxes"}
+{"id": "b", "text": "the senate passed the bill late on tuesday after a long debate over spending and taxes."
+{"id": "a", "text": "Heavy rain flooded several streets in the old town and the river rose above its banks"}
+{"text": "the senate passed the bill late on tuesday after a long debate over spending and taxes"}
+JSON
+cat >"$tmp/want3" <<'OUT'
+{"id": "a", "duplicate_of": null}
+{"id": 4, "duplicate_of": "a", "jaccard": 1.0000}
+OUT
+"$tmp/stream_dedup" "$tmp/bad.jsonl" >"$tmp/got3" 2>"$tmp/err3"
+code=$?
+if [ "$code" = 65 ] && cmp -s "$tmp/got3" "$tmp/want3" &&
+    grep -q "^stream_dedup: $tmp/bad.jsonl:2: " "$tmp/err3" &&
+    grep -qx "stream_dedup: $tmp/bad.jsonl:3: id \"a\" is already indexed" "$tmp/err3" &&
+    grep -qx "stream_dedup: 4 records: 2 tagged (1 duplicates), 2 bad" "$tmp/err3"; then ok; else
+    ko "stream_dedup bad records (exit $code)"; cat "$tmp/got3" "$tmp/err3" >&2; fi
+
 # a persistent index: a second run with new ids finds the first run's
 sed 's/"id": "\([a-z]\)"/"id": "\1\1"/; s/"id": 2,/"id": 22,/' "$tmp/in.jsonl" >"$tmp/in2.jsonl"
 cat >"$tmp/want2" <<'OUT'
