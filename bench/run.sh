@@ -176,6 +176,13 @@ for p in presets:
         row[k] = e[k] if e else None
     rows.append(row)
 
+# Other work on the machine slows the runs and flattens the thread scan.
+loads = [summary["presets"][p]["bench"]["load_start"] for p in presets] + \
+        [summary["scale"]["load_start"]]
+cores = summary["scale"]["cores"]
+busy = max(loads) >= cores
+summary["busy_machine"] = busy
+
 with open(os.path.join(out, "summary.json"), "w") as f:
     json.dump(summary, f, indent=1)
     f.write("\n")
@@ -217,6 +224,11 @@ w = md.append
 if no_eval:
     w("**NO ACCURACY MEASURED: %s.** The accuracy columns are n/a and there is no "
       "threshold scan; the speed figures stand." % no_eval)
+    w("")
+if busy:
+    w("**BUSY MACHINE: load average up to %.2f on %d cores while it ran; the speed "
+      "columns and the thread scan measure the other work as much as the engine "
+      "(the accuracy figures do not depend on load).**" % (max(loads), cores))
     w("")
 s0 = summary["presets"][presets[0]]["bench"]
 w("Measured by `make bench` (bench/run.sh) on %d cores, load average %.2f at the start; "
@@ -275,3 +287,6 @@ gnuplot -e "out='$OUT/threads.png'; data='$TMP/threads.dat'; cores=$CORES; what=
 echo "wrote $OUT/summary.json, summary.csv, summary.md, threads.csv and the plots" \
      "$([ "$HAVE_EVAL" = 1 ] && echo "(with threshold.csv) ")in $(( $(date +%s) - START )) s on $CORES cores"
 [ "$HAVE_EVAL" = 1 ] || shout "NO ACCURACY: $NO_EVAL; the figures above are speed only."
+if grep -q '^\*\*BUSY MACHINE' "$OUT/summary.md"; then
+    shout "BUSY MACHINE: the speed figures above measure other work too (summary.md)."
+fi
