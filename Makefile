@@ -153,6 +153,7 @@ $(PC): src/neardup.h Makefile
 # The man page, made by help2man from `neardup --help` and `--version`, with
 # `neardup index --help` as a section of its own.
 $(MAN): $(CLI)
+	@command -v help2man >/dev/null || { echo "help2man is missing ('make deps' installs it)" >&2; exit 1; }
 	{ printf '[INDEX COMMANDS]\n.nf\n'; $(CLI) index --help | sed 's/\\/\\e/g; s/-/\\-/g'; \
 	  printf '.fi\n'; } > $(BUILD)/neardup.h2m
 	help2man --no-info --name='find and cluster near-duplicate texts' \
