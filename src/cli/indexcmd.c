@@ -318,8 +318,16 @@ int cli_index(int argc, char **argv)
     x.action = argv[1];
     int is_add = !strcmp(x.action, "add"), is_query = !strcmp(x.action, "query"),
         is_stats = !strcmp(x.action, "stats"), is_evict = !strcmp(x.action, "evict");
+    static const char *const actions[] = {"add", "query", "stats", "evict", NULL};
+    static const char *const ix_opts[] = {"index", "max-matches", "sync-every",
+                                          "before", NULL};
+    cli_suggest_also(ix_opts);
     if (!is_add && !is_query && !is_stats && !is_evict) {
-        cli_error("unknown index command '%s'", x.action);
+        const char *near = cli_closest(x.action, strlen(x.action), actions);
+        if (near)
+            cli_error("unknown index command '%s'; did you mean '%s'?", x.action, near);
+        else
+            cli_error("unknown index command '%s'", x.action);
         fputs("Try 'neardup index --help'.\n", stderr);
         return EXIT_USAGE;
     }

@@ -15,9 +15,9 @@
 void cli_usage(FILE *f)
 {
     fputs(
-"usage: neardup cluster|dedup|pairs [OPTIONS] [FILE|DIR ...]\n"
-"       neardup index add|query|stats|evict --index DIR ...  (index --help)\n"
-"       neardup --help | --version\n"
+"Usage: neardup cluster|dedup|pairs [OPTIONS] [FILE|DIR ...]\n"
+"  or:  neardup index add|query|stats|evict --index DIR ...  (index --help)\n"
+"  or:  neardup --help | --version\n"
 "\n"
 "  cluster   one JSON line per document: {\"id\", \"cluster\", \"rep\"}\n"
 "  dedup     the input records of cluster representatives, in input order\n"
@@ -196,15 +196,112 @@ static int parse_size(const char *opt, const char *s, uint64_t *out)
     return -1;
 }
 
-/* Index of s in the NULL-terminated names, or -1 (a usage error printed). */
+/*
+ * Edit distance of a and b (optimal string alignment: insertions,
+ * deletions, substitutions and swaps of two neighbours cost 1), or a large
+ * value when either is longer than 63 bytes.
+ */
+static unsigned edit_distance(const char *a, size_t na, const char *b, size_t nb)
+{
+    enum { MAX = 63 };
+    unsigned d[MAX + 1][MAX + 1];
+    if (na > MAX || nb > MAX)
+        return 1000;
+    for (size_t i = 0; i <= na; i++)
+        d[i][0] = (unsigned)i;
+    for (size_t j = 0; j <= nb; j++)
+        d[0][j] = (unsigned)j;
+    for (size_t i = 1; i <= na; i++)
+        for (size_t j = 1; j <= nb; j++) {
+            unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[na][nb];
+}
+
+const char *cli_closest(const char *typed, size_t len, const char *const *names)
+{
+    const char *best = NULL;
+    unsigned best_d = 0;
+    for (size_t i = 0; names[i]; i++) {
+        size_t n = strlen(names[i]);
+        /* a typo is a slip of a letter or two, not another word */
+        unsigned most = n <= 4 ? 1 : n <= 8 ? 2 : 3;
+        unsigned d = edit_distance(typed, len, names[i], n);
+        if (d <= most && d < len && (!best || d < best_d)) {
+            best = names[i];
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+/* Index of s in the NULL-terminated names, or -1 (a usage error printed,
+ * with the name meant when s is a slip of one). */
 static int pick(const char *opt, const char *s, const char *const *names,
                 const char *want)
 {
     for (int i = 0; names[i]; i++)
         if (strcmp(s, names[i]) == 0)
             return i;
-    bad_value(opt, s, want);
+    const char *near = cli_closest(s, strlen(s), names);
+    if (near)
+        cli_error("%s: '%s' is not %s; did you mean '%s'?", opt, s, want, near);
+    else
+        bad_value(opt, s, want);
     return -1;
+}
+
+/* Long options of other commands, offered as suggestions (cli_suggest_also). */
+static const char *const *other_names;
+
+void cli_suggest_also(const char *const *names)
+{
+    other_names = names;
+}
+
+/*
+ * An unknown option: its name (without dashes and "=value") compared with
+ * the long options, so "--treshold" or "-threshold" is answered with
+ * "did you mean '--threshold'?".
+ */
+static void unknown_option(const char *arg)
+{
+    const char *name = arg + strspn(arg, "-");
+    size_t len = strcspn(name, "=");
+    enum { NLONG = sizeof longopts / sizeof longopts[0], NOTHER = 15 };
+    const char *names[NLONG + NOTHER];
+    size_t n = 0;
+    for (size_t i = 0; longopts[i].name; i++)
+        names[n++] = longopts[i].name;
+    for (size_t i = 0; other_names && other_names[i] && i < NOTHER; i++)
+        names[n++] = other_names[i];
+    names[n] = NULL;
+    /* getopt refuses a prefix of several options ("--thr") as unknown */
+    char list[400] = "";
+    size_t used = 0, k = 0;
+    for (size_t i = 0; len && arg[1] == '-' && longopts[i].name; i++)
+        if (strncmp(longopts[i].name, name, len) == 0 && used < sizeof list - 64) {
+            int w = snprintf(list + used, sizeof list - used, "%s--%s",
+                             k++ ? ", " : "", longopts[i].name);
+            used += w > 0 ? (size_t)w : 0;
+        }
+    if (k > 1) {
+        cli_error("option '%s' is ambiguous: %s", arg, list);
+        return;
+    }
+    const char *near = cli_closest(name, len, names);
+    if (near)
+        cli_error("unknown option '%s'; did you mean '--%s'?", arg, near);
+    else
+        cli_error("unknown option '%s'", arg);
 }
 
 int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
@@ -348,13 +445,19 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
             cli_error("option '%s' needs a value", opt);
             fputs("Try 'neardup --help'.\n", stderr);
             return EXIT_USAGE;
-        default:
-            if (optopt)
+        default: {
+            /* getopt stops on the first letter of "-threshold" (a long
+             * option with one dash) without passing the word */
+            const char *w = optind < argc ? argv[optind] : "";
+            if (optopt && w[0] == '-' && w[1] == optopt && w[2])
+                unknown_option(w);
+            else if (optopt)
                 cli_error("unknown option '-%c'", optopt);
             else
-                cli_error("unknown option '%s'", opt);
+                unknown_option(opt);
             fputs("Try 'neardup --help'.\n", stderr);
             return EXIT_USAGE;
+        }
         }
         if (rc != -1)
             return rc;
