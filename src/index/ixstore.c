@@ -1309,8 +1309,9 @@ int nd__ixstore_open(nd_index *ix, const char *path, const nd_params *p,
         rc = open_new(ix, p);
     else if (wfd < 0)
         rc = nd__ix_fail(ix, ND_ERR_CORRUPT,
-                         "%s/%s: missing; the snapshot is always followed by "
-                         "its log, which holds what was written since",
+                         "%s/%s: missing; the log beside the snapshot holds "
+                         "what was written since, so none is made in its "
+                         "place",
                          path, WAL_NAME);
     if (rc != ND_OK || sfd < 0) {
         if (sfd >= 0)
