@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -881,6 +882,58 @@ Test(index, a_fifo_in_place_of_a_file_is_refused, .timeout = 60)
         cr_assert_eq(docs, 14);
     }
     free(b);
+}
+
+/*
+ * An add whose log record cannot be written (the file size limit stops it
+ * part way) returns ND_ERR_IO and changes nothing: the document is neither
+ * found nor matched, its bytes are cut off the log, and it can be added
+ * once the log takes it.  Each add that returned ND_OK is in the log
+ * without a sync or close.
+ */
+Test(index, a_failed_log_write_changes_nothing)
+{
+    const char *d = fresh_dir();
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        nd_params p = params_plain();
+        nd_index *ix;
+        if (nd_index_open(d, &p, ND_INDEX_CREATE, &ix) != ND_OK)
+            _exit(2);
+        for (unsigned i = 0; i < 3; i++)
+            if (add_doc(ix, "d", i, i) != ND_OK)
+                _exit(3);
+        struct rlimit rl;
+        getrlimit(RLIMIT_FSIZE, &rl);
+        rlim_t was = rl.rlim_cur;
+        rl.rlim_cur = (rlim_t)(64 + 3 * LOG_REC + 100);
+        if (setrlimit(RLIMIT_FSIZE, &rl) || add_doc(ix, "d", 3, 3) != ND_ERR_IO)
+            _exit(4);
+        nd_match m[4];
+        size_t n = 9;
+        char *text = make_text(3, 150);
+        nd_index_stats st;
+        nd_index_stats_get(ix, &st);
+        if (nd_index_get(ix, "d3", 2, NULL) != ND_ERR_NOTFOUND ||
+            nd_index_query(ix, text, strlen(text), m, 4, &n) != ND_OK ||
+            n != 0 || st.docs != 3)
+            _exit(5);
+        free(text);
+        rl.rlim_cur = was;
+        if (setrlimit(RLIMIT_FSIZE, &rl) || add_doc(ix, "d", 3, 3) != ND_OK)
+            _exit(6);
+        _exit(0); /* no sync, no close */
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d",
+              WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    cr_assert_eq(file_size(path_in(d, "index.wal")), 64 + 4 * LOG_REC);
+    uint64_t docs = 0;
+    cr_assert_eq(open_rc(d, &docs), ND_OK);
+    cr_assert_eq(docs, 4);
 }
 
 /*
