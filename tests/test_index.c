@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1118,7 +1119,7 @@ static void *reader(void *p)
             n < 1 || m[0].jaccard != 1.0 || m[0].id_len != (size_t)wl ||
             memcmp(m[0].id, want, (size_t)wl) != 0)
             a->bad++;
-        a->checked++;
+        __atomic_add_fetch(&a->checked, 1, __ATOMIC_RELEASE);
     }
     for (unsigned i = 0; i < 40; i++)
         free(texts[i]);
@@ -1139,6 +1140,11 @@ Test(index, readers_run_while_one_thread_writes, .timeout = 120)
         ra[t] = (reader_arg){ix, &stop, 0, 0};
         cr_assert_eq(pthread_create(&th[t], NULL, reader, &ra[t]), 0);
     }
+    /* the writes start once every reader runs (a loaded machine may start
+       them late) */
+    for (int t = 0; t < 3; t++)
+        while (__atomic_load_n(&ra[t].checked, __ATOMIC_ACQUIRE) == 0)
+            sched_yield();
     /* writes: adds (growing every array), removes, evictions */
     for (unsigned i = 1000; i < 2500; i++) {
         cr_assert_eq(add_doc(ix, "w", i, i), ND_OK);
