@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -64,13 +65,7 @@ static void perturb(char *t, unsigned stride)
 }
 
 static char tmpdir_buf[64];
-
-static const char *fresh_dir(void)
-{
-    strcpy(tmpdir_buf, "/tmp/nd-index-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir_buf));
-    return tmpdir_buf;
-}
+static int janitor_fd = -1;
 
 static void rm_dir(const char *d)
 {
@@ -89,12 +84,42 @@ static void rm_dir(const char *d)
     rmdir(d);
 }
 
-/* Each test's folder goes when the test ends, passed or failed. */
+/*
+ * A folder for the test, removed when the test ends however it ends: by
+ * the suite's fini after a pass or a failed assertion, and by a janitor
+ * process after a crash or a timeout's kill too.  The janitor waits for
+ * the end of a pipe whose writing end this process (and any child it
+ * forks) holds, then removes the folder.
+ */
+static const char *fresh_dir(void)
+{
+    strcpy(tmpdir_buf, "/tmp/nd-index-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir_buf));
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        close(fds[1]);
+        char c;
+        while (read(fds[0], &c, 1) != 0 && errno == EINTR)
+            ;
+        rm_dir(tmpdir_buf);
+        _exit(0);
+    }
+    close(fds[0]);
+    janitor_fd = fds[1];
+    return tmpdir_buf;
+}
+
 static void remove_fresh_dir(void)
 {
     if (tmpdir_buf[0])
         rm_dir(tmpdir_buf);
     tmpdir_buf[0] = '\0';
+    if (janitor_fd >= 0)
+        close(janitor_fd);
+    janitor_fd = -1;
 }
 
 TestSuite(index, .fini = remove_fresh_dir);
