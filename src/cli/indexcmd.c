@@ -229,16 +229,17 @@ static int ack_line(acks *a, const nd_record *rec, const nd_match *m)
 /*
  * Write the waiting records to the log (sync: and fdatasync it), then the
  * waiting lines to f.  Lines whose records could not be written are not
- * printed.  EXIT_OK or EXIT_IO (the message printed, except for an error
- * of f, which cli_out_commit reports).
+ * printed.  EXIT_OK or EXIT_IO (the message printed when say, except for
+ * an error of f, which cli_out_commit reports).
  */
-static int acknowledge(nd_index *ix, acks *a, FILE *f, int sync)
+static int acknowledge(nd_index *ix, acks *a, FILE *f, int sync, int say)
 {
     int rc = sync ? nd_index_sync(ix) : a->docs ? nd_index_flush(ix) : ND_OK;
     size_t len = a->len;
     a->len = a->docs = 0;
     if (rc != ND_OK) {
-        cli_error("%s", nd_index_errmsg(ix));
+        if (say)
+            cli_error("%s", nd_index_errmsg(ix));
         return EXIT_IO;
     }
     if (len && (fwrite(a->b, 1, len, f) != len || fflush(f)))
@@ -311,7 +312,7 @@ static int run_docs(const ixopts *x, const cli_opts *o, nd_index *ix, FILE *f)
         free(m);
         return EXIT_IO;
     }
-    int status = EXIT_OK, kind = add ? input_kind(o) : 0;
+    int status = EXIT_OK, kind = add ? input_kind(o) : 0, ix_said = 0;
     unsigned long long since_sync = 0;
     acks a = {0};
     nd_record rec;
@@ -359,6 +360,7 @@ static int run_docs(const ixopts *x, const cli_opts *o, nd_index *ix, FILE *f)
         }
         if (rc != ND_OK) {
             cli_error("%s", add ? nd_index_errmsg(ix) : nd_strerror(rc));
+            ix_said = add;
             status = EXIT_IO;
             break;
         }
@@ -368,10 +370,10 @@ static int run_docs(const ixopts *x, const cli_opts *o, nd_index *ix, FILE *f)
                 status = EXIT_IO;
             } else if (++since_sync == x->sync_every) {
                 since_sync = 0;
-                status = acknowledge(ix, &a, f, 1);
+                status = acknowledge(ix, &a, f, 1, 1);
             } else if (a.docs >= ACK_DOCS || a.len >= ACK_BYTES ||
                        kind == 2 || (kind == 1 && !stdin_ready())) {
-                status = acknowledge(ix, &a, f, 0);
+                status = acknowledge(ix, &a, f, 0, 1);
             }
         } else {
             fputs("{\"id\": ", f);
@@ -388,7 +390,7 @@ static int run_docs(const ixopts *x, const cli_opts *o, nd_index *ix, FILE *f)
     /* what was added before a bad record stays added and is acknowledged;
        at the end of the input, after fdatasync */
     if (add) {
-        int st = acknowledge(ix, &a, f, status == EXIT_OK);
+        int st = acknowledge(ix, &a, f, status == EXIT_OK, !ix_said);
         if (status == EXIT_OK)
             status = st;
     }
