@@ -322,9 +322,11 @@ ND_API int nd_batch_add(nd_batch *b, const char *text, size_t len,
 
 /*
  * Boilerplate suppression, first pass: count the document frequency of the
- * shingles of n texts (in parallel).  Call it for every text, in any chunks,
- * before the first nd_batch_add*; then add the same texts.  Only with
- * params.boilerplate > 0 (else ND_ERR_STATE).  Errors as nd_batch_add_many.
+ * shingles of n texts (in parallel).  Call it for every text, in any chunks
+ * (the counts are the same for any chunking), before the first
+ * nd_batch_add*; then add the same texts.  Only with params.boilerplate > 0
+ * (else ND_ERR_STATE).  On ND_ERR_UTF8 (strict mode) nothing is counted and
+ * *bad (if not NULL) is the index of the first offending text.
  */
 ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
                           const size_t *lens, size_t *bad);

@@ -618,8 +618,7 @@ static int put_record(const run *r, chunk *c, const nd_record *rec,
     return 0;
 }
 
-/* A chunk ends where the next record would overflow it, as it always has:
-   nd_batch_count samples by chunk, so the boundaries are part of the result. */
+/* A chunk ends where the next record would overflow it. */
 static int chunk_full(const chunk *c, const nd_record *rec)
 {
     return c->n == CHUNK_DOCS || (c->n && c->text.n + rec->text_len > CHUNK_BYTES);

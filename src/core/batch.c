@@ -250,6 +250,80 @@ static int valid_utf8(const char *s, size_t n)
     return 1;
 }
 
+/*
+ * Count texts [from, to) of a call, all under one sampling rate: the
+ * caller cuts the call where the sample fills (count_segment_end).
+ */
+static void count_segment(nd_batch *b, size_t from, size_t to,
+                          const char *const *texts, const size_t *lens,
+                          size_t *first_bad, int *first_rc)
+{
+    const uint64_t base = b->counted, rate = b->df_rate;
+    const int parallel = (uint64_t)(to - from) / rate >= COUNT_PARALLEL_MIN;
+    size_t fbad = *first_bad;
+    int frc = *first_rc;
+#pragma omp parallel num_threads(b->threads) if (parallel)
+    {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+#pragma omp for schedule(dynamic, 8)
+        for (size_t i = from; i < to; i++) {
+            const uint64_t o = base + (i - from);
+            int r = ND_OK;
+            if (o % rate == 0) {
+                const uint64_t *set;
+                size_t m;
+                r = nd__sketcher_bag(b->sk[t], texts[i], lens[i], &set, &m);
+                if (r == ND_OK) {
+                    nd__df_add(&b->df, set, m);
+                    uint32_t figs[ND__FIGS], nfigs = 0;
+                    int held;
+#pragma omp critical(nd_batch_held)
+                    held = nd__held_wants(&b->held, o);
+                    if (held && b->p.figures > 0.0 &&
+                        (r = nd__sketcher_read_figures(b->sk[t], texts[i], lens[i])) == ND_OK)
+                        nd__sketcher_figures(b->sk[t], figs, &nfigs);
+#pragma omp critical(nd_batch_held)
+                    if (r == ND_OK && held && nd__held_wants(&b->held, o))
+                        r = nd__held_add(&b->held, o, set, m,
+                                         b->p.figures > 0.0 ? figs : NULL, nfigs);
+                }
+            }
+            if (r != ND_OK) {
+#pragma omp critical(nd_batch_bad)
+                if (i < fbad) {
+                    fbad = i;
+                    frc = r;
+                }
+            }
+        }
+    }
+    *first_bad = fbad;
+    *first_rc = frc;
+}
+
+/*
+ * Where the segment of a call that starts at from (at ordinal
+ * b->counted) ends: after the text that fills the sample at the present
+ * rate, or at n.  The rate doubles between two texts, never inside a
+ * parallel loop, so the counts are the same for any chunking of the calls.
+ */
+static size_t count_segment_end(const nd_batch *b, size_t from, size_t n)
+{
+    const uint64_t rate = b->df_rate, need = DF_SAMPLE - b->sampled;
+    const uint64_t first = (rate - b->counted % rate) % rate;
+    const uint64_t last = first + (need - 1) * rate; /* offset of the filling text */
+    return (uint64_t)(n - from) > last ? from + (size_t)last + 1 : n;
+}
+
+/* Texts of ordinals [from, to) that are in the sample at rate. */
+static uint64_t sampled_in(uint64_t from, uint64_t to, uint64_t rate)
+{
+    return (to + rate - 1) / rate - (from + rate - 1) / rate;
+}
+
 ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
                           const size_t *lens, size_t *bad)
 {
@@ -261,78 +335,49 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
     double t0 = now();
     if (!b->df_rate)
         b->df_rate = 1;
-    if (b->sampled >= DF_SAMPLE) {
-        nd__df_halve(&b->df);
-        b->df_rate *= 2;
-        b->sampled /= 2;
-    }
-    const uint64_t base = b->counted, rate = b->df_rate;
-    const int strict = (b->p.norm & ND_NORM_STRICT_UTF8) != 0;
-    /* Every text is read when strict: each must be valid. */
-    const int parallel = strict || (uint64_t)n / rate >= COUNT_PARALLEL_MIN;
-    uint64_t sampled = 0;
-#pragma omp parallel num_threads(b->threads) reduction(+ : sampled) if (parallel)
-    {
-        int t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-#pragma omp for schedule(dynamic, 8)
-        for (size_t i = 0; i < n; i++) {
-            if ((base + i) % rate != 0) {
-                /* Not in the sample; a bad text must still fail here. */
-                if (strict && !valid_utf8(texts[i], lens[i])) {
+    if (b->p.norm & ND_NORM_STRICT_UTF8) {
+        /* Every text must be valid, in the sample or not; a bad one
+           fails the call before anything is counted. */
+#pragma omp parallel for num_threads(b->threads) schedule(dynamic, 64) \
+    if (n >= COUNT_PARALLEL_MIN)
+        for (size_t i = 0; i < n; i++)
+            if (!valid_utf8(texts[i], lens[i])) {
 #pragma omp critical(nd_batch_bad)
-                    if (i < first_bad) {
-                        first_bad = i;
-                        first_rc = ND_ERR_UTF8;
-                    }
-                }
-                continue;
-            }
-            sampled++;
-            const uint64_t *set;
-            size_t m;
-            int r = nd__sketcher_bag(b->sk[t], texts[i], lens[i], &set, &m);
-            if (r == ND_OK) {
-                nd__df_add(&b->df, set, m);
-                uint32_t figs[ND__FIGS], nfigs = 0;
-                int held;
-#pragma omp critical(nd_batch_held)
-                held = nd__held_wants(&b->held, base + i);
-                if (held && b->p.figures > 0.0 &&
-                    (r = nd__sketcher_read_figures(b->sk[t], texts[i], lens[i])) == ND_OK)
-                    nd__sketcher_figures(b->sk[t], figs, &nfigs);
-#pragma omp critical(nd_batch_held)
-                if (r == ND_OK && held && nd__held_wants(&b->held, base + i))
-                    r = nd__held_add(&b->held, base + i, set, m,
-                                     b->p.figures > 0.0 ? figs : NULL, nfigs);
-                if (r != ND_OK) {
-#pragma omp critical(nd_batch_bad)
-                    if (i < first_bad) {
-                        first_bad = i;
-                        first_rc = r;
-                    }
-                }
-            } else {
-#pragma omp critical(nd_batch_bad)
-                if (i < first_bad) {
+                if (i < first_bad)
                     first_bad = i;
-                    first_rc = r;
-                }
             }
+        if (first_bad != SIZE_MAX) {
+            if (bad)
+                *bad = first_bad;
+            b->st.seconds_sketch += now() - t0;
+            return fail(b, ND_ERR_UTF8, "invalid UTF-8");
         }
+    }
+    /*
+     * Every counted text is sampled until DF_SAMPLE have been, then the
+     * rate doubles and the counters halve, text by text in ordinal order:
+     * the call is cut into segments at those points.
+     */
+    for (size_t from = 0; from < n && first_rc == ND_OK;) {
+        if (b->sampled >= DF_SAMPLE) {
+            nd__df_halve(&b->df);
+            b->df_rate *= 2;
+            b->sampled /= 2;
+        }
+        size_t to = count_segment_end(b, from, n);
+        count_segment(b, from, to, texts, lens, &first_bad, &first_rc);
+        if (first_rc != ND_OK)
+            break;
+        b->sampled += sampled_in(b->counted, b->counted + (to - from), b->df_rate);
+        b->counted += to - from;
+        from = to;
     }
     b->st.seconds_sketch += now() - t0;
     if (first_rc != ND_OK) {
-        /* Counts of the texts before the bad one stay: the caller adds
-           those and skips the bad one, or stops. */
         if (bad)
             *bad = first_bad;
-        return fail(b, first_rc, first_rc == ND_ERR_UTF8 ? "invalid UTF-8" : NULL);
+        return fail(b, first_rc, NULL);
     }
-    b->counted += n;
-    b->sampled += sampled;
     return ND_OK;
 }
 
