@@ -23,9 +23,9 @@
 
 #include "../cluster/cluster.h"
 #include "chrome.h"
-#include "dfcount.h"
-#include "docstore.h"
-#include "params.h"
+#include "../core/dfcount.h"
+#include "../core/docstore.h"
+#include "../core/params.h"
 #include "../lsh/lsh.h"
 #include "../sketch/sketch.h"
 
