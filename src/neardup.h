@@ -666,11 +666,11 @@ ND_API const char *nd_phase_name(nd_phase phase);
 typedef struct nd_progress {
     nd_phase phase;
     uint64_t done, total; /* work of the phase: count and sketch, input
-                             bytes (total 0 when unknown: stdin, a FIFO);
-                             candidates, bands; verify, candidate pairs;
-                             cluster, pairs; write, rows.  done == total
-                             (or, with total 0, the phase's last report)
-                             ends the phase */
+                             bytes (total 0 while unknown: stdin, a FIFO,
+                             a directory); candidates, bands; verify,
+                             candidate pairs (total 0 until the end);
+                             cluster, pairs; write, rows.  The phase's last
+                             report has done == total */
     uint64_t docs;        /* documents read so far */
     double seconds;       /* since nd_job_run started */
 } nd_progress;
@@ -696,6 +696,10 @@ typedef struct nd_job_row {
     const char *raw;       /* dedup: the record as read (a directory entry:
                               its id); NULL otherwise */
     size_t raw_len;
+    const char *header;    /* dedup of TSV, on the first row only: the
+                              header line of the first file (with its
+                              newline), to write before the row; else NULL */
+    size_t header_len;
     uint32_t doc_b;        /* pairs: the second document, doc < doc_b */
     const char *id_b;
     size_t id_b_len;

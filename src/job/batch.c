@@ -28,6 +28,7 @@
 #include "../core/params.h"
 #include "../lsh/lsh.h"
 #include "../sketch/sketch.h"
+#include "jobint.h"
 
 /* 2^20 counters (4 MB): see dfcount.c for the error this allows. */
 #define DF_BITS 20
@@ -95,8 +96,22 @@ struct nd_batch {
     nd_edge *edges;
     size_t nedges;
     nd_batch_stats st;
+    nd__phase_fn on_phase; /* progress of nd_batch_run (jobint.h) */
+    void *phase_ctx;
     char err[512];
 };
+
+void nd__batch_on_phase(nd_batch *b, nd__phase_fn fn, void *ctx)
+{
+    b->on_phase = fn;
+    b->phase_ctx = ctx;
+}
+
+static void phase(const nd_batch *b, nd_phase ph, uint64_t done, uint64_t total)
+{
+    if (b->on_phase)
+        b->on_phase(b->phase_ctx, ph, done, total);
+}
 
 static double now(void)
 {
@@ -613,6 +628,7 @@ ND_API int nd_batch_run(nd_batch *b)
     char msg[sizeof b->err];
     nd__lsh_contain cb = {0, 0, b->sizes};
     nd__params_lsh_contain(&b->p, b->rows, &cb.bands, &cb.rows);
+    phase(b, ND_PHASE_CANDIDATES, 0, b->bands + cb.bands);
     int rc = nd__lsh_cands16(b->sigs, n, b->p.num_perm, b->bands, b->rows, &cb,
                              b->p.seed, skip, b->threads, b->p.memory, b->p.tmpdir,
                              &cands, &b->st.capped_buckets, msg, sizeof msg);
@@ -620,6 +636,8 @@ ND_API int nd_batch_run(nd_batch *b)
     if (rc != ND_OK)
         return fail(b, rc, msg);
     nd__cands_spilled(cands, &b->st.spill_runs, &b->st.spill_bytes);
+    phase(b, ND_PHASE_CANDIDATES, b->bands + cb.bands, b->bands + cb.bands);
+    phase(b, ND_PHASE_VERIFY, 0, 0);
     double t1 = now(), merging = 0.0;
 
     /* Verify in blocks as the candidates come: only the pairs that pass
@@ -672,6 +690,8 @@ ND_API int nd_batch_run(nd_batch *b)
                              : push_edge(&edges, &ne, &cap, &blk[i]))
                 rc = ND_ERR_NOMEM;
         }
+        /* The number of candidates is known only at the end. */
+        phase(b, ND_PHASE_VERIFY, np, 0);
     }
     nd__cands_free(cands);
     free(blk);
@@ -683,6 +703,8 @@ ND_API int nd_batch_run(nd_batch *b)
     }
     b->edges = edges;
     b->nedges = ne;
+    phase(b, ND_PHASE_VERIFY, np, np);
+    phase(b, ND_PHASE_CLUSTER, 0, ne);
     double t2 = now();
 
     nd__uf uf;
@@ -726,6 +748,7 @@ ND_API int nd_batch_run(nd_batch *b)
     if (n && !nc)
         return fail(b, ND_ERR_NOMEM, NULL);
     double t3 = now();
+    phase(b, ND_PHASE_CLUSTER, ne, ne);
 
     b->st.candidates = np;
     b->st.edges = ne;
