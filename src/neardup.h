@@ -298,12 +298,22 @@ typedef struct nd_batch_stats {
     double seconds_lsh;      /* candidate generation */
     double seconds_verify;   /* verification */
     double seconds_cluster;  /* union-find and representatives */
-    uint64_t guard_rejected; /* pairs the chaining guard refused to join */
+    uint64_t guard_rejected; /* ND_CLUSTER_GUARDED: pairs the chaining
+                                guard refused to join; ND_CLUSTER_ATTACH:
+                                containment joins the attach rules refused
+                                (a stub, a container holding other
+                                families, a core that mostly lacks the text) */
     uint64_t boilerplate_cutoff; /* documents above which a shingle is
                                     boilerplate (0: no suppression) */
     uint64_t spill_runs;     /* sorted runs of candidates written to the
                                 temporary file under params.memory */
     uint64_t spill_bytes;    /* and their bytes */
+    unsigned contain_bands, contain_rows; /* the containment bands after the
+                                main ones (0 and 0: none) */
+    uint64_t figures_refused; /* candidate pairs that met the match rule
+                                 but whose figures told them apart */
+    uint64_t window_refused;  /* and those further apart in time than
+                                 params.window */
 } nd_batch_stats;
 
 ND_API int nd_batch_create(const nd_params *p, nd_batch **out);

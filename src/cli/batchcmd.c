@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 
 typedef struct {
@@ -189,29 +191,152 @@ static void on_progress(void *ctx, const nd_progress *p)
     fflush(stderr);
 }
 
-static void print_stats(const nd_job_stats *js, double secs)
+/* The match rule the parameters make, e.g. "jaccard >= 0.40 or
+   containment >= 0.65, figures agree (0.80)". */
+static void match_rule(const nd_params *p, char *s, size_t cap)
+{
+    int n;
+    if (p->measure == ND_MEASURE_CONTAINMENT)
+        n = snprintf(s, cap, "containment >= %.2f", p->threshold);
+    else if (p->containment > 0.0)
+        n = snprintf(s, cap, "jaccard >= %.2f or containment >= %.2f", p->threshold,
+                     p->containment);
+    else
+        n = snprintf(s, cap, "jaccard >= %.2f", p->threshold);
+    if (n > 0 && (size_t)n < cap && p->exact)
+        n += snprintf(s + n, cap - (size_t)n, " (exact scores)");
+    if (n > 0 && (size_t)n < cap && p->figures > 0.0)
+        n += snprintf(s + n, cap - (size_t)n, ", figures agree (%.2f)", p->figures);
+    if (n > 0 && (size_t)n < cap && p->window > 0.0)
+        n += snprintf(s + n, cap - (size_t)n, ", times within %.0f s", p->window);
+}
+
+/* The clustering that ran: attach needs the Jaccard measure, and under
+   the containment measure pairs are joined as components. */
+static nd_cluster_method method_run(const nd_params *p)
+{
+    return p->cluster == ND_CLUSTER_ATTACH && p->measure != ND_MEASURE_JACCARD
+               ? ND_CLUSTER_COMPONENTS
+               : p->cluster;
+}
+
+static const char *method_name(nd_cluster_method m)
+{
+    return m == ND_CLUSTER_GUARDED ? "guarded"
+         : m == ND_CLUSTER_ATTACH  ? "attach"
+                                   : "components";
+}
+
+static void print_stats(const cli_opts *o, const nd_job_stats *js, double secs)
 {
     const nd_batch_stats *st = &js->batch;
+    char rule[160], guard[96] = "", layout[96];
+    match_rule(&o->params, rule, sizeof rule);
+    const nd_cluster_method m = method_run(&o->params);
+    if (m == ND_CLUSTER_GUARDED)
+        snprintf(guard, sizeof guard, ", %llu pairs refused by the chaining guard",
+                 (unsigned long long)st->guard_rejected);
+    else if (m == ND_CLUSTER_ATTACH)
+        snprintf(guard, sizeof guard, ", %llu containment joins refused",
+                 (unsigned long long)st->guard_rejected);
+    int n = snprintf(layout, sizeof layout, "%u bands x %u rows", st->bands, st->rows);
+    if (st->contain_bands && n > 0 && (size_t)n < sizeof layout)
+        snprintf(layout + n, sizeof layout - (size_t)n,
+                 " + %u containment bands x %u rows", st->contain_bands,
+                 st->contain_rows);
     fprintf(stderr,
             "neardup: %llu documents (%llu empty, %llu with invalid UTF-8, "
             "%llu bad records skipped, %llu binary files skipped), "
-            "%llu candidate pairs, %llu edges, %llu clusters, "
-            "%llu capped buckets, %llu pairs refused by the chaining guard, "
+            "match: %s; "
+            "%llu candidate pairs, %llu edges (%llu pairs refused by figures, "
+            "%llu by the time window), %llu clusters (%s%s), "
+            "%llu capped buckets, "
             "%llu boilerplate shingles dropped from %llu documents "
             "(cut-off %llu documents); "
-            "%u bands x %u rows; %.2f MB in %.2f s\n",
+            "%s; %.2f MB in %.2f s\n",
             (unsigned long long)st->text.docs, (unsigned long long)st->text.empty,
             (unsigned long long)(st->text.bad_utf8 + js->repaired),
             (unsigned long long)js->skipped_bad,
-            (unsigned long long)js->skipped_binary,
+            (unsigned long long)js->skipped_binary, rule,
             (unsigned long long)st->candidates, (unsigned long long)st->edges,
-            (unsigned long long)st->clusters,
+            (unsigned long long)st->figures_refused,
+            (unsigned long long)st->window_refused,
+            (unsigned long long)st->clusters, method_name(m), guard,
             (unsigned long long)st->capped_buckets,
-            (unsigned long long)st->guard_rejected,
             (unsigned long long)st->text.suppressed,
             (unsigned long long)st->text.suppressed_docs,
-            (unsigned long long)st->boilerplate_cutoff, st->bands, st->rows,
+            (unsigned long long)st->boilerplate_cutoff, layout,
             st->text.bytes / 1e6, secs);
+}
+
+/* The same figures as print_stats, as one JSON object in o->stats_json
+   (written atomically). */
+static int write_stats_json(const cli_opts *o, const nd_job_stats *js, double secs)
+{
+    const nd_batch_stats *st = &js->batch;
+    char rule[160];
+    match_rule(&o->params, rule, sizeof rule);
+    json_t *j = json_object();
+    if (!j) {
+        cli_error("out of memory");
+        return EXIT_IO;
+    }
+#define U(k, v) json_object_set_new(j, k, json_integer((json_int_t)(v)))
+#define F(k, v) json_object_set_new(j, k, json_real(v))
+    U("documents", st->text.docs);
+    U("empty", st->text.empty);
+    U("invalid_utf8", st->text.bad_utf8 + js->repaired);
+    U("bad_records_skipped", js->skipped_bad);
+    U("binary_files_skipped", js->skipped_binary);
+    json_object_set_new(j, "match_rule", json_string(rule));
+    F("threshold", o->params.threshold);
+    json_object_set_new(j, "measure", json_string(o->params.measure == ND_MEASURE_CONTAINMENT
+                                                      ? "containment" : "jaccard"));
+    F("containment", o->params.containment);
+    F("figures", o->params.figures);
+    F("window", o->params.window);
+    U("candidate_pairs", st->candidates);
+    U("edges", st->edges);
+    U("figures_refused", st->figures_refused);
+    U("window_refused", st->window_refused);
+    U("clusters", st->clusters);
+    const nd_cluster_method m = method_run(&o->params);
+    json_object_set_new(j, "cluster_method", json_string(method_name(m)));
+    U("attach_refused", m == ND_CLUSTER_ATTACH ? st->guard_rejected : 0);
+    U("guard_refused", m == ND_CLUSTER_GUARDED ? st->guard_rejected : 0);
+    U("capped_buckets", st->capped_buckets);
+    U("boilerplate_shingles_dropped", st->text.suppressed);
+    U("boilerplate_documents", st->text.suppressed_docs);
+    U("boilerplate_cutoff", st->boilerplate_cutoff);
+    U("bands", st->bands);
+    U("rows", st->rows);
+    U("containment_bands", st->contain_bands);
+    U("containment_rows", st->contain_rows);
+    U("spill_runs", st->spill_runs);
+    U("spill_bytes", st->spill_bytes);
+    U("bytes", st->text.bytes);
+    F("seconds", secs);
+    F("seconds_sketch", st->seconds_sketch);
+    F("seconds_candidates", st->seconds_lsh);
+    F("seconds_verify", st->seconds_verify);
+    F("seconds_cluster", st->seconds_cluster);
+#undef U
+#undef F
+    cli_out out;
+    int status = cli_out_open(&out, o->stats_json);
+    if (status == EXIT_OK) {
+        if (json_dumpf(j, out.f, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                        JSON_REAL_PRECISION(10)) != 0 ||
+            fputc('\n', out.f) == EOF) {
+            cli_error("%s: write failed", o->stats_json);
+            cli_out_abort(&out);
+            status = EXIT_IO;
+        } else {
+            status = cli_out_commit(&out);
+        }
+    }
+    json_decref(j);
+    return status;
 }
 
 /* The exit code of a failed job, its error printed. */
@@ -287,10 +412,14 @@ int cli_batch(const cli_opts *o)
     if (status != EXIT_OK && ui.opened)
         cli_out_abort(&ui.out);
     end_line(&ui);
-    if (status == EXIT_OK && o->stats) {
+    if (status == EXIT_OK && (o->stats || o->stats_json)) {
         nd_job_stats st;
         nd_job_stats_get(job, &st);
-        print_stats(&st, wall() - t0);
+        double secs = wall() - t0;
+        if (o->stats)
+            print_stats(o, &st, secs);
+        if (o->stats_json)
+            status = write_stats_json(o, &st, secs);
     }
     nd_job_free(job);
     return status;

@@ -168,6 +168,7 @@ ND_API int nd_batch_create(const nd_params *p, nd_batch **out)
     }
     b->st.bands = b->bands;
     b->st.rows = b->rows;
+    nd__params_lsh_contain(p, b->rows, &b->st.contain_bands, &b->st.contain_rows);
     *out = b;
     return ND_OK;
 }
@@ -528,7 +529,10 @@ static void score(const nd_batch *b, uint32_t x, uint32_t y, double *j, double *
 }
 
 /* Score the pair (a, b); 1 when it passes the threshold. */
-static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
+/* What verification said of a pair: a match, or which rule refused it. */
+enum { V_NO = 0, V_MATCH = 1, V_FIGURES = 2, V_WINDOW = 3 };
+
+static int verify_why(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
 {
     double j, c;
     score(b, x, y, &j, &c);
@@ -537,16 +541,21 @@ static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
     e->jaccard = (float)j;
     e->containment = (float)c;
     if (!nd__params_match(&b->p, j, c))
-        return 0;
+        return V_NO;
     if (b->p.figures > 0.0 &&
         nd__figs_differ(b->figs + (size_t)x * ND__FIGS, b->nfigs[x],
                         b->figs + (size_t)y * ND__FIGS, b->nfigs[y], b->p.figures))
-        return 0;
+        return V_FIGURES;
     if (b->p.window > 0.0 && b->meta[x].has_time && b->meta[y].has_time &&
         ((double)b->meta[x].time - (double)b->meta[y].time > b->p.window ||
          (double)b->meta[y].time - (double)b->meta[x].time > b->p.window))
-        return 0;
-    return 1;
+        return V_WINDOW;
+    return V_MATCH;
+}
+
+static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
+{
+    return verify_why(b, x, y, e) == V_MATCH;
 }
 
 /* The guard's question (and the attach clustering's): do x and y match? */
@@ -653,8 +662,8 @@ ND_API int nd_batch_run(nd_batch *b)
                        b->p.measure == ND_MEASURE_JACCARD && b->p.containment > 0.0;
     nd_edge *part = NULL;
     size_t npart = 0, partcap = 0;
-    uint8_t *keep = malloc(block);
-    if (!blk || !keep)
+    uint8_t *keep = malloc(block), *why = malloc(block);
+    if (!blk || !keep || !why)
         rc = ND_ERR_NOMEM;
     while (rc == ND_OK) {
         const uint64_t *pairs;
@@ -677,13 +686,17 @@ ND_API int nd_batch_run(nd_batch *b)
                 for (size_t o = 0; o < sigbytes; o += 64)
                     __builtin_prefetch(s + o);
             }
-            keep[i] = (uint8_t)verify(b, (uint32_t)(pairs[i] >> 32),
-                                      (uint32_t)pairs[i], &blk[i]);
+            int v = verify_why(b, (uint32_t)(pairs[i] >> 32), (uint32_t)pairs[i],
+                               &blk[i]);
+            keep[i] = v == V_MATCH;
             if (!keep[i] && attach && blk[i].jaccard < b->p.threshold &&
                 blk[i].containment >= PARTIAL * b->p.containment)
                 keep[i] = 2;
+            why[i] = (uint8_t)v;
         }
         for (size_t i = 0; i < m && rc == ND_OK; i++) {
+            b->st.figures_refused += why[i] == V_FIGURES;
+            b->st.window_refused += why[i] == V_WINDOW;
             if (!keep[i])
                 continue;
             if (keep[i] == 2 ? push_edge(&part, &npart, &partcap, &blk[i])
@@ -696,6 +709,7 @@ ND_API int nd_batch_run(nd_batch *b)
     nd__cands_free(cands);
     free(blk);
     free(keep);
+    free(why);
     if (rc != ND_OK) {
         free(edges);
         free(part);
