@@ -169,6 +169,9 @@ typedef struct nd_params {
                                 /tmp); not copied: it must stay valid until
                                 nd_batch_run returns.  The file is unlinked
                                 as soon as it is made */
+    unsigned min_words;      /* batch: a text of fewer words (runs of bytes
+                                other than space, tab, CR, LF, VT, FF) is
+                                its own cluster, never a candidate (0: off) */
 } nd_params;
 
 /* The measured defaults. */
@@ -314,6 +317,7 @@ typedef struct nd_batch_stats {
                                  but whose figures told them apart */
     uint64_t window_refused;  /* and those further apart in time than
                                  params.window */
+    uint64_t short_docs;      /* texts under params.min_words words */
 } nd_batch_stats;
 
 ND_API int nd_batch_create(const nd_params *p, nd_batch **out);

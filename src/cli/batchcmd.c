@@ -230,7 +230,10 @@ static const char *method_name(nd_cluster_method m)
 static void print_stats(const cli_opts *o, const nd_job_stats *js, double secs)
 {
     const nd_batch_stats *st = &js->batch;
-    char rule[160], guard[96] = "", layout[96];
+    char rule[160], guard[96] = "", layout[96], shorts[64] = "";
+    if (o->params.min_words)
+        snprintf(shorts, sizeof shorts, ", %llu under %u words",
+                 (unsigned long long)st->short_docs, o->params.min_words);
     match_rule(&o->params, rule, sizeof rule);
     const nd_cluster_method m = method_run(&o->params);
     if (m == ND_CLUSTER_GUARDED)
@@ -246,7 +249,7 @@ static void print_stats(const cli_opts *o, const nd_job_stats *js, double secs)
                  st->contain_rows);
     fprintf(stderr,
             "neardup: %llu documents (%llu empty, %llu with invalid UTF-8, "
-            "%llu bad records skipped, %llu binary files skipped), "
+            "%llu bad records skipped, %llu binary files skipped%s), "
             "match: %s; "
             "%llu candidate pairs, %llu edges (%llu pairs refused by figures, "
             "%llu by the time window), %llu clusters (%s%s), "
@@ -257,7 +260,7 @@ static void print_stats(const cli_opts *o, const nd_job_stats *js, double secs)
             (unsigned long long)st->text.docs, (unsigned long long)st->text.empty,
             (unsigned long long)(st->text.bad_utf8 + js->repaired),
             (unsigned long long)js->skipped_bad,
-            (unsigned long long)js->skipped_binary, rule,
+            (unsigned long long)js->skipped_binary, shorts, rule,
             (unsigned long long)st->candidates, (unsigned long long)st->edges,
             (unsigned long long)st->figures_refused,
             (unsigned long long)st->window_refused,
@@ -288,6 +291,8 @@ static int write_stats_json(const cli_opts *o, const nd_job_stats *js, double se
     U("invalid_utf8", st->text.bad_utf8 + js->repaired);
     U("bad_records_skipped", js->skipped_bad);
     U("binary_files_skipped", js->skipped_binary);
+    U("min_words", o->params.min_words);
+    U("short_documents", st->short_docs);
     json_object_set_new(j, "match_rule", json_string(rule));
     F("threshold", o->params.threshold);
     json_object_set_new(j, "measure", json_string(o->params.measure == ND_MEASURE_CONTAINMENT
@@ -361,10 +366,31 @@ static int job_failed(batch_ui *ui, const nd_job *job, int rc)
     }
 }
 
+/*
+ * Warn when the threshold cannot make the match stricter: a pair with
+ * Jaccard j is contained (the smaller set in the larger) to at least
+ * 2j / (1 + j), so with containment c every pair from j = c / (2 - c) up
+ * matches by containment whatever the threshold above it.
+ */
+static void check_reach(const cli_opts *o)
+{
+    const nd_params *p = &o->params;
+    if (p->measure != ND_MEASURE_JACCARD || p->containment <= 0.0)
+        return;
+    double reach = p->containment / (2.0 - p->containment);
+    if (p->threshold > reach + 1e-9)
+        cli_warn(o, "--threshold %.2f is above the reach of --containment %.2f: "
+                    "every pair with Jaccard %.2f or more is contained to %.2f "
+                    "and matches anyway; lower --containment (0 turns it off) "
+                    "for a stricter match",
+                 p->threshold, p->containment, reach, p->containment);
+}
+
 int cli_batch(const cli_opts *o)
 {
     if (cli_stdin_check(o->paths, o->npaths) != EXIT_OK)
         return EXIT_IO;
+    check_reach(o);
     double t0 = wall();
     batch_ui ui;
     memset(&ui, 0, sizeof ui);

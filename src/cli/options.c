@@ -101,7 +101,7 @@ enum {
     O_TIME_FIELD, O_STATS, O_SKIP_BAD, O_STRICT, O_EXACT, O_CONTAINMENT,
     O_CLUSTER, O_FIGURES, O_BOILERPLATE, O_SOURCE_FIELD, O_SOURCE_PRIORITY,
     O_WINDOW, O_EXPLAIN, O_MEMORY, O_TMPDIR,
-    O_PROGRESS, O_STATS_JSON
+    O_PROGRESS, O_STATS_JSON, O_MIN_WORDS
 };
 
 static const struct option longopts[] = {
@@ -135,6 +135,7 @@ static const struct option longopts[] = {
     {"stats", no_argument, NULL, O_STATS},
     {"progress", no_argument, NULL, O_PROGRESS},
     {"stats-json", required_argument, NULL, O_STATS_JSON},
+    {"min-words", required_argument, NULL, O_MIN_WORDS},
     {"quiet", no_argument, NULL, 'q'},
     {"skip-bad", no_argument, NULL, O_SKIP_BAD},
     {"strict", no_argument, NULL, O_STRICT},
@@ -337,6 +338,11 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
         case O_STATS: o->stats = 1; break;
         case O_PROGRESS: o->progress = 1; break;
         case O_STATS_JSON: o->stats_json = optarg; break;
+        case O_MIN_WORDS:
+            rc = parse_uint("--min-words", optarg, 0, 1000000,
+                            "an integer in 0..1000000", &v);
+            o->params.min_words = (unsigned)v;
+            break;
         case 'q': o->quiet = 1; break;
         case O_SKIP_BAD: o->skip_bad = 1; break;
         case O_STRICT: o->params.norm |= ND_NORM_STRICT_UTF8; break;

@@ -78,6 +78,7 @@ struct nd_batch {
     uint32_t *sizes;     /* shingle set sizes, saturated */
     uint32_t *raws;      /* attach: set sizes before boilerplate, saturated */
     uint32_t *lens;      /* ND_KEEP_LONGEST: text lengths, saturated */
+    uint8_t *shorts;     /* min_words: 1 for a text under min_words words */
     nd_doc_meta *meta;   /* keep earliest or source, or a time window */
     uint32_t **wide;     /* one full signature of scratch per thread */
     uint32_t *figs;      /* figures > 0: n * ND__FIGS figure sketch values */
@@ -193,6 +194,7 @@ ND_API void nd_batch_free(nd_batch *b)
     free(b->sizes);
     free(b->raws);
     free(b->lens);
+    free(b->shorts);
     free(b->meta);
     free(b->figs);
     free(b->nfigs);
@@ -237,6 +239,8 @@ static int grow(nd_batch *b, size_t need)
         GROW(raws, cap);
     if (b->p.keep == ND_KEEP_LONGEST)
         GROW(lens, cap);
+    if (b->p.min_words)
+        GROW(shorts, cap);
     if (b->p.keep == ND_KEEP_EARLIEST || b->p.keep == ND_KEEP_SOURCE ||
         b->p.window > 0.0)
         GROW(meta, cap);
@@ -422,6 +426,22 @@ static int start_filtering(nd_batch *b)
     return ND_OK;
 }
 
+/* 1 when text[0..len) holds fewer than min words: runs of bytes other
+   than ASCII blanks (a cheap count, read only up to the min-th word). */
+static uint8_t fewer_words(const char *text, size_t len, unsigned min)
+{
+    unsigned words = 0;
+    int in_word = 0;
+    for (size_t i = 0; i < len && words < min; i++) {
+        unsigned char c = (unsigned char)text[i];
+        int blank = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+                    c == '\f';
+        words += !blank && !in_word;
+        in_word = !blank;
+    }
+    return words < min;
+}
+
 ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
                              const size_t *lens, const nd_doc_meta *meta,
                              size_t *bad)
@@ -480,6 +500,8 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
                 b->raws[d] = nd__sat32(r == ND_OK ? nd__sketcher_raw_size(sk) : 0);
             if (b->lens)
                 b->lens[d] = nd__sat32(lens[i]);
+            if (b->shorts)
+                b->shorts[d] = fewer_words(texts[i], lens[i], b->p.min_words);
             if (b->meta) {
                 if (meta)
                     b->meta[d] = meta[i];
@@ -631,8 +653,11 @@ ND_API int nd_batch_run(nd_batch *b)
     uint8_t *skip = malloc(n ? n : 1);
     if (!skip)
         return fail(b, ND_ERR_NOMEM, NULL);
-    for (size_t i = 0; i < n; i++)
-        skip[i] = b->sizes[i] == 0;
+    for (size_t i = 0; i < n; i++) {
+        /* Empty and short texts are their own clusters: no candidates. */
+        skip[i] = b->sizes[i] == 0 || (b->shorts && b->shorts[i]);
+        b->st.short_docs += b->shorts && b->shorts[i] && b->sizes[i] != 0;
+    }
     nd__cands *cands;
     char msg[sizeof b->err];
     nd__lsh_contain cb = {0, 0, b->sizes};
