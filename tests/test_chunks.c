@@ -79,7 +79,7 @@ static nd_batch *run_chunked(const corpus *c, size_t chunk)
     return b;
 }
 
-Test(chunks, count_and_add_do_not_depend_on_chunking, .timeout = 600)
+Test(chunks, count_and_add_do_not_depend_on_chunking)
 {
     corpus c = make_corpus();
     nd_batch *one = run_chunked(&c, DOCS);
