@@ -694,9 +694,11 @@ typedef struct nd_job_warning {
     int code;            /* ND_ERR_DATA: a malformed record; ND_ERR_UTF8:
                             invalid UTF-8 under ND_NORM_STRICT_UTF8;
                             ND_ERR_BINARY: a binary file */
-    const char *file;    /* the input it came from ("-": stdin) */
-    uint64_t line;       /* 1-based; 0 for a file */
-    const char *message; /* a sentence that starts with "file:line: " */
+    const char *file;    /* ND_ERR_UTF8: the input it came from ("-":
+                            stdin); otherwise "" (the message names it) */
+    uint64_t line;       /* ND_ERR_UTF8: its 1-based line; otherwise 0 */
+    const char *message; /* a sentence that starts with the file, and for
+                            a record "file:line: " */
 } nd_job_warning;
 
 typedef struct nd_job_row {
