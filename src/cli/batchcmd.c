@@ -186,7 +186,7 @@ static void on_progress(void *ctx, const nd_progress *p)
     fprintf(stderr, "%sneardup: %-10s %s%s%s%s, %llu documents, %.1f s%s",
             ui->tty ? "\r" : "", nd_phase_name(p->phase), share, what, rate, eta,
             (unsigned long long)p->docs, p->seconds,
-            ui->tty && !ends ? "\033[K" : "\n");
+            !ui->tty ? "\n" : ends ? "\033[K\n" : "\033[K");
     ui->line_open = ui->tty && !ends;
     fflush(stderr);
 }
