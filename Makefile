@@ -50,6 +50,7 @@ PC := $(BUILD)/neardup.pc
 MAN := $(BUILD)/neardup.1
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 GEN_BINS := $(GEN_SRC:datasets/%.c=$(BUILD)/%)
+EXAMPLES := $(BUILD)/examples/cluster
 
 # Debian packages: what building, testing and benchmarking need.
 PKGS_BUILD := gcc make pkg-config python3 libxxhash-dev libutf8proc-dev libjansson-dev \
@@ -60,7 +61,7 @@ PKGS_BENCH := gnuplot-nox python3 python3-numpy python3-scipy time
 .PHONY: all lib cli test run bench bench-results install uninstall clean help asan ubsan tsan \
         deps deps-test deps-bench check unit cli-tests gen
 
-all: lib cli $(PC)
+all: lib cli $(PC) $(EXAMPLES)
 
 help:
 	@echo "neardup $(VERSION) - targets:"
@@ -138,6 +139,11 @@ $(BUILD)/%: datasets/%.c
 
 gen: $(GEN_BINS)
 
+# examples/cluster.c: the job through the public header only (tests/job/).
+$(BUILD)/examples/%: examples/%.c $(STATIC) src/neardup.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Isrc -o $@ $< $(STATIC) $(LDFLAGS_ALL) $(DEP_LIBS)
+
 # neardup.pc for the current PREFIX/LIBDIR (install writes it again, so
 # `make install PREFIX=...` is right even after a plain `make`).
 PC_LINES := 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
@@ -171,6 +177,7 @@ test: deps-test
 
 check: all $(TESTS) $(GEN_BINS) $(BENCH_BINS)
 	@./tests/cli/run.sh $(CLI)
+	@./tests/job/run.sh $(BUILD)
 	@./tests/eval/run.sh $(BUILD)
 	@./tests/newscopy/run.sh $(BUILD)
 	@./datasets/check-gen.sh $(BUILD)/ndgen

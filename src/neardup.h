@@ -169,6 +169,9 @@ typedef struct nd_params {
                                 /tmp); not copied: it must stay valid until
                                 nd_batch_run returns.  The file is unlinked
                                 as soon as it is made */
+    unsigned min_words;      /* batch: a text of fewer words (runs of bytes
+                                other than space, tab, CR, LF, VT, FF) is
+                                its own cluster, never a candidate (0: off) */
 } nd_params;
 
 /* The measured defaults. */
@@ -298,12 +301,23 @@ typedef struct nd_batch_stats {
     double seconds_lsh;      /* candidate generation */
     double seconds_verify;   /* verification */
     double seconds_cluster;  /* union-find and representatives */
-    uint64_t guard_rejected; /* pairs the chaining guard refused to join */
+    uint64_t guard_rejected; /* ND_CLUSTER_GUARDED: pairs the chaining
+                                guard refused to join; ND_CLUSTER_ATTACH:
+                                containment joins the attach rules refused
+                                (a stub, a container holding other
+                                families, a core that mostly lacks the text) */
     uint64_t boilerplate_cutoff; /* documents above which a shingle is
                                     boilerplate (0: no suppression) */
     uint64_t spill_runs;     /* sorted runs of candidates written to the
                                 temporary file under params.memory */
     uint64_t spill_bytes;    /* and their bytes */
+    unsigned contain_bands, contain_rows; /* the containment bands after the
+                                main ones (0 and 0: none) */
+    uint64_t figures_refused; /* candidate pairs that met the match rule
+                                 but whose figures told them apart */
+    uint64_t window_refused;  /* and those further apart in time than
+                                 params.window */
+    uint64_t short_docs;      /* texts under params.min_words words */
 } nd_batch_stats;
 
 ND_API int nd_batch_create(const nd_params *p, nd_batch **out);
@@ -322,9 +336,11 @@ ND_API int nd_batch_add(nd_batch *b, const char *text, size_t len,
 
 /*
  * Boilerplate suppression, first pass: count the document frequency of the
- * shingles of n texts (in parallel).  Call it for every text, in any chunks,
- * before the first nd_batch_add*; then add the same texts.  Only with
- * params.boilerplate > 0 (else ND_ERR_STATE).  Errors as nd_batch_add_many.
+ * shingles of n texts (in parallel).  Call it for every text, in any chunks
+ * (the counts are the same for any chunking), before the first
+ * nd_batch_add*; then add the same texts.  Only with params.boilerplate > 0
+ * (else ND_ERR_STATE).  On ND_ERR_UTF8 (strict mode) nothing is counted and
+ * *bad (if not NULL) is the index of the first offending text.
  */
 ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
                           const size_t *lens, size_t *bad);
@@ -632,6 +648,195 @@ ND_API int nd_reader_open(const char *const *paths, size_t n,
 ND_API int nd_reader_next(nd_reader *r, nd_record *rec);
 ND_API const char *nd_reader_errmsg(const nd_reader *r);
 ND_API void nd_reader_close(nd_reader *r);
+
+/* -------------------------------------------------------------------- job */
+
+/*
+ * A job is the batch run of `neardup cluster | dedup | pairs` as one call:
+ * it reads the inputs through nd_reader, runs every stage below, and hands
+ * each output row, each warning and the progress to callbacks.  Programs
+ * that link libneardup get the same engine and the same output as the
+ * command.
+ *
+ * The stages, each a public call, so that a driver of its own (another
+ * reader, or a distributed run) can make them in the same order:
+ *   count       nd_batch_count over every text, in any chunks (only with
+ *               params.boilerplate > 0); the counts do not depend on the
+ *               chunks.  The job reads files and directories twice (once
+ *               to count, once to sketch); stdin is spooled to an unlinked
+ *               temporary file in between.
+ *   sketch      nd_batch_add_many over the same texts in the same order.
+ *   candidates  \
+ *   verify       > nd_batch_run
+ *   cluster     /
+ *   write       rows from nd_batch_cluster, nd_batch_rep, nd_batch_edges.
+ * With more than one thread, the job reads and parses the next chunk of
+ * records on a thread of its own while the library sketches the present
+ * one; the callbacks are always called on the thread that called
+ * nd_job_run, in input order, so what they receive does not depend on the
+ * thread count.
+ *
+ * Every record read is accounted for: it is a document (numbered 0, 1, ...
+ * in input order), or it is skipped with a warning (opts.skip_bad), or it
+ * stops the job (ND_ERR_DATA, ND_ERR_UTF8) before any row is written.
+ *
+ * Ownership: nd_job_create copies opts, but not the strings it points to
+ * (paths, the reader's field names, source_priority, params.tmpdir): they
+ * must stay valid until nd_job_free.  Every pointer a callback receives is
+ * valid only during that call.
+ */
+typedef struct nd_job nd_job;
+
+typedef enum {
+    ND_JOB_CLUSTER = 0, /* a row for every document: its cluster and
+                           whether it represents it */
+    ND_JOB_DEDUP = 1,   /* a row for every representative, with its
+                           record as read */
+    ND_JOB_PAIRS = 2    /* a row for every verified pair */
+} nd_job_kind;
+
+typedef enum {
+    ND_PHASE_COUNT = 0,      /* first pass: boilerplate counts */
+    ND_PHASE_SKETCH = 1,     /* second pass (the only one without
+                                boilerplate): signatures */
+    ND_PHASE_CANDIDATES = 2, /* LSH bands */
+    ND_PHASE_VERIFY = 3,     /* candidate pairs scored */
+    ND_PHASE_CLUSTER = 4,    /* pairs into clusters */
+    ND_PHASE_WRITE = 5       /* rows handed to on_row */
+} nd_phase;
+
+/* The phase's name in lower case ("count", "sketch", ...); never NULL. */
+ND_API const char *nd_phase_name(nd_phase phase);
+
+typedef struct nd_progress {
+    nd_phase phase;
+    uint64_t done, total; /* work of the phase: count and sketch, input
+                             bytes (total 0 while unknown: stdin, a FIFO,
+                             a directory); candidates, bands; verify,
+                             candidate pairs (total 0 until the end);
+                             cluster, pairs; write, rows.  The phase's last
+                             report has done == total */
+    uint64_t docs;        /* documents read so far */
+    double seconds;       /* since nd_job_run started */
+} nd_progress;
+
+/* A record skipped (opts.skip_bad), or a file skipped as binary. */
+typedef struct nd_job_warning {
+    int code;            /* ND_ERR_DATA: a malformed record; ND_ERR_UTF8:
+                            invalid UTF-8 under ND_NORM_STRICT_UTF8;
+                            ND_ERR_BINARY: a binary file */
+    const char *file;    /* ND_ERR_UTF8: the input it came from ("-":
+                            stdin); otherwise "" (the message names it) */
+    uint64_t line;       /* ND_ERR_UTF8: its 1-based line; otherwise 0 */
+    const char *message; /* a sentence that starts with the file, and for
+                            a record "file:line: " */
+} nd_job_warning;
+
+typedef struct nd_job_row {
+    uint32_t doc;          /* cluster, dedup: the document; pairs: the
+                              first of the pair */
+    const char *id;        /* its id as JSON text (nd_record.id) */
+    size_t id_len;
+    uint32_t cluster;      /* cluster, dedup: cluster number, 0, 1, ... in
+                              order of first member */
+    int rep;               /* cluster: 1 when it represents its cluster */
+    const char *raw;       /* dedup: the record as read (a directory entry:
+                              its id); NULL otherwise */
+    size_t raw_len;
+    const char *header;    /* dedup of TSV, on the first row only: the
+                              header line of the first file (with its
+                              newline), to write before the row; else NULL */
+    size_t header_len;
+    uint32_t doc_b;        /* pairs: the second document, doc < doc_b */
+    const char *id_b;
+    size_t id_b_len;
+    double jaccard;        /* pairs: estimated (exact with params.exact) */
+    double containment;    /* pairs: of the smaller set in the larger */
+    int explained;         /* pairs with opts.explain: the fields below */
+    double exact_jaccard, exact_containment; /* from the shingle sets */
+    size_t shared_words;   /* the longest run of normalized words both
+                              texts share (among their first 5000 words) */
+    const char *passage;   /* that run, normalized, UTF-8; over 30 words:
+                              the first 15, " ... ", the last 15 */
+    size_t passage_len;
+} nd_job_row;
+
+typedef struct nd_job_opts {
+    nd_job_kind kind;
+    nd_params params;
+    nd_reader_opts reader;
+    const char *const *paths; /* inputs; npaths 0 or the path "-": stdin */
+    size_t npaths;
+    int skip_bad;       /* 1: a malformed record, or invalid UTF-8 under
+                           ND_NORM_STRICT_UTF8, is a warning and skipped;
+                           0: it stops the job */
+    int explain;        /* pairs: exact scores and the shared passage
+                           (texts spooled to a temporary file) */
+    const char *source_priority; /* ND_KEEP_SOURCE: a file of source names
+                           (reader.source_field), one a line, most
+                           preferred first; blank lines and lines starting
+                           with # are skipped.  A record's priority is its
+                           source's line among the names; unlisted sources
+                           rank after every listed one */
+    /* Called for each row, in order: cluster and dedup by document,
+       pairs by (doc, doc_b).  Non-zero stops the job (ND_ERR_STATE, the
+       detail says the caller stopped it).  NULL: rows are not made. */
+    int (*on_row)(void *ctx, const nd_job_row *row);
+    /* Called for each skipped record or file, in input order; may be NULL. */
+    void (*on_warning)(void *ctx, const nd_job_warning *w);
+    /* Called at the start and end of each phase and at most every
+       opts.progress_every seconds within it; may be NULL. */
+    void (*on_progress)(void *ctx, const nd_progress *p);
+    double progress_every; /* default 0.25 */
+    void *ctx;          /* passed to the callbacks */
+} nd_job_opts;
+
+/* Counters of a job: the batch's and the reading's. */
+typedef struct nd_job_stats {
+    nd_batch_stats batch;
+    uint64_t records;        /* records read (good and skipped) */
+    uint64_t skipped_bad;    /* records skipped (opts.skip_bad) */
+    uint64_t skipped_binary; /* files skipped as binary */
+    uint64_t repaired;       /* JSONL lines read with U+FFFD for invalid
+                                UTF-8 (not strict) */
+    uint64_t rows;           /* rows handed to on_row */
+    double seconds;          /* nd_job_run, wall time */
+} nd_job_stats;
+
+/* Defaults: ND_JOB_CLUSTER, nd_params_init, the reader's defaults, stdin,
+   no callbacks. */
+ND_API void nd_job_opts_init(nd_job_opts *o);
+
+/*
+ * A job for opts (copied).  Errors: ND_ERR_PARAM (nd_params_check fails,
+ * explain without ND_JOB_PAIRS, a source_priority file without names or
+ * with a name listed twice: the detail names file and line), ND_ERR_IO
+ * (the source_priority file cannot be read), ND_ERR_NOMEM.  On error *out
+ * is still a job that serves nd_job_errmsg and nd_job_free (or NULL when
+ * even it could not be allocated).
+ */
+ND_API int nd_job_create(const nd_job_opts *opts, nd_job **out);
+
+/*
+ * Run the job: read, count, sketch, find and verify pairs, cluster, then
+ * call on_row for every row.  Once per job.  Errors (the detail in
+ * nd_job_errmsg): ND_ERR_DATA (a malformed record without skip_bad: file
+ * and line), ND_ERR_UTF8 (invalid UTF-8 under ND_NORM_STRICT_UTF8 without
+ * skip_bad: file and line), ND_ERR_IO (an input could not be opened or
+ * read, changed between the two passes, or a temporary file failed),
+ * ND_ERR_STATE (on_row stopped it, or run twice), ND_ERR_NOMEM.  No row is
+ * handed over unless every input was read and clustered.
+ */
+ND_API int nd_job_run(nd_job *job);
+
+ND_API void nd_job_stats_get(const nd_job *job, nd_job_stats *st);
+/* The batch the job ran (results as nd_batch_* give them), or NULL before
+   nd_job_run succeeded.  Owned by the job. */
+ND_API const nd_batch *nd_job_batch(const nd_job *job);
+/* Detail of the last error, never NULL. */
+ND_API const char *nd_job_errmsg(const nd_job *job);
+/* NULL is a no-op. */
+ND_API void nd_job_free(nd_job *job);
 
 #ifdef __cplusplus
 }

@@ -73,7 +73,7 @@ export PKG_CONFIG_PATH="$tmp/usr/lib/pkgconfig"
 export PKG_CONFIG_SYSROOT_DIR="$tmp"
 flags=$(pkg-config --cflags --libs neardup) || flags=""
 if [ -n "$flags" ]; then ok; else ko "pkg-config --cflags --libs neardup"; fi
-for ex in stream_dedup index_threads; do
+for ex in stream_dedup index_threads cluster; do
     # shellcheck disable=SC2086
     if $CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror ${SAN:-} -o "$tmp/$ex" \
         "examples/$ex.c" $flags -lpthread -Wl,-rpath,"$tmp/usr/lib" \

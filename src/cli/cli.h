@@ -25,6 +25,8 @@ typedef struct cli_opts {
     nd_reader_opts reader;
     const char *output;   /* NULL or "-": stdout */
     int stats, quiet, skip_bad;
+    int progress;                /* --progress: also when stderr is no tty */
+    const char *stats_json;      /* --stats-json FILE: the stats as JSON */
     int explain;                 /* pairs: exact scores, shared passage */
     const char *source_priority; /* --keep source: the file of names */
     char **paths;

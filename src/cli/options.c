@@ -57,8 +57,8 @@ void cli_usage(FILE *f)
 "  --threads N         worker threads, 0 = all cores (default 0)\n"
 "  --memory SIZE       bound candidate generation (512M, 2G), spilling to disk\n"
 "  --tmpdir DIR        folder for that spill file (default $TMPDIR, else /tmp)\n"
-"  --stats             a summary line on stderr at the end\n"
-"  -q, --quiet         no progress, no warnings\n"
+"  --stats             a summary line on stderr at the end (--stats-json FILE)\n"
+"  -q, --quiet         no progress, no warnings (--progress: also off a tty)\n"
 "\n"
 "Exit: 0 ok, 1 usage error, 2 I/O error, 65 bad input data.\n", f);
 }
@@ -101,7 +101,8 @@ enum {
     O_THREADS, O_SEED, O_MEASURE, O_KEEP, O_FORMAT, O_ID_FIELD, O_TEXT_FIELD,
     O_TIME_FIELD, O_STATS, O_SKIP_BAD, O_STRICT, O_EXACT, O_CONTAINMENT,
     O_CLUSTER, O_FIGURES, O_BOILERPLATE, O_SOURCE_FIELD, O_SOURCE_PRIORITY,
-    O_WINDOW, O_EXPLAIN, O_MEMORY, O_TMPDIR, O_MAX_RECORD
+    O_WINDOW, O_EXPLAIN, O_MEMORY, O_TMPDIR, O_MAX_RECORD,
+    O_PROGRESS, O_STATS_JSON, O_MIN_WORDS
 };
 
 static const struct option longopts[] = {
@@ -134,6 +135,9 @@ static const struct option longopts[] = {
     {"tmpdir", required_argument, NULL, O_TMPDIR},
     {"output", required_argument, NULL, 'o'},
     {"stats", no_argument, NULL, O_STATS},
+    {"progress", no_argument, NULL, O_PROGRESS},
+    {"stats-json", required_argument, NULL, O_STATS_JSON},
+    {"min-words", required_argument, NULL, O_MIN_WORDS},
     {"quiet", no_argument, NULL, 'q'},
     {"skip-bad", no_argument, NULL, O_SKIP_BAD},
     {"strict", no_argument, NULL, O_STRICT},
@@ -436,6 +440,13 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
         case O_TMPDIR: o->params.tmpdir = optarg; break;
         case 'o': o->output = optarg; break;
         case O_STATS: o->stats = 1; break;
+        case O_PROGRESS: o->progress = 1; break;
+        case O_STATS_JSON: o->stats_json = optarg; break;
+        case O_MIN_WORDS:
+            rc = parse_uint("--min-words", optarg, 0, 1000000,
+                            "an integer in 0..1000000", &v);
+            o->params.min_words = (unsigned)v;
+            break;
         case 'q': o->quiet = 1; break;
         case O_SKIP_BAD: o->skip_bad = 1; break;
         case O_STRICT: o->params.norm |= ND_NORM_STRICT_UTF8; break;

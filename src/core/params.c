@@ -43,6 +43,7 @@ ND_API void nd_params_init(nd_params *p)
     p->window = 0.0;
     p->memory = 0;
     p->tmpdir = NULL;
+    p->min_words = 0;
 }
 
 ND_API int nd_params_check(const nd_params *p, char *msg, size_t cap)

@@ -35,8 +35,8 @@
 
 #include "../neardup.h"
 #include "chrome.h"
-#include "mix.h"
-#include "sort.h"
+#include "../core/mix.h"
+#include "../core/sort.h"
 #include "../cluster/cluster.h"
 #include "../sketch/sketch.h"
 

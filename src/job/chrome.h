@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dfcount.h"
+#include "../core/dfcount.h"
 
 /*
  * The shingle sets of a nested sample of the counted documents: document

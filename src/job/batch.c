@@ -23,11 +23,12 @@
 
 #include "../cluster/cluster.h"
 #include "chrome.h"
-#include "dfcount.h"
-#include "docstore.h"
-#include "params.h"
+#include "../core/dfcount.h"
+#include "../core/docstore.h"
+#include "../core/params.h"
 #include "../lsh/lsh.h"
 #include "../sketch/sketch.h"
+#include "jobint.h"
 
 /* 2^20 counters (4 MB): see dfcount.c for the error this allows. */
 #define DF_BITS 20
@@ -77,6 +78,7 @@ struct nd_batch {
     uint32_t *sizes;     /* shingle set sizes, saturated */
     uint32_t *raws;      /* attach: set sizes before boilerplate, saturated */
     uint32_t *lens;      /* ND_KEEP_LONGEST: text lengths, saturated */
+    uint8_t *shorts;     /* min_words: 1 for a text under min_words words */
     nd_doc_meta *meta;   /* keep earliest or source, or a time window */
     uint32_t **wide;     /* one full signature of scratch per thread */
     uint32_t *figs;      /* figures > 0: n * ND__FIGS figure sketch values */
@@ -95,8 +97,22 @@ struct nd_batch {
     nd_edge *edges;
     size_t nedges;
     nd_batch_stats st;
+    nd__phase_fn on_phase; /* progress of nd_batch_run (jobint.h) */
+    void *phase_ctx;
     char err[512];
 };
+
+void nd__batch_on_phase(nd_batch *b, nd__phase_fn fn, void *ctx)
+{
+    b->on_phase = fn;
+    b->phase_ctx = ctx;
+}
+
+static void phase(const nd_batch *b, nd_phase ph, uint64_t done, uint64_t total)
+{
+    if (b->on_phase)
+        b->on_phase(b->phase_ctx, ph, done, total);
+}
 
 static double now(void)
 {
@@ -153,6 +169,7 @@ ND_API int nd_batch_create(const nd_params *p, nd_batch **out)
     }
     b->st.bands = b->bands;
     b->st.rows = b->rows;
+    nd__params_lsh_contain(p, b->rows, &b->st.contain_bands, &b->st.contain_rows);
     *out = b;
     return ND_OK;
 }
@@ -177,6 +194,7 @@ ND_API void nd_batch_free(nd_batch *b)
     free(b->sizes);
     free(b->raws);
     free(b->lens);
+    free(b->shorts);
     free(b->meta);
     free(b->figs);
     free(b->nfigs);
@@ -221,6 +239,8 @@ static int grow(nd_batch *b, size_t need)
         GROW(raws, cap);
     if (b->p.keep == ND_KEEP_LONGEST)
         GROW(lens, cap);
+    if (b->p.min_words)
+        GROW(shorts, cap);
     if (b->p.keep == ND_KEEP_EARLIEST || b->p.keep == ND_KEEP_SOURCE ||
         b->p.window > 0.0)
         GROW(meta, cap);
@@ -250,6 +270,80 @@ static int valid_utf8(const char *s, size_t n)
     return 1;
 }
 
+/*
+ * Count texts [from, to) of a call, all under one sampling rate: the
+ * caller cuts the call where the sample fills (count_segment_end).
+ */
+static void count_segment(nd_batch *b, size_t from, size_t to,
+                          const char *const *texts, const size_t *lens,
+                          size_t *first_bad, int *first_rc)
+{
+    const uint64_t base = b->counted, rate = b->df_rate;
+    const int parallel = (uint64_t)(to - from) / rate >= COUNT_PARALLEL_MIN;
+    size_t fbad = *first_bad;
+    int frc = *first_rc;
+#pragma omp parallel num_threads(b->threads) if (parallel)
+    {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+#pragma omp for schedule(dynamic, 8)
+        for (size_t i = from; i < to; i++) {
+            const uint64_t o = base + (i - from);
+            int r = ND_OK;
+            if (o % rate == 0) {
+                const uint64_t *set;
+                size_t m;
+                r = nd__sketcher_bag(b->sk[t], texts[i], lens[i], &set, &m);
+                if (r == ND_OK) {
+                    nd__df_add(&b->df, set, m);
+                    uint32_t figs[ND__FIGS], nfigs = 0;
+                    int held;
+#pragma omp critical(nd_batch_held)
+                    held = nd__held_wants(&b->held, o);
+                    if (held && b->p.figures > 0.0 &&
+                        (r = nd__sketcher_read_figures(b->sk[t], texts[i], lens[i])) == ND_OK)
+                        nd__sketcher_figures(b->sk[t], figs, &nfigs);
+#pragma omp critical(nd_batch_held)
+                    if (r == ND_OK && held && nd__held_wants(&b->held, o))
+                        r = nd__held_add(&b->held, o, set, m,
+                                         b->p.figures > 0.0 ? figs : NULL, nfigs);
+                }
+            }
+            if (r != ND_OK) {
+#pragma omp critical(nd_batch_bad)
+                if (i < fbad) {
+                    fbad = i;
+                    frc = r;
+                }
+            }
+        }
+    }
+    *first_bad = fbad;
+    *first_rc = frc;
+}
+
+/*
+ * Where the segment of a call that starts at from (at ordinal
+ * b->counted) ends: after the text that fills the sample at the present
+ * rate, or at n.  The rate doubles between two texts, never inside a
+ * parallel loop, so the counts are the same for any chunking of the calls.
+ */
+static size_t count_segment_end(const nd_batch *b, size_t from, size_t n)
+{
+    const uint64_t rate = b->df_rate, need = DF_SAMPLE - b->sampled;
+    const uint64_t first = (rate - b->counted % rate) % rate;
+    const uint64_t last = first + (need - 1) * rate; /* offset of the filling text */
+    return (uint64_t)(n - from) > last ? from + (size_t)last + 1 : n;
+}
+
+/* Texts of ordinals [from, to) that are in the sample at rate. */
+static uint64_t sampled_in(uint64_t from, uint64_t to, uint64_t rate)
+{
+    return (to + rate - 1) / rate - (from + rate - 1) / rate;
+}
+
 ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
                           const size_t *lens, size_t *bad)
 {
@@ -261,78 +355,49 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
     double t0 = now();
     if (!b->df_rate)
         b->df_rate = 1;
-    if (b->sampled >= DF_SAMPLE) {
-        nd__df_halve(&b->df);
-        b->df_rate *= 2;
-        b->sampled /= 2;
-    }
-    const uint64_t base = b->counted, rate = b->df_rate;
-    const int strict = (b->p.norm & ND_NORM_STRICT_UTF8) != 0;
-    /* Every text is read when strict: each must be valid. */
-    const int parallel = strict || (uint64_t)n / rate >= COUNT_PARALLEL_MIN;
-    uint64_t sampled = 0;
-#pragma omp parallel num_threads(b->threads) reduction(+ : sampled) if (parallel)
-    {
-        int t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-#pragma omp for schedule(dynamic, 8)
-        for (size_t i = 0; i < n; i++) {
-            if ((base + i) % rate != 0) {
-                /* Not in the sample; a bad text must still fail here. */
-                if (strict && !valid_utf8(texts[i], lens[i])) {
+    if (b->p.norm & ND_NORM_STRICT_UTF8) {
+        /* Every text must be valid, in the sample or not; a bad one
+           fails the call before anything is counted. */
+#pragma omp parallel for num_threads(b->threads) schedule(dynamic, 64) \
+    if (n >= COUNT_PARALLEL_MIN)
+        for (size_t i = 0; i < n; i++)
+            if (!valid_utf8(texts[i], lens[i])) {
 #pragma omp critical(nd_batch_bad)
-                    if (i < first_bad) {
-                        first_bad = i;
-                        first_rc = ND_ERR_UTF8;
-                    }
-                }
-                continue;
-            }
-            sampled++;
-            const uint64_t *set;
-            size_t m;
-            int r = nd__sketcher_bag(b->sk[t], texts[i], lens[i], &set, &m);
-            if (r == ND_OK) {
-                nd__df_add(&b->df, set, m);
-                uint32_t figs[ND__FIGS], nfigs = 0;
-                int held;
-#pragma omp critical(nd_batch_held)
-                held = nd__held_wants(&b->held, base + i);
-                if (held && b->p.figures > 0.0 &&
-                    (r = nd__sketcher_read_figures(b->sk[t], texts[i], lens[i])) == ND_OK)
-                    nd__sketcher_figures(b->sk[t], figs, &nfigs);
-#pragma omp critical(nd_batch_held)
-                if (r == ND_OK && held && nd__held_wants(&b->held, base + i))
-                    r = nd__held_add(&b->held, base + i, set, m,
-                                     b->p.figures > 0.0 ? figs : NULL, nfigs);
-                if (r != ND_OK) {
-#pragma omp critical(nd_batch_bad)
-                    if (i < first_bad) {
-                        first_bad = i;
-                        first_rc = r;
-                    }
-                }
-            } else {
-#pragma omp critical(nd_batch_bad)
-                if (i < first_bad) {
+                if (i < first_bad)
                     first_bad = i;
-                    first_rc = r;
-                }
             }
+        if (first_bad != SIZE_MAX) {
+            if (bad)
+                *bad = first_bad;
+            b->st.seconds_sketch += now() - t0;
+            return fail(b, ND_ERR_UTF8, "invalid UTF-8");
         }
+    }
+    /*
+     * Every counted text is sampled until DF_SAMPLE have been, then the
+     * rate doubles and the counters halve, text by text in ordinal order:
+     * the call is cut into segments at those points.
+     */
+    for (size_t from = 0; from < n && first_rc == ND_OK;) {
+        if (b->sampled >= DF_SAMPLE) {
+            nd__df_halve(&b->df);
+            b->df_rate *= 2;
+            b->sampled /= 2;
+        }
+        size_t to = count_segment_end(b, from, n);
+        count_segment(b, from, to, texts, lens, &first_bad, &first_rc);
+        if (first_rc != ND_OK)
+            break;
+        b->sampled += sampled_in(b->counted, b->counted + (to - from), b->df_rate);
+        b->counted += to - from;
+        from = to;
     }
     b->st.seconds_sketch += now() - t0;
     if (first_rc != ND_OK) {
-        /* Counts of the texts before the bad one stay: the caller adds
-           those and skips the bad one, or stops. */
         if (bad)
             *bad = first_bad;
-        return fail(b, first_rc, first_rc == ND_ERR_UTF8 ? "invalid UTF-8" : NULL);
+        return fail(b, first_rc, NULL);
     }
-    b->counted += n;
-    b->sampled += sampled;
     return ND_OK;
 }
 
@@ -359,6 +424,22 @@ static int start_filtering(nd_batch *b)
     for (unsigned t = 0; t < b->threads; t++)
         nd__sketcher_filter(b->sk[t], &b->df, c);
     return ND_OK;
+}
+
+/* 1 when text[0..len) holds fewer than min words: runs of bytes other
+   than ASCII blanks (a cheap count, read only up to the min-th word). */
+static uint8_t fewer_words(const char *text, size_t len, unsigned min)
+{
+    unsigned words = 0;
+    int in_word = 0;
+    for (size_t i = 0; i < len && words < min; i++) {
+        unsigned char c = (unsigned char)text[i];
+        int blank = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+                    c == '\f';
+        words += !blank && !in_word;
+        in_word = !blank;
+    }
+    return words < min;
 }
 
 ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
@@ -419,6 +500,8 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
                 b->raws[d] = nd__sat32(r == ND_OK ? nd__sketcher_raw_size(sk) : 0);
             if (b->lens)
                 b->lens[d] = nd__sat32(lens[i]);
+            if (b->shorts)
+                b->shorts[d] = fewer_words(texts[i], lens[i], b->p.min_words);
             if (b->meta) {
                 if (meta)
                     b->meta[d] = meta[i];
@@ -468,7 +551,10 @@ static void score(const nd_batch *b, uint32_t x, uint32_t y, double *j, double *
 }
 
 /* Score the pair (a, b); 1 when it passes the threshold. */
-static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
+/* What verification said of a pair: a match, or which rule refused it. */
+enum { V_NO = 0, V_MATCH = 1, V_FIGURES = 2, V_WINDOW = 3 };
+
+static int verify_why(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
 {
     double j, c;
     score(b, x, y, &j, &c);
@@ -477,16 +563,21 @@ static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
     e->jaccard = (float)j;
     e->containment = (float)c;
     if (!nd__params_match(&b->p, j, c))
-        return 0;
+        return V_NO;
     if (b->p.figures > 0.0 &&
         nd__figs_differ(b->figs + (size_t)x * ND__FIGS, b->nfigs[x],
                         b->figs + (size_t)y * ND__FIGS, b->nfigs[y], b->p.figures))
-        return 0;
+        return V_FIGURES;
     if (b->p.window > 0.0 && b->meta[x].has_time && b->meta[y].has_time &&
         ((double)b->meta[x].time - (double)b->meta[y].time > b->p.window ||
          (double)b->meta[y].time - (double)b->meta[x].time > b->p.window))
-        return 0;
-    return 1;
+        return V_WINDOW;
+    return V_MATCH;
+}
+
+static int verify(const nd_batch *b, uint32_t x, uint32_t y, nd_edge *e)
+{
+    return verify_why(b, x, y, e) == V_MATCH;
 }
 
 /* The guard's question (and the attach clustering's): do x and y match? */
@@ -562,12 +653,16 @@ ND_API int nd_batch_run(nd_batch *b)
     uint8_t *skip = malloc(n ? n : 1);
     if (!skip)
         return fail(b, ND_ERR_NOMEM, NULL);
-    for (size_t i = 0; i < n; i++)
-        skip[i] = b->sizes[i] == 0;
+    for (size_t i = 0; i < n; i++) {
+        /* Empty and short texts are their own clusters: no candidates. */
+        skip[i] = b->sizes[i] == 0 || (b->shorts && b->shorts[i]);
+        b->st.short_docs += b->shorts && b->shorts[i] && b->sizes[i] != 0;
+    }
     nd__cands *cands;
     char msg[sizeof b->err];
     nd__lsh_contain cb = {0, 0, b->sizes};
     nd__params_lsh_contain(&b->p, b->rows, &cb.bands, &cb.rows);
+    phase(b, ND_PHASE_CANDIDATES, 0, b->bands + cb.bands);
     int rc = nd__lsh_cands16(b->sigs, n, b->p.num_perm, b->bands, b->rows, &cb,
                              b->p.seed, skip, b->threads, b->p.memory, b->p.tmpdir,
                              &cands, &b->st.capped_buckets, msg, sizeof msg);
@@ -575,6 +670,8 @@ ND_API int nd_batch_run(nd_batch *b)
     if (rc != ND_OK)
         return fail(b, rc, msg);
     nd__cands_spilled(cands, &b->st.spill_runs, &b->st.spill_bytes);
+    phase(b, ND_PHASE_CANDIDATES, b->bands + cb.bands, b->bands + cb.bands);
+    phase(b, ND_PHASE_VERIFY, 0, 0);
     double t1 = now(), merging = 0.0;
 
     /* Verify in blocks as the candidates come: only the pairs that pass
@@ -590,8 +687,8 @@ ND_API int nd_batch_run(nd_batch *b)
                        b->p.measure == ND_MEASURE_JACCARD && b->p.containment > 0.0;
     nd_edge *part = NULL;
     size_t npart = 0, partcap = 0;
-    uint8_t *keep = malloc(block);
-    if (!blk || !keep)
+    uint8_t *keep = malloc(block), *why = malloc(block);
+    if (!blk || !keep || !why)
         rc = ND_ERR_NOMEM;
     while (rc == ND_OK) {
         const uint64_t *pairs;
@@ -614,23 +711,30 @@ ND_API int nd_batch_run(nd_batch *b)
                 for (size_t o = 0; o < sigbytes; o += 64)
                     __builtin_prefetch(s + o);
             }
-            keep[i] = (uint8_t)verify(b, (uint32_t)(pairs[i] >> 32),
-                                      (uint32_t)pairs[i], &blk[i]);
+            int v = verify_why(b, (uint32_t)(pairs[i] >> 32), (uint32_t)pairs[i],
+                               &blk[i]);
+            keep[i] = v == V_MATCH;
             if (!keep[i] && attach && blk[i].jaccard < b->p.threshold &&
                 blk[i].containment >= PARTIAL * b->p.containment)
                 keep[i] = 2;
+            why[i] = (uint8_t)v;
         }
         for (size_t i = 0; i < m && rc == ND_OK; i++) {
+            b->st.figures_refused += why[i] == V_FIGURES;
+            b->st.window_refused += why[i] == V_WINDOW;
             if (!keep[i])
                 continue;
             if (keep[i] == 2 ? push_edge(&part, &npart, &partcap, &blk[i])
                              : push_edge(&edges, &ne, &cap, &blk[i]))
                 rc = ND_ERR_NOMEM;
         }
+        /* The number of candidates is known only at the end. */
+        phase(b, ND_PHASE_VERIFY, np, 0);
     }
     nd__cands_free(cands);
     free(blk);
     free(keep);
+    free(why);
     if (rc != ND_OK) {
         free(edges);
         free(part);
@@ -638,6 +742,8 @@ ND_API int nd_batch_run(nd_batch *b)
     }
     b->edges = edges;
     b->nedges = ne;
+    phase(b, ND_PHASE_VERIFY, np, np);
+    phase(b, ND_PHASE_CLUSTER, 0, ne);
     double t2 = now();
 
     nd__uf uf;
@@ -681,6 +787,7 @@ ND_API int nd_batch_run(nd_batch *b)
     if (n && !nc)
         return fail(b, ND_ERR_NOMEM, NULL);
     double t3 = now();
+    phase(b, ND_PHASE_CLUSTER, ne, ne);
 
     b->st.candidates = np;
     b->st.edges = ne;
