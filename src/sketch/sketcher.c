@@ -82,10 +82,8 @@ const uint64_t *nd__sketcher_set(const nd_sketcher *s, size_t *n)
 static int shingle_text(nd_sketcher *s, const char *text, size_t len, int *bad,
                         int sorted)
 {
-    int rc = nd__normalize(&s->tb, text, len, s->p.norm, bad);
-    if (rc == ND_OK)
-        rc = sorted ? nd__shingle(&s->tb, s->p.shingle, s->p.ngram, s->p.seed)
-                    : nd__shingle_bag(&s->tb, s->p.shingle, s->p.ngram, s->p.seed);
+    int rc = nd__shingle_text(&s->tb, text, len, s->p.norm, bad, s->p.shingle,
+                              s->p.ngram, s->p.seed, sorted);
     if (rc != ND_OK)
         s->tb.nhashes = 0;
     return rc;
