@@ -148,7 +148,9 @@ int nd__sketcher_read_figures(nd_sketcher *s, const char *text, size_t len);
 /* The figures of the last text a sketcher sketched (params.figures > 0). */
 void nd__sketcher_figures(const nd_sketcher *s, uint32_t *out, uint32_t *count);
 
-/* From now on, drop shingles held by more than cutoff documents of df. */
+/* From now on, drop shingles held by more than cutoff documents of df.  The
+   counts are read at the next text sketched and must not change while the
+   filter is in use (the batch counts before it adds). */
 struct nd__df;
 void nd__sketcher_filter(nd_sketcher *s, const struct nd__df *df, uint32_t cutoff);
 
