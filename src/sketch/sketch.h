@@ -70,7 +70,8 @@ void nd__perm_free(nd__perm *p);
 void nd__minhash(const nd__perm *p, const uint64_t *h, size_t n, uint32_t *sig);
 /*
  * The same on a given path: ND_OK, or ND_ERR_PARAM (sig untouched) when the
- * path is not built in or the CPU lacks it.  OPH has one path for all.
+ * path is not built in or the CPU lacks it.  OPH bins keys with AVX-512 on
+ * that path and on the scalar code on the others.
  */
 int nd__minhash_on(const nd__perm *p, nd__cpu cpu, const uint64_t *h, size_t n,
                    uint32_t *sig);
@@ -97,6 +98,10 @@ void nd__kperm_avx512(const uint64_t *a, const uint64_t *b, unsigned k,
                       const uint64_t *x, size_t n, uint32_t *sig);
 void nd__cmin_avx512(uint64_t a, uint64_t g, const uint64_t *b, unsigned k,
                      const uint64_t *x, size_t n, uint32_t *sig);
+/* OPH: each key's minimum into its bin of sig[0..k), full[bin] = 1. */
+void nd__oph_bins_avx512(uint64_t a, uint64_t b, uint64_t c, unsigned k,
+                         const uint64_t *x, size_t n, uint32_t *sig,
+                         unsigned char *full);
 #endif
 
 /* s = a * sigma_g(x), the C-MinHash position of a shingle hash. */
