@@ -49,6 +49,9 @@ TARGET size_t nd__fold_ascii_avx512(const unsigned char *s, size_t len,
     size_t i = 0;
     while (i < len) {
         const size_t left = len - i;
+        /* A text is usually read here first: ask for it a few lines ahead
+           (a prefetch past its end is harmless). */
+        _mm_prefetch((const char *)s + i + 512, _MM_HINT_T0);
         __mmask64 m = left >= 32 ? 0xFFFFFFFFull : (((__mmask64)1 << left) - 1);
         __m512i x = _mm512_maskz_loadu_epi8(m, s + i);
         const __mmask64 high = _mm512_movepi8_mask(x) & m;
