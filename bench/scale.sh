@@ -1,6 +1,7 @@
 #!/bin/sh
-# scale.sh - `neardup cluster` end to end on a large corpus: wall time and
-# peak memory (median of the runs) at each thread count, the speed-up over
+# scale.sh - `neardup cluster` end to end on a large corpus: wall time, CPU
+# time (user + system) and peak memory (median of the runs) at each thread
+# count, the speed-up over
 # the first thread count, and the ratio of the wall time to that of
 # `wc -l` on the same file (median of as many runs: the floor of reading
 # it).  Then the engine stage by stage on one core: `build/ndbench
@@ -85,27 +86,31 @@ while [ $r -lt "$RUNS" ]; do
 done
 WC=$(median <"$TMP/wc")
 echo "wc -l: $WC s (median of $RUNS)"
-printf '%-8s %10s %12s %10s %9s %9s  %s\n' threads "wall s" "docs/s" "RSS MB" speedup "x wc -l" "runs (s)"
+printf '%-8s %10s %10s %12s %10s %9s %9s  %s\n' threads "wall s" "cpu s" "docs/s" "RSS MB" \
+    speedup "x wc -l" "runs (s)"
 
 first=
 for t in $THREADS; do
     : >"$TMP/walls"
     : >"$TMP/rss"
+    : >"$TMP/cpu"
     r=0
     while [ $r -lt "$RUNS" ]; do
-        /usr/bin/time -f "%e %M" -o "$TMP/time" "$BUILD/neardup" cluster -q --threads "$t" \
+        /usr/bin/time -f "%e %M %U %S" -o "$TMP/time" "$BUILD/neardup" cluster -q --threads "$t" \
             "$@" -o "$TMP/out.jsonl" "$CORPUS" ||
             { echo "scale.sh: neardup failed at $t threads" >&2; exit 3; }
         cut -d' ' -f1 "$TMP/time" >>"$TMP/walls"
         cut -d' ' -f2 "$TMP/time" >>"$TMP/rss"
+        awk '{ print $3 + $4 }' "$TMP/time" >>"$TMP/cpu"
         r=$((r + 1))
     done
     wall=$(median <"$TMP/walls")
     rss=$(median <"$TMP/rss")
+    cpu=$(median <"$TMP/cpu")
     [ -n "$first" ] || first=$wall
-    awk -v t="$t" -v w="$wall" -v k="$rss" -v n="$LINES" -v f="$first" -v wc="$WC" \
+    awk -v t="$t" -v w="$wall" -v c="$cpu" -v k="$rss" -v n="$LINES" -v f="$first" -v wc="$WC" \
         -v runs="$(sort -n "$TMP/walls" | tr '\n' ' ')" \
-        'BEGIN { printf "%-8s %10.2f %12.0f %10.0f %8.2fx %9s  %s\n", t, w, n / w, k / 1024, f / w,
+        'BEGIN { printf "%-8s %10.2f %10.2f %12.0f %10.0f %8.2fx %9s  %s\n", t, w, c, n / w, k / 1024, f / w,
                  (wc > 0 ? sprintf("%.0fx", w / wc) : "-"), runs }'
 done
 
