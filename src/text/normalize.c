@@ -262,6 +262,43 @@ static int put_stretch(nd__textbuf *t, const unsigned char *s, size_t n,
     return ND_OK;
 }
 
+/* Writes a stretch's output at *out (put_stretch, or glyph_stretch below). */
+typedef int (*stretch_fn)(nd__textbuf *t, const unsigned char *s, size_t n,
+                          size_t *out, size_t rest);
+
+/*
+ * The non-ASCII bytes at src[*ip..len): valid runs through put (from s,
+ * which may take in the ASCII letter or digit before them), an invalid byte
+ * sets *bad_utf8 and is a separator (sep: put_sep, when the output has
+ * them), or ND_ERR_UTF8 under ND_NORM_STRICT_UTF8.  *ip moves past them.
+ */
+static int non_ascii(nd__textbuf *t, const unsigned char *src, size_t len,
+                     size_t *ip, size_t s, size_t *out, stretch_fn put,
+                     int sep, unsigned flags, int *bad_utf8)
+{
+    size_t i = *ip;
+    int rc;
+    while (i < len && src[i] >= 0x80) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n =
+            utf8proc_iterate(src + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n > 0) {
+            i += (size_t)n;
+            continue;
+        }
+        if (i > s && (rc = put(t, src + s, i - s, out, len - i)) != ND_OK)
+            return rc;
+        *bad_utf8 = 1;
+        if (flags & ND_NORM_STRICT_UTF8)
+            return ND_ERR_UTF8;
+        if (sep)
+            put_sep(t, out);
+        s = ++i;
+    }
+    *ip = i;
+    return i > s ? put(t, src + s, i - s, out, len - i) : ND_OK;
+}
+
 int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
                   int *bad_utf8)
 {
@@ -305,33 +342,13 @@ int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
             s = i - 1;
             olen--;
         }
-        while (i < len && src[i] >= 0x80) {
-            utf8proc_int32_t cp;
-            utf8proc_ssize_t n =
-                utf8proc_iterate(src + i, (utf8proc_ssize_t)(len - i), &cp);
-            if (n > 0) {
-                i += (size_t)n;
-                continue;
-            }
-            if (i > s) {
-                rc = put_stretch(t, src + s, i - s, &olen, len - i);
-                if (rc)
-                    return rc;
-            }
-            *bad_utf8 = 1;
-            if (flags & ND_NORM_STRICT_UTF8) {
-                t->norm_len = 0;
-                store64((unsigned char *)t->norm, 0);
-                return ND_ERR_UTF8;
-            }
-            put_sep(t, &olen);
-            s = ++i;
+        rc = non_ascii(t, src, len, &i, s, &olen, put_stretch, 1, flags, bad_utf8);
+        if (rc == ND_ERR_UTF8) {
+            t->norm_len = 0;
+            store64((unsigned char *)t->norm, 0);
         }
-        if (i > s) {
-            rc = put_stretch(t, src + s, i - s, &olen, len - i);
-            if (rc)
-                return rc;
-        }
+        if (rc)
+            return rc;
     }
     if (olen > 0 && t->norm[olen - 1] == ' ')
         olen--;
@@ -414,29 +431,9 @@ int nd__normalize_glyphs(nd__textbuf *t, const char *in, size_t len,
             s = i - 1;
             ng -= glyph_count(src[i - 1]);
         }
-        while (i < len && src[i] >= 0x80) {
-            utf8proc_int32_t cp;
-            utf8proc_ssize_t n =
-                utf8proc_iterate(src + i, (utf8proc_ssize_t)(len - i), &cp);
-            if (n > 0) {
-                i += (size_t)n;
-                continue;
-            }
-            if (i > s) {
-                rc = glyph_stretch(t, src + s, i - s, &ng, len - i);
-                if (rc)
-                    return rc;
-            }
-            *bad_utf8 = 1;
-            if (flags & ND_NORM_STRICT_UTF8)
-                return ND_ERR_UTF8;
-            s = ++i;
-        }
-        if (i > s) {
-            rc = glyph_stretch(t, src + s, i - s, &ng, len - i);
-            if (rc)
-                return rc;
-        }
+        rc = non_ascii(t, src, len, &i, s, &ng, glyph_stretch, 0, flags, bad_utf8);
+        if (rc)
+            return rc;
     }
     *nglyphs = ng;
     return ND_OK;
