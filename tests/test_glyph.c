@@ -9,6 +9,7 @@
  * kept, put through the MurmurHash3 finalizer.  OCR variants are written out by hand.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,4 +385,217 @@ Test(glyph, one_buffer_drops_repeats_alike_call_after_call)
         cr_assert_eq(memcmp(tb.hashes, want[k], m[k] * sizeof *want[k]), 0,
                      "call %d", call);
     }
+}
+
+/* ------------------------------------------------ kernels and raw text */
+
+#include "golden/glyphs.h"
+
+static void need_text_path(nd__text_path p)
+{
+    if (!(nd__text_paths() >> p & 1))
+        cr_skip_test("this CPU has no path %d", (int)p);
+}
+
+/* The glyphs of one raw ASCII byte, written plainly. */
+static size_t raw_fold1(unsigned char c, unsigned char *o)
+{
+    if (c >= 'A' && c <= 'Z')
+        c = (unsigned char)(c - 'A' + 'a');
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+        return 0;
+    char norm[2] = {(char)c, 0};
+    return fold(norm, (char *)o);
+}
+
+/* A set from the kernels of one path, as shingle.c assembles it. */
+static size_t set_on_path(nd__text_path p, const char *text, unsigned n,
+                          uint64_t seed, uint64_t *out)
+{
+    size_t len = strlen(text), used;
+    unsigned char *g = calloc(2 * len + ND__GLYPH_SLACK + 16, 1);
+    size_t ng = nd__fold_ascii_on(p, (const unsigned char *)text, len, g, &used);
+    cr_assert_eq(used, len);
+    memset(g + ng, 0, 16);
+    size_t m = 0;
+    uint64_t mask = n >= 8 ? UINT64_MAX : (1ull << (8 * n)) - 1;
+    if (ng > 0 && ng <= n) {
+        uint64_t w;
+        memcpy(&w, g, 8);
+        out[m++] = fmix((w & mask) ^ seed);
+    } else if (ng > n) {
+        m = nd__pick_windows_on(p, g, 0, ng - n + 1, n, seed, out);
+        if (m == 0) {
+            uint64_t best = UINT64_MAX, bv = 0;
+            for (size_t i = 0; i + n <= ng; i++) {
+                uint64_t w;
+                memcpy(&w, g + i, 8);
+                w = (w & mask) ^ seed;
+                if (w * 0x9e3779b97f4a7c15ull < best) {
+                    best = w * 0x9e3779b97f4a7c15ull;
+                    bv = w;
+                }
+            }
+            out[m++] = fmix(bv);
+        }
+    }
+    free(g);
+    qsort(out, m, sizeof *out, cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < m; i++)
+        if (u == 0 || out[u - 1] != out[i])
+            out[u++] = out[i];
+    return u;
+}
+
+ParameterizedTestParameters(glyph, golden_on_every_path)
+{
+    static nd__text_path paths[] = {ND__TEXT_SCALAR, ND__TEXT_AVX512};
+    return cr_make_param_array(nd__text_path, paths, sizeof paths / sizeof *paths);
+}
+
+ParameterizedTest(nd__text_path *p, glyph, golden_on_every_path)
+{
+    need_text_path(*p);
+    uint64_t *got = malloc(4096 * sizeof *got);
+    for (size_t c = 0; c < sizeof GOLDEN_GLYPHS / sizeof *GOLDEN_GLYPHS; c++) {
+        const golden_glyphs *gg = &GOLDEN_GLYPHS[c];
+        size_t m = set_on_path(*p, gg->text, gg->n, gg->seed, got);
+        cr_assert_eq(m, gg->count, "path %d, case %zu", (int)*p, c);
+        cr_assert_eq(memcmp(got, gg->set, m * sizeof *got), 0, "path %d, case %zu",
+                     (int)*p, c);
+    }
+    free(got);
+}
+
+Test(glyph, golden_from_raw_text)
+{
+    for (size_t c = 0; c < sizeof GOLDEN_GLYPHS / sizeof *GOLDEN_GLYPHS; c++) {
+        const golden_glyphs *gg = &GOLDEN_GLYPHS[c];
+        for (int sorted = 0; sorted < 2; sorted++) {
+            int bad = -1;
+            cr_assert_eq(nd__shingle_text(&tb, gg->text, strlen(gg->text), 0, &bad,
+                                          ND_SHINGLE_GLYPH, gg->n, gg->seed, sorted),
+                         ND_OK);
+            cr_assert_eq(bad, 0);
+            cr_assert_eq(tb.nhashes, gg->count, "case %zu", c);
+            if (!sorted)
+                qsort(tb.hashes, tb.nhashes, sizeof *tb.hashes, cmp);
+            cr_assert_eq(memcmp(tb.hashes, gg->set, gg->count * sizeof *gg->set), 0,
+                         "case %zu, sorted %d", c, sorted);
+        }
+    }
+}
+
+ParameterizedTestParameters(glyph, kernels_follow_the_rule)
+{
+    static nd__text_path paths[] = {ND__TEXT_SCALAR, ND__TEXT_AVX512};
+    return cr_make_param_array(nd__text_path, paths, sizeof paths / sizeof *paths);
+}
+
+/* Every length up to 300 around the vector widths, high bytes anywhere,
+   and windows over every span, width and seed. */
+ParameterizedTest(nd__text_path *p, glyph, kernels_follow_the_rule)
+{
+    need_text_path(*p);
+    enum { MAX = 300 };
+    unsigned char s[MAX], want[2 * MAX + 2];
+    unsigned char *got = malloc(2 * MAX + ND__GLYPH_SLACK);
+    for (int round = 0; round < 3000; round++) {
+        size_t len = (size_t)round % MAX;
+        for (size_t i = 0; i < len; i++)
+            s[i] = (unsigned char)(rng() % 128);
+        if (round % 3 == 0 && len)
+            s[rng() % len] = (unsigned char)(0x80 + rng() % 128);
+        size_t nw = 0, stop = 0;
+        while (stop < len && s[stop] < 0x80)
+            nw += raw_fold1(s[stop++], want + nw);
+        size_t used = SIZE_MAX;
+        size_t ng = nd__fold_ascii_on(*p, s, len, got, &used);
+        cr_assert_eq(used, stop, "round %d", round);
+        cr_assert_eq(ng, nw, "round %d", round);
+        cr_assert_eq(memcmp(got, want, ng), 0, "round %d", round);
+    }
+    free(got);
+
+    enum { G = 600 };
+    unsigned char g[G + 16];
+    uint64_t out[G + 8], ref[G];
+    for (int round = 0; round < 2000; round++) {
+        for (size_t i = 0; i < G + 16; i++)
+            g[i] = (unsigned char)rng();
+        size_t from = rng() % 64, to = from + rng() % (G - 64);
+        unsigned n = 1 + (unsigned)(rng() % 8);
+        uint64_t seed = round % 5 ? rng() : 0;
+        uint64_t mask = n >= 8 ? UINT64_MAX : (1ull << (8 * n)) - 1;
+        size_t m = 0;
+        for (size_t i = from; i < to; i++) {
+            uint64_t w = 0;
+            for (unsigned j = 0; j < n; j++)
+                w |= (uint64_t)g[i + j] << (8 * j);
+            w = (w & mask) ^ seed;
+            if (w * 0x9e3779b97f4a7c15ull < 1ull << 63)
+                ref[m++] = fmix(w);
+        }
+        size_t c = nd__pick_windows_on(*p, g, from, to, n, seed, out);
+        cr_assert_eq(c, m, "round %d", round);
+        cr_assert_eq(memcmp(out, ref, m * sizeof *ref), 0, "round %d", round);
+    }
+}
+
+/*
+ * Shingling the raw text (the glyphs folded from it directly) gives the
+ * set of normalizing first, on texts made to stress the non-ASCII runs:
+ * combining marks after ASCII letters and digits, compatibility forms,
+ * typographic apostrophes, upper case beyond ASCII, default-ignorables,
+ * invalid bytes; with and without --strict, sorted and not.
+ */
+Test(glyph, raw_text_gives_the_set_of_the_normalized_text)
+{
+    static const char *const pieces[] = {
+        "the", "Cafe", "caf\xc3\xa9", "cafe\xcc\x81", "e\xcc\x81\xcc\x81", "5\xcc\x81",
+        "na\xc3\xafve", "\xef\xac\x81nance", "\xef\xbc\xa6\xef\xbd\x95ll",
+        "don\xe2\x80\x99t", "it\xc2\xb4s", "\xe2\x80\x9cquoted\xe2\x80\x9d",
+        "Stra\xc3\x9f" "e", "\xce\xa3\xce\x9f\xce\xa6", "\xe6\x97\xa5\xe6\x9c\xac",
+        "soft\xc2\xad" "hyphen", "zero\xe2\x80\x8bwidth", "\xe2\x85\xab", "\xc2\xbd",
+        "A\xcc\x8a", "Modern", "wired", "$1,250.5", "O'Brien", "`tick`", " ",
+        "  ", "\n", "-", "\xe2\x80\x94", "...", "\xff", "\xc3", "\xe2\x80",
+        "\xed\xa0\x80", "x\xc3\x28", "\xf0\x9f\x98\x80"};
+    enum { NP = sizeof pieces / sizeof *pieces };
+    char text[4096];
+    nd__textbuf ref = {0};
+    for (int round = 0; round < 1500; round++) {
+        size_t len = 0, np = rng() % 60;
+        for (size_t k = 0; k < np; k++) {
+            const char *pc = pieces[rng() % NP];
+            size_t l = strlen(pc);
+            memcpy(text + len, pc, l);
+            len += l;
+            if (rng() % 2)
+                text[len++] = ' ';
+        }
+        unsigned flags = round % 4 == 3 ? ND_NORM_STRICT_UTF8 : 0;
+        unsigned n = round % 3 ? 8 : 1 + (unsigned)(rng() % 8);
+        uint64_t seed = rng();
+        int sorted = round % 2;
+        int bad_ref = -1, bad = -1;
+        int rc_ref = nd__normalize(&ref, text, len, flags, &bad_ref);
+        if (rc_ref == ND_OK)
+            rc_ref = sorted ? nd__shingle(&ref, ND_SHINGLE_GLYPH, n, seed)
+                            : nd__shingle_bag(&ref, ND_SHINGLE_GLYPH, n, seed);
+        int rc = nd__shingle_text(&tb, text, len, flags, &bad, ND_SHINGLE_GLYPH, n,
+                                  seed, sorted);
+        cr_assert_eq(rc, rc_ref, "round %d", round);
+        cr_assert_eq(bad, bad_ref, "round %d", round);
+        if (rc != ND_OK)
+            continue;
+        cr_assert_eq(tb.nhashes, ref.nhashes, "round %d", round);
+        if (!sorted) {
+            qsort(tb.hashes, tb.nhashes, sizeof *tb.hashes, cmp);
+            qsort(ref.hashes, ref.nhashes, sizeof *ref.hashes, cmp);
+        }
+        cr_assert_eq(memcmp(tb.hashes, ref.hashes, tb.nhashes * sizeof *tb.hashes), 0,
+                     "round %d", round);
+    }
+    nd__textbuf_free(&ref);
 }

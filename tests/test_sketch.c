@@ -7,12 +7,14 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../src/neardup.h"
 #include "../src/lsh/lsh.h"
 #include "../src/sketch/sketch.h"
+#include "../src/core/dfcount.h"
 #include "golden/minhash.h"
 #include "golden/sketch.h"
 #include "pairs.h"
@@ -316,4 +318,60 @@ Test(sketch, only_oph_flags_copies)
         nd__perm_free(&p);
     }
     free(keys);
+}
+
+/*
+ * The boilerplate filter drops exactly the shingles whose counter is above
+ * the cut-off, whatever the sketcher reads the counters through, and a new
+ * cut-off takes effect at the next text.
+ */
+Test(sketch, filter_drops_the_shingles_above_the_cutoff)
+{
+    nd_params p;
+    nd_params_init(&p);
+    nd_sketcher *raw, *s;
+    cr_assert_eq(nd_sketcher_create(&p, &raw), ND_OK);
+    cr_assert_eq(nd_sketcher_create(&p, &s), ND_OK);
+    nd__df df;
+    cr_assert_eq(nd__df_init(&df, 20), ND_OK);
+    enum { N = 60 };
+    char text[N][400];
+    uint64_t r = 99;
+    for (int d = 0; d < N; d++) {
+        int len = snprintf(text[d], sizeof text[d], "Story %d of the day.", d);
+        for (int w = 0; w < 25; w++)
+            len += snprintf(text[d] + len, sizeof text[d] - (size_t)len, " w%llu",
+                            (unsigned long long)(nd__splitmix64(&r) % 5000));
+        /* a footer on two of every three */
+        if (d % 3)
+            snprintf(text[d] + len, sizeof text[d] - (size_t)len,
+                     " Share this story on social media. Copyright 2026.");
+        const uint64_t *set;
+        size_t n;
+        cr_assert_eq(nd__sketcher_bag(raw, text[d], strlen(text[d]), &set, &n), ND_OK);
+        nd__df_add(&df, set, n);
+    }
+    uint32_t sig[128];
+    const uint32_t cutoffs[] = {10, 1000, 30};
+    for (size_t c = 0; c < 3; c++) {
+        nd__sketcher_filter(s, &df, cutoffs[c]);
+        size_t dropped_texts = 0;
+        for (int d = 0; d < N; d++) {
+            const uint64_t *set;
+            size_t n, want = 0;
+            cr_assert_eq(nd__sketcher_bag(raw, text[d], strlen(text[d]), &set, &n), ND_OK);
+            for (size_t i = 0; i < n; i++)
+                want += nd__df_get(&df, set[i]) <= cutoffs[c];
+            uint64_t size;
+            cr_assert_eq(nd_sketcher_sketch(s, text[d], strlen(text[d]), sig, &size), ND_OK);
+            cr_assert_eq(size, want, "cut-off %u, text %d", cutoffs[c], d);
+            cr_assert_eq(nd__sketcher_raw_size(s), n);
+            dropped_texts += want < n;
+        }
+        cr_assert_eq(dropped_texts, cutoffs[c] < N ? N : 0, "cut-off %u",
+                     cutoffs[c]);
+    }
+    nd__df_free(&df);
+    nd_sketcher_free(raw);
+    nd_sketcher_free(s);
 }

@@ -59,7 +59,12 @@ void nd__df_add(nd__df *d, const uint64_t *h, size_t n)
                                       memory_order_relaxed);
         return;
     }
+    enum { AHEAD = 16 };
+    for (size_t i = 0; i < n && i < AHEAD; i++)
+        nd__df_prefetch(d, h[i]);
     for (size_t i = 0; i < n; i++) {
+        if (i + AHEAD < n)
+            nd__df_prefetch(d, h[i + AHEAD]);
         atomic_uint *c = nd__df_counter(d, h[i]);
         atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1u,
                               memory_order_relaxed);

@@ -225,7 +225,8 @@ static unsigned oph_probe(uint64_t d, uint64_t e, unsigned i, uint64_t t, unsign
  * words, and or-ing every key into one of them chains each key's store to
  * the last one's.
  */
-static void oph(const nd__perm *p, const uint64_t *x, size_t n, uint32_t *sig)
+static void oph(const nd__perm *p, nd__cpu cpu, const uint64_t *x, size_t n,
+                uint32_t *sig)
 {
     const unsigned k = p->k;
     const uint64_t a = p->a[0], b = p->a[1], c = p->a[2], d = p->a[3],
@@ -234,14 +235,20 @@ static void oph(const nd__perm *p, const uint64_t *x, size_t n, uint32_t *sig)
     memset(full, 0, k);
     for (unsigned i = 0; i < k; i++)
         sig[i] = UINT32_MAX;
-    for (size_t j = 0; j < n; j++) {
-        uint64_t y = a * x[j] + b;
-        y = (y ^ (y >> 32)) * c;
-        unsigned bin = oph_bin(y, k);
-        uint32_t v = (uint32_t)y;
-        sig[bin] = v < sig[bin] ? v : sig[bin];
-        full[bin] = 1;
-    }
+#ifdef ND__HAVE_X86
+    if (cpu == ND__CPU_AVX512)
+        nd__oph_bins_avx512(a, b, c, k, x, n, sig, full);
+    else
+#endif
+        for (size_t j = 0; j < n; j++) {
+            uint64_t y = a * x[j] + b;
+            y = (y ^ (y >> 32)) * c;
+            unsigned bin = oph_bin(y, k);
+            uint32_t v = (uint32_t)y;
+            sig[bin] = v < sig[bin] ? v : sig[bin];
+            full[bin] = 1;
+        }
+    (void)cpu;
     if (n == 0)
         return;
     for (unsigned i = 0; i < k; i++) {
@@ -297,7 +304,7 @@ int nd__minhash_on(const nd__perm *p, nd__cpu cpu, const uint64_t *h, size_t n,
         return ND_ERR_PARAM;
     const unsigned k = p->k;
     if (p->algo == ND_SKETCH_OPH) {
-        oph(p, h, n, sig);
+        oph(p, cpu, h, n, sig);
         return ND_OK;
     }
     if (n == 0) {

@@ -70,7 +70,8 @@ void nd__perm_free(nd__perm *p);
 void nd__minhash(const nd__perm *p, const uint64_t *h, size_t n, uint32_t *sig);
 /*
  * The same on a given path: ND_OK, or ND_ERR_PARAM (sig untouched) when the
- * path is not built in or the CPU lacks it.  OPH has one path for all.
+ * path is not built in or the CPU lacks it.  OPH bins keys with AVX-512 on
+ * that path and on the scalar code on the others.
  */
 int nd__minhash_on(const nd__perm *p, nd__cpu cpu, const uint64_t *h, size_t n,
                    uint32_t *sig);
@@ -97,6 +98,10 @@ void nd__kperm_avx512(const uint64_t *a, const uint64_t *b, unsigned k,
                       const uint64_t *x, size_t n, uint32_t *sig);
 void nd__cmin_avx512(uint64_t a, uint64_t g, const uint64_t *b, unsigned k,
                      const uint64_t *x, size_t n, uint32_t *sig);
+/* OPH: each key's minimum into its bin of sig[0..k), full[bin] = 1. */
+void nd__oph_bins_avx512(uint64_t a, uint64_t b, uint64_t c, unsigned k,
+                         const uint64_t *x, size_t n, uint32_t *sig,
+                         unsigned char *full);
 #endif
 
 /* s = a * sigma_g(x), the C-MinHash position of a shingle hash. */
@@ -148,7 +153,9 @@ int nd__sketcher_read_figures(nd_sketcher *s, const char *text, size_t len);
 /* The figures of the last text a sketcher sketched (params.figures > 0). */
 void nd__sketcher_figures(const nd_sketcher *s, uint32_t *out, uint32_t *count);
 
-/* From now on, drop shingles held by more than cutoff documents of df. */
+/* From now on, drop shingles held by more than cutoff documents of df.  The
+   counts are read at the next text sketched and must not change while the
+   filter is in use (the batch counts before it adds). */
 struct nd__df;
 void nd__sketcher_filter(nd_sketcher *s, const struct nd__df *df, uint32_t cutoff);
 

@@ -14,6 +14,9 @@ struct nd_sketcher {
     nd_text_stats st;
     const nd__df *df;    /* boilerplate filter, or NULL */
     uint32_t df_cutoff;
+    uint64_t *often;     /* bit i: counter i of df is above df_cutoff */
+    size_t often_cap;    /* words of often */
+    int often_ready;     /* often is that of df and df_cutoff */
     uint64_t raw;        /* the last text's shingles before the filter */
 };
 
@@ -21,22 +24,49 @@ void nd__sketcher_filter(nd_sketcher *s, const nd__df *df, uint32_t cutoff)
 {
     s->df = df;
     s->df_cutoff = cutoff;
+    s->often_ready = 0;
+}
+
+/*
+ * The counters above the cut-off as a bitmap, read once the counting is
+ * over: a frequent shingle is then one bit of 128 KB (2^20 counters), which
+ * stays in the core's cache, where its 32-bit counter is a random read of
+ * 4 MB.  A frequent counter is rare, so the bitmap is sparse, and the
+ * decision is the counter's own.
+ */
+static int often_build(nd_sketcher *s)
+{
+    const size_t n = (size_t)1 << s->df->bits, words = (n + 63) / 64;
+    if (s->often_cap < words) {
+        uint64_t *q = realloc(s->often, words * sizeof *q);
+        if (!q)
+            return ND_ERR_NOMEM;
+        s->often = q;
+        s->often_cap = words;
+    }
+    const atomic_uint *cnt = s->df->cnt;
+    for (size_t w = 0; w < words; w++) {
+        uint64_t bits = 0;
+        for (size_t b = 0; b < 64 && 64 * w + b < n; b++)
+            bits |= (uint64_t)(atomic_load_explicit(&cnt[64 * w + b], memory_order_relaxed) >
+                               s->df_cutoff) << b;
+        s->often[w] = bits;
+    }
+    s->often_ready = 1;
+    return ND_OK;
 }
 
 /* Drop the shingles more than df_cutoff documents hold. */
 static void suppress(nd_sketcher *s)
 {
     uint64_t *h = s->tb.hashes;
+    const uint64_t *often = s->often;
+    const uint64_t mask = ((uint64_t)1 << s->df->bits) - 1;
     size_t w = 0, n = s->tb.nhashes;
-    enum { AHEAD = 16 };
-    for (size_t i = 0; i < n && i < AHEAD; i++)
-        nd__df_prefetch(s->df, h[i]);
     for (size_t i = 0; i < n; i++) {
-        if (i + AHEAD < n)
-            nd__df_prefetch(s->df, h[i + AHEAD]);
-        const uint64_t v = h[i]; /* kept or not, written; w counts the kept */
-        h[w] = v;
-        w += nd__df_get(s->df, v) <= s->df_cutoff;
+        const uint64_t v = h[i], c = v & mask; /* the counter of v (dfcount.h) */
+        h[w] = v; /* kept or not, written; w counts the kept */
+        w += !(often[c >> 6] >> (c & 63) & 1);
     }
     s->tb.nhashes = w;
     s->st.suppressed += n - w;
@@ -66,6 +96,7 @@ ND_API void nd_sketcher_free(nd_sketcher *s)
         return;
     nd__perm_free(&s->perm);
     nd__textbuf_free(&s->tb);
+    free(s->often);
     free(s);
 }
 
@@ -82,10 +113,8 @@ const uint64_t *nd__sketcher_set(const nd_sketcher *s, size_t *n)
 static int shingle_text(nd_sketcher *s, const char *text, size_t len, int *bad,
                         int sorted)
 {
-    int rc = nd__normalize(&s->tb, text, len, s->p.norm, bad);
-    if (rc == ND_OK)
-        rc = sorted ? nd__shingle(&s->tb, s->p.shingle, s->p.ngram, s->p.seed)
-                    : nd__shingle_bag(&s->tb, s->p.shingle, s->p.ngram, s->p.seed);
+    int rc = nd__shingle_text(&s->tb, text, len, s->p.norm, bad, s->p.shingle,
+                              s->p.ngram, s->p.seed, sorted);
     if (rc != ND_OK)
         s->tb.nhashes = 0;
     return rc;
@@ -129,6 +158,8 @@ ND_API int nd_sketcher_sketch(nd_sketcher *s, const char *text, size_t len,
     int bad = 0;
     int rc = shingle_text(s, text, len, &bad, s->p.exact);
     s->raw = rc == ND_OK ? s->tb.nhashes : 0;
+    if (rc == ND_OK && s->df && !s->often_ready)
+        rc = often_build(s);
     if (rc == ND_OK && s->df)
         suppress(s);
     if (rc == ND_OK && s->p.figures > 0.0)

@@ -194,12 +194,11 @@ static void put_sep(nd__textbuf *t, size_t *olen)
 }
 
 /*
- * NFKC + case fold the valid UTF-8 in s[0..n) and append its classified
- * code points at *olen.  rest is the input still to come after it, for
- * which the ASCII loop needs room of one byte each.
+ * NFKC + case fold the valid UTF-8 in s[0..n) into t->aux; returns the
+ * number of code points, or ND_ERR_NOMEM.
  */
-static int put_stretch(nd__textbuf *t, const unsigned char *s, size_t n,
-                       size_t *olen, size_t rest)
+static utf8proc_ssize_t decompose(nd__textbuf *t, const unsigned char *s,
+                                  size_t n)
 {
     utf8proc_int32_t *buf = t->aux;
     size_t cap = t->aux_cap / sizeof *buf;
@@ -223,9 +222,21 @@ static int put_stretch(nd__textbuf *t, const unsigned char *s, size_t n,
         cap = ncap;
     }
     m = utf8proc_normalize_utf32(buf, m, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-    if (m < 0)
-        return ND_ERR_NOMEM;
+    return m < 0 ? ND_ERR_NOMEM : m;
+}
 
+/*
+ * NFKC + case fold the valid UTF-8 in s[0..n) and append its classified
+ * code points at *olen.  rest is the input still to come after it, for
+ * which the ASCII loop needs room of one byte each.
+ */
+static int put_stretch(nd__textbuf *t, const unsigned char *s, size_t n,
+                       size_t *olen, size_t rest)
+{
+    utf8proc_ssize_t m = decompose(t, s, n);
+    if (m < 0)
+        return (int)m;
+    const utf8proc_int32_t *buf = t->aux;
     int rc = norm_reserve(t, *olen + 5 * (size_t)m + rest + 16);
     if (rc)
         return rc;
@@ -249,6 +260,43 @@ static int put_stretch(nd__textbuf *t, const unsigned char *s, size_t n,
     }
     *olen = (size_t)(o - base);
     return ND_OK;
+}
+
+/* Writes a stretch's output at *out (put_stretch, or glyph_stretch below). */
+typedef int (*stretch_fn)(nd__textbuf *t, const unsigned char *s, size_t n,
+                          size_t *out, size_t rest);
+
+/*
+ * The non-ASCII bytes at src[*ip..len): valid runs through put (from s,
+ * which may take in the ASCII letter or digit before them), an invalid byte
+ * sets *bad_utf8 and is a separator (sep: put_sep, when the output has
+ * them), or ND_ERR_UTF8 under ND_NORM_STRICT_UTF8.  *ip moves past them.
+ */
+static int non_ascii(nd__textbuf *t, const unsigned char *src, size_t len,
+                     size_t *ip, size_t s, size_t *out, stretch_fn put,
+                     int sep, unsigned flags, int *bad_utf8)
+{
+    size_t i = *ip;
+    int rc;
+    while (i < len && src[i] >= 0x80) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n =
+            utf8proc_iterate(src + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n > 0) {
+            i += (size_t)n;
+            continue;
+        }
+        if (i > s && (rc = put(t, src + s, i - s, out, len - i)) != ND_OK)
+            return rc;
+        *bad_utf8 = 1;
+        if (flags & ND_NORM_STRICT_UTF8)
+            return ND_ERR_UTF8;
+        if (sep)
+            put_sep(t, out);
+        s = ++i;
+    }
+    *ip = i;
+    return i > s ? put(t, src + s, i - s, out, len - i) : ND_OK;
 }
 
 int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
@@ -294,38 +342,99 @@ int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
             s = i - 1;
             olen--;
         }
-        while (i < len && src[i] >= 0x80) {
-            utf8proc_int32_t cp;
-            utf8proc_ssize_t n =
-                utf8proc_iterate(src + i, (utf8proc_ssize_t)(len - i), &cp);
-            if (n > 0) {
-                i += (size_t)n;
-                continue;
-            }
-            if (i > s) {
-                rc = put_stretch(t, src + s, i - s, &olen, len - i);
-                if (rc)
-                    return rc;
-            }
-            *bad_utf8 = 1;
-            if (flags & ND_NORM_STRICT_UTF8) {
-                t->norm_len = 0;
-                store64((unsigned char *)t->norm, 0);
-                return ND_ERR_UTF8;
-            }
-            put_sep(t, &olen);
-            s = ++i;
+        rc = non_ascii(t, src, len, &i, s, &olen, put_stretch, 1, flags, bad_utf8);
+        if (rc == ND_ERR_UTF8) {
+            t->norm_len = 0;
+            store64((unsigned char *)t->norm, 0);
         }
-        if (i > s) {
-            rc = put_stretch(t, src + s, i - s, &olen, len - i);
-            if (rc)
-                return rc;
-        }
+        if (rc)
+            return rc;
     }
     if (olen > 0 && t->norm[olen - 1] == ' ')
         olen--;
     /* The NUL and 7 more: shingle.c reads the text a word at a time. */
     store64((unsigned char *)t->norm + olen, 0);
     t->norm_len = olen;
+    return ND_OK;
+}
+
+/* ------------------------------------------------------------- glyphs */
+
+/* The number of glyphs of a raw ASCII byte. */
+static size_t glyph_count(unsigned char c)
+{
+    return (nd__glyph_first[c] != 0) + (nd__glyph_second[c] != 0);
+}
+
+/*
+ * As put_stretch, but the glyphs of what it would write go to
+ * t->glyphs[*ng..): separators write nothing, an ASCII letter or digit its
+ * glyphs, any other kept code point its UTF-8 bytes (each its own glyph).
+ */
+static int glyph_stretch(nd__textbuf *t, const unsigned char *s, size_t n,
+                         size_t *ng, size_t rest)
+{
+    utf8proc_ssize_t m = decompose(t, s, n);
+    if (m < 0)
+        return (int)m;
+    const utf8proc_int32_t *buf = t->aux;
+    int rc = nd__glyphs_reserve(t, *ng + 4 * (size_t)m + 2 * rest);
+    if (rc)
+        return rc;
+    unsigned char *o = t->glyphs + *ng;
+    for (utf8proc_ssize_t k = 0; k < m; k++) {
+        utf8proc_int32_t cp = buf[k];
+        if (cp < 0x80) {
+            unsigned char v = ascii_map[cp];
+            if (v > ' ') {
+                o[0] = nd__glyph_first[v];
+                o[1] = nd__glyph_second[v];
+                o += glyph_count(v);
+            }
+        } else if (keeps(cp)) {
+            o = put_utf8(o, cp);
+        }
+    }
+    *ng = (size_t)(o - t->glyphs);
+    return ND_OK;
+}
+
+/*
+ * nd__normalize's loop with glyphs for output.  Normalization maps each
+ * ASCII byte on its own (no ASCII byte composes with what follows it as
+ * the second of a pair), and a separator becomes no glyph, so the ASCII
+ * runs need only the byte's glyphs; the non-ASCII runs are normalized as
+ * nd__normalize does, taking back the glyphs of an ASCII letter or digit
+ * they may compose with.
+ */
+int nd__normalize_glyphs(nd__textbuf *t, const char *in, size_t len,
+                         unsigned flags, int *bad_utf8, size_t *nglyphs)
+{
+    int ignored;
+    if (!bad_utf8)
+        bad_utf8 = &ignored;
+    const unsigned char *src = (const unsigned char *)in;
+    *bad_utf8 = 0;
+    *nglyphs = 0;
+    int rc = nd__glyphs_reserve(t, 2 * len);
+    if (rc)
+        return rc;
+    size_t i = 0, ng = 0;
+    while (i < len) {
+        size_t used;
+        ng += nd__fold_ascii(src + i, len - i, t->glyphs + ng, &used);
+        i += used;
+        if (i >= len)
+            break;
+        size_t s = i;
+        if (i > 0 && src[i - 1] < 0x80 && ascii_map[src[i - 1]] > ' ') {
+            s = i - 1;
+            ng -= glyph_count(src[i - 1]);
+        }
+        rc = non_ascii(t, src, len, &i, s, &ng, glyph_stretch, 0, flags, bad_utf8);
+        if (rc)
+            return rc;
+    }
+    *nglyphs = ng;
     return ND_OK;
 }

@@ -16,6 +16,7 @@
 #include "../core/sort.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -282,44 +283,80 @@ static int shingle_chars(nd__textbuf *t, unsigned n, uint64_t seed,
 #define GLYPH_BLOCK 4096
 
 /*
+ * The fold, one entry a glyph-bearing byte: (byte, first glyph, second
+ * glyph or 0).  Glyph codes are the folded bytes themselves.
+ */
+#define GLYPH_FOLD(X)                                                          \
+    X('a', 'a', 0) X('b', 'b', 0) X('c', 'c', 0) X('d', 'c', 'l')              \
+    X('e', 'c', 0) X('f', 'f', 0) X('g', 'g', 0) X('h', 'b', 0)                \
+    X('i', 'l', 0) X('j', 'j', 0) X('k', 'k', 0) X('l', 'l', 0)                \
+    X('m', 'r', 'n') X('n', 'n', 0) X('o', 'o', 0) X('p', 'p', 0)              \
+    X('q', 'q', 0) X('r', 'r', 0) X('s', 's', 0) X('t', 't', 0)                \
+    X('u', 'u', 0) X('v', 'v', 0) X('w', 'v', 'v') X('x', 'x', 0)              \
+    X('y', 'y', 0) X('z', 'z', 0)
+#define GLYPH_DIGITS(X)                                                        \
+    X('0', 'o', 0) X('1', 'l', 0) X('2', '2', 0) X('3', '3', 0)                \
+    X('4', '4', 0) X('5', 's', 0) X('6', '6', 0) X('7', '7', 0)                \
+    X('8', '8', 0) X('9', '9', 0)
+
+/*
  * What each normalized byte becomes: its glyphs in the low 16 bits (the
  * first in the low byte; 0, 1 or 2 of them) and their number above.
- * Glyph codes are the folded bytes themselves.
  */
 #define GLYPH_COUNT_SHIFT 16
+#define GLYPH_ENTRY(a, b) \
+    ((uint32_t)((a) | (b) << 8) | (uint32_t)(1 + ((b) != 0)) << GLYPH_COUNT_SHIFT)
 static const uint32_t glyph_map[256] = {
-#define G1(c) ((uint32_t)(c) | UINT32_C(1) << GLYPH_COUNT_SHIFT)
-#define G2(a, b) ((uint32_t)((a) | (b) << 8) | UINT32_C(2) << GLYPH_COUNT_SHIFT)
-    ['a'] = G1('a'), ['b'] = G1('b'), ['c'] = G1('c'), ['d'] = G2('c', 'l'),
-    ['e'] = G1('c'), ['f'] = G1('f'), ['g'] = G1('g'), ['h'] = G1('b'),
-    ['i'] = G1('l'), ['j'] = G1('j'), ['k'] = G1('k'), ['l'] = G1('l'),
-    ['m'] = G2('r', 'n'), ['n'] = G1('n'), ['o'] = G1('o'), ['p'] = G1('p'),
-    ['q'] = G1('q'), ['r'] = G1('r'), ['s'] = G1('s'), ['t'] = G1('t'),
-    ['u'] = G1('u'), ['v'] = G1('v'), ['w'] = G2('v', 'v'), ['x'] = G1('x'),
-    ['y'] = G1('y'), ['z'] = G1('z'),
-    ['0'] = G1('o'), ['1'] = G1('l'), ['2'] = G1('2'), ['3'] = G1('3'),
-    ['4'] = G1('4'), ['5'] = G1('s'), ['6'] = G1('6'), ['7'] = G1('7'),
-    ['8'] = G1('8'), ['9'] = G1('9'),
-#define HI16(x) G1(x), G1(x + 1), G1(x + 2), G1(x + 3), G1(x + 4), G1(x + 5), \
-    G1(x + 6), G1(x + 7), G1(x + 8), G1(x + 9), G1(x + 10), G1(x + 11),        \
-    G1(x + 12), G1(x + 13), G1(x + 14), G1(x + 15)
+#define LOWER(c, a, b) [c] = GLYPH_ENTRY(a, b),
+    GLYPH_FOLD(LOWER) GLYPH_DIGITS(LOWER)
+#define HI16(x) GLYPH_ENTRY(x, 0), GLYPH_ENTRY(x + 1, 0), GLYPH_ENTRY(x + 2, 0),  \
+    GLYPH_ENTRY(x + 3, 0), GLYPH_ENTRY(x + 4, 0), GLYPH_ENTRY(x + 5, 0),          \
+    GLYPH_ENTRY(x + 6, 0), GLYPH_ENTRY(x + 7, 0), GLYPH_ENTRY(x + 8, 0),          \
+    GLYPH_ENTRY(x + 9, 0), GLYPH_ENTRY(x + 10, 0), GLYPH_ENTRY(x + 11, 0),        \
+    GLYPH_ENTRY(x + 12, 0), GLYPH_ENTRY(x + 13, 0), GLYPH_ENTRY(x + 14, 0),       \
+    GLYPH_ENTRY(x + 15, 0)
     [0x80] = HI16(0x80), HI16(0x90), HI16(0xA0), HI16(0xB0), HI16(0xC0),
     HI16(0xD0), HI16(0xE0), HI16(0xF0),
 #undef HI16
-#undef G2
-#undef G1
 };
 
 /*
- * The glyphs of t->norm into out; returns their number.  Each byte's two
- * glyph bytes are stored whether it has 0, 1 or 2 (the unused ones are
- * overwritten next), and the output advances by the count the table gives:
- * no branch and no test per byte.  The text is read eight bytes at a time
- * past its end into the NUL padding, which folds to nothing.
+ * The same for a byte of raw ASCII text, which normalization would have
+ * lowercased (letters), kept (digits) or dropped (apostrophes) or made a
+ * space (the rest): the glyphs of its normalized form.
  */
-static unsigned char *fold1(unsigned char *o, unsigned char c)
+static const uint32_t glyph_raw[128] = {
+#define UPPER(c, a, b) [c - 'a' + 'A'] = GLYPH_ENTRY(a, b),
+    GLYPH_FOLD(LOWER) GLYPH_FOLD(UPPER) GLYPH_DIGITS(LOWER)
+#undef UPPER
+};
+
+/* The first and the second glyph (0: none) of each raw ASCII byte, for
+   the vector paths' byte lookups. */
+const unsigned char nd__glyph_first[128] = {
+#define FIRST(c, a, b) [c] = a,
+#define FIRST_UP(c, a, b) [c - 'a' + 'A'] = a,
+    GLYPH_FOLD(FIRST) GLYPH_FOLD(FIRST_UP) GLYPH_DIGITS(FIRST)
+#undef FIRST
+#undef FIRST_UP
+};
+const unsigned char nd__glyph_second[128] = {
+#define SECOND(c, a, b) [c] = b,
+#define SECOND_UP(c, a, b) [c - 'a' + 'A'] = b,
+    GLYPH_FOLD(SECOND) GLYPH_FOLD(SECOND_UP) GLYPH_DIGITS(SECOND)
+#undef SECOND
+#undef SECOND_UP
+};
+#undef LOWER
+
+/*
+ * One byte's glyphs at o, from its table entry: both glyph bytes are
+ * stored whether it has 0, 1 or 2 (the unused ones are overwritten next),
+ * and the output advances by the count the entry gives: no branch and no
+ * test per byte.
+ */
+static unsigned char *fold1(unsigned char *o, uint32_t g)
 {
-    uint32_t g = glyph_map[c];
     uint16_t two = (uint16_t)g;
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__)
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -330,21 +367,47 @@ static unsigned char *fold1(unsigned char *o, unsigned char c)
     return o + (g >> GLYPH_COUNT_SHIFT);
 }
 
+/*
+ * The glyphs of t->norm into out; returns their number.  The text is read
+ * eight bytes at a time past its end into the NUL padding, which folds to
+ * nothing.
+ */
 static size_t fold_glyphs(const nd__textbuf *t, unsigned char *out)
 {
     const unsigned char *s = (const unsigned char *)t->norm;
     const unsigned char *end = s + t->norm_len;
     unsigned char *o = out;
     for (; s < end; s += 8) {
-        o = fold1(o, s[0]);
-        o = fold1(o, s[1]);
-        o = fold1(o, s[2]);
-        o = fold1(o, s[3]);
-        o = fold1(o, s[4]);
-        o = fold1(o, s[5]);
-        o = fold1(o, s[6]);
-        o = fold1(o, s[7]);
+        o = fold1(o, glyph_map[s[0]]);
+        o = fold1(o, glyph_map[s[1]]);
+        o = fold1(o, glyph_map[s[2]]);
+        o = fold1(o, glyph_map[s[3]]);
+        o = fold1(o, glyph_map[s[4]]);
+        o = fold1(o, glyph_map[s[5]]);
+        o = fold1(o, glyph_map[s[6]]);
+        o = fold1(o, glyph_map[s[7]]);
     }
+    return (size_t)(o - out);
+}
+
+size_t nd__fold_ascii_scalar(const unsigned char *s, size_t len,
+                             unsigned char *out, size_t *used)
+{
+    unsigned char *o = out;
+    size_t i = 0;
+    for (; i + 8 <= len && !(load64(s + i) & UINT64_C(0x8080808080808080)); i += 8) {
+        o = fold1(o, glyph_raw[s[i]]);
+        o = fold1(o, glyph_raw[s[i + 1]]);
+        o = fold1(o, glyph_raw[s[i + 2]]);
+        o = fold1(o, glyph_raw[s[i + 3]]);
+        o = fold1(o, glyph_raw[s[i + 4]]);
+        o = fold1(o, glyph_raw[s[i + 5]]);
+        o = fold1(o, glyph_raw[s[i + 6]]);
+        o = fold1(o, glyph_raw[s[i + 7]]);
+    }
+    for (; i < len && s[i] < 0x80; i++)
+        o = fold1(o, glyph_raw[s[i]]);
+    *used = i;
     return (size_t)(o - out);
 }
 
@@ -378,28 +441,113 @@ static inline size_t select_windows(const unsigned char *g, size_t from,
     return (size_t)(o - out);
 }
 
-static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
-                          size_t *count)
+size_t nd__pick_windows_scalar(const unsigned char *g, size_t from, size_t to,
+                               unsigned n, uint64_t seed, uint64_t *out)
 {
-    /* 8 slack bytes: a window is read as one 8-byte word. */
-    if (t->glyphs_cap < 2 * t->norm_len + 16) {
-        size_t c = 2 * t->norm_len + 16;
-        unsigned char *q = malloc(c);
-        if (!q)
-            return ND_ERR_NOMEM;
-        free(t->glyphs);
-        t->glyphs = q;
-        t->glyphs_cap = c;
+    const size_t c =
+        n >= 8 ? select_windows(g, from, to, UINT64_MAX, seed, out)
+               : select_windows(g, from, to, (UINT64_C(1) << (8 * n)) - 1, seed, out);
+    for (size_t k = 0; k < c; k++)
+        out[k] = nd__fmix64(out[k]);
+    return c;
+}
+
+/* --------------------------------------------------------- dispatch */
+
+unsigned nd__text_paths(void)
+{
+    /* Racing first calls store the same value. */
+    static _Atomic unsigned cached;
+    unsigned m = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (m)
+        return m;
+    m = 1u << ND__TEXT_SCALAR;
+#ifdef ND__TEXT_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vbmi") &&
+        __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("popcnt"))
+        m |= 1u << ND__TEXT_AVX512;
+#endif
+    atomic_store_explicit(&cached, m, memory_order_relaxed);
+    return m;
+}
+
+/* The fastest path of this CPU. */
+static nd__text_path best_path(void)
+{
+    static _Atomic int best = -1;
+    int c = atomic_load_explicit(&best, memory_order_relaxed);
+    if (c < 0) {
+        unsigned m = nd__text_paths();
+        c = ND__TEXT_PATHS - 1;
+        while (!(m >> c & 1))
+            c--;
+        atomic_store_explicit(&best, c, memory_order_relaxed);
     }
+    return (nd__text_path)c;
+}
+
+size_t nd__fold_ascii_on(nd__text_path p, const unsigned char *s, size_t len,
+                         unsigned char *out, size_t *used)
+{
+#ifdef ND__TEXT_X86
+    if (p == ND__TEXT_AVX512)
+        return nd__fold_ascii_avx512(s, len, out, used);
+#endif
+    (void)p;
+    return nd__fold_ascii_scalar(s, len, out, used);
+}
+
+size_t nd__fold_ascii(const unsigned char *s, size_t len, unsigned char *out,
+                      size_t *used)
+{
+    return nd__fold_ascii_on(best_path(), s, len, out, used);
+}
+
+size_t nd__pick_windows_on(nd__text_path p, const unsigned char *g, size_t from,
+                           size_t to, unsigned n, uint64_t seed, uint64_t *out)
+{
+#ifdef ND__TEXT_X86
+    if (p == ND__TEXT_AVX512)
+        return nd__pick_windows_avx512(g, from, to, n, seed, out);
+#endif
+    (void)p;
+    return nd__pick_windows_scalar(g, from, to, n, seed, out);
+}
+
+/* ------------------------------------------------------ glyph windows */
+
+/* Room for need glyph bytes and the slack after them, contents kept. */
+int nd__glyphs_reserve(nd__textbuf *t, size_t need)
+{
+    need += ND__GLYPH_SLACK;
+    if (need <= t->glyphs_cap)
+        return ND_OK;
+    size_t c = t->glyphs_cap ? t->glyphs_cap : 256;
+    while (c < need)
+        c *= 2;
+    unsigned char *q = realloc(t->glyphs, c);
+    if (!q)
+        return ND_ERR_NOMEM;
+    t->glyphs = q;
+    t->glyphs_cap = c;
+    return ND_OK;
+}
+
+/* The windows of n glyphs of t->glyphs[0..ng), chosen and mixed, into
+   t->hashes[0..*count), repeats and all. */
+static int glyph_windows(nd__textbuf *t, size_t ng, unsigned n, uint64_t seed,
+                         size_t *count)
+{
     unsigned char *g = t->glyphs;
-    const size_t ng = fold_glyphs(t, g);
-    memset(g + ng, 0, 8);
     *count = 0;
     if (ng == 0)
         return ND_OK;
+    memset(g + ng, 0, 16); /* the windows read 16 bytes at a time */
     /* About half the windows are kept: room grows a block at a time. */
     int rc = grow_u64(&t->hashes, &t->hashes_cap,
-                      (ng < GLYPH_BLOCK ? ng : ng / 2) + GLYPH_BLOCK);
+                      (ng < GLYPH_BLOCK ? ng : ng / 2) + GLYPH_BLOCK + 8);
     if (rc)
         return rc;
     uint64_t *out = t->hashes;
@@ -414,9 +562,10 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
      * needs no rolling hash.  It is kept when the top bit of one
      * multiply-shift of it is 0, and only kept windows are mixed.
      */
+    const nd__text_path path = best_path();
     size_t nsh = 0;
     for (size_t i = 0; i + n <= ng;) {
-        if (t->hashes_cap - nsh < GLYPH_BLOCK) {
+        if (t->hashes_cap - nsh < GLYPH_BLOCK + 8) {
             uint64_t *q = realloc(t->hashes, 2 * t->hashes_cap * sizeof *q);
             if (!q)
                 return ND_ERR_NOMEM;
@@ -424,26 +573,33 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
             t->hashes_cap *= 2;
         }
         size_t end = ng - n + 1 - i < GLYPH_BLOCK ? ng - n + 1 : i + GLYPH_BLOCK;
-        nsh += n >= 8 ? select_windows(g, i, end, UINT64_MAX, seed, out + nsh)
-                      : select_windows(g, i, end, mask, seed, out + nsh);
+        nsh += nd__pick_windows_on(path, g, i, end, n, seed, out + nsh);
         i = end;
     }
     if (nsh == 0) {
         /* No window chosen (a short text): keep the one nearest to it. */
-        uint64_t best = UINT64_MAX;
+        uint64_t best = UINT64_MAX, w0 = 0;
         for (size_t i = 0; i + n <= ng; i++) {
             uint64_t w = (load64(g + i) & mask) ^ seed;
             if (w * GLYPH_PICK < best) {
                 best = w * GLYPH_PICK;
-                out[0] = w;
+                w0 = w;
             }
         }
+        out[0] = nd__fmix64(w0);
         nsh = 1;
     }
-    for (size_t k = 0; k < nsh; k++)
-        out[k] = nd__fmix64(out[k]);
     *count = nsh;
     return ND_OK;
+}
+
+static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
+                          size_t *count)
+{
+    int rc = nd__glyphs_reserve(t, 2 * t->norm_len + 8);
+    if (rc)
+        return rc;
+    return glyph_windows(t, fold_glyphs(t, t->glyphs), n, seed, count);
 }
 
 /*
@@ -528,14 +684,25 @@ static int shingle_raw(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
                                       : shingle_words(t, n, seed, count);
 }
 
+/* The set from count raw hashes in t->hashes: sorted or in no order. */
+static int finish_set(nd__textbuf *t, size_t count, int sorted)
+{
+    if (!sorted)
+        return count ? dedupe_hashes(t, t->hashes, count, &t->nhashes) : ND_OK;
+    int rc = grow_u64(&t->tmp, &t->tmp_cap, 2 * count + 1);
+    if (rc)
+        return rc;
+    sort_hashes(t->hashes, t->tmp, count);
+    t->nhashes = nd__unique_u64(t->hashes, count);
+    return ND_OK;
+}
+
 int nd__shingle_bag(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
                     uint64_t seed)
 {
     size_t count;
     int rc = shingle_raw(t, kind, n, seed, &count);
-    if (rc == ND_OK && count)
-        rc = dedupe_hashes(t, t->hashes, count, &t->nhashes);
-    return rc;
+    return rc ? rc : finish_set(t, count, 0);
 }
 
 int nd__shingle(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
@@ -543,12 +710,24 @@ int nd__shingle(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
 {
     size_t count;
     int rc = shingle_raw(t, kind, n, seed, &count);
-    if (rc)
-        return rc;
-    rc = grow_u64(&t->tmp, &t->tmp_cap, 2 * count + 1);
-    if (rc)
-        return rc;
-    sort_hashes(t->hashes, t->tmp, count);
-    t->nhashes = nd__unique_u64(t->hashes, count);
-    return ND_OK;
+    return rc ? rc : finish_set(t, count, 1);
+}
+
+int nd__shingle_text(nd__textbuf *t, const char *in, size_t len, unsigned flags,
+                     int *bad_utf8, nd_shingle_kind kind, unsigned n,
+                     uint64_t seed, int sorted)
+{
+    t->nhashes = 0;
+    if (kind != ND_SHINGLE_GLYPH) {
+        int rc = nd__normalize(t, in, len, flags, bad_utf8);
+        if (rc)
+            return rc;
+        return sorted ? nd__shingle(t, kind, n, seed) : nd__shingle_bag(t, kind, n, seed);
+    }
+    assert(n > 0);
+    size_t ng, count;
+    int rc = nd__normalize_glyphs(t, in, len, flags, bad_utf8, &ng);
+    if (rc == ND_OK)
+        rc = glyph_windows(t, ng, n, seed, &count);
+    return rc ? rc : finish_set(t, count, sorted);
 }

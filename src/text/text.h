@@ -80,6 +80,74 @@ int nd__shingle(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
 int nd__shingle_bag(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
                     uint64_t seed);
 
+/*
+ * Normalize and shingle in[0..len) (flags, *bad_utf8 and errors as
+ * nd__normalize) into t->hashes / t->nhashes, sorted and unique when
+ * `sorted`, else unique in no particular order: the same set as
+ * nd__normalize then nd__shingle (or nd__shingle_bag).  Glyph n-grams are
+ * folded from the raw text without writing the normalized one (t->norm is
+ * then left as it was).
+ */
+int nd__shingle_text(nd__textbuf *t, const char *in, size_t len, unsigned flags,
+                     int *bad_utf8, nd_shingle_kind kind, unsigned n,
+                     uint64_t seed, int sorted);
+
+/*
+ * The glyphs (above) of the normalized form of in[0..len) into
+ * t->glyphs[0..*nglyphs), without writing the normalized text: ASCII is
+ * folded byte by byte, non-ASCII runs go through the normalization of
+ * nd__normalize.  Flags, *bad_utf8 (may be NULL) and the return value as
+ * nd__normalize.
+ */
+int nd__normalize_glyphs(nd__textbuf *t, const char *in, size_t len,
+                         unsigned flags, int *bad_utf8, size_t *nglyphs);
+/* Bytes writable past the glyphs a buffer holds (vector stores). */
+#define ND__GLYPH_SLACK 128
+/* t->glyphs with room for need glyphs and the slack; contents kept. */
+int nd__glyphs_reserve(nd__textbuf *t, size_t need);
+/* The first and the second glyph (0: none) of each ASCII byte of raw text
+   (its normalized form's: upper case folds as lower case, apostrophes and
+   separators have none). */
+extern const unsigned char nd__glyph_first[128], nd__glyph_second[128];
+
+/*
+ * The two inner loops of glyph shingling, on each code path of the CPU
+ * (chosen once at run time; every path gives the same bytes).
+ * fold_ascii: the glyphs of the raw ASCII bytes at the start of s[0..len)
+ *   into out (2 len + ND__GLYPH_SLACK bytes of room); returns their number,
+ *   *used = the bytes read (up to the first byte >= 0x80).
+ * pick_windows: the windows of n (1..8) glyphs starting at g[from..to),
+ *   each read as the n-byte little-endian word w, xored with the seed and
+ *   kept when its product with 0x9e3779b97f4a7c15 is below 2^63, into out
+ *   as fmix64(w ^ seed), in order; returns their number.  g is readable to
+ *   g[to + 15] and out has room for to - from + 8 values.
+ */
+typedef enum {
+    ND__TEXT_SCALAR = 0,
+    ND__TEXT_AVX512 = 1, /* AVX-512 F, BW, DQ, VBMI and VBMI2 */
+    ND__TEXT_PATHS = 2
+} nd__text_path;
+/* Bit p set when path p can run here; detected once. */
+unsigned nd__text_paths(void);
+size_t nd__fold_ascii(const unsigned char *s, size_t len, unsigned char *out,
+                      size_t *used);
+/* On a given path, which must be one of nd__text_paths(). */
+size_t nd__fold_ascii_on(nd__text_path p, const unsigned char *s, size_t len,
+                         unsigned char *out, size_t *used);
+size_t nd__pick_windows_on(nd__text_path p, const unsigned char *g, size_t from,
+                           size_t to, unsigned n, uint64_t seed, uint64_t *out);
+size_t nd__fold_ascii_scalar(const unsigned char *s, size_t len,
+                             unsigned char *out, size_t *used);
+size_t nd__pick_windows_scalar(const unsigned char *g, size_t from, size_t to,
+                               unsigned n, uint64_t seed, uint64_t *out);
+#if defined(__x86_64__) && defined(__GNUC__)
+#define ND__TEXT_X86 1
+size_t nd__fold_ascii_avx512(const unsigned char *s, size_t len,
+                             unsigned char *out, size_t *used);
+size_t nd__pick_windows_avx512(const unsigned char *g, size_t from, size_t to,
+                               unsigned n, uint64_t seed, uint64_t *out);
+#endif
+
 /* The figure check reads texts of at most this many figures. */
 #define ND__FIGS_KEPT 16
 
