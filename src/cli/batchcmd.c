@@ -237,6 +237,9 @@ static int spool_text(run *r, const chunk *c, size_t i, size_t doc)
     return EXIT_OK;
 }
 
+/* add_range: commit_record failed and said why. */
+#define REPORTED 1
+
 /*
  * Add chunk records [from, to) to the batch (or, in the first pass of two,
  * count them and spool their texts); *bad set on ND_ERR_UTF8.
@@ -254,8 +257,8 @@ static int add_range(run *r, const chunk *c, size_t from, size_t to, size_t *bad
     if (rc != ND_OK)
         return rc;
     for (size_t i = from; i < to; i++) {
-        if ((rc = commit_record(r, c, i)) != EXIT_OK)
-            return rc == EXIT_IO ? ND_ERR_IO : ND_ERR_NOMEM;
+        if (commit_record(r, c, i) != EXIT_OK)
+            return REPORTED;
         if (r->texts && spool_text(r, c, i, r->nids - 1) != EXIT_OK)
             return ND_ERR_IO;
     }
@@ -272,8 +275,9 @@ static int flush_chunk(run *r, chunk *c)
         if (rc == ND_OK)
             break;
         if (rc != ND_ERR_UTF8) {
-            cli_error("%s", rc == ND_ERR_IO ? "temporary file: write failed"
-                                            : nd_batch_errmsg(r->batch));
+            if (rc != REPORTED)
+                cli_error("%s", rc == ND_ERR_IO ? "temporary file: write failed"
+                                                : nd_batch_errmsg(r->batch));
             return EXIT_IO;
         }
         size_t at = start + bad;
@@ -288,8 +292,10 @@ static int flush_chunk(run *r, chunk *c)
         r->skipped_bad++;
         if (refuse(r, c->ord[at]) < 0)
             return oom();
-        if (bad && add_range(r, c, start, at, NULL) != ND_OK) {
-            cli_error("%s", nd_batch_errmsg(r->batch));
+        if (bad && (rc = add_range(r, c, start, at, NULL)) != ND_OK) {
+            if (rc != REPORTED)
+                cli_error("%s", rc == ND_ERR_IO ? "temporary file: write failed"
+                                                : nd_batch_errmsg(r->batch));
             return EXIT_IO;
         }
         start = at + 1;

@@ -612,6 +612,23 @@ static int scan_string_value(gbuf *b, const nd__jsval *v, const char **s,
 }
 
 /*
+ * jansson failed on line for want of memory.  It says so for most of its
+ * allocations, not all (a string it could not copy is an invalid token), so
+ * a line the scanner holds valid, which jansson would have read, is taken
+ * as one more.
+ */
+static int jansson_oom(nd_reader *r, const json_error_t *e, const char *line,
+                       size_t len)
+{
+    if (json_error_code(e) == json_error_out_of_memory)
+        return 1;
+    const char *names[ND__JS_MAX_FIELDS] = {r->text_field, r->id_field,
+                                            r->time_field, r->source_field};
+    nd__jsval v[ND__JS_MAX_FIELDS];
+    return nd__jsonscan(line, len, names, v);
+}
+
+/*
  * The fast path for a JSONL record: nd__jsonscan validates the line and
  * finds the members, and the record is made here exactly as from jansson's
  * tree.  Returns 1, an error, or 0 when the line must go through jansson
@@ -699,6 +716,8 @@ static int parse_jsonl(nd_reader *r, const item *it, char *line, size_t len,
     json_error_t jerr;
     /* JSON_ALLOW_NUL: a text may hold \u0000; lengths are explicit. */
     r->json = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
+    if (!r->json && jansson_oom(r, &jerr, line, len))
+        return ND_ERR_NOMEM;
     if (!r->json) {
         /* JSON must be UTF-8; a line that is JSON once its bad bytes are
            U+FFFD is read so, and marked (raw stays as read). */
@@ -708,6 +727,8 @@ static int parse_jsonl(nd_reader *r, const item *it, char *line, size_t len,
         if (bad > 0) {
             json_error_t fixerr;
             r->json = json_loadb(r->fixed.p, r->fixed.len, JSON_ALLOW_NUL, &fixerr);
+            if (!r->json && jansson_oom(r, &fixerr, r->fixed.p, r->fixed.len))
+                return ND_ERR_NOMEM;
             if (r->json)
                 rec->bad_utf8 = 1;
         }
@@ -954,7 +975,7 @@ static int read_doc(nd_reader *r, const item *it, nd_record *rec)
 
 /* ----------------------------------------------------------------- next */
 
-ND_API int nd_reader_next(nd_reader *r, nd_record *rec)
+static int next_record(nd_reader *r, nd_record *rec)
 {
     if (!r || !rec)
         return ND_ERR_PARAM;
@@ -1013,6 +1034,14 @@ ND_API int nd_reader_next(nd_reader *r, nd_record *rec)
         }
         return rc;
     }
+}
+
+ND_API int nd_reader_next(nd_reader *r, nd_record *rec)
+{
+    int rc = next_record(r, rec);
+    if (rc == ND_ERR_NOMEM)
+        set_err(r, "out of memory");
+    return rc;
 }
 
 ND_API const char *nd_reader_errmsg(const nd_reader *r)
