@@ -367,7 +367,7 @@ static int walk(nd_reader *r, const char *root, const char *rel)
         return ND_ERR_NOMEM;
     DIR *d = opendir(dir);
     if (!d) {
-        int rc = fail_io(r, dir, strerror(errno));
+        int rc = errno == ENOMEM ? ND_ERR_NOMEM : fail_io(r, dir, strerror(errno));
         free(dir);
         return rc;
     }

@@ -29,8 +29,9 @@ int oom_failed(void);
 /* Blocks allocated since oom_arm and not freed yet. */
 size_t oom_live(void);
 
-/* 1: read, pread and pwrite move at most a few bytes a call, and every
-   other call is interrupted (EINTR) before it moves any. */
+/* 1: read, pread and pwrite move less than asked (from one byte to seven
+   eighths of it), and every other call is interrupted (EINTR) before it
+   moves any. */
 void oom_short_io(int on);
 
 #endif
