@@ -173,6 +173,7 @@ check: all $(TESTS) $(CLI_OOM) $(GEN_BINS) $(BENCH_BINS)
 	@./tests/cli/run.sh $(CLI)
 	@./tests/oom/run.sh $(BUILD)
 	@./tests/io/run.sh $(BUILD)
+	@./tests/accounting.sh $(BUILD)
 	@./tests/eval/run.sh $(BUILD)
 	@./tests/newscopy/run.sh $(BUILD)
 	@./datasets/check-gen.sh $(BUILD)/ndgen
