@@ -467,15 +467,15 @@ static int run_index(void *vc, outcome *out, char *msg, size_t cap)
     return ND_OK;
 }
 
-/* A failed run leaves an index that opens and holds every document it
-   acknowledged and did not remove. */
+/* A failed run leaves an index that opens (or none, when making it
+   failed) and holds every document it acknowledged and did not remove. */
 static void after_index(void *vc, const outcome *out)
 {
     (void)out;
     index_ctx *c = vc;
     nd_index *ix = NULL;
     int rc = nd_index_open(c->path, NULL, 0, &ix);
-    if (rc == ND_ERR_NOTFOUND && !c->acked[0]) {
+    if (rc == ND_ERR_NOTFOUND && !c->any) {
         nd_index_close(ix);
         return;
     }
