@@ -19,9 +19,10 @@ bytes; "-" is standard input) and requires, of a run that exited 0:
            input.
 
 A violation is printed on stderr as "accounting: ..." and the exit status
-is 70.  With ACCOUNTING_LOG=FILE each run checked appends a line to FILE.  Runs it cannot judge (an option it does not know, --skip-bad with
+is 70.  Runs it cannot judge (an option it does not know, --skip-bad with
 -q, a closed standard stream, -o naming something other than a regular
-file) are passed through unchecked.
+file) are passed through unchecked.  With ACCOUNTING_LOG=FILE each run
+checked appends a line to FILE.
 """
 import gzip
 import json
@@ -368,9 +369,7 @@ def main():
         if args[0] == "cluster":
             check_cluster(recs, warned(p.stderr), result)
         else:
-            cargs = ["cluster"] + [a for a in args[1:]]
-            if "output" in opts:
-                cargs = ["cluster"] + strip_output(args[1:])
+            cargs = ["cluster"] + strip_output(args[1:])
             c = subprocess.run([real] + cargs, input=stdin,
                                stdin=None if uses_stdin else subprocess.DEVNULL,
                                capture_output=True)
