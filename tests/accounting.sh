@@ -7,7 +7,7 @@
 set -u
 B=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
-CHECK="python3 $HERE/accounting.py"
+CHECK="python3 -S $HERE/accounting.py"
 ND=$B/neardup
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
