@@ -41,10 +41,19 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 
+# Fault injection (tests/oom/failalloc.c): the unit tests and $(CLI_OOM)
+# reach these functions through hooks that fail an allocation on demand or
+# make reads and writes short.
+WRAP_FNS := malloc calloc realloc free strdup strndup fopen opendir getline \
+            realpath inflateInit2_ ZSTD_createDCtx read pread pwrite
+WRAP_LDFLAGS := $(foreach f,$(WRAP_FNS),-Wl,--wrap=$(f))
+OOM_OBJ := $(BUILD)/obj/tests/oom/failalloc.o
+
 SONAME := libneardup.so.$(VERSION_MAJOR)
 STATIC := $(BUILD)/libneardup.a
 SHARED := $(BUILD)/libneardup.so
 CLI := $(BUILD)/neardup
+CLI_OOM := $(BUILD)/neardup-oom
 TESTS := $(BUILD)/nd-tests
 PC := $(BUILD)/neardup.pc
 MAN := $(BUILD)/neardup.1
@@ -126,8 +135,12 @@ $(SHARED): $(LIB_OBJ)
 $(CLI): $(CLI_OBJ) $(STATIC)
 	$(CC) -o $@ $(CLI_OBJ) $(STATIC) $(LDFLAGS_ALL) $(DEP_LIBS)
 
-$(TESTS): $(TEST_OBJ) $(STATIC)
-	$(CC) -o $@ $(TEST_OBJ) $(STATIC) $(LDFLAGS_ALL) $(DEP_LIBS) -lcriterion
+$(TESTS): $(TEST_OBJ) $(OOM_OBJ) $(STATIC)
+	$(CC) -o $@ $(TEST_OBJ) $(OOM_OBJ) $(STATIC) $(LDFLAGS_ALL) $(WRAP_LDFLAGS) \
+	  $(DEP_LIBS) -lcriterion
+
+$(CLI_OOM): $(CLI_OBJ) $(OOM_OBJ) $(STATIC)
+	$(CC) -o $@ $(CLI_OBJ) $(OOM_OBJ) $(STATIC) $(LDFLAGS_ALL) $(WRAP_LDFLAGS) $(DEP_LIBS)
 
 $(BUILD)/%: bench/%.c $(STATIC) src/neardup.h
 	@mkdir -p $(@D)
@@ -175,9 +188,12 @@ run: deps
 test: deps-test
 	@$(MAKE) --no-print-directory WERROR=-Werror check
 
-check: all $(TESTS) $(GEN_BINS) $(BENCH_BINS)
+check: all $(TESTS) $(CLI_OOM) $(GEN_BINS) $(BENCH_BINS)
 	@./tests/cli/run.sh $(CLI)
 	@./tests/job/run.sh $(BUILD)
+	@./tests/oom/run.sh $(BUILD)
+	@./tests/io/run.sh $(BUILD)
+	@./tests/accounting.sh $(BUILD)
 	@./tests/eval/run.sh $(BUILD)
 	@./tests/newscopy/run.sh $(BUILD)
 	@./datasets/check-gen.sh $(BUILD)/ndgen
@@ -250,4 +266,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(OOM_OBJ:.o=.d)

@@ -290,6 +290,9 @@ static void put_match(FILE *f, const char *key, const nd_match *m)
 }
 
 /* add and query: one pass over the records. */
+/* run_docs: a sync failed and was reported (the command exits EXIT_IO). */
+#define EXIT_SYNC (-2)
+
 static int run_docs(const ixopts *x, const cli_opts *o, nd_index *ix, FILE *f)
 {
     int add = strcmp(x->action, "add") == 0;
@@ -511,11 +514,14 @@ int cli_index(int argc, char **argv)
         if (status == EXIT_OK)
             status = wst;
     }
-    if (!is_query && !is_stats && nd_index_sync(ix) != ND_OK) {
+    if (!is_query && !is_stats && nd_index_sync(ix) != ND_OK &&
+        status != EXIT_SYNC) {
         cli_error("%s", nd_index_errmsg(ix));
         if (status == EXIT_OK)
             status = EXIT_IO;
     }
+    if (status == EXIT_SYNC)
+        status = EXIT_IO;
     nd_index_close(ix);
     return status;
 }
