@@ -24,11 +24,14 @@ is 70.  Runs it cannot judge (an option it does not know, --skip-bad with
 file) are passed through unchecked.  With ACCOUNTING_LOG=FILE each run
 checked appends a line to FILE.
 """
+import csv
 import gzip
+import io
 import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 from decimal import Decimal
@@ -37,8 +40,8 @@ VALUE = {"threshold", "ngram", "char-ngram", "glyph-ngram", "num-perm", "bands",
          "rows", "threads", "seed", "measure", "sketch", "containment", "keep",
          "cluster", "figures", "boilerplate", "format", "id-field", "text-field",
          "time-field", "source-field", "source-priority", "window", "memory",
-         "tmpdir", "output"}
-FLAG = {"explain", "stats", "quiet", "skip-bad", "strict", "exact"}
+         "tmpdir", "output", "max-record-bytes", "stats-json", "min-words"}
+FLAG = {"explain", "stats", "quiet", "skip-bad", "strict", "exact", "progress"}
 
 WILD = ("?", None)  # the id of a record this script cannot read itself
 
@@ -117,23 +120,28 @@ def decompress(data):
 
 
 def lines_of(data):
-    """(line number, line) as the reader cuts them."""
+    """(line number, line, raw line) as the reader cuts them: the line
+    without its CR, the raw one with it, as dedup writes it back."""
     parts = data.split(b"\n")
     if parts and parts[-1] == b"":
         parts.pop()
-    for n, line in enumerate(parts, 1):
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        if n == 1 and line.startswith(b"\xef\xbb\xbf"):
-            line = line[3:]
-        yield n, line
+    for n, raw in enumerate(parts, 1):
+        if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        line = raw[:-1] if raw.endswith(b"\r") else raw
+        yield n, line, raw
+
+
+def line_id(path, n):
+    """The id of a record without one: its file and line."""
+    return ("s", "%s:%d" % (path, n))
 
 
 def number(s):
     return ("n", Decimal(s))
 
 
-def jsonl_id(line, n, id_field, text_field):
+def jsonl_id(line, path, n, id_field, text_field):
     def no_constant(c):
         raise ValueError(c)
     try:
@@ -145,7 +153,7 @@ def jsonl_id(line, n, id_field, text_field):
         return WILD
     i = v.get(id_field)
     if i is None:
-        return number(n)
+        return line_id(path, n)
     if isinstance(i, str):
         return ("s", i)
     if isinstance(i, Decimal):
@@ -173,7 +181,42 @@ def format_of(path, opts):
     for z in (".gz", ".zst"):
         if name.endswith(z):
             name = name[: -len(z)]
-    return "tsv" if name.endswith(".tsv") else "text" if name.endswith(".txt") else "jsonl"
+    for ext, fmt in ((".tsv", "tsv"), (".csv", "csv"), (".txt", "text")):
+        if name.endswith(ext):
+            return fmt
+    return "jsonl"
+
+
+def csv_records(path, data, id_field):
+    """A CSV file's records (its first line the header), each named by its
+    first line; a file Python's strict reader refuses is not judged."""
+    text = data.decode("utf-8", "replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    src = io.StringIO(text, newline="")
+    raw_lines = data.split(b"\n")
+    rd = csv.reader(src, strict=True)
+    out, header, cols, prev = [], None, None, 0
+    try:
+        for row in rd:
+            first, last = prev + 1, rd.line_num
+            prev = last
+            raw = b"\n".join(raw_lines[first - 1:last])
+            if first == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if cols is None:
+                cols, header = row, raw
+                continue
+            if not row:
+                continue
+            rid = WILD
+            if len(row) == len(cols):
+                cell = row[cols.index(id_field)] if id_field in cols else ""
+                rid = ("s", cell) if cell else line_id(path, first)
+            out.append((path, first, rid, raw))
+    except csv.Error as e:
+        raise Unjudged from e
+    return out, header
 
 
 def records(paths, opts, stdin):
@@ -196,13 +239,18 @@ def records(paths, opts, stdin):
                 data = f.read()
         data = decompress(data)
         fmt = format_of(path, opts)
-        if fmt == "tsv":
+        if fmt == "csv":
+            recs, head = csv_records(path, data, id_field)
+            out += recs
+            if header is None:
+                header = head
+        elif fmt == "tsv":
             cols = None
-            for n, line in lines_of(data):
+            for n, line, raw in lines_of(data):
                 if cols is None:
                     cols = line.decode("utf-8", "replace").split("\t")
                     if header is None:
-                        header = line
+                        header = raw
                     continue
                 if not line:
                     continue
@@ -210,16 +258,16 @@ def records(paths, opts, stdin):
                 rid = WILD
                 if len(cells) == len(cols):
                     cell = cells[cols.index(id_field)] if id_field in cols else ""
-                    rid = ("s", tsv_unescape(cell)) if cell else number(n)
-                out.append((path, n, rid, line))
+                    rid = ("s", tsv_unescape(cell)) if cell else line_id(path, n)
+                out.append((path, n, rid, raw))
         elif fmt == "text":
-            for n, line in lines_of(data):
-                out.append((path, n, number(n), line))
+            for n, line, raw in lines_of(data):
+                out.append((path, n, line_id(path, n), raw))
         else:
-            for n, line in lines_of(data):
+            for n, line, raw in lines_of(data):
                 if not line.strip(b" \t\f\v"):
                     continue
-                out.append((path, n, jsonl_id(line, n, id_field, text_field), line))
+                out.append((path, n, jsonl_id(line, path, n, id_field, text_field), raw))
     return out, header
 
 
@@ -332,6 +380,11 @@ def main():
         opts, paths = parse_args(args[1:])
         if opts.get("skip-bad") and opts.get("quiet"):
             raise Unjudged
+        for path in paths:
+            # A named pipe is read once, by the command.
+            if path != "-" and os.path.exists(path) and \
+                    stat.S_ISFIFO(os.stat(path).st_mode):
+                raise Unjudged
     except Unjudged:
         os.execv(real, [real] + args)
     output = opts.get("output")

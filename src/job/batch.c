@@ -477,6 +477,8 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
             uint64_t size = 0;
             int r = nd_sketcher_sketch(sk, texts[i], lens[i], b->wide[t], &size);
             nd__sig16_from32(b->wide[t], (unsigned)k, b->sigs + d * k);
+            if (exact) /* freed on failure, whether or not it was made */
+                b->sets[d] = NULL;
             if (r == ND_OK && exact) {
                 size_t m;
                 const uint64_t *set = nd__sketcher_set(sk, &m);
