@@ -190,3 +190,18 @@ def test_stdin_like_iterables_are_read_once():
 def test_empty_input():
     got = neardup.cluster([])
     assert got == [] and got.stats["documents"] == 0
+
+
+def test_past_the_count_sample_as_the_command(tmp_path):
+    """20,000 texts: past the 16,384 the boilerplate count takes in full,
+    where its result depends on how the texts are handed to it (counted
+    in one call, 5,133 of these texts land elsewhere); both the file and
+    an iterable are counted in the command's chunks."""
+    f = ndgen(tmp_path / "big.jsonl", "--preset", "sample", "--docs", 20000,
+              "--seed", 3)
+    want = assignments(cli("cluster", f))
+    assert [tuple(m) for m in neardup.cluster(f)] == want
+    with open(f, encoding="utf-8") as fh:
+        recs = [json.loads(line) for line in fh]
+    got = neardup.cluster((r["id"], r["text"]) for r in recs)
+    assert [tuple(m) for m in got] == want
