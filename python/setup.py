@@ -27,6 +27,10 @@ def version():
 
 class BuildWithLibrary(build_py):
     def run(self):
+        # build_lib outlives runs (pip builds in the tree): files of an
+        # older version must not reach the wheel.
+        shutil.rmtree(os.path.join(self.build_lib, "neardup"),
+                      ignore_errors=True)
         super().run()
         major = version().split(".")[0]
         soname = "libneardup.so." + major

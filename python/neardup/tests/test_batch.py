@@ -1,6 +1,5 @@
 """cluster, dedup and pairs against the command on the same input."""
 import json
-import os
 import warnings
 
 import pytest
