@@ -442,6 +442,9 @@ def cluster(data, *, source_priority=None, skip_bad=False, **kw):
     with keep="source", a list of source names, most preferred first;
     skip_bad warns about bad records and goes on.
 
+    An iterable is held in memory (its texts are counted, then added);
+    a file is read twice instead, as the command reads it.
+
     Returns a BatchResult of Member(id, cluster, rep), in input order;
     clusters are numbered 0, 1, ... in order of their first member."""
     opts, params = _split(kw)

@@ -206,3 +206,19 @@ def test_past_the_count_sample_as_the_command(tmp_path):
         recs = [json.loads(line) for line in fh]
     got = neardup.cluster((r["id"], r["text"]) for r in recs)
     assert [tuple(m) for m in got] == want
+
+
+def test_tsv_as_the_command(tmp_path):
+    f = tmp_path / "in.tsv"
+    rows = [("k1", "the harbour strike ended on monday after talks"),
+            ("k2", "the harbour strike ended on monday after long talks"),
+            ("k3", "apples and pears were cheap at the market\\tthis week")]
+    f.write_text("key\tbody\n" + "".join("%s\t%s\n" % r for r in rows))
+    kw = dict(id_field="key", text_field="body")
+    args = ["--id-field", "key", "--text-field", "body"]
+    got = neardup.cluster(str(f), **kw)
+    assert [tuple(m) for m in got] == assignments(cli("cluster", f, *args))
+    assert [m.cluster for m in got] == [0, 0, 1]
+    want = cli_raw("dedup", f, *args)
+    assert want[0] == "key\tbody"  # the command writes the header first
+    assert neardup.dedup(str(f), **kw) == want[1:]
