@@ -37,11 +37,18 @@ _CHUNK_DOCS = 4096
 _CHUNK_BYTES = 64 << 20
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal)
+
+
 def _decode_id(raw):
     """A reader's id (JSON text) as a Python value: str, int or Decimal."""
     s = raw.decode("utf-8", "surrogateescape")
+    if len(s) > 1 and s[0] == '"' and s[-1] == '"' and "\\" not in s:
+        return s[1:-1]  # most ids: a string without escapes
+    if s.isdigit() and s.isascii():
+        return int(s)
     try:
-        v = json.loads(s, parse_float=Decimal)
+        v = _DECODER.decode(s)
     except ValueError:
         return s
     return v if isinstance(v, (str, int, Decimal)) else s
@@ -356,7 +363,8 @@ def _batch_files(r, files, ranks):
                 flush()
                 texts, metas, recs, size = [], [], [], 0
             texts.append(ctypes.string_at(rec.text, n))
-            metas.append(meta(rec))
+            if not counting:
+                metas.append(meta(rec))
             rid = _decode_id(ctypes.string_at(rec.id, rec.id_len)) \
                 if not counting else None
             recs.append((rec.file.decode("utf-8", "replace"), rec.line, o,
