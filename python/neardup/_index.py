@@ -185,7 +185,9 @@ class Index:
         """Index text (str, bytes, or a MinHash of this index's
         parameters) under id (str or int).  time: seconds since the epoch,
         a datetime or an RFC 3339 string; None stamps now, as the command
-        does.  ExistsError when id is indexed."""
+        does.  ExistsError when id is indexed.  A document added by its
+        MinHash has no figures (never refused for them) and is not counted
+        in the index's shingle frequencies."""
         i = _id_bytes(id)
         t = int(_time.time()) if time is None else _time_value(time)
         if isinstance(text, MinHash):
