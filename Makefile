@@ -51,9 +51,10 @@ GEN_BINS := $(GEN_SRC:datasets/%.c=$(BUILD)/%)
 # Debian packages: what building, testing and benchmarking need.
 PKGS_BUILD := gcc make pkg-config python3 libxxhash-dev libutf8proc-dev libjansson-dev \
               zlib1g-dev libzstd-dev
-PKGS_TEST := libcriterion-dev python3 python3-pytest python3-venv python3-pip \
-             python3-setuptools python3-wheel gzip zstd
+PKGS_TEST := libcriterion-dev python3 python3-pytest gzip zstd
 PKGS_BENCH := gnuplot-nox python3 python3-numpy python3-scipy time
+# tests/python.sh installs the Python package offline into a venv
+PKGS_TEST += python3-venv python3-pip python3-setuptools python3-wheel
 
 .PHONY: all lib cli test run bench install uninstall clean help asan ubsan tsan \
         deps deps-test deps-bench check unit cli-tests gen
