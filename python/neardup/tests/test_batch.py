@@ -1,5 +1,6 @@
 """cluster, dedup and pairs against the command on the same input."""
 import json
+import os
 import warnings
 
 import pytest
@@ -55,6 +56,9 @@ def test_cluster_of_an_iterable_as_of_the_file(corpus):
      dict(cluster="components", threshold=0.6)),
     (["--boilerplate", "0", "--figures", "0"],
      dict(boilerplate=0, figures=0)),
+    (["--time-field", "published", "--window", "6h"],
+     dict(time_field="published", window=6 * 3600)),
+    (["--memory", "64K"], dict(memory=64 << 10)),
     (["--ngram", "3", "--sketch", "kperm", "--exact"],
      dict(shingle="word", ngram=3, sketch="kperm", exact=True)),
 ])
@@ -222,3 +226,15 @@ def test_tsv_as_the_command(tmp_path):
     want = cli_raw("dedup", f, *args)
     assert want[0] == "key\tbody"  # the command writes the header first
     assert neardup.dedup(str(f), **kw) == want[1:]
+
+
+def test_memory_bound_spills_with_the_same_clusters(corpus, tmp_path):
+    free = neardup.cluster(corpus)
+    bound = neardup.cluster(corpus, memory=64 << 10, tmpdir=str(tmp_path))
+    assert free.stats["spill_runs"] == 0 and bound.stats["spill_runs"] > 0
+    assert bound == free
+    assert os.listdir(tmp_path) == []  # the spill file was unlinked
+    with pytest.raises(neardup.IoError) as e:
+        neardup.cluster(corpus, memory=64 << 10,
+                        tmpdir=str(tmp_path / "missing"))
+    assert "missing" in str(e.value)
