@@ -6,6 +6,7 @@ the functions above it only shape its results."""
 import ctypes
 import json
 import os
+import stat
 import warnings
 from collections import namedtuple
 from decimal import Decimal
@@ -219,7 +220,14 @@ def _batch_items(r, data, opts, ranks):
         metas.append(_meta(t, src, ranks, keep_source))
         items.append(item)
     r.records = len(texts)
-    where = "record {}".format
+    kept = _count_and_add(r, texts, metas, "record {}".format)
+    return ([ids[i] for i in kept], [items[i] for i in kept],
+            [texts[i] for i in kept])
+
+
+def _count_and_add(r, texts, metas, where):
+    """Count (boilerplate) then add texts held in memory, in the command's
+    chunks; the positions added.  where(i) names text i in messages."""
     keep = list(range(len(texts)))
     if r.counting:
         gone = set()
@@ -235,8 +243,7 @@ def _batch_items(r, data, opts, ranks):
         refused = set(r.feed(sel[a:b], selm[a:b], False,
                              lambda j, a=a: where(keep[a + j])))
         kept.extend(keep[a + j] for j in range(b - a) if j not in refused)
-    return ([ids[i] for i in kept], [items[i] for i in kept],
-            [texts[i] for i in kept])
+    return kept
 
 
 class _Files:
@@ -244,6 +251,7 @@ class _Files:
 
     def __init__(self, paths, opts):
         self.paths = [os.fsencode(p) for p in paths]
+        self.any_dir = any(os.path.isdir(p) for p in self.paths)
         self.ropts = _capi.ReaderOpts()
         fmt = opts["format"]
         if fmt is not None:
@@ -257,6 +265,20 @@ class _Files:
                 if not isinstance(opts[f], str):
                     raise TypeError("%s must be a str" % f)
                 setattr(self.ropts, f, opts[f].encode())
+
+    def rereadable(self):
+        """Whether every input can be read again: regular files and
+        directories, not stdin ("-") or a FIFO."""
+        for p in self.paths:
+            if p == b"-":
+                return False
+            try:
+                st = os.stat(p)
+            except OSError:
+                continue  # the reader names it
+            if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+                return False
+        return True
 
     def records(self, on_bad, on_binary):
         """(ordinal, record) of every good record, in order."""
@@ -291,9 +313,11 @@ class _Files:
             _lib.nd_reader_close(h)
 
 
-def _batch_files(r, files, ranks):
+def _batch_files(r, files, ranks, hold):
     """Count and add the records of files, reading them twice when
-    counting (as the command does); their ids and where they stand."""
+    counting (as the command does): their ids and ordinals.  With hold
+    (stdin, a FIFO: an input that cannot be read again) they are read
+    once and held: their ids, records as read (dedup) and texts."""
     keep_source = r.p.keep == 3
 
     def bad(msg):
@@ -319,8 +343,38 @@ def _batch_files(r, files, ranks):
             m.has_priority = 1
         return m
 
+    def checked(recs):
+        """The records of the first reading that are not refused."""
+        for o, rec in recs:
+            r.records += 1
+            if rec.bad_utf8:
+                if r.strict:
+                    msg = "%s:%d: invalid UTF-8 (strict)" % (
+                        rec.file.decode("utf-8", "replace"), rec.line)
+                    if not r.skip_bad:
+                        raise Utf8Error(msg, -5)
+                    warnings.warn(msg + ", record skipped", stacklevel=5)
+                    r.skipped_bad += 1
+                    refused.add(o)
+                    continue
+                r.repaired += 1
+            yield o, rec
+
     refused = set()
     ids, ords = [], []
+    if hold:
+        texts, metas, raws, where = [], [], [], []
+        for o, rec in checked(files.records(bad, binary)):
+            texts.append(ctypes.string_at(rec.text, rec.text_len))
+            metas.append(meta(rec))
+            ids.append(_decode_id(ctypes.string_at(rec.id, rec.id_len)))
+            raws.append(ids[-1] if files.any_dir else ctypes.string_at(
+                rec.raw, rec.raw_len).decode("utf-8", "surrogateescape"))
+            where.append("%s:%d" % (rec.file.decode("utf-8", "replace"),
+                                    rec.line))
+        kept = _count_and_add(r, texts, metas, where.__getitem__)
+        return ([ids[i] for i in kept], [raws[i] for i in kept],
+                [texts[i] for i in kept])
 
     def passes(first):
         """Feed chunk by chunk; the first pass checks and counts."""
@@ -340,22 +394,10 @@ def _batch_files(r, files, ranks):
                         ids.append(rid)
                         ords.append(o)
 
-        for o, rec in files.records(bad if first else quiet,
-                                    binary if first else quiet):
-            if first:
-                r.records += 1
-                if rec.bad_utf8:
-                    if r.strict:
-                        msg = "%s:%d: invalid UTF-8 (strict)" % (
-                            rec.file.decode("utf-8", "replace"), rec.line)
-                        if not r.skip_bad:
-                            raise Utf8Error(msg, -5)
-                        warnings.warn(msg + ", record skipped", stacklevel=4)
-                        r.skipped_bad += 1
-                        refused.add(o)
-                        continue
-                    r.repaired += 1
-            elif o in refused:
+        recs_in = (checked(files.records(bad, binary)) if first else
+                   files.records(quiet, quiet))
+        for o, rec in recs_in:
+            if not first and o in refused:
                 continue
             n = rec.text_len
             if texts and (len(texts) == _CHUNK_DOCS or
@@ -376,7 +418,7 @@ def _batch_files(r, files, ranks):
     passes(True)
     if r.counting:
         passes(False)
-    return ids, ords
+    return ids, ords, None
 
 
 def _batch(data, params, opts, source_priority, skip_bad, want):
@@ -404,8 +446,10 @@ def _batch(data, params, opts, source_priority, skip_bad, want):
     try:
         if paths is not None:
             files = _Files(paths, opts)
-            ids, where = _batch_files(r, files, ranks)
-            texts = None
+            hold = not files.rereadable()
+            ids, where, texts = _batch_files(r, files, ranks, hold)
+            if hold:
+                files = None  # where holds the records as read
         else:
             if isinstance(data, (bytes, bytearray)):
                 raise TypeError("data must be a path or an iterable of "
@@ -450,8 +494,9 @@ def cluster(data, *, source_priority=None, skip_bad=False, **kw):
     with keep="source", a list of source names, most preferred first;
     skip_bad warns about bad records and goes on.
 
-    An iterable is held in memory (its texts are counted, then added);
-    a file is read twice instead, as the command reads it.
+    An iterable is held in memory (its texts are counted, then added),
+    and so are stdin ("-") and FIFOs; files are read twice instead, as the
+    command reads them.
 
     Returns a BatchResult of Member(id, cluster, rep), in input order;
     clusters are numbered 0, 1, ... in order of their first member."""
@@ -480,10 +525,9 @@ def dedup(data, *, source_priority=None, skip_bad=False, **kw):
     else:
         wanted = {where[i] for i in keep}
         res = BatchResult()
-        is_dir = any(os.path.isdir(p) for p in files.paths)
         for o, rec in files.records(lambda m: None, lambda m: None):
             if o in wanted:
-                if is_dir:
+                if files.any_dir:
                     res.append(_decode_id(ctypes.string_at(rec.id,
                                                            rec.id_len)))
                 else:

@@ -1,6 +1,9 @@
 """cluster, dedup and pairs against the command on the same input."""
 import json
 import os
+import subprocess
+import sys
+import threading
 import warnings
 
 import pytest
@@ -238,3 +241,49 @@ def test_memory_bound_spills_with_the_same_clusters(corpus, tmp_path):
         neardup.cluster(corpus, memory=64 << 10,
                         tmpdir=str(tmp_path / "missing"))
     assert "missing" in str(e.value)
+
+
+def test_stdin_is_read_once_and_held():
+    """stdin cannot be read twice: its records are held, so the count pass
+    and the adds see the same texts, and dedup hands back the records."""
+    code = ("import neardup, json\n"
+            "r = neardup.cluster('-')\n"
+            "print(json.dumps([list(m) for m in r]))\n")
+    with open(sample(), "rb") as f:
+        out = subprocess.run([sys.executable, "-c", code], stdin=f,
+                             check=True, capture_output=True).stdout
+    want = assignments(cli("cluster", sample()))
+    assert [tuple(x) for x in json.loads(out)] == want
+    code = ("import neardup, sys\n"
+            "for line in neardup.dedup('-', keep='longest'):\n"
+            "    print(line)\n")
+    with open(sample(), "rb") as f:
+        out = subprocess.run([sys.executable, "-c", code], stdin=f,
+                             check=True, capture_output=True,
+                             text=True).stdout.splitlines()
+    assert out == cli_raw("dedup", "--keep", "longest", sample())
+
+
+def test_a_fifo_is_read_once_and_held(tmp_path):
+    fifo = str(tmp_path / "in.fifo")
+    os.mkfifo(fifo)
+
+    def writer():
+        try:
+            with open(sample(), "rb") as src, open(fifo, "wb") as dst:
+                dst.write(src.read())
+        except BrokenPipeError:
+            pass  # the reader gave up: the test fails on its own
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        got = neardup.pairs(fifo, explain=True)
+    finally:
+        # a writer still waiting for a reader is let go (open, close)
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        t.join()
+    want = cli("pairs", "--explain", sample())
+    assert len(got) == len(want) > 0
+    assert [(p.a, p.b, p.shared_words) for p in got] == [
+        (w["a"], w["b"], w["shared_words"]) for w in want]
