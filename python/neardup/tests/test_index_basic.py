@@ -92,3 +92,56 @@ def test_save_and_mismatch(tmp_path):
 
 def test_version_string():
     assert neardup.library_version().count(".") == 2
+
+
+def test_threads_add_query_and_remove_at_once():
+    import threading
+    ix = Index()
+    n_threads, per = 4, 25
+
+    def adder(k):
+        for i in range(per):
+            ix.add("t%d-%d" % (k, i), text(1000 * k + i), time=i)
+
+    threads = [threading.Thread(target=adder, args=(k,))
+               for k in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(ix) == n_threads * per
+    ids = ["t%d-%d" % (k, i) for k in range(n_threads) for i in range(per)]
+    for k in range(n_threads):
+        assert [m.id for m in ix.query(text(1000 * k + 7))] == ["t%d-7" % k]
+
+    started = [threading.Event() for _ in range(3)]
+    stop = threading.Event()
+    seen, errors = [set() for _ in range(3)], []
+
+    def reader(j):
+        try:
+            while not stop.is_set():
+                for k in range(n_threads):
+                    for m in ix.query(text(1000 * k + j)):
+                        seen[j].add(m.id)
+                started[j].set()
+        except BaseException as e:  # noqa: B902 - reported below
+            errors.append(repr(e))
+            started[j].set()
+
+    readers = [threading.Thread(target=reader, args=(j,)) for j in range(3)]
+    for t in readers:
+        t.start()
+    for e in started:
+        e.wait()
+    for i in ids:  # removes free what queries copy ids from
+        ix.remove(i)
+    stop.set()
+    for t in readers:
+        t.join()
+    assert errors == []
+    for j in range(3):
+        assert seen[j] <= {"t%d-%d" % (k, j) for k in range(n_threads)}
+        assert seen[j]
+    assert len(ix) == 0 and ix.query(text(7)) == []
+    ix.close()
