@@ -261,4 +261,3 @@ def test_stdin_is_read_once_and_held():
                              check=True, capture_output=True,
                              text=True).stdout.splitlines()
     assert out == cli_raw("dedup", "--keep", "longest", sample())
-
