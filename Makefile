@@ -14,6 +14,8 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 CC ?= cc
 BUILD ?= build
@@ -26,7 +28,7 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS_ALL := -std=c11 $(OPT) -g $(WARN) $(WERROR) -fopenmp -D_GNU_SOURCE \
               $(SAN) $(CFLAGS)
 LIB_CFLAGS := $(CFLAGS_ALL) -fPIC -fvisibility=hidden -DND_BUILDING_LIBRARY
-DEP_LIBS := -lxxhash -lutf8proc -ljansson -lz -lzstd -lm
+DEP_LIBS := -lxxhash -lutf8proc -ljansson -lcsv -lz -lzstd -lm
 LDFLAGS_ALL := -fopenmp $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
@@ -45,18 +47,19 @@ SHARED := $(BUILD)/libneardup.so
 CLI := $(BUILD)/neardup
 TESTS := $(BUILD)/nd-tests
 PC := $(BUILD)/neardup.pc
+MAN := $(BUILD)/neardup.1
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 GEN_BINS := $(GEN_SRC:datasets/%.c=$(BUILD)/%)
 
 # Debian packages: what building, testing and benchmarking need.
 PKGS_BUILD := gcc make pkg-config python3 libxxhash-dev libutf8proc-dev libjansson-dev \
-              zlib1g-dev libzstd-dev
-PKGS_TEST := libcriterion-dev python3 python3-pytest gzip zstd
+              zlib1g-dev libzstd-dev libcsv-dev help2man
+PKGS_TEST := libcriterion-dev python3 python3-pytest gzip zstd strace
 PKGS_BENCH := gnuplot-nox python3 python3-numpy python3-scipy time
 # tests/python.sh installs the Python package offline into a venv
 PKGS_TEST += python3-venv python3-pip python3-setuptools python3-wheel
 
-.PHONY: all lib cli test run bench install uninstall clean help asan ubsan tsan \
+.PHONY: all lib cli test run bench bench-results install uninstall clean help asan ubsan tsan \
         deps deps-test deps-bench check unit cli-tests gen
 
 all: lib cli $(PC)
@@ -67,7 +70,8 @@ help:
 	@echo "  make test       install missing packages, build, run every test"
 	@echo "  make / all      build $(CLI), the static and shared library, neardup.pc"
 	@echo "  make lib | cli  build only the library | only the command"
-	@echo "  make bench      build and run the short benchmark suite (bench/README.md)"
+	@echo "  make bench      build and run the short benchmark suite into $(BUILD)/bench/"
+	@echo "  make bench-results  the same, written over the committed bench/results/"
 	@echo "  make asan|ubsan rerun the tests under AddressSanitizer | UBSan"
 	@echo "  make tsan       readers during writes on one index, under ThreadSanitizer"
 	@echo "  make install    install to DESTDIR/PREFIX (now $(DESTDIR)$(PREFIX)); uninstall"
@@ -141,12 +145,21 @@ gen: $(GEN_BINS)
 PC_LINES := 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
 	  'Name: neardup' 'Description: near-duplicate text detection and clustering' \
 	  'Version: $(VERSION)' 'Requires.private: libxxhash libutf8proc jansson zlib libzstd' \
-	  'Libs: -L$${libdir} -lneardup' 'Libs.private: -fopenmp -lm' \
+	  'Libs: -L$${libdir} -lneardup' 'Libs.private: -fopenmp -lcsv -lm' \
 	  'Cflags: -I$${includedir}'
 
 $(PC): src/neardup.h Makefile
 	@mkdir -p $(@D)
 	@printf '%s\n' $(PC_LINES) > $@
+
+# The man page, made by help2man from `neardup --help` and `--version`, with
+# `neardup index --help` as a section of its own.
+$(MAN): $(CLI)
+	@command -v help2man >/dev/null || { echo "help2man is missing ('make deps' installs it)" >&2; exit 1; }
+	{ printf '[INDEX COMMANDS]\n.nf\n'; $(CLI) index --help | sed 's/\\/\\e/g; s/-/\\-/g'; \
+	  printf '.fi\n'; } > $(BUILD)/neardup.h2m
+	help2man --no-info --name='find and cluster near-duplicate texts' \
+	  --include=$(BUILD)/neardup.h2m --output=$@ $(CLI)
 
 # --------------------------------------------------------------- run
 SAMPLE := datasets/sample.jsonl
@@ -201,11 +214,21 @@ ubsan: deps-test
 # --------------------------------------------------------------- bench
 bench: deps-bench
 	@$(MAKE) --no-print-directory all $(GEN_BINS) $(BENCH_BINS)
-	./bench/run.sh
+	BUILD=$(BUILD) ./bench/run.sh
+
+# The committed figures under bench/results, made anew with today's defaults
+# (needs ../shared/datasets/reuters21578 beside the tree, or REUTERS=path).
+bench-results: deps-bench
+	@$(MAKE) --no-print-directory all $(GEN_BINS) $(BENCH_BINS)
+	BUILD=$(BUILD) BENCH_OUT=bench/results BENCH_REQUIRE_REUTERS=1 ./bench/run.sh
+	BUILD=$(BUILD) FEATURE_OUT=bench/results FEATURE_REQUIRE_REUTERS=1 ./bench/features.sh
 
 # --------------------------------------------------------------- install
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+install: all $(MAN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 $(MAN) $(DESTDIR)$(MANDIR)/man1/neardup.1
+	install -m 644 scripts/neardup-completion.bash $(DESTDIR)$(BASHCOMPDIR)/neardup
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/neardup
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libneardup.a
 	install -m 755 $(BUILD)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -216,7 +239,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/neardup $(DESTDIR)$(LIBDIR)/libneardup.a \
 	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libneardup.so \
-	  $(DESTDIR)$(INCLUDEDIR)/neardup.h $(DESTDIR)$(PKGCONFIGDIR)/neardup.pc
+	  $(DESTDIR)$(INCLUDEDIR)/neardup.h $(DESTDIR)$(PKGCONFIGDIR)/neardup.pc \
+	  $(DESTDIR)$(MANDIR)/man1/neardup.1 $(DESTDIR)$(BASHCOMPDIR)/neardup
 
 clean:
 	rm -rf $(BUILD)

@@ -7,15 +7,18 @@
 # For each corpus preset and seed it generates a corpus with its ground truth
 # (build/ndgen), clusters it with build/neardup and scores the clusters with
 # build/ndeval; the table gives the median over the seeds of pairwise F1,
-# precision, recall and hard-negative precision.  Writes
-#   bench/results/features.csv   every run, then the medians (seed "median")
-#   bench/results/features.md    the median table
-# Generated corpora go to bench/results/tmp/features/ (not committed).
+# precision, recall and hard-negative precision.  Writes into OUT
+#   features.csv   every run, then the medians (seed "median")
+#   features.md    the median table
+# OUT is $BUILD/bench unless FEATURE_OUT names another folder (`make
+# bench-results` writes the committed bench/results).  Generated corpora go
+# to $BUILD/bench/tmp/features/.
 #
-# Environment: BUILD (default build), FEATURE_DOCS (documents per corpus,
-# default 20000), FEATURE_SEEDS (default "1 2 3"), REUTERS (path of
-# reuters21578.jsonl.gz; default ../shared/datasets/reuters21578/ beside the
-# tree).
+# Environment: BUILD (default build), FEATURE_OUT, FEATURE_DOCS (documents
+# per corpus, default 20000), FEATURE_SEEDS (default "1 2 3"), REUTERS (path
+# of reuters21578.jsonl.gz; default ../shared/datasets/reuters21578/ beside
+# the tree), FEATURE_REQUIRE_REUTERS (1: no Reuters is an error, not a
+# warning).
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -24,8 +27,8 @@ DOCS=${FEATURE_DOCS:-20000}
 SEEDS=${FEATURE_SEEDS:-1 2 3}
 REUTERS=${REUTERS:-../shared/datasets/reuters21578/reuters21578.jsonl.gz}
 PY=/usr/bin/python3
-OUT=bench/results
-TMP=$OUT/tmp/features
+OUT=${FEATURE_OUT:-$BUILD/bench}
+TMP=$BUILD/bench/tmp/features
 PRESETS="web ocr trunc wire hardneg pages digest"
 HELSINKI=${HELSINKI:-../shared/datasets/helsinki-dev}
 
@@ -40,13 +43,19 @@ if [ -f "$REUTERS" ]; then
     BASE_NAME="Reuters-21578"
     echo "base stories: Reuters-21578 ($REUTERS)"
 else
+    if [ "${FEATURE_REQUIRE_REUTERS:-0}" = 1 ]; then
+        echo "features.sh: $REUTERS not found: the committed table needs the" \
+             "Reuters-21578 base stories (set REUTERS=path)" >&2
+        exit 1
+    fi
     BASE=""
     BASE_NAME="the shipped datasets/base-stories.txt"
-    echo "base stories: the shipped datasets/base-stories.txt ($REUTERS not found)"
+    echo "features.sh: WARNING: $REUTERS not found: the corpora are made from the" \
+         "42 shipped stories, whose families share their text; the scores say little" >&2
 fi
 
 rm -rf "$TMP"
-mkdir -p "$TMP"
+mkdir -p "$TMP" "$OUT"
 START=$(date +%s)
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 RUNS=$TMP/runs.tsv

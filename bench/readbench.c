@@ -67,7 +67,7 @@ int main(int argc, char **argv)
         if (stat(paths[i], &st) == 0)
             bytes += (double)st.st_size;
     }
-    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, time_field, NULL};
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, time_field, NULL, 0};
     double mbs[100];
     for (int run = 0; run <= runs; run++) {
         nd_reader *r = NULL;

@@ -9,15 +9,17 @@ build/ndbench once (boilerplate suppression, figure check and clustering as
 the engine's defaults unless --boilerplate, --figures, --cluster are given) (one thread, no warm-up) with --pred-out and scores the
 clusters with build/ndeval.  Writes
 
-    bench/results/sweep.csv   one row per (preset, setting)
-    bench/results/sweep.md    markdown tables: the best threshold of each
+    OUT/sweep.csv   one row per (preset, setting)
+    OUT/sweep.md    markdown tables: the best threshold of each
                               setting by mean pairwise F1 over the presets,
                               the best settings per preset, and the default
 
 and prints sweep.md.  The documents-per-second figures are single-thread
 batch throughput with --jobs runs side by side: they rank settings against
 each other, they are not the engine's speed (bench/run.sh measures that).
-Corpora go to bench/results/tmp/sweep/ (not committed).
+OUT is build/bench unless --out names another folder (bench/results holds a
+committed sweep; write there only on purpose).  Corpora go to
+build/bench/tmp/sweep/.
 """
 import argparse
 import concurrent.futures
@@ -163,7 +165,7 @@ def main():
     ap.add_argument("--brute", type=int, default=0,
                     help="also score pairs against the exact reference on N docs")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
     ap.add_argument("--reuters", default=os.path.join(
         os.path.dirname(ROOT), "shared", "datasets", "reuters21578", "reuters21578.jsonl.gz"))
     a = ap.parse_args()
@@ -177,7 +179,8 @@ def main():
         if not os.access(os.path.join(a.build, b), os.X_OK):
             raise SystemExit("sweep.py: %s/%s is missing; run 'make bench' first" % (a.build, b))
 
-    tmp = os.path.join(a.out, "tmp", "sweep")
+    tmp = os.path.join(ROOT, "build", "bench", "tmp", "sweep")
+    os.makedirs(a.out, exist_ok=True)
     os.makedirs(tmp, exist_ok=True)
     base = ["--reuters", a.reuters] if os.path.isfile(a.reuters) else []
     a.base_name = "Reuters-21578" if base else "the shipped datasets/base-stories.txt"

@@ -374,11 +374,18 @@ ND_API const char *nd_batch_errmsg(const nd_batch *b);
  * An index lives in memory (nd_index_create) or in a directory
  * (nd_index_open).  A directory holds a snapshot (index.nds), a write-ahead
  * log (index.wal) and a lock file; it is read on open in time proportional
- * to its size, never rebuilt from texts.  Writes are appended to the log;
- * nd_index_sync makes them durable.  Promise: after a crash or kill -9 at
- * any moment, the directory opens and holds every document whose
- * nd_index_add returned before the last successful nd_index_sync (it may
- * hold later ones too); a log record torn by the crash is dropped on open.
+ * to its size, never rebuilt from texts.  Writes are appended to the log.
+ * Promise, by level: a write (add, remove, evict) that returned ND_OK was
+ * written to the log with write(2) -- with ND_INDEX_BUFFERED, once a later
+ * nd_index_flush or nd_index_sync returned ND_OK -- and survives the death
+ * of the process (kill -9) at any moment; one made before a successful
+ * nd_index_sync, which fdatasyncs the log, survives power loss too.  After
+ * such a crash the directory opens and holds those documents (it may hold
+ * later ones too); a log record torn by the crash is dropped on open.  Any
+ * other damage -- a record that fails its checksum with complete records
+ * after it, a missing log, a snapshot or log that is not a regular file --
+ * fails the open with ND_ERR_CORRUPT or ND_ERR_FORMAT naming the file (and
+ * the offset) and changes nothing on disk.
  * Sync compacts the log into a new snapshot when removed documents and log
  * records make the directory more than a quarter larger than a fresh
  * snapshot; the snapshot takes about num_perm * 4 + 25 + id length bytes per
@@ -401,6 +408,8 @@ typedef struct nd_index nd_index;
 
 #define ND_INDEX_READONLY 0x1 /* open for queries only; writes: ND_ERR_STATE */
 #define ND_INDEX_CREATE 0x2   /* make the directory when it holds no index */
+#define ND_INDEX_BUFFERED 0x4 /* writes wait in memory (up to 1 MB of them)
+                                 for nd_index_flush or nd_index_sync */
 
 #define ND_INDEX_MAX_ID 65535 /* longest id in bytes */
 
@@ -439,7 +448,7 @@ ND_API int nd_index_create(const nd_params *p, nd_index **out);
  * the stored ones (shingle, ngram, num_perm, seed, norm, threshold, measure,
  * containment, sketch, figures, boilerplate, boilerplate_min and the LSH
  * layout of nd_params_lsh), else ND_ERR_MISMATCH naming the field.  flags:
- * ND_INDEX_READONLY, ND_INDEX_CREATE.  Errors: ND_ERR_NOTFOUND (no index and
+ * ND_INDEX_READONLY, ND_INDEX_CREATE, ND_INDEX_BUFFERED.  Errors: ND_ERR_NOTFOUND (no index and
  * no ND_INDEX_CREATE), ND_ERR_FORMAT (not an index, a newer format, or an
  * older one, which is not read: format 1 before figures and boilerplate,
  * 2 before the present word shingle hash, 3 before the copied-bin flag of
@@ -460,7 +469,7 @@ ND_API int nd_index_open(const char *path, const nd_params *p, int flags,
  * it).  ND_ERR_EXISTS when the id is already indexed (nothing changes; use
  * nd_index_remove first to replace), ND_ERR_UTF8 under ND_NORM_STRICT_UTF8,
  * ND_ERR_STATE on a read-only index, ND_ERR_IO when the log cannot be
- * written.
+ * written (nothing changes).  ND_OK: the document is in the log (above).
  */
 ND_API int nd_index_add(nd_index *idx, const char *id, size_t id_len,
                         const char *text, size_t len, int64_t time);
@@ -504,6 +513,15 @@ ND_API int nd_index_remove(nd_index *idx, const char *id, size_t id_len);
 ND_API int nd_index_evict_before(nd_index *idx, int64_t time, size_t *removed);
 
 /*
+ * Write every write so far to the log with write(2), without fdatasync:
+ * they survive the death of the process.  Needed only under
+ * ND_INDEX_BUFFERED (else each write was written before it returned).
+ * ND_ERR_IO when the log cannot be written (the writes stay waiting).
+ * ND_OK at once for an in-memory or read-only index.
+ */
+ND_API int nd_index_flush(nd_index *idx);
+
+/*
  * Make every write so far durable (write the log, fdatasync), then compact
  * when due.  ND_OK at once for an in-memory or read-only index.
  */
@@ -536,17 +554,21 @@ ND_API void nd_index_close(nd_index *idx);
  *   JSONL   one JSON object per line, text and id taken from named fields;
  *   TSV     a header line naming the columns, then one record per line,
  *           values with \t \n \r \\ escapes;
- *   TEXT    one document per line, the id is the line number;
+ *   CSV     RFC 4180 with a header record, like TSV;
+ *   TEXT    one document per line, the id "FILE:LINE";
  *   a directory: every regular file below it (sorted by path), one document
  *           each, the id its path relative to the directory.
  * gzip and zstd input (also on stdin) is recognised by its first bytes and
  * decompressed.  The path "-" is stdin.
  */
 typedef enum {
-    ND_FORMAT_AUTO = 0, /* by extension: .tsv, .txt, otherwise JSONL */
+    ND_FORMAT_AUTO = 0, /* by extension: .tsv, .csv, .txt, otherwise JSONL */
     ND_FORMAT_JSONL = 1,
     ND_FORMAT_TSV = 2,
-    ND_FORMAT_TEXT = 3
+    ND_FORMAT_TEXT = 3,
+    ND_FORMAT_CSV = 4   /* RFC 4180: a header record names the columns, as
+                           in TSV; quoted fields may hold commas, "" and
+                           newlines (a record then spans lines) */
 } nd_format;
 
 typedef struct nd_reader_opts {
@@ -556,7 +578,13 @@ typedef struct nd_reader_opts {
     const char *time_field; /* NULL: no time; else RFC 3339 text or a number */
     const char *source_field; /* NULL: no source; else a string field
                                  (JSONL) or column (TSV) */
+    uint64_t max_record_bytes; /* a longer record (line, directory entry) is
+                                  ND_ERR_DATA, read past without being held
+                                  whole; 0: ND_RECORD_MAX_DEFAULT */
 } nd_reader_opts;
+
+/* The default bound on one record: 64 MiB. */
+#define ND_RECORD_MAX_DEFAULT ((uint64_t)64 << 20)
 
 /*
  * One record.  Every pointer stays valid until the next nd_reader_next or
@@ -565,11 +593,14 @@ typedef struct nd_reader_opts {
 typedef struct nd_record {
     const char *id;    /* the id as JSON text, ready to print: a "string"
                           or a number exactly as written; a record without an
-                          id gets its 1-based line number */
+                          id gets the string "FILE:LINE" (file as given, "-"
+                          for stdin; 1-based line), which no numeric id and no
+                          other file's record can equal */
     size_t id_len;
     const char *text;  /* the decoded text (UTF-8 unless the input was not) */
     size_t text_len;
-    const char *raw;   /* the record as it stood in the input, no newline */
+    const char *raw;   /* the record as it stood in the input, without its
+                          '\n' (the '\r' of a CRLF line stays) */
     size_t raw_len;
     const char *file;  /* the path it came from ("-" for stdin) */
     uint64_t line;     /* 1-based line (1 for a directory entry) */

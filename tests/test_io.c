@@ -101,13 +101,20 @@ static nd_reader *open1(const char *name, const nd_reader_opts *o)
     return r;
 }
 
-/* Expect a record with this id, text and line. */
+/* Expect a record with this id, text and line; the id "@" is that of a
+ * record without one: "FILE:LINE" as a JSON string. */
 static void expect(nd_reader *r, nd_record *rec, const char *id,
                    const char *text, uint64_t line)
 {
     int rc = nd_reader_next(r, rec);
     cr_assert_eq(rc, 1, "rc %d (%s), expected id %s", rc,
                  nd_reader_errmsg(r), id);
+    char line_id[600];
+    if (strcmp(id, "@") == 0) {
+        snprintf(line_id, sizeof line_id, "\"%s:%llu\"", rec->file,
+                 (unsigned long long)line);
+        id = line_id;
+    }
     cr_assert_eq(rec->id_len, strlen(id));
     cr_assert_str_eq(rec->id, id);
     cr_assert_eq(rec->text_len, strlen(text), "text_len %zu for %s",
@@ -159,8 +166,8 @@ Test(io, jsonl_ids_of_every_type)
     expect(r, &rec, "\"x1\"", "one", 1);
     expect(r, &rec, "42", "two", 2);
     expect(r, &rec, "-7", "three", 3);
-    expect(r, &rec, "4", "four", 4);
-    expect(r, &rec, "5", "five", 5);
+    expect(r, &rec, "@", "four", 4);
+    expect(r, &rec, "@", "five", 5);
     expect(r, &rec, "1.5", "six", 6);
     expect(r, &rec, "100.0", "seven", 7);
     expect(r, &rec, "0.1", "eight", 8);
@@ -197,8 +204,8 @@ Test(io, tsv_records_carry_their_header)
     nd_reader *r = open1("h.tsv", NULL);
     nd_record rec;
     expect(r, &rec, "\"7\"", "some words", 2);
-    cr_assert_eq(rec.header_len, 7);
-    cr_assert(memcmp(rec.header, "id\ttext", 7) == 0, "without the CR");
+    cr_assert_eq(rec.header_len, 8);
+    cr_assert(memcmp(rec.header, "id\ttext\r", 8) == 0, "as read, with the CR");
     expect_end(r);
     nd_reader_close(r);
     write_str("j.jsonl", "{\"id\": 1, \"text\": \"x\"}\n");
@@ -238,6 +245,74 @@ Test(io, jsonl_text_with_nul)
     nd_reader_close(r);
 }
 
+/* Valid JSON is read whatever the size of its numbers; a number is only
+ * an error where its value is used and does not fit. */
+Test(io, jsonl_numbers_beyond_int64_and_double)
+{
+    write_str("n.jsonl",
+              "{\"id\": \"a\", \"text\": \"x\", \"n\": 123456789012345678901234}\n"
+              "{\"id\": \"b\", \"text\": \"y\", \"n\": 1e400, "
+              "\"m\": [-1e999, {\"k\": 99999999999999999999}]}\n"
+              "{\"id\": 123456789012345678901234, \"text\": \"z\"}\n"
+              "{\"id\": 1e400, \"text\": \"w\"}\n"
+              "{\"id\": 9223372036854775807, \"text\": \"v\"}\n"
+              "{\"id\": \"c\", \"text\": 5, \"n\": 1e400}\n"
+              "{\"id\": \"d\", \"text\": \"caf\xe9\", \"n\": 1e400}\n"
+              "{\"id\": \"e\", \"text\": \"t\", \"t\": 1e400}\n"
+              "{\"id\": \"f\", \"text\": \"t\", \"t\": -99999999999999999999}\n"
+              "{\"id\": \"g\", \"text\": \"t\", \"t\": 1700000000000000000, "
+              "\"n\": 1e400}\n"
+              "{\"id\": 1e300, \"text\": \"u\", \"t\": 1e300}\n");
+    nd_reader_opts o = {ND_FORMAT_JSONL, NULL, NULL, "t", NULL, 0};
+    nd_reader *r = open1("n.jsonl", &o);
+    nd_record rec;
+    expect(r, &rec, "\"a\"", "x", 1);
+    expect(r, &rec, "\"b\"", "y", 2);
+    expect(r, &rec, "123456789012345678901234", "z", 3); /* as written */
+    expect_err(r, ND_ERR_DATA,
+               "n.jsonl:4: \"id\" is a number beyond the range of a double");
+    expect(r, &rec, "9223372036854775807", "v", 5);
+    expect_err(r, ND_ERR_DATA, "n.jsonl:6: \"text\" is not a string");
+    expect(r, &rec, "\"d\"", "caf\xef\xbf\xbd", 7);
+    cr_assert_eq(rec.bad_utf8, 1);
+    expect_err(r, ND_ERR_DATA,
+               "n.jsonl:8: \"t\" is a number beyond the range of a double");
+    expect_err(r, ND_ERR_DATA,
+               "n.jsonl:9: \"t\" is a number beyond 64-bit seconds");
+    expect(r, &rec, "\"g\"", "t", 10);
+    cr_assert_eq(rec.meta.has_time, 1);
+    cr_assert_eq(rec.meta.time, 1700000000000000000);
+    expect(r, &rec, "1e+300", "u", 11);
+    cr_assert_eq(rec.meta.has_time, 0, "a time beyond int64 is no time");
+    expect_end(r);
+    nd_reader_close(r);
+}
+
+/* A record without an id is "FILE:LINE", a string: it cannot be taken for
+ * the numeric id 2 of another record, nor for line 2 of another file. */
+Test(io, records_without_id_are_file_and_line)
+{
+    write_str("m.jsonl", "{\"id\": 2, \"text\": \"numbered\"}\n"
+                         "{\"text\": \"no id\"}\n");
+    write_str("m.txt", "a line\nline two\n");
+    write_str("m.tsv", "text\tid\nx\t\n");
+    const char *p[3] = {P("m.jsonl"), P("m.txt"), P("m.tsv")};
+    nd_reader *r = NULL;
+    cr_assert_eq(nd_reader_open(p, 3, NULL, &r), ND_OK);
+    nd_record rec;
+    char want[600];
+    expect(r, &rec, "2", "numbered", 1);
+    snprintf(want, sizeof want, "\"%s/m.jsonl:2\"", tmpdir);
+    expect(r, &rec, want, "no id", 2);
+    expect(r, &rec, "@", "a line", 1);
+    snprintf(want, sizeof want, "\"%s/m.txt:2\"", tmpdir);
+    expect(r, &rec, want, "line two", 2);
+    snprintf(want, sizeof want, "\"%s/m.tsv:2\"", tmpdir);
+    expect(r, &rec, want, "x", 2);
+    expect_end(r);
+    nd_reader_close(r);
+}
+
 Test(io, jsonl_crlf_and_blank_lines)
 {
     write_str("c.jsonl", "{\"text\": \"a\"}\r\n"
@@ -248,12 +323,14 @@ Test(io, jsonl_crlf_and_blank_lines)
                          "{\"text\": \"c\"}"); /* no final newline */
     nd_reader *r = open1("c.jsonl", NULL);
     nd_record rec;
-    expect(r, &rec, "1", "a", 1);
-    cr_assert_str_eq(rec.raw, "{\"text\": \"a\"}");
+    expect(r, &rec, "@", "a", 1);
+    /* raw is the line as it was (dedup writes it back), the CR too */
+    cr_assert_str_eq(rec.raw, "{\"text\": \"a\"}\r");
+    cr_assert_eq(rec.raw_len, 14);
+    expect(r, &rec, "@", "b", 5);
+    cr_assert_eq(rec.raw_len, 14);
+    expect(r, &rec, "@", "c", 6);
     cr_assert_eq(rec.raw_len, 13);
-    expect(r, &rec, "5", "b", 5);
-    cr_assert_eq(rec.raw_len, 13);
-    expect(r, &rec, "6", "c", 6);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -264,7 +341,7 @@ Test(io, jsonl_custom_fields_and_id_not_scalar)
                          "{\"doc\": [1], \"body\": \"y\"}\n"
                          "{\"doc\": true, \"body\": \"z\"}\n"
                          "{\"doc\": \"k\", \"body\": \"w\"}\n");
-    nd_reader_opts o = {ND_FORMAT_AUTO, "doc", "body", NULL, NULL};
+    nd_reader_opts o = {ND_FORMAT_AUTO, "doc", "body", NULL, NULL, 0};
     nd_reader *r = open1("f.jsonl", &o);
     nd_record rec;
     expect(r, &rec, "3", "x", 1);
@@ -287,7 +364,7 @@ Test(io, jsonl_data_errors_then_go_on)
                          "{\"text\": \"ok2\"}\n");
     nd_reader *r = open1("d.jsonl", NULL);
     nd_record rec;
-    expect(r, &rec, "1", "ok1", 1);
+    expect(r, &rec, "@", "ok1", 1);
     /* The detail after "malformed JSON:" is jansson's own text. */
     expect_err(r, ND_ERR_DATA,
                "d.jsonl:2: malformed JSON: string or '}' expected near end of "
@@ -299,7 +376,7 @@ Test(io, jsonl_data_errors_then_go_on)
                "d.jsonl:6: malformed JSON: '[' or '{' expected near '\"str\"'");
     expect_err(r, ND_ERR_DATA,
                "d.jsonl:7: malformed JSON: end of file expected near '{'");
-    expect(r, &rec, "8", "ok2", 8);
+    expect(r, &rec, "@", "ok2", 8);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -318,8 +395,8 @@ Test(io, tsv_columns_escapes_and_errors)
     nd_reader *r = open1("t.tsv", NULL);
     nd_record rec;
     expect(r, &rec, "\"doc-1\"", "a\tb\nc\\d\\x", 2);
-    cr_assert_str_eq(rec.raw, "T1\tdoc-1\ta\\tb\\nc\\\\d\\x");
-    expect(r, &rec, "4", "plain", 4); /* empty id cell: the line number */
+    cr_assert_str_eq(rec.raw, "T1\tdoc-1\ta\\tb\\nc\\\\d\\x\r");
+    expect(r, &rec, "@", "plain", 4); /* empty id cell: the line number */
     expect_err(r, ND_ERR_DATA, "t.tsv:5: 2 columns, the header has 3");
     expect_err(r, ND_ERR_DATA, "t.tsv:6: 4 columns, the header has 3");
     expect(r, &rec, "\"d\\\\\\\"5\"", "last", 7);
@@ -330,7 +407,7 @@ Test(io, tsv_columns_escapes_and_errors)
 Test(io, tsv_without_id_column_and_invalid_utf8_id)
 {
     write_str("u.tsv", "text\tkey\nhello\tk\xff\n");
-    nd_reader_opts o = {ND_FORMAT_TSV, "key", NULL, NULL, NULL};
+    nd_reader_opts o = {ND_FORMAT_TSV, "key", NULL, NULL, NULL, 0};
     nd_reader *r = open1("u.tsv", &o);
     nd_record rec;
     expect(r, &rec, "\"k\xef\xbf\xbd\"", "hello", 2); /* U+FFFD */
@@ -339,8 +416,8 @@ Test(io, tsv_without_id_column_and_invalid_utf8_id)
 
     write_str("v.tsv", "text\nhello\n\nworld\n");
     r = open1("v.tsv", NULL);
-    expect(r, &rec, "2", "hello", 2);
-    expect(r, &rec, "4", "world", 4);
+    expect(r, &rec, "@", "hello", 2);
+    expect(r, &rec, "@", "world", 4);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -354,8 +431,93 @@ Test(io, tsv_without_text_column_skips_to_next_file)
     cr_assert_eq(nd_reader_open(p, 2, NULL, &r), ND_OK);
     nd_record rec;
     expect_err(r, ND_ERR_DATA, "a.tsv:1: no \"text\" column");
-    expect(r, &rec, "2", "z", 2);
+    expect(r, &rec, "@", "z", 2);
     cr_assert_str_eq(rec.file, P("b.tsv"));
+    expect_end(r);
+    nd_reader_close(r);
+}
+
+/* ------------------------------------------------------------------- CSV */
+
+Test(io, csv_quoted_fields_span_lines)
+{
+    write_str("c.csv",
+              "\xef\xbb\xbfwhen,id,text,src\r\n"
+              "2024-03-01T12:00:00Z,a,\"one, two \"\"three\"\"\",ap\r\n"
+              ",,\"first line\r\nsecond line\nthird\",\r\n"
+              "\r\n"
+              "x, spaced , kept as is ,y\n"
+              ",\"\",last,\n");
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "when", "src", 0};
+    nd_reader *r = open1("c.csv", &o);
+    nd_record rec;
+    expect(r, &rec, "\"a\"", "one, two \"three\"", 2);
+    cr_assert_eq(rec.meta.has_time, 1);
+    cr_assert_eq(rec.meta.time, 1709294400);
+    cr_assert_eq(rec.source_len, 2);
+    cr_assert(memcmp(rec.source, "ap", 2) == 0);
+    cr_assert_str_eq(rec.header, "when,id,text,src\r");
+    cr_assert_str_eq(rec.raw,
+                     "2024-03-01T12:00:00Z,a,\"one, two \"\"three\"\"\",ap\r");
+    /* three lines, named by the first; the CRLF inside the quotes stays */
+    expect(r, &rec, "@", "first line\r\nsecond line\nthird", 3);
+    cr_assert_eq(rec.meta.has_time, 0);
+    cr_assert_str_eq(rec.raw, ",,\"first line\r\nsecond line\nthird\",\r");
+    expect(r, &rec, "\" spaced \"", " kept as is ", 7);
+    expect(r, &rec, "@", "last", 8);
+    expect_end(r);
+    nd_reader_close(r);
+}
+
+Test(io, csv_malformed_records_are_bad_records)
+{
+    write_str("m.csv", "id,text\n"
+                       "a,ok\n"
+                       "b,bad\"quote\n"
+                       "c,\"closed\"then text\n"
+                       "d,\"two\n"
+                       "lines\"x\n"
+                       "e,one,two\n"
+                       "f,fine\n"
+                       "g,\"never closed\n"
+                       "h,swallowed\n");
+    write_str("n.csv", "id,body\n1,x\n");
+    write_str("z.csv", "text\nafter\n");
+    const char *p[3] = {P("m.csv"), P("n.csv"), P("z.csv")};
+    nd_reader *r = NULL;
+    cr_assert_eq(nd_reader_open(p, 3, NULL, &r), ND_OK);
+    nd_record rec;
+    expect(r, &rec, "\"a\"", "ok", 2);
+    const char *q = "malformed CSV: a quote in an unquoted field, or text "
+                    "after a closing quote";
+    char want[256];
+    snprintf(want, sizeof want, "m.csv:3: %s", q);
+    expect_err(r, ND_ERR_DATA, want);
+    snprintf(want, sizeof want, "m.csv:4: %s", q);
+    expect_err(r, ND_ERR_DATA, want);
+    snprintf(want, sizeof want, "m.csv:5: %s", q);
+    expect_err(r, ND_ERR_DATA, want);
+    expect_err(r, ND_ERR_DATA, "m.csv:7: 3 columns, the header has 2");
+    expect(r, &rec, "\"f\"", "fine", 8);
+    expect_err(r, ND_ERR_DATA,
+               "m.csv:9: malformed CSV: a quoted field is not closed");
+    expect_err(r, ND_ERR_DATA, "n.csv:1: no \"text\" column");
+    expect(r, &rec, "@", "after", 2);
+    expect_end(r);
+    nd_reader_close(r);
+}
+
+Test(io, csv_compressed_and_over_the_limit)
+{
+    write_gz("g.csv.gz", "text,id\n\"a\nb\",1\n\"cccccccccc\ncccccccccc\","
+                         "2\nshort,3\n");
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, NULL, NULL, 16};
+    nd_reader *r = open1("g.csv.gz", &o);
+    nd_record rec;
+    expect(r, &rec, "\"1\"", "a\nb", 2);
+    /* the record of lines 4-5 is over the limit at line 5: read past */
+    expect_err(r, ND_ERR_DATA, "g.csv.gz:4: a record longer than 16 bytes");
+    expect(r, &rec, "\"3\"", "short", 6);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -365,11 +527,11 @@ Test(io, text_lines_empty_lines_are_records)
     write_str("l.txt", "first\r\n\nthird {\"not\": json}\n\n");
     nd_reader *r = open1("l.txt", NULL);
     nd_record rec;
-    expect(r, &rec, "1", "first", 1);
-    cr_assert_str_eq(rec.raw, "first");
-    expect(r, &rec, "2", "", 2);
-    expect(r, &rec, "3", "third {\"not\": json}", 3);
-    expect(r, &rec, "4", "", 4);
+    expect(r, &rec, "@", "first", 1);
+    cr_assert_str_eq(rec.raw, "first\r");
+    expect(r, &rec, "@", "", 2);
+    expect(r, &rec, "@", "third {\"not\": json}", 3);
+    expect(r, &rec, "@", "", 4);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -377,11 +539,11 @@ Test(io, text_lines_empty_lines_are_records)
 Test(io, explicit_format_overrides_extension)
 {
     write_str("x.jsonl", "line one\nline two\n");
-    nd_reader_opts o = {ND_FORMAT_TEXT, NULL, NULL, NULL, NULL};
+    nd_reader_opts o = {ND_FORMAT_TEXT, NULL, NULL, NULL, NULL, 0};
     nd_reader *r = open1("x.jsonl", &o);
     nd_record rec;
-    expect(r, &rec, "1", "line one", 1);
-    expect(r, &rec, "2", "line two", 2);
+    expect(r, &rec, "@", "line one", 1);
+    expect(r, &rec, "@", "line two", 2);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -414,7 +576,7 @@ Test(io, gzip_and_zstd_by_magic_bytes)
     expect_end(r);
     nd_reader_close(r);
     r = open1("f.txt.zst", NULL);
-    expect(r, &rec, "1", "zstd line", 1);
+    expect(r, &rec, "@", "zstd line", 1);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -433,14 +595,35 @@ Test(io, concatenated_members_and_frames)
 
     nd_reader *r = open1("cat.jsonl.gz", NULL);
     nd_record rec;
-    expect(r, &rec, "1", "p1", 1);
-    expect(r, &rec, "2", "p2", 2);
+    expect(r, &rec, "@", "p1", 1);
+    expect(r, &rec, "@", "p2", 2);
     expect_end(r);
     nd_reader_close(r);
     r = open1("cat.jsonl.zst", NULL);
-    expect(r, &rec, "1", "z1", 1);
-    expect(r, &rec, "2", "z2", 2);
+    expect(r, &rec, "@", "z1", 1);
+    expect(r, &rec, "@", "z2", 2);
     expect_end(r);
+    nd_reader_close(r);
+}
+
+Test(io, zero_padding_after_the_last_gzip_member)
+{
+    unsigned char buf[8192];
+    write_gz("p.gz", "{\"text\": \"p1\"}\n");
+    size_t n = file_bytes("p.gz", buf, sizeof buf);
+    memset(buf + n, 0, 4096);
+    write_bytes("pad.jsonl.gz", buf, n + 4096);
+    nd_reader *r = open1("pad.jsonl.gz", NULL);
+    nd_record rec;
+    expect(r, &rec, "@", "p1", 1);
+    expect_end(r);
+    nd_reader_close(r);
+    /* a non-zero byte after the padding is still garbage */
+    buf[n + 4095] = 'x';
+    write_bytes("junk.jsonl.gz", buf, n + 4096);
+    r = open1("junk.jsonl.gz", NULL);
+    expect(r, &rec, "@", "p1", 1);
+    expect_err(r, ND_ERR_IO, "junk.jsonl.gz: trailing garbage after gzip stream");
     nd_reader_close(r);
 }
 
@@ -547,7 +730,7 @@ Test(io, file_deleted_after_open_fails_at_next)
     cr_assert_eq(nd_reader_open(p, 2, NULL, &r), ND_OK);
     cr_assert_eq(unlink(P("two.jsonl")), 0);
     nd_record rec;
-    expect(r, &rec, "1", "a", 1);
+    expect(r, &rec, "@", "a", 1);
     expect_err(r, ND_ERR_IO, "two.jsonl: No such file or directory");
     cr_assert_eq(nd_reader_next(r, &rec), ND_ERR_IO);
     nd_reader_close(r);
@@ -561,13 +744,13 @@ Test(io, several_paths_in_order)
     nd_reader *r = NULL;
     cr_assert_eq(nd_reader_open(p, 3, NULL, &r), ND_OK);
     nd_record rec;
-    expect(r, &rec, "1", "b1", 1);
+    expect(r, &rec, "@", "b1", 1);
     cr_assert_str_eq(rec.file, p[0]);
-    expect(r, &rec, "2", "b2", 2);
-    expect(r, &rec, "1", "a1", 1);
+    expect(r, &rec, "@", "b2", 2);
+    expect(r, &rec, "@", "a1", 1);
     cr_assert_str_eq(rec.file, p[1]);
-    expect(r, &rec, "1", "b1", 1);
-    expect(r, &rec, "2", "b2", 2);
+    expect(r, &rec, "@", "b1", 1);
+    expect(r, &rec, "@", "b2", 2);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -591,7 +774,7 @@ Test(io, stdin_gzip_read_as_jsonl)
 Test(io, bad_parameters)
 {
     nd_reader *r = (nd_reader *)1;
-    nd_reader_opts o = {(nd_format)9, NULL, NULL, NULL, NULL};
+    nd_reader_opts o = {(nd_format)9, NULL, NULL, NULL, NULL, 0};
     const char *p = "-";
     cr_assert_eq(nd_reader_open(&p, 1, &o, &r), ND_ERR_PARAM);
     cr_assert_null(r);
@@ -684,7 +867,71 @@ Test(io, fifty_megabyte_line)
     cr_assert_eq(rec.text[0], 'a');
     cr_assert_eq(rec.text[n - 1], (char)('a' + ((1u << 20) - 1) % 26));
     cr_assert_eq(rec.raw_len, n + strlen(head) + 2);
-    expect(r, &rec, "2", "after", 2);
+    expect(r, &rec, "@", "after", 2);
+    expect_end(r);
+    nd_reader_close(r);
+}
+
+/* A line over max_record_bytes is a bad record named by file and line; the
+ * reader goes on after it, in plain and compressed input, at the end of a
+ * file, for a TSV header and for a directory entry. */
+Test(io, records_over_the_limit_are_bad_records)
+{
+    char big[301];
+    memset(big, 'x', 300);
+    big[300] = '\0';
+    char in[2048];
+    snprintf(in, sizeof in,
+             "{\"id\": 1, \"text\": \"short\"}\n"
+             "{\"id\": 2, \"text\": \"%s\"}\n"
+             "{\"id\": 3, \"text\": \"%.78s\"}\r\n" /* 100 bytes with CR */
+             "{\"id\": 4, \"text\": \"after\"}\n"
+             "%s", big, big, big); /* unterminated, over the limit */
+    write_str("l.jsonl", in);
+    write_gz("l.jsonl.gz", in);
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, NULL, NULL, 100};
+    const char *names[] = {"l.jsonl", "l.jsonl.gz"};
+    for (int k = 0; k < 2; k++) {
+        nd_reader *r = open1(names[k], &o);
+        nd_record rec;
+        char msg[128];
+        expect(r, &rec, "1", "short", 1);
+        snprintf(msg, sizeof msg, "%s:2: a record longer than 100 bytes",
+                 names[k]);
+        expect_err(r, ND_ERR_DATA, msg);
+        expect(r, &rec, "3", big + 222, 3);
+        cr_assert_eq(rec.raw_len, 100);
+        expect(r, &rec, "4", "after", 4);
+        snprintf(msg, sizeof msg, "%s:5: a record longer than 100 bytes",
+                 names[k]);
+        expect_err(r, ND_ERR_DATA, msg);
+        expect_end(r);
+        nd_reader_close(r);
+    }
+    /* A TSV header over the limit: the file cannot be read. */
+    write_str("h.tsv", "id\ttext\tsome rather long column names here\n"
+                       "a\tb\tc\n");
+    write_str("ok.tsv", "id\ttext\na\tb\n");
+    const char *p[] = {P("h.tsv"), P("ok.tsv")};
+    nd_reader *r;
+    o.max_record_bytes = 20;
+    cr_assert_eq(nd_reader_open(p, 2, &o, &r), ND_OK);
+    nd_record rec;
+    expect_err(r, ND_ERR_DATA, "h.tsv:1: a record longer than 20 bytes");
+    expect(r, &rec, "\"a\"", "b", 2);
+    expect_end(r);
+    nd_reader_close(r);
+    /* A directory entry over the limit is skipped whole. */
+    cr_assert_eq(mkdir(P("d"), 0755), 0);
+    write_str("d/a.txt", "a short story");
+    write_str("d/b.txt", big);
+    write_str("d/c.txt", "another");
+    const char *d = P("d");
+    o.max_record_bytes = 100;
+    cr_assert_eq(nd_reader_open(&d, 1, &o, &r), ND_OK);
+    expect(r, &rec, "\"a.txt\"", "a short story", 1);
+    expect_err(r, ND_ERR_DATA, "d/b.txt: a document longer than 100 bytes");
+    expect(r, &rec, "\"c.txt\"", "another", 1);
     expect_end(r);
     nd_reader_close(r);
 }
@@ -713,7 +960,7 @@ Test(io, time_field)
         {1, 1700000000}, {0, 0},          {0, 0},          {1, 1709251199},
         {0, 0},          {1, -3600},      {1, -2208988800}, {0, 0},
         {0, 0},          {1, -3600}};
-    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "ts", NULL};
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "ts", NULL, 0};
     nd_reader *r = open1("t.jsonl", &o);
     nd_record rec;
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -730,13 +977,13 @@ Test(io, time_field)
 Test(io, time_column_in_tsv)
 {
     write_str("t.tsv", "when\ttext\n2024-03-01T12:00:00Z\ta\nnever\tb\n");
-    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "when", NULL};
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "when", NULL, 0};
     nd_reader *r = open1("t.tsv", &o);
     nd_record rec;
-    expect(r, &rec, "2", "a", 2);
+    expect(r, &rec, "@", "a", 2);
     cr_assert_eq(rec.meta.has_time, 1);
     cr_assert_eq(rec.meta.time, 1709294400);
-    expect(r, &rec, "3", "b", 3);
+    expect(r, &rec, "@", "b", 3);
     cr_assert_eq(rec.meta.has_time, 0);
     expect_end(r);
     nd_reader_close(r);

@@ -4,8 +4,9 @@
  * jansson (json_loadb with JSON_ALLOW_NUL, what the reader used alone) is
  * the reference: on every line the scanner's verdict and the members it
  * finds must equal what jansson's tree gives.  The scanner may decline a
- * valid line only in the cases it leaves to jansson on purpose (integers of
- * 19+ digits, reals with an exponent or a long integer part).  Lines come
+ * valid line only in the cases it leaves to jansson on purpose (a NUL byte
+ * after a number), and accept beyond jansson only lines jansson refuses for
+ * a number out of its range (typed BIGNUM when it is a wanted member).  Lines come
  * from a hand-made list of tricky cases and from seeded random mutations of
  * valid records; a few golden values are checked by hand as well, and the
  * reader is run over a file of the tricky lines to see its records agree
@@ -191,27 +192,19 @@ static int type_of(const json_t *v)
 }
 
 /*
- * The cases the scanner leaves to jansson: a run of 19+ digits or an
- * exponent somewhere in the line, or a NUL byte (jansson's lexer skips one
- * right after a number or a literal: it ungets the byte into a buffer where
- * NUL means empty; the scanner rejects it and lets jansson decide).
+ * The case the scanner leaves to jansson: a NUL byte (jansson's lexer skips
+ * one right after a number or a literal: it ungets the byte into a buffer
+ * where NUL means empty; the scanner rejects it and lets jansson decide).
  */
 static int declinable(const char *s, size_t n)
 {
-    if (memchr(s, '\0', n))
-        return 1;
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] >= '0' && s[i] <= '9') {
-            if (++run >= 19)
-                return 1;
-            if (i + 1 < n && (s[i + 1] == 'e' || s[i + 1] == 'E'))
-                return 1;
-        } else {
-            run = 0;
-        }
-    }
-    return 0;
+    return memchr(s, '\0', n) != NULL;
+}
+
+/* jansson refused the line for a number beyond int64 or a double only. */
+static int range_only(const json_t *j, const json_error_t *err)
+{
+    return !j && json_error_code(err) == json_error_numeric_overflow;
 }
 
 static const char *show(const char *s, size_t n)
@@ -238,14 +231,19 @@ static int check_line(const char *s, size_t n)
     json_t *j = json_loadb(s, n, JSON_ALLOW_NUL, &err);
     int ok = j && json_is_object(j);
     if (got) {
-        cr_assert(ok, "scanner accepts what jansson rejects: %s", show(s, n));
+        cr_assert(ok || range_only(j, &err),
+                  "scanner accepts what jansson rejects: %s", show(s, n));
     } else {
         cr_assert(!ok || declinable(s, n),
                   "scanner declines a valid line: %s", show(s, n));
     }
-    if (got) {
+    if (got && j) {
         for (int i = 0; i < ND__JS_MAX_FIELDS; i++) {
             json_t *f = json_object_get(j, NAMES[i]);
+            if (v[i].type == ND__JS_BIGNUM) {
+                cr_assert(json_is_number(f), "%s", show(s, n));
+                continue;
+            }
             cr_assert_eq(v[i].type, type_of(f), "type of %s in %s", NAMES[i],
                          show(s, n));
             if (v[i].type == ND__JS_STRING) {
@@ -458,7 +456,7 @@ Test(jsonscan, reader_records_match_jansson)
         fputc('\n', f);
     }
     fclose(f);
-    nd_reader_opts o = {ND_FORMAT_JSONL, "id", "text", "time", NULL};
+    nd_reader_opts o = {ND_FORMAT_JSONL, "id", "text", "time", NULL, 0};
     const char *p = path;
     nd_reader *r = NULL;
     cr_assert_eq(nd_reader_open(&p, 1, &o, &r), ND_OK);
@@ -471,6 +469,8 @@ Test(jsonscan, reader_records_match_jansson)
         size_t i = l;
         json_error_t err;
         json_t *j = json_loadb(s, n, JSON_ALLOW_NUL, &err);
+        if (range_only(j, &err))
+            continue; /* valid JSON beyond jansson: test_io.c checks it */
         json_t *t = j && json_is_object(j) ? json_object_get(j, "text") : NULL;
         json_t *id = t ? json_object_get(j, "id") : NULL;
         int valid = t && json_is_string(t) &&
@@ -498,8 +498,8 @@ Test(jsonscan, reader_records_match_jansson)
                 cr_assert_eq(strtod(rec.id, NULL), json_real_value(id));
                 cr_assert(strpbrk(rec.id, ".e"), "%s", rec.id);
             } else {
-                char want[32];
-                snprintf(want, sizeof want, "%zu", i + 1);
+                char want[64];
+                snprintf(want, sizeof want, "\"%s:%zu\"", path, i + 1);
                 cr_assert_str_eq(rec.id, want);
             }
         }

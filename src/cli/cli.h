@@ -43,6 +43,12 @@ void cli_warn(const cli_opts *o, const char *fmt, ...)
  */
 int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv);
 void cli_usage(FILE *f);
+/* The name in the NULL-terminated names that typed[0..len) is a slip of
+ * (an edit or two, by length), the first closest; NULL when none is. */
+const char *cli_closest(const char *typed, size_t len, const char *const *names);
+/* More long-option names (without "--", NULL-terminated, at most 15) that
+ * cli_parse offers when an option is unknown. */
+void cli_suggest_also(const char *const *names);
 
 /* Output written to a temporary file and renamed on success (atomic). */
 typedef struct cli_out {
@@ -51,6 +57,8 @@ typedef struct cli_out {
     const char *path;
     char *target;     /* path is a symbolic link: what it names (malloc'ed) */
     int direct; /* a device or pipe, written in place */
+    int unnamed; /* the temporary file is O_TMPFILE: tmp is only the name
+                    it may be linked as before the rename */
 } cli_out;
 
 /* 1 when the caller started neardup with standard stream fd closed. */

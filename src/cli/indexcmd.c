@@ -9,10 +9,21 @@
  * exit 1); none given means "whatever the index holds" (defaults for a new
  * one).  Ids are stored as the JSON text the reader gives (a "string" or a
  * number as written), so they print back exactly.
+ *
+ * add acknowledges a document by printing its line, and prints it only
+ * once the document's log record was written (write(2)): a line a reader
+ * got survives kill -9.  The index is opened ND_INDEX_BUFFERED and lines
+ * wait with their records; a chunk of them is written to the log, then its
+ * lines to the output (flushed), when it holds ACK_DOCS documents or
+ * ACK_BYTES of lines, at each --sync-every point (then after fdatasync,
+ * as at the end), and whenever the input would make the reader wait -- so
+ * a document is never held back waiting for the next one.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -44,8 +55,10 @@ static void ix_usage(FILE *f)
 "\n"
 "  --index DIR         the index directory (required)\n"
 "  --max-matches N     matches per query, 1..100000 (default 10)\n"
-"  --sync-every N      add: make the index durable every N documents\n"
-"                      (default 10000; always at the end)\n"
+"  --sync-every N      add: fdatasync the log every N documents (default\n"
+"                      10000) and at the end.  A line is printed once its\n"
+"                      document is in the log (it survives kill -9); once\n"
+"                      synced, it survives power loss too\n"
 "  --before TIME       seconds since the epoch or RFC 3339\n"
 "  --time-field F      add: each document's time (default: time of the add)\n"
 "Input and parameter options are those of neardup cluster.  Ids are\n"
@@ -166,6 +179,108 @@ static int open_failed(const ixopts *x, nd_index *ix, int rc)
     return rc == ND_ERR_MISMATCH || rc == ND_ERR_PARAM ? EXIT_USAGE : EXIT_IO;
 }
 
+/* Lines of documents added whose records may not be in the log yet. */
+typedef struct acks {
+    char *b;
+    size_t len, cap;
+    size_t docs;
+} acks;
+
+#define ACK_DOCS 1024
+#define ACK_BYTES ((size_t)1 << 20)
+
+static int ack_put(acks *a, const char *s, size_t n)
+{
+    if (a->cap - a->len < n) {
+        size_t c = a->cap ? a->cap : 4096;
+        while (c - a->len < n)
+            c *= 2;
+        char *b = realloc(a->b, c);
+        if (!b)
+            return -1;
+        a->b = b;
+        a->cap = c;
+    }
+    memcpy(a->b + a->len, s, n);
+    a->len += n;
+    return 0;
+}
+
+/* The line of an added document: its best earlier match (m) or none. */
+static int ack_line(acks *a, const nd_record *rec, const nd_match *m)
+{
+    char num[96];
+    int bad = ack_put(a, "{\"id\": ", 7) || ack_put(a, rec->id, rec->id_len);
+    if (!m) {
+        static const char none[] = ", \"duplicate_of\": null, \"jaccard\": "
+                                   "null, \"containment\": null}\n";
+        bad = bad || ack_put(a, none, sizeof none - 1);
+    } else {
+        int n = snprintf(num, sizeof num,
+                         ", \"jaccard\": %.4f, \"containment\": %.4f}\n",
+                         m->jaccard, m->containment);
+        bad = bad || ack_put(a, ", \"duplicate_of\": ", 18) ||
+              ack_put(a, m->id, m->id_len) || ack_put(a, num, (size_t)n);
+    }
+    a->docs++;
+    return bad ? -1 : 0;
+}
+
+/*
+ * Write the waiting records to the log (sync: and fdatasync it), then the
+ * waiting lines to f.  Lines whose records could not be written are not
+ * printed.  EXIT_OK or EXIT_IO (the message printed when say, except for
+ * an error of f, which cli_out_commit reports).
+ */
+static int acknowledge(nd_index *ix, acks *a, FILE *f, int sync, int say)
+{
+    int rc = sync ? nd_index_sync(ix) : a->docs ? nd_index_flush(ix) : ND_OK;
+    size_t len = a->len;
+    a->len = a->docs = 0;
+    if (rc != ND_OK) {
+        if (say)
+            cli_error("%s", nd_index_errmsg(ix));
+        return EXIT_IO;
+    }
+    if (len && (fwrite(a->b, 1, len, f) != len || fflush(f)))
+        return EXIT_IO;
+    return EXIT_OK;
+}
+
+/*
+ * How the input arrives: 0 from files and directories only (a chunk may
+ * wait for the next documents: they are there); 1 from a standard input
+ * that is no file, polled before each read; 2 from a named input that is
+ * no file (a FIFO, a device), which cannot be polled: every document is
+ * acknowledged at once.
+ */
+static int input_kind(const cli_opts *o)
+{
+    int kind = 0;
+    struct stat st;
+    for (size_t i = 0; i <= o->npaths; i++) {
+        int is_stdin = i == o->npaths ? o->npaths == 0
+                                      : strcmp(o->paths[i], "-") == 0;
+        if (i == o->npaths && !is_stdin)
+            break;
+        if (is_stdin) {
+            if (fstat(0, &st) || !S_ISREG(st.st_mode))
+                kind = kind > 1 ? kind : 1;
+        } else if (stat(o->paths[i], &st) == 0 && !S_ISREG(st.st_mode) &&
+                   !S_ISDIR(st.st_mode)) {
+            kind = 2;
+        }
+    }
+    return kind;
+}
+
+/* 1 when standard input has bytes (or its end) to read without waiting. */
+static int stdin_ready(void)
+{
+    struct pollfd p = {.fd = 0, .events = POLLIN};
+    return poll(&p, 1, 0) > 0;
+}
+
 static void put_match(FILE *f, const char *key, const nd_match *m)
 {
     fprintf(f, "\"%s\": ", key);
@@ -197,8 +312,9 @@ static int run_docs(const ixopts *x, const cli_opts *o, nd_index *ix, FILE *f)
         free(m);
         return EXIT_IO;
     }
-    int status = EXIT_OK;
+    int status = EXIT_OK, kind = add ? input_kind(o) : 0, ix_said = 0;
     unsigned long long since_sync = 0;
+    acks a = {0};
     nd_record rec;
     while (status == EXIT_OK && (rc = nd_reader_next(rd, &rec)) != 0) {
         if (rc == ND_ERR_BINARY) {
@@ -244,28 +360,24 @@ static int run_docs(const ixopts *x, const cli_opts *o, nd_index *ix, FILE *f)
         }
         if (rc != ND_OK) {
             cli_error("%s", add ? nd_index_errmsg(ix) : nd_strerror(rc));
+            ix_said = add;
             status = EXIT_IO;
             break;
         }
-        fputs("{\"id\": ", f);
-        fwrite(rec.id, 1, rec.id_len, f);
         if (add) {
-            if (n) {
-                fputs(", ", f);
-                put_match(f, "duplicate_of", &m[0]);
-                fputs("}\n", f);
-            } else {
-                fputs(", \"duplicate_of\": null, \"jaccard\": null, "
-                      "\"containment\": null}\n", f);
-            }
-            if (++since_sync == x->sync_every) {
+            if (ack_line(&a, &rec, n ? &m[0] : NULL)) {
+                cli_error("out of memory");
+                status = EXIT_IO;
+            } else if (++since_sync == x->sync_every) {
                 since_sync = 0;
-                if (nd_index_sync(ix) != ND_OK) {
-                    cli_error("%s", nd_index_errmsg(ix));
-                    status = EXIT_IO;
-                }
+                status = acknowledge(ix, &a, f, 1, 1);
+            } else if (a.docs >= ACK_DOCS || a.len >= ACK_BYTES ||
+                       kind == 2 || (kind == 1 && !stdin_ready())) {
+                status = acknowledge(ix, &a, f, 0, 1);
             }
         } else {
+            fputs("{\"id\": ", f);
+            fwrite(rec.id, 1, rec.id_len, f);
             fputs(", \"matches\": [", f);
             for (size_t i = 0; i < n; i++) {
                 fputs(i ? ", {" : "{", f);
@@ -275,6 +387,14 @@ static int run_docs(const ixopts *x, const cli_opts *o, nd_index *ix, FILE *f)
             fputs("]}\n", f);
         }
     }
+    /* what was added before a bad record stays added and is acknowledged;
+       at the end of the input, after fdatasync */
+    if (add) {
+        int st = acknowledge(ix, &a, f, status == EXIT_OK, !ix_said);
+        if (status == EXIT_OK)
+            status = st;
+    }
+    free(a.b);
     nd_reader_close(rd);
     free(m);
     return status;
@@ -318,8 +438,16 @@ int cli_index(int argc, char **argv)
     x.action = argv[1];
     int is_add = !strcmp(x.action, "add"), is_query = !strcmp(x.action, "query"),
         is_stats = !strcmp(x.action, "stats"), is_evict = !strcmp(x.action, "evict");
+    static const char *const actions[] = {"add", "query", "stats", "evict", NULL};
+    static const char *const ix_opts[] = {"index", "max-matches", "sync-every",
+                                          "before", NULL};
+    cli_suggest_also(ix_opts);
     if (!is_add && !is_query && !is_stats && !is_evict) {
-        cli_error("unknown index command '%s'", x.action);
+        const char *near = cli_closest(x.action, strlen(x.action), actions);
+        if (near)
+            cli_error("unknown index command '%s'; did you mean '%s'?", x.action, near);
+        else
+            cli_error("unknown index command '%s'", x.action);
         fputs("Try 'neardup index --help'.\n", stderr);
         return EXIT_USAGE;
     }
@@ -356,7 +484,8 @@ int cli_index(int argc, char **argv)
         return EXIT_USAGE;
     }
     nd_index *ix;
-    int flags = is_add ? ND_INDEX_CREATE : is_evict ? 0 : ND_INDEX_READONLY;
+    int flags = is_add ? ND_INDEX_CREATE | ND_INDEX_BUFFERED
+                : is_evict ? 0 : ND_INDEX_READONLY;
     rc = nd_index_open(x.index, x.have_params ? &o.params : NULL, flags, &ix);
     if (rc != ND_OK)
         return open_failed(&x, ix, rc);

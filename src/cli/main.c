@@ -62,7 +62,13 @@ int main(int argc, char **argv)
     else if (!strcmp(sub, "pairs"))
         cmd = CMD_PAIRS;
     else {
-        cli_error("unknown command '%s'", sub);
+        static const char *const cmds[] = {"cluster", "dedup", "pairs", "index",
+                                           "help", NULL};
+        const char *near = cli_closest(sub, strlen(sub), cmds);
+        if (near)
+            cli_error("unknown command '%s'; did you mean '%s'?", sub, near);
+        else
+            cli_error("unknown command '%s'", sub);
         fputs("Try 'neardup --help'.\n", stderr);
         return EXIT_USAGE;
     }

@@ -15,23 +15,24 @@
 void cli_usage(FILE *f)
 {
     fputs(
-"usage: neardup cluster|dedup|pairs [OPTIONS] [FILE|DIR ...]\n"
-"       neardup index add|query|stats|evict --index DIR ...  (index --help)\n"
-"       neardup --help | --version\n"
+"Usage: neardup cluster|dedup|pairs [OPTIONS] [FILE|DIR ...]\n"
+"  or:  neardup index add|query|stats|evict --index DIR ...  (index --help)\n"
+"  or:  neardup --help | --version\n"
 "\n"
 "  cluster   one JSON line per document: {\"id\", \"cluster\", \"rep\"}\n"
 "  dedup     the input records of cluster representatives, in input order\n"
 "  pairs     the verified pairs: {\"a\", \"b\", \"jaccard\", \"containment\"}\n"
 "\n"
-"Input: JSONL (default), TSV with a header, text (one document a line) or\n"
+"Input: JSONL (default), TSV or CSV with a header, text (one document a line) or\n"
 "directories (one document a file); .gz/.zst read as is; no FILE or - = stdin.\n"
-"  --format F          jsonl|tsv|text (default: by extension)\n"
-"  --id-field F        JSONL/TSV field of the id (default id; else line number)\n"
+"  --format F          jsonl|tsv|csv|text (default: by extension)\n"
+"  --id-field F        JSONL/TSV field of the id (default id; else \"FILE:LINE\")\n"
 "  --text-field F      field of the text (default text)\n"
 "  --time-field F      field of a time (RFC 3339 or seconds): --keep, --window\n"
 "  --source-field F    field of the source name, for --keep source (source)\n"
 "  --skip-bad          warn about bad records and go on (default: stop, exit 65)\n"
 "  --strict            invalid UTF-8 is a bad record (default: repaired)\n"
+"  --max-record-bytes SIZE  a longer record is a bad record (default 64M)\n"
 "Similarity:\n"
 "  --threshold T       similarity to match, in (0, 1] (default 0.4)\n"
 "  --measure M         jaccard|containment (default jaccard)\n"
@@ -100,7 +101,7 @@ enum {
     O_THREADS, O_SEED, O_MEASURE, O_KEEP, O_FORMAT, O_ID_FIELD, O_TEXT_FIELD,
     O_TIME_FIELD, O_STATS, O_SKIP_BAD, O_STRICT, O_EXACT, O_CONTAINMENT,
     O_CLUSTER, O_FIGURES, O_BOILERPLATE, O_SOURCE_FIELD, O_SOURCE_PRIORITY,
-    O_WINDOW, O_EXPLAIN, O_MEMORY, O_TMPDIR
+    O_WINDOW, O_EXPLAIN, O_MEMORY, O_TMPDIR, O_MAX_RECORD
 };
 
 static const struct option longopts[] = {
@@ -129,6 +130,7 @@ static const struct option longopts[] = {
     {"window", required_argument, NULL, O_WINDOW},
     {"explain", no_argument, NULL, O_EXPLAIN},
     {"memory", required_argument, NULL, O_MEMORY},
+    {"max-record-bytes", required_argument, NULL, O_MAX_RECORD},
     {"tmpdir", required_argument, NULL, O_TMPDIR},
     {"output", required_argument, NULL, 'o'},
     {"stats", no_argument, NULL, O_STATS},
@@ -194,15 +196,112 @@ static int parse_size(const char *opt, const char *s, uint64_t *out)
     return -1;
 }
 
-/* Index of s in the NULL-terminated names, or -1 (a usage error printed). */
+/*
+ * Edit distance of a and b (optimal string alignment: insertions,
+ * deletions, substitutions and swaps of two neighbours cost 1), or a large
+ * value when either is longer than 63 bytes.
+ */
+static unsigned edit_distance(const char *a, size_t na, const char *b, size_t nb)
+{
+    enum { MAX = 63 };
+    unsigned d[MAX + 1][MAX + 1];
+    if (na > MAX || nb > MAX)
+        return 1000;
+    for (size_t i = 0; i <= na; i++)
+        d[i][0] = (unsigned)i;
+    for (size_t j = 0; j <= nb; j++)
+        d[0][j] = (unsigned)j;
+    for (size_t i = 1; i <= na; i++)
+        for (size_t j = 1; j <= nb; j++) {
+            unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[na][nb];
+}
+
+const char *cli_closest(const char *typed, size_t len, const char *const *names)
+{
+    const char *best = NULL;
+    unsigned best_d = 0;
+    for (size_t i = 0; names[i]; i++) {
+        size_t n = strlen(names[i]);
+        /* a typo is a slip of a letter or two, not another word */
+        unsigned most = n <= 4 ? 1 : n <= 8 ? 2 : 3;
+        unsigned d = edit_distance(typed, len, names[i], n);
+        if (d <= most && d < len && (!best || d < best_d)) {
+            best = names[i];
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+/* Index of s in the NULL-terminated names, or -1 (a usage error printed,
+ * with the name meant when s is a slip of one). */
 static int pick(const char *opt, const char *s, const char *const *names,
                 const char *want)
 {
     for (int i = 0; names[i]; i++)
         if (strcmp(s, names[i]) == 0)
             return i;
-    bad_value(opt, s, want);
+    const char *near = cli_closest(s, strlen(s), names);
+    if (near)
+        cli_error("%s: '%s' is not %s; did you mean '%s'?", opt, s, want, near);
+    else
+        bad_value(opt, s, want);
     return -1;
+}
+
+/* Long options of other commands, offered as suggestions (cli_suggest_also). */
+static const char *const *other_names;
+
+void cli_suggest_also(const char *const *names)
+{
+    other_names = names;
+}
+
+/*
+ * An unknown option: its name (without dashes and "=value") compared with
+ * the long options, so "--treshold" or "-threshold" is answered with
+ * "did you mean '--threshold'?".
+ */
+static void unknown_option(const char *arg)
+{
+    const char *name = arg + strspn(arg, "-");
+    size_t len = strcspn(name, "=");
+    enum { NLONG = sizeof longopts / sizeof longopts[0], NOTHER = 15 };
+    const char *names[NLONG + NOTHER];
+    size_t n = 0;
+    for (size_t i = 0; longopts[i].name; i++)
+        names[n++] = longopts[i].name;
+    for (size_t i = 0; other_names && other_names[i] && i < NOTHER; i++)
+        names[n++] = other_names[i];
+    names[n] = NULL;
+    /* getopt refuses a prefix of several options ("--thr") as unknown */
+    char list[400] = "";
+    size_t used = 0, k = 0;
+    for (size_t i = 0; len && arg[1] == '-' && longopts[i].name; i++)
+        if (strncmp(longopts[i].name, name, len) == 0 && used < sizeof list - 64) {
+            int w = snprintf(list + used, sizeof list - used, "%s--%s",
+                             k++ ? ", " : "", longopts[i].name);
+            used += w > 0 ? (size_t)w : 0;
+        }
+    if (k > 1) {
+        cli_error("option '%s' is ambiguous: %s", arg, list);
+        return;
+    }
+    const char *near = cli_closest(name, len, names);
+    if (near)
+        cli_error("unknown option '%s'; did you mean '--%s'?", arg, near);
+    else
+        cli_error("unknown option '%s'", arg);
 }
 
 int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
@@ -212,7 +311,8 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
     static const char *const keeps[] = {"first", "longest", "earliest", "source",
                                         NULL};
     static const char *const methods[] = {"components", "guarded", "attach", NULL};
-    static const char *const formats[] = {"auto", "jsonl", "tsv", "text", NULL};
+    static const char *const formats[] = {"auto", "jsonl", "tsv", "text",
+                                           "csv", NULL};
     memset(o, 0, sizeof *o);
     o->cmd = cmd;
     nd_params_init(&o->params);
@@ -315,7 +415,7 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
             break;
         }
         case O_FORMAT: {
-            int i = pick("--format", optarg, formats, "jsonl, tsv or text");
+            int i = pick("--format", optarg, formats, "jsonl, tsv, csv or text");
             if (i < 0)
                 return EXIT_USAGE;
             o->reader.format = (nd_format)i;
@@ -329,6 +429,10 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
         case O_WINDOW: rc = parse_duration("--window", optarg, &o->params.window); break;
         case O_EXPLAIN: o->explain = 1; break;
         case O_MEMORY: rc = parse_size("--memory", optarg, &o->params.memory); break;
+        case O_MAX_RECORD:
+            rc = parse_size("--max-record-bytes", optarg,
+                            &o->reader.max_record_bytes);
+            break;
         case O_TMPDIR: o->params.tmpdir = optarg; break;
         case 'o': o->output = optarg; break;
         case O_STATS: o->stats = 1; break;
@@ -341,13 +445,19 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
             cli_error("option '%s' needs a value", opt);
             fputs("Try 'neardup --help'.\n", stderr);
             return EXIT_USAGE;
-        default:
-            if (optopt)
+        default: {
+            /* getopt stops on the first letter of "-threshold" (a long
+             * option with one dash) without passing the word */
+            const char *w = optind < argc ? argv[optind] : "";
+            if (optopt && w[0] == '-' && w[1] == optopt && w[2])
+                unknown_option(w);
+            else if (optopt)
                 cli_error("unknown option '-%c'", optopt);
             else
-                cli_error("unknown option '%s'", opt);
+                unknown_option(opt);
             fputs("Try 'neardup --help'.\n", stderr);
             return EXIT_USAGE;
+        }
         }
         if (rc != -1)
             return rc;

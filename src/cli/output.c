@@ -1,9 +1,15 @@
 /*
  * output.c - atomic output files and diagnostics.
  *
- * -o FILE is written to FILE.XXXXXX in the same directory and renamed over
- * FILE only when everything was written, so a failed or interrupted run
- * never leaves half a file.  A signal handler removes the temporary file.
+ * -o FILE is written to a temporary file in the same directory and renamed
+ * over FILE only when everything was written, so a failed or interrupted run
+ * never leaves half a file.  Where the file system supports it (ext4, xfs,
+ * btrfs, tmpfs) the temporary file is made with O_TMPFILE: it has no name
+ * while it is written, so even kill -9 leaves nothing behind, and it gets
+ * one by linkat() at the end (straight as FILE when FILE does not exist,
+ * else as FILE.XXXXXX renamed over FILE at once).  Elsewhere it is
+ * FILE.XXXXXX from mkstemp, removed by a signal handler on SIGINT, SIGTERM
+ * and SIGHUP; only kill -9 can leave that one.
  * A FILE that exists and is not a regular file (/dev/null, a named pipe)
  * is written in place: renaming over it would replace the device.  A FILE
  * that is a symbolic link is written through it: the temporary file goes
@@ -12,11 +18,13 @@
  * the umask, as a file made by open() would (mkstemp makes it 0600).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -65,6 +73,71 @@ int cli_stdin_check(char *const *paths, size_t npaths)
     return EXIT_OK;
 }
 
+/*
+ * An unnamed file (O_TMPFILE) in the directory of path, or -1 where the
+ * kernel or the file system has none (the caller falls back to mkstemp).
+ */
+static int open_unnamed(const char *path)
+{
+#ifdef O_TMPFILE
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, (size_t)(slash - path) + 1)
+                      : strdup(".");
+    if (!dir)
+        return -1;
+    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    free(dir);
+    return fd;
+#else
+    (void)path;
+    return -1;
+#endif
+}
+
+/*
+ * Give the unnamed file fd the name dest: when dest does not exist, link it
+ * there; else link it as tmp (dest.XXXXXX, XXXXXX tried until free) and
+ * rename that over dest.  Returns 0 or -1 with errno set.
+ */
+static int link_unnamed(int fd, char *tmp, const char *dest)
+{
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    const char *name = dest;
+    unsigned long seed = (unsigned long)getpid() * 2654435761ul ^
+                         (unsigned long)time(NULL);
+    for (int tries = 0; tries < 100; tries++) {
+        int rc = linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW);
+        if (rc != 0 && errno == ENOENT)
+            rc = linkat(fd, "", AT_FDCWD, name, AT_EMPTY_PATH);
+        if (rc == 0)
+            break;
+        if (errno != EEXIST)
+            return -1;
+        /* dest exists: a fresh name beside it, renamed over it below */
+        static const char digits[] =
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        char *x = tmp + strlen(tmp) - 6;
+        for (int i = 0; i < 6; i++) {
+            seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+            x[i] = digits[(seed >> 33) % 62];
+        }
+        name = tmp;
+    }
+    if (name == dest)
+        return 0;
+    pending_tmp = tmp;
+    if (rename(tmp, dest) != 0) {
+        int err = errno;
+        unlink(tmp);
+        pending_tmp = NULL;
+        errno = err;
+        return -1;
+    }
+    pending_tmp = NULL;
+    return 0;
+}
+
 int cli_out_open(cli_out *o, const char *path)
 {
     memset(o, 0, sizeof *o);
@@ -104,7 +177,10 @@ int cli_out_open(cli_out *o, const char *path)
     }
     memcpy(o->tmp, path, n);
     memcpy(o->tmp + n, ".XXXXXX", 8);
-    int fd = mkstemp(o->tmp);
+    int fd = open_unnamed(path);
+    o->unnamed = fd >= 0;
+    if (fd < 0)
+        fd = mkstemp(o->tmp);
     if (fd < 0) {
         cli_error("%s: %s", path, strerror(errno));
         free(o->tmp);
@@ -122,12 +198,14 @@ int cli_out_open(cli_out *o, const char *path)
     if (fchmod(fd, mode) != 0) {
         cli_error("%s: %s", path, strerror(errno));
         close(fd);
-        unlink(o->tmp);
+        if (!o->unnamed)
+            unlink(o->tmp);
         free(o->tmp);
         o->tmp = NULL;
         return EXIT_IO;
     }
-    pending_tmp = o->tmp;
+    if (!o->unnamed)
+        pending_tmp = o->tmp;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGHUP, on_signal);
@@ -153,7 +231,15 @@ int cli_out_commit(cli_out *o)
         bad |= fclose(o->f) != 0;
         o->f = NULL;
     }
-    if (o->tmp) {
+    if (o->tmp && o->unnamed) {
+        const char *dest = o->target ? o->target : o->path;
+        if (!bad && link_unnamed(fileno(o->f), o->tmp, dest) != 0) {
+            bad = 1;
+            err = errno;
+        }
+        bad |= fclose(o->f) != 0;
+        o->f = NULL;
+    } else if (o->tmp) {
         bad |= fclose(o->f) != 0;
         o->f = NULL;
         if (!bad && rename(o->tmp, o->target ? o->target : o->path) != 0) {
@@ -179,7 +265,8 @@ void cli_out_abort(cli_out *o)
     if (o->tmp) {
         if (o->f)
             fclose(o->f);
-        unlink(o->tmp);
+        if (!o->unnamed)
+            unlink(o->tmp);
         pending_tmp = NULL;
         free(o->tmp);
         o->tmp = NULL;

@@ -8,6 +8,9 @@
  * takes rw for writing just for the in-memory insert or swap.  Readers hold
  * rw for reading while they collect and verify candidates.  A writer
  * holding wmu may read the structures without rw: no one else changes them.
+ * A write is logged (with write(2) unless the index is ND_INDEX_BUFFERED)
+ * before memory changes, still under wmu alone: a failed log write changes
+ * nothing, and a returned ND_OK means the record is in the log.
  * Id pointers handed out stay valid across adds because ids live in arena
  * blocks that never move (ixmem.c).
  *
@@ -179,7 +182,8 @@ ND_API int nd_index_open(const char *path, const nd_params *p, int flags,
     if (!ix)
         return ND_ERR_NOMEM;
     *out = ix;
-    if (!path || (flags & ~(ND_INDEX_READONLY | ND_INDEX_CREATE))) {
+    if (!path ||
+        (flags & ~(ND_INDEX_READONLY | ND_INDEX_CREATE | ND_INDEX_BUFFERED))) {
         ix->failed = 1;
         return nd__ix_fail(ix, ND_ERR_PARAM, "bad path or flags");
     }
@@ -238,16 +242,23 @@ static int add_locked(nd_index *ix, const char *id, size_t id_len,
     }
     pthread_rwlock_wrlock(&ix->rw);
     rc = nd__ixmem_reserve(m, id_len);
-    if (rc == ND_OK)
-        nd__ixmem_insert(m, id, id_len, sig, setsz, time, figs, nfigs, dfl);
     pthread_rwlock_unlock(&ix->rw);
     if (rc) {
         free(dfl);
         return nd__ix_fail(ix, rc, "out of memory");
     }
+    /* the log first: memory holds only what the log holds */
+    rc = nd__ixstore_log_add(ix, id, id_len, sig, setsz, time, figs, nfigs,
+                             dfl);
+    if (rc) {
+        free(dfl);
+        return rc;
+    }
     /* dfl belongs to the index now, and lives while the document does */
-    return nd__ixstore_log_add(ix, id, id_len, sig, setsz, time, figs, nfigs,
-                               m->df ? m->dfl[m->n - 1] : NULL);
+    pthread_rwlock_wrlock(&ix->rw);
+    nd__ixmem_insert(m, id, id_len, sig, setsz, time, figs, nfigs, dfl);
+    pthread_rwlock_unlock(&ix->rw);
+    return ND_OK;
 }
 
 static int check_id(nd_index *ix, const char *id, size_t id_len)
@@ -731,11 +742,12 @@ ND_API int nd_index_remove(nd_index *ix, const char *id, size_t id_len)
                          (int)(id_len > 200 ? 200 : id_len), id);
     if (rc == ND_OK)
         rc = nd__ixstore_reserve(ix, 4 + id_len);
+    if (rc == ND_OK)
+        rc = nd__ixstore_log_remove(ix, id, id_len);
     if (rc == ND_OK) {
         pthread_rwlock_wrlock(&ix->rw);
         nd__ixmem_kill(&ix->m, s);
         pthread_rwlock_unlock(&ix->rw);
-        nd__ixstore_log_remove(ix, id, id_len);
         maybe_pack(ix);
     }
     pthread_mutex_unlock(&ix->wmu);
@@ -749,17 +761,30 @@ ND_API int nd_index_evict_before(nd_index *ix, int64_t time, size_t *removed)
     int rc = check_writable(ix);
     if (rc == ND_OK)
         rc = nd__ixstore_reserve(ix, 8);
-    if (rc == ND_OK) {
+    /* logged before memory changes, and only when it removes something */
+    const nd__ixmem *m = &ix->m;
+    size_t due = 0;
+    for (size_t s = 0; rc == ND_OK && s < m->n; s++)
+        due += !m->dead[s] && m->time[s] < time;
+    if (rc == ND_OK && due)
+        rc = nd__ixstore_log_evict(ix, time);
+    if (rc == ND_OK && due) {
         pthread_rwlock_wrlock(&ix->rw);
         k = nd__ixmem_evict(&ix->m, time);
         pthread_rwlock_unlock(&ix->rw);
-        if (k)
-            nd__ixstore_log_evict(ix, time);
         maybe_pack(ix);
     }
     pthread_mutex_unlock(&ix->wmu);
     if (removed)
         *removed = k;
+    return rc;
+}
+
+ND_API int nd_index_flush(nd_index *ix)
+{
+    pthread_mutex_lock(&ix->wmu);
+    int rc = ix->failed ? ND_ERR_STATE : nd__ixstore_flush(ix);
+    pthread_mutex_unlock(&ix->wmu);
     return rc;
 }
 

@@ -129,6 +129,7 @@ struct nd_index {
     char *dir;
     int failed;              /* open failed: only errmsg and close */
     int readonly, dirfd, walfd, lockfd;
+    int buffered;            /* ND_INDEX_BUFFERED: records wait in pend */
     uint64_t gen, wal_bytes, snap_bytes;
     unsigned char *pend;     /* encoded log records not yet written */
     size_t plen, pcap;
@@ -219,6 +220,11 @@ unsigned nd__ixfigs_kept(uint32_t nfigs);
 /* ixstore.c */
 int nd__ixstore_open(nd_index *ix, const char *path, const nd_params *p,
                      int flags);
+/*
+ * Log one write, before memory changes: encoded into ix->pend (room made
+ * by nd__ixstore_reserve) and, unless buffered, written to the log at
+ * once.  ND_OK, or the write error with the record dropped.
+ */
 int nd__ixstore_log_add(nd_index *ix, const char *id, size_t id_len,
                         const uint32_t *sig, uint64_t setsz, int64_t time,
                         const uint32_t *figs, uint32_t nfigs,
@@ -227,6 +233,8 @@ int nd__ixstore_log_remove(nd_index *ix, const char *id, size_t id_len);
 int nd__ixstore_log_evict(nd_index *ix, int64_t time);
 /* Room in ix->pend for a record of payload bytes (ND_OK or NOMEM). */
 int nd__ixstore_reserve(nd_index *ix, size_t payload);
+/* Write what waits in ix->pend to the log (write(2), no fdatasync). */
+int nd__ixstore_flush(nd_index *ix);
 int nd__ixstore_sync(nd_index *ix);
 int nd__ixstore_save(nd_index *ix, const char *path);
 int nd__ixstore_compact_due(const nd_index *ix);

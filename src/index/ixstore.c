@@ -37,12 +37,34 @@
  *   with new ones on other terms.
  * LOCK: flock()ed by the one writer.
  *
- * Crash safety.  Adds are encoded into a memory buffer; nd_index_sync
- * writes it at the end of the log and fdatasyncs.  On open the log is
- * replayed up to the first record that is cut short or fails its checksum;
- * when only zero bytes (or nothing) follow that bad record, it is a tail
- * torn by a crash and is dropped, otherwise the log is corrupt.  (A bit
- * flip in a length field that points past the end looks like a torn tail.)
+ * Crash safety.  Each write is encoded into a memory buffer and, unless
+ * the index was opened ND_INDEX_BUFFERED, written at the end of the log
+ * with write(2) before the call returns (memory changes only once the
+ * record is in the log): an acknowledged write survives the death of the
+ * process.  Buffered, records wait for nd_index_flush (or 1 MB of them).
+ * nd_index_sync writes what waits and fdatasyncs: it survives power loss.
+ *
+ * On open the log is replayed up to the first record that is cut short or
+ * fails its checksum.  What a crash leaves there is a torn tail, dropped
+ * (and cut off by a writable open): a final record cut short by the end of
+ * the file (a write that did not finish), or zero bytes from inside the
+ * final record, over its checksum, to the end (a file system that grew the
+ * file before its data reached the disk).  Anything else is damage, and the
+ * open fails with ND_ERR_CORRUPT naming the offset, touching nothing: a
+ * complete record whose checksum fails, a record header no writer makes
+ * (unknown type, a length beyond any record's), a last record whose bytes
+ * check out under another length (its length field was hit), and above all
+ * any complete, checksummed record after the bad one -- so a flipped
+ * length field never passes for a torn tail and never has the next writer
+ * cut away the records behind it.
+ *
+ * A directory with a snapshot has a log: the log is made before the
+ * snapshot of a new index (a creation cut short leaves only an empty log
+ * of generation 1, opened as no index at all), and compaction replaces it
+ * by rename.  A missing log is therefore damage too, as are a snapshot or
+ * log that is not a regular file (opened O_NONBLOCK: a FIFO does not hang
+ * the open).
+ *
  * Compaction writes the snapshot of generation g + 1 to a temporary name,
  * fsyncs, renames it over index.nds, fsyncs the directory,
  * then does the same for an empty log of generation g + 1.  A log whose
@@ -337,6 +359,44 @@ static int io_fail(nd_index *ix, const char *what, const char *name)
 {
     return nd__ix_fail(ix, ND_ERR_IO, "%s/%s: %s: %s", ix->dir, name, what,
                        strerror(errno));
+}
+
+/*
+ * openat() a file of the directory that must be a regular file.  O_NONBLOCK
+ * keeps a FIFO in its place from blocking the open; it is cleared again
+ * (it means nothing to a regular file).  Returns the descriptor, or -1 with
+ * errno (ENOENT: absent), or -2 when the name is not a regular file.
+ */
+static int open_regular(int dirfd, const char *name, int flags, mode_t mode)
+{
+    int fd = openat(dirfd, name, flags | O_NONBLOCK | O_CLOEXEC, mode);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st)) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return -2;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK)) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+static int not_regular(nd_index *ix, const char *name)
+{
+    return nd__ix_fail(ix, ND_ERR_FORMAT, "%s/%s: not a regular file",
+                       ix->dir, name);
 }
 
 /* ------------------------------------------------------------ snapshot */
@@ -700,12 +760,83 @@ static int wal_corrupt(nd_index *ix, uint64_t off, const char *why)
                        WAL_NAME, (unsigned long long)off, why);
 }
 
-static int all_zero(const unsigned char *p, size_t n)
+/* The longest payload written for a record of this type; 0: no such type. */
+static uint64_t rec_most(const nd_index *ix, uint32_t type)
 {
-    for (size_t i = 0; i < n; i++)
-        if (p[i])
-            return 0;
-    return 1;
+    switch (type) {
+    case REC_ADD:
+        return 20 + ND_INDEX_MAX_ID + (uint64_t)ix->m.k * 4 + 5 +
+               4 * ND__FIGS + 3 * ((uint64_t)1 << ND__IX_DF_BITS);
+    case REC_REMOVE:
+        return 4 + ND_INDEX_MAX_ID;
+    case REC_EVICT:
+        return 8;
+    default:
+        return 0;
+    }
+}
+
+/* 1 when a complete record of a known type with a good checksum starts at
+ * buf[q] (of n bytes). */
+static int rec_ok_at(const nd_index *ix, const unsigned char *buf, size_t n,
+                     size_t q)
+{
+    if (n - q < 16)
+        return 0;
+    uint32_t type = get32(buf + q + 4);
+    if (type < REC_ADD || type > REC_EVICT)
+        return 0;
+    uint64_t len = get32(buf + q);
+    if (len > rec_most(ix, type) || len + 16 > n - q)
+        return 0;
+    return get64(buf + q + 8 + len) == XXH3_64bits(buf + q, 8 + (size_t)len);
+}
+
+/*
+ * The record at buf[pos] (of n bytes) is cut short by the end of the log or
+ * fails its checksum.  ND_OK when it is a tail torn by a crash, else
+ * ND_ERR_CORRUPT saying why (the rules are at the top of the file).
+ */
+static int wal_tail(nd_index *ix, unsigned char *buf, size_t n, size_t pos)
+{
+    char why[160];
+    for (size_t q = pos + 1; q + 16 <= n; q++)
+        if (rec_ok_at(ix, buf, n, q)) {
+            snprintf(why, sizeof why,
+                     "damaged record, and complete records follow at offset "
+                     "%zu; the log is left as it is", q);
+            return wal_corrupt(ix, pos, why);
+        }
+    size_t left = n - pos, z = n; /* buf[z..n) are the zeros ending the log */
+    while (z > pos && buf[z - 1] == 0)
+        z--;
+    if (z == pos || left < 8)
+        return ND_OK; /* zeros only, or cut inside the record header */
+    uint32_t len = get32(buf + pos), type = get32(buf + pos + 4);
+    uint64_t most = rec_most(ix, type);
+    if (most == 0 || len > most) {
+        snprintf(why, sizeof why,
+                 "damaged record header (type %u, length %u); the log is "
+                 "left as it is", type, len);
+        return wal_corrupt(ix, pos, why);
+    }
+    if ((uint64_t)len + 16 > left) {
+        if (left >= 16) {
+            /* do its bytes make a whole record under another length? */
+            put32(buf + pos, (uint32_t)(left - 16));
+            int whole = get64(buf + n - 8) == XXH3_64bits(buf + pos, left - 8);
+            put32(buf + pos, len);
+            if (whole)
+                return wal_corrupt(ix, pos, "damaged length field in the last "
+                                            "record; the log is left as it "
+                                            "is");
+        }
+        return ND_OK; /* a write cut short */
+    }
+    if (z <= pos + 8 + (size_t)len)
+        return ND_OK; /* zeros from inside it, over its checksum, to the end */
+    return wal_corrupt(ix, pos, "record checksum mismatch; the log is left as "
+                                "it is");
 }
 
 /* Apply one checked record. */
@@ -826,15 +957,12 @@ static int wal_load(nd_index *ix, int fd, uint64_t *valid)
     while (pos < n) {
         size_t left = n - pos;
         uint32_t len = left >= 8 ? get32(buf + pos) : 0;
-        if (left < 8 || (uint64_t)len + 16 > left)
-            break; /* cut short: a torn tail */
         const unsigned char *p = buf + pos;
-        if (get64(p + 8 + len) != XXH3_64bits(p, 8 + (size_t)len)) {
-            size_t end = pos + 16 + (size_t)len;
-            if (all_zero(buf + end, n - end))
-                break;
-            rc = wal_corrupt(ix, pos, "record checksum mismatch");
-            goto out;
+        if (left < 8 || (uint64_t)len + 16 > left ||
+            get64(p + 8 + len) != XXH3_64bits(p, 8 + (size_t)len)) {
+            if ((rc = wal_tail(ix, buf, n, pos)))
+                goto out;
+            break;
         }
         if ((rc = wal_apply(ix, get32(p + 4), p + 8, len, pos, sig)))
             goto out;
@@ -869,6 +997,13 @@ static int pend_flush(nd_index *ix)
     return ND_OK;
 }
 
+int nd__ixstore_flush(nd_index *ix)
+{
+    if (!ix->dir || ix->readonly)
+        return ND_OK;
+    return pend_flush(ix);
+}
+
 int nd__ixstore_reserve(nd_index *ix, size_t payload)
 {
     if (!ix->dir)
@@ -900,12 +1035,25 @@ static unsigned char *rec_begin(nd_index *ix, uint32_t type, size_t payload)
     return p + 8;
 }
 
-static void rec_end(nd_index *ix, size_t payload)
+/*
+ * Seal the record begun at ix->plen.  Unbuffered, write it to the log now;
+ * when that fails it is dropped, as if never made, and the error returned.
+ */
+static int rec_end(nd_index *ix, size_t payload)
 {
-    unsigned char *p = ix->pend + ix->plen;
+    size_t at = ix->plen;
+    unsigned char *p = ix->pend + at;
     put64(p + 8 + payload, XXH3_64bits(p, 8 + payload));
     ix->plen += 16 + payload;
     ix->unsynced++;
+    if (ix->buffered)
+        return ND_OK;
+    int rc = pend_flush(ix);
+    if (rc) {
+        ix->plen = at;
+        ix->unsynced--;
+    }
+    return rc;
 }
 
 int nd__ixstore_log_add(nd_index *ix, const char *id, size_t id_len,
@@ -926,8 +1074,7 @@ int nd__ixstore_log_add(nd_index *ix, const char *id, size_t id_len,
     memcpy(p + 20, id, id_len);
     put_sig(p + 20 + id_len, sig, ix->m.k);
     put_extras(p + 20 + id_len + (size_t)ix->m.k * 4, figs, nfigs, dfl);
-    rec_end(ix, payload);
-    return ND_OK;
+    return rec_end(ix, payload);
 }
 
 int nd__ixstore_log_remove(nd_index *ix, const char *id, size_t id_len)
@@ -937,8 +1084,7 @@ int nd__ixstore_log_remove(nd_index *ix, const char *id, size_t id_len)
     unsigned char *p = rec_begin(ix, REC_REMOVE, 4 + id_len);
     put32(p, (uint32_t)id_len);
     memcpy(p + 4, id, id_len);
-    rec_end(ix, 4 + id_len);
-    return ND_OK;
+    return rec_end(ix, 4 + id_len);
 }
 
 int nd__ixstore_log_evict(nd_index *ix, int64_t time)
@@ -947,8 +1093,7 @@ int nd__ixstore_log_evict(nd_index *ix, int64_t time)
         return ND_OK;
     unsigned char *p = rec_begin(ix, REC_EVICT, 8);
     put64(p, (uint64_t)time);
-    rec_end(ix, 8);
-    return ND_OK;
+    return rec_end(ix, 8);
 }
 
 int nd__ixstore_compact_due(const nd_index *ix)
@@ -1033,9 +1178,10 @@ int nd__ixstore_save(nd_index *ix, const char *path)
         rc = io_fail(ix, "cannot open the directory", ".");
         goto out;
     }
-    lfd = openat(dfd, LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    lfd = open_regular(dfd, LOCK_NAME, O_RDWR | O_CREAT, 0666);
     if (lfd < 0) {
-        rc = io_fail(ix, "cannot open", LOCK_NAME);
+        rc = lfd == -2 ? not_regular(ix, LOCK_NAME)
+                       : io_fail(ix, "cannot open", LOCK_NAME);
         goto out;
     }
     if (flock(lfd, LOCK_EX | LOCK_NB)) {
@@ -1043,12 +1189,15 @@ int nd__ixstore_save(nd_index *ix, const char *path)
                          "%s: the index there is open for writing", path);
         goto out;
     }
-    if (unlinkat(dfd, WAL_NAME, 0) && errno != ENOENT) {
-        rc = io_fail(ix, "cannot remove", WAL_NAME);
+    /* the index there goes first, then the log is made before the
+       snapshot: cut short, this leaves no index or a refused one, never a
+       snapshot without its log */
+    if (unlinkat(dfd, SNAP_NAME, 0) && errno != ENOENT) {
+        rc = io_fail(ix, "cannot remove", SNAP_NAME);
         goto out;
     }
-    if ((rc = snap_write(ix, dfd, 1, &size)) ||
-        (rc = wal_create(ix, dfd, 1, &wfd)))
+    if ((rc = wal_create(ix, dfd, 1, &wfd)) ||
+        (rc = snap_write(ix, dfd, 1, &size)))
         goto out;
 out:
     if (wfd >= 0)
@@ -1083,17 +1232,31 @@ static int open_new(nd_index *ix, const nd_params *p)
                              p->boilerplate > 0.0 ? &ix->df : NULL)))
         return nd__ix_fail(ix, rc, "out of memory");
     ix->gen = 1;
-    if ((rc = snap_write(ix, ix->dirfd, 1, &ix->snap_bytes)) ||
-        (rc = wal_create(ix, ix->dirfd, 1, &ix->walfd)))
+    /* the log first: a snapshot is never without its log */
+    if ((rc = wal_create(ix, ix->dirfd, 1, &ix->walfd)) ||
+        (rc = snap_write(ix, ix->dirfd, 1, &ix->snap_bytes)))
         return rc;
     ix->wal_bytes = WAL_HDR;
     return ND_OK;
+}
+
+/*
+ * 1 when the log open as fd is what a creation cut short leaves: the bare
+ * header of an empty log of generation 1, made before its snapshot.
+ */
+static int creation_cut_short(int fd)
+{
+    unsigned char h[WAL_HDR + 1];
+    return read_full(fd, h, sizeof h, 0) == (ssize_t)WAL_HDR &&
+           memcmp(h, "NDIXWLOG", 8) == 0 &&
+           get64(h + 56) == XXH3_64bits(h, 56) && get64(h + 16) == 1;
 }
 
 int nd__ixstore_open(nd_index *ix, const char *path, const nd_params *p,
                      int flags)
 {
     ix->readonly = (flags & ND_INDEX_READONLY) != 0;
+    ix->buffered = (flags & ND_INDEX_BUFFERED) != 0;
     ix->dir = strdup(path);
     if (!ix->dir)
         return nd__ix_fail(ix, ND_ERR_NOMEM, "out of memory");
@@ -1113,8 +1276,10 @@ int nd__ixstore_open(nd_index *ix, const char *path, const nd_params *p,
         return io_fail(ix, "cannot open the directory", ".");
     }
     if (!ix->readonly) {
-        ix->lockfd = openat(ix->dirfd, LOCK_NAME,
-                            O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+        ix->lockfd = open_regular(ix->dirfd, LOCK_NAME, O_RDWR | O_CREAT,
+                                  0666);
+        if (ix->lockfd == -2)
+            return not_regular(ix, LOCK_NAME);
         if (ix->lockfd < 0)
             return io_fail(ix, "cannot open", LOCK_NAME);
         if (flock(ix->lockfd, LOCK_EX | LOCK_NB))
@@ -1124,19 +1289,33 @@ int nd__ixstore_open(nd_index *ix, const char *path, const nd_params *p,
         unlinkat(ix->dirfd, SNAP_TMP, 0);
         unlinkat(ix->dirfd, WAL_TMP, 0);
     }
-    int sfd = openat(ix->dirfd, SNAP_NAME, O_RDONLY | O_CLOEXEC);
-    int wfd = openat(ix->dirfd, WAL_NAME,
-                     (ix->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    int sfd = open_regular(ix->dirfd, SNAP_NAME, O_RDONLY, 0);
+    if (sfd == -2)
+        return not_regular(ix, SNAP_NAME);
+    if (sfd < 0 && errno != ENOENT)
+        return io_fail(ix, "cannot open", SNAP_NAME);
+    int wfd = open_regular(ix->dirfd, WAL_NAME,
+                           ix->readonly ? O_RDONLY : O_RDWR, 0);
     int rc = ND_OK;
-    if (sfd < 0) {
-        if (errno != ENOENT)
-            rc = io_fail(ix, "cannot open", SNAP_NAME);
-        else if (wfd >= 0)
-            rc = snap_corrupt(ix, "missing, but a log is present");
-        else if (!create)
-            rc = nd__ix_fail(ix, ND_ERR_NOTFOUND, "%s: no index there", path);
-        else
-            rc = open_new(ix, p);
+    if (wfd == -2)
+        rc = not_regular(ix, WAL_NAME);
+    else if (wfd < 0 && errno != ENOENT)
+        rc = io_fail(ix, "cannot open", WAL_NAME);
+    else if (sfd < 0 && wfd >= 0 && !creation_cut_short(wfd))
+        rc = snap_corrupt(ix, "missing, but a log is present");
+    else if (sfd < 0 && !create)
+        rc = nd__ix_fail(ix, ND_ERR_NOTFOUND, "%s: no index there", path);
+    else if (sfd < 0)
+        rc = open_new(ix, p);
+    else if (wfd < 0)
+        rc = nd__ix_fail(ix, ND_ERR_CORRUPT,
+                         "%s/%s: missing; the log beside the snapshot holds "
+                         "what was written since, so none is made in its "
+                         "place",
+                         path, WAL_NAME);
+    if (rc != ND_OK || sfd < 0) {
+        if (sfd >= 0)
+            close(sfd);
         if (wfd >= 0)
             close(wfd);
         return rc;
@@ -1144,7 +1323,7 @@ int nd__ixstore_open(nd_index *ix, const char *path, const nd_params *p,
     rc = snap_load(ix, sfd, p);
     close(sfd);
     uint64_t valid = 0;
-    if (rc == ND_OK && wfd >= 0)
+    if (rc == ND_OK)
         rc = wal_load(ix, wfd, &valid);
     if (rc == ND_OK && (rc = nd__ixmem_load_end(&ix->m)))
         rc = nd__ix_fail(ix, rc, "out of memory building the band tables");

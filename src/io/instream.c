@@ -133,6 +133,27 @@ static ssize_t read_plain(nd__instream *s, void *dst, size_t cap,
     return read_fd(s->fd, dst, cap, why);
 }
 
+/*
+ * Zero bytes after the last gzip member (tape blocks, padded images) end
+ * the data, as gzip -d accepts them; anything else after them is garbage.
+ */
+static ssize_t zero_padding(nd__instream *s, const char **why)
+{
+    for (;;) {
+        for (; s->in_pos < s->in_len; s->in_pos++) {
+            if (s->in[s->in_pos] != 0) {
+                *why = "trailing garbage after gzip stream";
+                return ND_ERR_IO;
+            }
+        }
+        int rc = refill(s, why);
+        if (rc < 0)
+            return rc;
+        if (s->in_pos == s->in_len)
+            return 0;
+    }
+}
+
 static ssize_t read_gzip(nd__instream *s, void *dst, size_t cap,
                          const char **why)
 {
@@ -145,6 +166,8 @@ static ssize_t read_gzip(nd__instream *s, void *dst, size_t cap,
         if (s->gz_member_end) {
             if (s->in_pos == s->in_len)
                 return 0;
+            if (s->in[s->in_pos] == 0)
+                return zero_padding(s, why);
             /* Another member follows, as in `cat a.gz b.gz`. */
             if (s->in[s->in_pos] != 0x1f) {
                 *why = "trailing garbage after gzip stream";

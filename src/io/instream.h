@@ -4,7 +4,8 @@
  *
  * The kind is decided by content, never by file name, so compressed stdin
  * works and a misnamed file is still read right.  Concatenated gzip members
- * and zstd frames are read one after the other, as gzip -d and zstd -d do.
+ * and zstd frames are read one after the other, as gzip -d and zstd -d do;
+ * zero bytes after the last gzip member are padding, as gzip -d takes them.
  */
 #ifndef ND_INSTREAM_H
 #define ND_INSTREAM_H

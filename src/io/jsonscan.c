@@ -16,10 +16,13 @@
  * to a NUL; values nest at most 2048 deep, counting the top-level object as
  * depth 1 and a scalar inside it as depth 2 (jansson's parse_value counts
  * every value); of duplicate keys the last one counts.  Numbers follow the
- * JSON grammar; jansson also rejects integers outside int64 and reals that
- * overflow a double.  Rather than reimplement those range checks exactly,
- * the scanner declines (returns 0) integers of more than 18 digits and reals
- * whose decimal magnitude might exceed 10^300, and jansson decides the line.
+ * JSON grammar, which bounds neither size nor precision.  jansson refuses a
+ * line with an integer outside int64 or a real that overflows a double,
+ * even in a member nobody reads; the scanner accepts it (RFC 8259 leaves
+ * the range to the reader of the value).  Integers of up to 18 digits and
+ * reals whose decimal magnitude is at most 10^300 are typed INT and REAL,
+ * any other number BIGNUM: its reader (reader.c) checks the range, and only
+ * where the value is used.
  *
  * Strings, nearly all of a record's bytes, are skipped eight bytes at a time:
  * one 64-bit word is tested at once for a quote, a backslash, a control
@@ -196,8 +199,9 @@ static int is_digit(unsigned c)
 }
 
 /*
- * A number at s (s < e).  Returns its end, or NULL if it is malformed or
- * one the scanner leaves to jansson; *real tells a real from an integer.
+ * A number at s (s < e).  Returns its end, or NULL if it is malformed; *real
+ * is 0 for an integer of at most 18 digits, 1 for a real of magnitude at
+ * most 10^300, 2 for any other number.
  */
 static const unsigned char *scan_number(const unsigned char *s,
                                         const unsigned char *e, int *real)
@@ -243,7 +247,7 @@ static const unsigned char *scan_number(const unsigned char *s,
         mag += neg ? -x : x;
     }
     if (*real ? mag > 300 : mag > 18)
-        return NULL;
+        *real = 2;
     return s;
 }
 
@@ -386,7 +390,8 @@ int nd__jsonscan(const char *line, size_t len,
                     return 0;
                 if (!(s = scan_number(s, e, &real)))
                     return 0;
-                type = real ? ND__JS_REAL : ND__JS_INT;
+                type = real == 2 ? ND__JS_BIGNUM
+                       : real ? ND__JS_REAL : ND__JS_INT;
                 break;
             }
             }
@@ -482,8 +487,9 @@ int64_t nd__json_int(const char *s, size_t n)
 
 int nd__json_real(const char *s, size_t n, double *v)
 {
-    char buf[512];
-    if (n >= sizeof buf)
+    char small[512];
+    char *buf = n < sizeof small ? small : malloc(n + 1);
+    if (!buf)
         return 0;
     memcpy(buf, s, n);
     buf[n] = '\0';
@@ -492,5 +498,7 @@ int nd__json_real(const char *s, size_t n, double *v)
     if (dot && radix != '.')
         *dot = radix;
     *v = strtod(buf, NULL);
+    if (buf != small)
+        free(buf);
     return 1;
 }

@@ -2,10 +2,11 @@
  * jsonscan.h - a validating one-pass scanner for one JSONL line that pulls
  * out a few top-level fields without building a tree (internal).
  *
- * It accepts exactly the lines jansson's json_loadb(JSON_ALLOW_NUL) accepts
- * as an object, or declines: a declined line may still be valid (rare
- * shapes the scanner leaves to jansson, e.g. integers of 19 or more digits),
- * so the caller then parses it with jansson, which also words the error.
+ * It accepts the lines jansson's json_loadb(JSON_ALLOW_NUL) accepts as an
+ * object, and also those jansson refuses only for a number out of its
+ * range; or it declines: a declined line may still be valid (rare shapes
+ * the scanner leaves to jansson), so the caller then parses it with
+ * jansson, which also words the error.
  */
 #ifndef ND_JSONSCAN_H
 #define ND_JSONSCAN_H
@@ -19,7 +20,10 @@ enum {
     ND__JS_INT,        /* p..p+n is the number text, at most 18 digits */
     ND__JS_REAL,       /* p..p+n is the number text, finite as a double */
     ND__JS_NULL,
-    ND__JS_OTHER       /* true, false, an object or an array */
+    ND__JS_OTHER,      /* true, false, an object or an array */
+    ND__JS_BIGNUM      /* p..p+n is the number text, of any other size: an
+                          integer of 19 or more digits, or a real that may
+                          overflow a double */
 };
 
 /* A top-level member's value as written in the line (the last one of that
@@ -52,9 +56,9 @@ size_t nd__json_unescape(char *dst, const char *s, size_t n);
 /* The value of an ND__JS_INT. */
 int64_t nd__json_int(const char *s, size_t n);
 
-/* The value of an ND__JS_REAL into *v, read as jansson reads it (strtod
- * in the current locale with '.' as the radix).  Returns 0 for a number
- * text too long for its buffer (jansson must read it). */
+/* The value of an ND__JS_REAL (or a real ND__JS_BIGNUM) into *v, read as
+ * jansson reads it (strtod in the current locale with '.' as the radix);
+ * an overflow gives +-HUGE_VAL.  Returns 0 when out of memory. */
 int nd__json_real(const char *s, size_t n, double *v);
 
 #endif

@@ -1,13 +1,17 @@
 /*
- * reader.c - nd_reader: records from JSONL, TSV, text lines or directories.
+ * reader.c - nd_reader: records from JSONL, TSV, CSV, text lines or
+ * directories.
  *
  * Paths are checked when the reader opens (a missing third file fails before
- * any record is produced) and directories are walked then, so the list of
- * inputs is fixed up front: one item per file, one per directory entry.
- * Streams are read line by line through a buffer that starts at 1 MiB and
- * doubles when a line does not fit, so a file is never held whole and a line
- * of any length works.  Lines end at '\n'; one trailing '\r' is dropped
- * (CRLF files).  A directory entry is one document and is read whole.
+ * any record is produced; a named pipe is only checked, since it can be
+ * read once) and directories are walked then, so the list of inputs is fixed
+ * up front: one item per file, one per directory entry.  Streams are read
+ * line by line through a buffer that starts at 1 MiB and doubles when a line
+ * does not fit, up to the record limit (max_record_bytes): a longer line is
+ * a bad record and the rest of it is read and dropped a buffer at a time.
+ * Lines end at '\n'; one trailing '\r' is no part of the record's fields
+ * (CRLF files) but stays in its raw text.  A directory entry is one
+ * document and is read whole, up to the same limit.
  *
  * JSONL lines go first through nd__jsonscan (jsonscan.c), which validates
  * the line as strictly as jansson and finds the members without building a
@@ -33,6 +37,7 @@
 #include "jsonscan.h"
 #include "timeparse.h"
 
+#include <csv.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +74,7 @@ typedef struct cell {
 struct nd_reader {
     char *id_field, *text_field, *time_field, *source_field;
     nd_format format;
+    uint64_t max_record;
     item *items;
     size_t nitems, items_cap, cur;
     int failed;          /* an ND_ERR_IO happened: every call repeats it */
@@ -81,13 +87,22 @@ struct nd_reader {
     size_t start, end, scan, cap;
     int eof;
     uint64_t lineno;
+    size_t raw_len;      /* the current line's length with its CR, if any */
 
-    /* TSV: column layout from the header line */
+    /* TSV and CSV: column layout from the header line */
     int tsv_header_done;
     size_t tsv_ncols;
     long tsv_text, tsv_id, tsv_time, tsv_source;
     cell *cells;
     size_t cells_cap;
+
+    /* CSV: libcsv's parser, the fields of the record being read (cells
+       index csv_fields) and its raw lines */
+    struct csv_parser csv;
+    int csv_live, csv_done;
+    size_t csv_ncells;
+    int csv_nomem;
+    gbuf csv_fields, csv_raw;
 
     /* storage behind the last record */
     json_t *json;
@@ -159,6 +174,8 @@ static nd_format format_of(const char *path)
         return ND_FORMAT_TSV;
     if (ends_with(path, n, ".txt"))
         return ND_FORMAT_TEXT;
+    if (ends_with(path, n, ".csv"))
+        return ND_FORMAT_CSV;
     return ND_FORMAT_JSONL;
 }
 
@@ -277,6 +294,28 @@ static int print_id(nd_reader *r, const char *fmt, ...)
     va_end(ap);
     r->id.len = n < 0 ? 0 : (size_t)n;
     return ND_OK;
+}
+
+/*
+ * The id of a record that has none: the string "FILE:LINE" (the path as
+ * given, "-" for stdin).  A line number alone was a number that the next
+ * record's own id 7 could also be, and the same in every file.
+ */
+static int line_id_at(nd_reader *r, const item *it, uint64_t line)
+{
+    char num[24];
+    int k = snprintf(num, sizeof num, ":%llu", (unsigned long long)line);
+    size_t n = strlen(it->path);
+    if (gb_reserve(&r->tmp, n + (size_t)k + 1) < 0)
+        return ND_ERR_NOMEM;
+    memcpy(r->tmp.p, it->path, n);
+    memcpy(r->tmp.p + n, num, (size_t)k + 1);
+    return quote_id(r, r->tmp.p, n + (size_t)k);
+}
+
+static int line_id(nd_reader *r, const item *it)
+{
+    return line_id_at(r, it, r->lineno);
 }
 
 /*
@@ -429,10 +468,17 @@ static int add_path(nd_reader *r, const char *path)
         qsort(r->items + first, r->nitems - first, sizeof *r->items, cmp_rel);
         return ND_OK;
     }
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return fail_io(r, path, strerror(errno));
-    close(fd);
+    /* A named pipe is only checked for permission: opening it here would
+       take the writer's data, and it can be read once only. */
+    if (S_ISFIFO(st.st_mode)) {
+        if (access(path, R_OK) != 0)
+            return fail_io(r, path, strerror(errno));
+    } else {
+        int fd = open(path, O_RDONLY);
+        if (fd < 0)
+            return fail_io(r, path, strerror(errno));
+        close(fd);
+    }
     char *p = dupstr(path);
     if (!p)
         return ND_ERR_NOMEM;
@@ -448,10 +494,10 @@ ND_API int nd_reader_open(const char *const *paths, size_t n,
     *out = NULL;
     if (n > 0 && !paths)
         return ND_ERR_PARAM;
-    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, NULL, NULL};
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, NULL, NULL, 0};
     if (opts)
         o = *opts;
-    if (o.format < ND_FORMAT_AUTO || o.format > ND_FORMAT_TEXT)
+    if (o.format < ND_FORMAT_AUTO || o.format > ND_FORMAT_CSV)
         return ND_ERR_PARAM;
     for (size_t i = 0; i < n; i++)
         if (!paths[i])
@@ -460,6 +506,8 @@ ND_API int nd_reader_open(const char *const *paths, size_t n,
     if (!r)
         return ND_ERR_NOMEM;
     r->format = o.format;
+    r->max_record = o.max_record_bytes ? o.max_record_bytes
+                                       : ND_RECORD_MAX_DEFAULT;
     r->id_field = dupstr(o.id_field ? o.id_field : "id");
     r->text_field = dupstr(o.text_field ? o.text_field : "text");
     r->time_field = o.time_field ? dupstr(o.time_field) : NULL;
@@ -496,6 +544,33 @@ static int open_fd(nd_reader *r, const item *it, int *fd)
     return ND_OK;
 }
 
+/* libcsv's options: RFC 4180 strictly; records end at '\n' only (a CR
+   before it is taken off by next_line), and white space is data. */
+static int csv_is_lf(unsigned char c)
+{
+    return c == '\n';
+}
+
+static int csv_no_space(unsigned char c)
+{
+    (void)c;
+    return 0;
+}
+
+/* A fresh parser: at a new file, and after a malformed record. */
+static int csv_restart(nd_reader *r)
+{
+    if (r->csv_live)
+        csv_free(&r->csv);
+    r->csv_live = 0;
+    if (csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI) != 0)
+        return ND_ERR_NOMEM;
+    csv_set_term_func(&r->csv, csv_is_lf);
+    csv_set_space_func(&r->csv, csv_no_space);
+    r->csv_live = 1;
+    return ND_OK;
+}
+
 static int start_stream(nd_reader *r, const item *it)
 {
     int fd;
@@ -514,6 +589,7 @@ static int start_stream(nd_reader *r, const item *it)
     r->eof = 0;
     r->lineno = 0;
     r->tsv_header_done = 0;
+    csv_restart(r);
     return ND_OK;
 }
 
@@ -525,11 +601,55 @@ static void end_stream(nd_reader *r)
     r->cur++;
 }
 
+/* Read the stream into the buffer from r->end; sets eof at the end. */
+static int fill(nd_reader *r)
+{
+    const char *why = NULL;
+    ssize_t got = nd__instream_read(r->in, r->buf + r->end,
+                                    r->cap - r->end - 1, &why);
+    if (got < 0)
+        return got == ND_ERR_NOMEM ? ND_ERR_NOMEM
+                                   : fail_io(r, r->items[r->cur].path, why);
+    if (got == 0)
+        r->eof = 1;
+    r->end += (size_t)got;
+    return ND_OK;
+}
+
 /*
- * The next line of the stream, NUL-terminated in place, without '\n' and
- * one trailing '\r'.  Returns 1, 0 at the end, or an error.
+ * Drop the rest of a line that is over the limit: what the buffer holds
+ * from r->start, then the stream up to the next '\n', a buffer at a time
+ * (a line of gigabytes, or a small gzip bomb, costs no memory).  Returns
+ * LINE_TOO_LONG or an error.
  */
-static int next_line(nd_reader *r, char **line, size_t *len)
+enum { LINE_TOO_LONG = 2 };
+
+static int skip_line(nd_reader *r)
+{
+    for (;;) {
+        char *nl = r->end > r->scan
+                       ? memchr(r->buf + r->scan, '\n', r->end - r->scan)
+                       : NULL;
+        if (nl) {
+            r->start = r->scan = (size_t)(nl - r->buf) + 1;
+            return LINE_TOO_LONG;
+        }
+        r->start = r->scan = r->end = 0;
+        if (r->eof)
+            return LINE_TOO_LONG;
+        int rc = fill(r);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+/*
+ * The next line of the stream without its '\n' and one trailing '\r'
+ * (*len); *raw_len counts that '\r', and a NUL follows the raw line in
+ * place.  Returns 1, 0 at the end, LINE_TOO_LONG for a line longer than
+ * r->max_record (skipped), or an error.
+ */
+static int next_line(nd_reader *r, char **line, size_t *len, size_t *raw_len)
 {
     for (;;) {
         char *nl = r->end > r->scan
@@ -543,6 +663,9 @@ static int next_line(nd_reader *r, char **line, size_t *len)
             if (r->start == r->end)
                 return 0;
             stop = next = r->end;
+        } else if (r->end - r->start > r->max_record) {
+            r->scan = r->end;
+            return skip_line(r);
         } else {
             r->scan = r->end;
             if (r->start > 0) {
@@ -556,29 +679,31 @@ static int next_line(nd_reader *r, char **line, size_t *len)
                 size_t cap = r->cap ? 2 * r->cap : BLOCK;
                 if (cap < r->cap)
                     return ND_ERR_NOMEM;
+                /* Here end <= max_record: max_record + BLOCK always has
+                   the room, and a longer line is never held. */
+                if (r->max_record < SIZE_MAX - BLOCK &&
+                    cap > r->max_record + BLOCK)
+                    cap = r->max_record + BLOCK;
                 char *p = realloc(r->buf, cap);
                 if (!p)
                     return ND_ERR_NOMEM;
                 r->buf = p;
                 r->cap = cap;
             }
-            const char *why = NULL;
-            ssize_t got = nd__instream_read(r->in, r->buf + r->end,
-                                            r->cap - r->end - 1, &why);
-            if (got < 0)
-                return got == ND_ERR_NOMEM
-                           ? ND_ERR_NOMEM
-                           : fail_io(r, r->items[r->cur].path, why);
-            if (got == 0)
-                r->eof = 1;
-            r->end += (size_t)got;
+            int rc = fill(r);
+            if (rc < 0)
+                return rc;
             continue;
         }
+        if (stop - r->start > r->max_record) {
+            r->start = r->scan = next;
+            return LINE_TOO_LONG;
+        }
         *line = r->buf + r->start;
-        *len = stop - r->start;
+        *len = *raw_len = stop - r->start;
+        (*line)[*len] = '\0';
         if (*len > 0 && (*line)[*len - 1] == '\r')
             (*len)--;
-        (*line)[*len] = '\0';
         r->start = r->scan = next;
         return 1;
     }
@@ -611,68 +736,136 @@ static int scan_string_value(gbuf *b, const nd__jsval *v, const char **s,
     return ND_OK;
 }
 
-/*
- * The fast path for a JSONL record: nd__jsonscan validates the line and
- * finds the members, and the record is made here exactly as from jansson's
- * tree.  Returns 1, an error, or 0 when the line must go through jansson
- * (a line the scanner declines, or a record that is an error: jansson's
- * path words every message).
- */
-static int scan_jsonl(nd_reader *r, const char *line, size_t len,
-                      nd_record *rec)
+/* A BIGNUM of the scanner that is an integer (no fraction, no exponent). */
+static int integer_text(const nd__jsval *v)
 {
-    const char *names[ND__JS_MAX_FIELDS] = {r->text_field, r->id_field,
-                                            r->time_field, r->source_field};
-    nd__jsval v[ND__JS_MAX_FIELDS];
-    if (!nd__jsonscan(line, len, names, v) || v[0].type != ND__JS_STRING)
-        return 0;
-    const nd__jsval *id = &v[1], *tm = &v[2];
+    return !memchr(v->p, '.', v->n) && !memchr(v->p, 'e', v->n) &&
+           !memchr(v->p, 'E', v->n);
+}
+
+/* A record's number that does not fit where it is used. */
+static int out_of_range(nd_reader *r, const item *it, const char *field,
+                        const char *what)
+{
+    set_err(r, "%s:%llu: \"%s\" is a number beyond %s", it->path,
+            (unsigned long long)r->lineno, field, what);
+    return ND_ERR_DATA;
+}
+
+/* The id from the scanner's value into r->id. */
+static int scan_id(nd_reader *r, const item *it, const nd__jsval *id)
+{
     const char *s;
     size_t n;
-    int rc;
     double d;
+    int rc;
     switch (id->type) {
     case ND__JS_ABSENT:
     case ND__JS_NULL:
-        rc = print_id(r, "%llu", (unsigned long long)r->lineno);
-        break;
+        return line_id(r, it);
     case ND__JS_STRING:
         rc = scan_string_value(&r->tmp, id, &s, &n);
-        if (rc == ND_OK)
-            rc = quote_id(r, s, n);
-        break;
+        return rc < 0 ? rc : quote_id(r, s, n);
     case ND__JS_INT:
-        rc = print_id(r, "%" JSON_INTEGER_FORMAT,
-                      (json_int_t)nd__json_int(id->p, id->n));
-        break;
+        return print_id(r, "%" JSON_INTEGER_FORMAT,
+                        (json_int_t)nd__json_int(id->p, id->n));
+    case ND__JS_BIGNUM:
+        /* An integer id is kept exactly as written, whatever its size. */
+        if (integer_text(id)) {
+            if (gb_reserve(&r->id, id->n + 1) < 0)
+                return ND_ERR_NOMEM;
+            memcpy(r->id.p, id->p, id->n);
+            r->id.p[id->n] = '\0';
+            r->id.len = id->n;
+            return ND_OK;
+        }
+        /* fall through */
     case ND__JS_REAL:
         if (!nd__json_real(id->p, id->n, &d))
-            return 0;
-        rc = print_real(r, d);
-        break;
+            return ND_ERR_NOMEM;
+        if (isinf(d))
+            return out_of_range(r, it, r->id_field, "the range of a double");
+        return print_real(r, d);
     default:
-        return 0;
+        set_err(r, "%s:%llu: \"%s\" is not a string or a number", it->path,
+                (unsigned long long)r->lineno, r->id_field);
+        return ND_ERR_DATA;
     }
-    if (rc < 0)
-        return rc;
-    rec->meta.time = 0;
-    rec->meta.has_time = 0;
+}
+
+/* The time from the scanner's value into meta. */
+static int scan_time(nd_reader *r, const item *it, const nd__jsval *tm,
+                     nd_doc_meta *meta)
+{
+    const char *s;
+    size_t n;
+    double d;
+    int rc;
+    meta->time = 0;
+    meta->has_time = 0;
     if (tm->type == ND__JS_INT) {
-        rec->meta.time = nd__json_int(tm->p, tm->n);
-        rec->meta.has_time = 1;
-    } else if (tm->type == ND__JS_REAL) {
+        meta->time = nd__json_int(tm->p, tm->n);
+        meta->has_time = 1;
+    } else if (tm->type == ND__JS_BIGNUM && integer_text(tm)) {
+        char buf[32];
+        if (tm->n >= sizeof buf)
+            return out_of_range(r, it, r->time_field, "64-bit seconds");
+        memcpy(buf, tm->p, tm->n);
+        buf[tm->n] = '\0';
+        errno = 0;
+        long long v = strtoll(buf, NULL, 10);
+        if (errno == ERANGE)
+            return out_of_range(r, it, r->time_field, "64-bit seconds");
+        meta->time = v;
+        meta->has_time = 1;
+    } else if (tm->type == ND__JS_REAL || tm->type == ND__JS_BIGNUM) {
         if (!nd__json_real(tm->p, tm->n, &d))
-            return 0;
+            return ND_ERR_NOMEM;
+        if (isinf(d))
+            return out_of_range(r, it, r->time_field, "the range of a double");
         double x = floor(d);
         if (x >= -9.2e18 && x <= 9.2e18) {
-            rec->meta.time = (int64_t)x;
-            rec->meta.has_time = 1;
+            meta->time = (int64_t)x;
+            meta->has_time = 1;
         }
     } else if (tm->type == ND__JS_STRING) {
         if ((rc = scan_string_value(&r->tmp, tm, &s, &n)) < 0)
             return rc;
-        rec->meta.has_time = nd__parse_time(s, n, &rec->meta.time);
+        meta->has_time = nd__parse_time(s, n, &meta->time);
     }
+    return ND_OK;
+}
+
+/*
+ * The fast path for a JSONL record: nd__jsonscan validates the line and
+ * finds the members, and the record is made here exactly as from jansson's
+ * tree, with jansson's messages for a record that is an error.  Returns 1,
+ * an error, or 0 when the line must go through jansson (a line the scanner
+ * declines: jansson words the message of a malformed line).
+ */
+static int scan_jsonl(nd_reader *r, const item *it, const char *line,
+                      size_t len, nd_record *rec)
+{
+    const char *names[ND__JS_MAX_FIELDS] = {r->text_field, r->id_field,
+                                            r->time_field, r->source_field};
+    nd__jsval v[ND__JS_MAX_FIELDS];
+    if (!nd__jsonscan(line, len, names, v))
+        return 0;
+    if (v[0].type == ND__JS_ABSENT) {
+        set_err(r, "%s:%llu: no \"%s\" field", it->path,
+                (unsigned long long)r->lineno, r->text_field);
+        return ND_ERR_DATA;
+    }
+    if (v[0].type != ND__JS_STRING) {
+        set_err(r, "%s:%llu: \"%s\" is not a string", it->path,
+                (unsigned long long)r->lineno, r->text_field);
+        return ND_ERR_DATA;
+    }
+    int rc = scan_id(r, it, &v[1]);
+    if (rc < 0)
+        return rc;
+    if ((rc = scan_time(r, it, &v[2], &rec->meta)) < 0)
+        return rc;
     if (v[3].type == ND__JS_STRING &&
         (rc = scan_string_value(&r->source, &v[3], &rec->source,
                                 &rec->source_len)) < 0)
@@ -693,7 +886,7 @@ static int parse_jsonl(nd_reader *r, const item *it, char *line, size_t len,
 {
     if (blank(line, len))
         return 0;
-    int rc = scan_jsonl(r, line, len, rec);
+    int rc = scan_jsonl(r, it, line, len, rec);
     if (rc != 0)
         return rc;
     json_error_t jerr;
@@ -705,6 +898,11 @@ static int parse_jsonl(nd_reader *r, const item *it, char *line, size_t len,
         long bad = repair_utf8(&r->fixed, line, len);
         if (bad < 0)
             return ND_ERR_NOMEM;
+        if (bad > 0 &&
+            (rc = scan_jsonl(r, it, r->fixed.p, r->fixed.len, rec)) != 0) {
+            rec->bad_utf8 = rc == 1;
+            return rc;
+        }
         if (bad > 0) {
             json_error_t fixerr;
             r->json = json_loadb(r->fixed.p, r->fixed.len, JSON_ALLOW_NUL, &fixerr);
@@ -735,7 +933,7 @@ static int parse_jsonl(nd_reader *r, const item *it, char *line, size_t len,
     }
     json_t *id = json_object_get(r->json, r->id_field);
     if (!id || json_is_null(id))
-        rc = print_id(r, "%llu", (unsigned long long)r->lineno);
+        rc = line_id(r, it);
     else if (json_is_string(id))
         rc = quote_id(r, json_string_value(id), json_string_length(id));
     else if (json_is_integer(id))
@@ -833,11 +1031,12 @@ static int tsv_header(nd_reader *r, const item *it, const char *line,
                 (unsigned long long)r->lineno, r->text_field);
         return ND_ERR_DATA;
     }
-    if (gb_reserve(&r->header, len + 1) < 0)
+    /* As read, with the CR of a CRLF line. */
+    if (gb_reserve(&r->header, r->raw_len + 1) < 0)
         return ND_ERR_NOMEM;
-    memcpy(r->header.p, line, len);
-    r->header.p[len] = '\0';
-    r->header.len = len;
+    memcpy(r->header.p, line, r->raw_len);
+    r->header.p[r->raw_len] = '\0';
+    r->header.len = r->raw_len;
     r->tsv_header_done = 1;
     return 0;
 }
@@ -877,7 +1076,7 @@ static int parse_tsv(nd_reader *r, const item *it, char *line, size_t len,
         size_t k = tsv_unescape(r->tmp.p, line + c->off, c->len);
         rc = quote_id(r, r->tmp.p, k);
     } else {
-        rc = print_id(r, "%llu", (unsigned long long)r->lineno);
+        rc = line_id(r, it);
     }
     if (rc < 0)
         return rc;
@@ -896,14 +1095,221 @@ static int parse_tsv(nd_reader *r, const item *it, char *line, size_t len,
     return 1;
 }
 
+/* ------------------------------------------------------------------ CSV */
+
+/*
+ * CSV (RFC 4180) through libcsv, strict: a quote inside an unquoted field,
+ * or anything but a delimiter or the line end after a closing quote, is a
+ * malformed record.  A quoted field may hold newlines, so a record can take
+ * several lines: lines are fed to the parser one at a time (without the '\n',
+ * which is fed after, as "\r\n" when the line ended in CRLF inside a quoted
+ * field, so such a field keeps its line break as written) until a record
+ * is complete.  The record is named by its first line; its raw text is its
+ * lines as read.  The first record names the columns, as in TSV.
+ */
+
+static void csv_on_field(void *s, size_t len, void *data)
+{
+    nd_reader *r = data;
+    if (r->csv_nomem)
+        return;
+    if (r->csv_ncells == r->cells_cap) {
+        size_t cap = r->cells_cap ? 2 * r->cells_cap : 16;
+        cell *p = realloc(r->cells, cap * sizeof *p);
+        if (!p) {
+            r->csv_nomem = 1;
+            return;
+        }
+        r->cells = p;
+        r->cells_cap = cap;
+    }
+    gbuf *f = &r->csv_fields;
+    if (gb_reserve(f, f->len + len + 1) < 0) {
+        r->csv_nomem = 1;
+        return;
+    }
+    if (len)
+        memcpy(f->p + f->len, s, len);
+    f->p[f->len + len] = '\0';
+    r->cells[r->csv_ncells++] = (cell){f->len, len};
+    f->len += len + 1;
+}
+
+static void csv_on_record(int c, void *data)
+{
+    (void)c;
+    ((nd_reader *)data)->csv_done = 1;
+}
+
+/* A bad CSV record: the message, and a fresh parser for the next line. */
+static int csv_bad(nd_reader *r, const item *it, uint64_t line,
+                   const char *what)
+{
+    set_err(r, "%s:%llu: %s", it->path, (unsigned long long)line, what);
+    if (csv_restart(r) < 0)
+        return ND_ERR_NOMEM;
+    return ND_ERR_DATA;
+}
+
+/*
+ * Read lines until one CSV record is complete: 1 (its fields in r->cells
+ * over r->csv_fields, its raw lines in r->csv_raw, *first its first line),
+ * 0 at the end of the stream, or an error.
+ */
+static int csv_record(nd_reader *r, const item *it, uint64_t *first)
+{
+    r->csv_fields.len = r->csv_raw.len = r->csv_ncells = 0;
+    r->csv_done = r->csv_nomem = 0;
+    *first = 0;
+    for (;;) {
+        char *line;
+        size_t len, raw_len;
+        int rc = next_line(r, &line, &len, &raw_len);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            if (*first == 0)
+                return 0;
+            /* The stream ended inside a record: only an open quote can. */
+            int bad = csv_fini(&r->csv, csv_on_field, csv_on_record, r) != 0;
+            if (r->csv_nomem)
+                return ND_ERR_NOMEM;
+            if (bad || !r->csv_done)
+                return csv_bad(r, it, *first,
+                               "malformed CSV: a quoted field is not closed");
+            if (csv_restart(r) < 0)
+                return ND_ERR_NOMEM;
+            return 1;
+        }
+        r->lineno++;
+        if (*first == 0)
+            *first = r->lineno;
+        if (rc == LINE_TOO_LONG ||
+            r->csv_raw.len + 1 + raw_len > r->max_record) {
+            char what[64];
+            snprintf(what, sizeof what, "a record longer than %llu bytes",
+                     (unsigned long long)r->max_record);
+            return csv_bad(r, it, *first, what);
+        }
+        if (r->lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+            line += 3;
+            len -= 3;
+            raw_len -= 3;
+        }
+        gbuf *raw = &r->csv_raw;
+        if (gb_reserve(raw, raw->len + 1 + raw_len + 1) < 0)
+            return ND_ERR_NOMEM;
+        if (raw->len)
+            raw->p[raw->len++] = '\n';
+        memcpy(raw->p + raw->len, line, raw_len);
+        raw->len += raw_len;
+        raw->p[raw->len] = '\0';
+
+        size_t done = csv_parse(&r->csv, line, len, csv_on_field,
+                                csv_on_record, r);
+        if (done == len) {
+            /* pstate 2 is libcsv's FIELD_BEGUN: inside the quotes */
+            int open = r->csv.quoted && r->csv.pstate == 2;
+            const char *end = open && raw_len > len ? "\r\n" : "\n";
+            size_t k = strlen(end);
+            if (csv_parse(&r->csv, end, k, csv_on_field, csv_on_record, r) != k)
+                done = 0;
+        }
+        if (r->csv_nomem || csv_error(&r->csv) == CSV_ENOMEM ||
+            csv_error(&r->csv) == CSV_ETOOBIG)
+            return ND_ERR_NOMEM;
+        if (done != len)
+            return csv_bad(r, it, *first,
+                           "malformed CSV: a quote in an unquoted field, or "
+                           "text after a closing quote");
+        if (r->csv_done)
+            return 1;
+        if (r->csv.pstate == 0) {
+            /* an empty line, outside any record */
+            *first = 0;
+            raw->len = 0;
+        }
+    }
+}
+
+/* The first record of a CSV file: the names of its columns. */
+static int csv_header(nd_reader *r, const item *it, uint64_t line)
+{
+    const char *f = r->csv_fields.p;
+    r->tsv_ncols = r->csv_ncells;
+    r->tsv_text = r->tsv_id = r->tsv_time = r->tsv_source = -1;
+    for (long i = (long)r->csv_ncells - 1; i >= 0; i--) {
+        const char *name = f + r->cells[i].off;
+        if (strcmp(name, r->text_field) == 0)
+            r->tsv_text = i;
+        if (strcmp(name, r->id_field) == 0)
+            r->tsv_id = i;
+        if (r->time_field && strcmp(name, r->time_field) == 0)
+            r->tsv_time = i;
+        if (r->source_field && strcmp(name, r->source_field) == 0)
+            r->tsv_source = i;
+    }
+    if (r->tsv_text < 0) {
+        set_err(r, "%s:%llu: no \"%s\" column", it->path,
+                (unsigned long long)line, r->text_field);
+        return ND_ERR_DATA;
+    }
+    if (gb_reserve(&r->header, r->csv_raw.len + 1) < 0)
+        return ND_ERR_NOMEM;
+    memcpy(r->header.p, r->csv_raw.p, r->csv_raw.len + 1);
+    r->header.len = r->csv_raw.len;
+    r->tsv_header_done = 1;
+    return ND_OK;
+}
+
+/* The next CSV record: 1, 0 at the end of the stream, or an error. */
+static int next_csv(nd_reader *r, const item *it, nd_record *rec)
+{
+    uint64_t line;
+    int rc;
+    while ((rc = csv_record(r, it, &line)) == 1 && !r->tsv_header_done)
+        if ((rc = csv_header(r, it, line)) < 0)
+            return rc;
+    if (rc != 1)
+        return rc;
+    rec->raw = r->csv_raw.p;
+    rec->raw_len = r->csv_raw.len;
+    rec->line = line;
+    if (r->csv_ncells != r->tsv_ncols) {
+        set_err(r, "%s:%llu: %zu columns, the header has %zu", it->path,
+                (unsigned long long)line, r->csv_ncells, r->tsv_ncols);
+        return ND_ERR_DATA;
+    }
+    const char *f = r->csv_fields.p;
+    const cell *t = &r->cells[r->tsv_text];
+    rec->header = r->header.p;
+    rec->header_len = r->header.len;
+    rec->text = f + t->off;
+    rec->text_len = t->len;
+    if (r->tsv_id >= 0 && r->cells[r->tsv_id].len > 0)
+        rc = quote_id(r, f + r->cells[r->tsv_id].off, r->cells[r->tsv_id].len);
+    else
+        rc = line_id_at(r, it, line);
+    if (rc < 0)
+        return rc;
+    if (r->tsv_time >= 0) {
+        const cell *c = &r->cells[r->tsv_time];
+        rec->meta.has_time = nd__parse_time(f + c->off, c->len, &rec->meta.time);
+    }
+    if (r->tsv_source >= 0) {
+        rec->source = f + r->cells[r->tsv_source].off;
+        rec->source_len = r->cells[r->tsv_source].len;
+    }
+    return 1;
+}
+
 /* One document per line; an empty line is a record with an empty text. */
-static int parse_text(nd_reader *r, char *line, size_t len, nd_record *rec)
+static int parse_text(nd_reader *r, const item *it, char *line, size_t len,
+                      nd_record *rec)
 {
     rec->text = line;
     rec->text_len = len;
-    return print_id(r, "%llu", (unsigned long long)r->lineno) < 0
-               ? ND_ERR_NOMEM
-               : 1;
+    return line_id(r, it) < 0 ? ND_ERR_NOMEM : 1;
 }
 
 /* A directory entry: the whole (decompressed) file is one document. */
@@ -928,6 +1334,12 @@ static int read_doc(nd_reader *r, const item *it, nd_record *rec)
                                        : fail_io(r, it->path, why);
         }
         r->text.len += (size_t)got;
+        if (r->text.len > r->max_record) {
+            end_stream(r);
+            set_err(r, "%s: a document longer than %llu bytes", it->path,
+                    (unsigned long long)r->max_record);
+            return ND_ERR_DATA;
+        }
         if (!checked && (got == 0 || r->text.len >= BINARY_PROBE)) {
             size_t probe = r->text.len < BINARY_PROBE ? r->text.len
                                                       : BINARY_PROBE;
@@ -970,12 +1382,22 @@ ND_API int nd_reader_next(nd_reader *r, nd_record *rec)
         int rc;
         if (it->fmt == FMT_DOC) {
             rc = read_doc(r, it, rec);
+        } else if (it->fmt == ND_FORMAT_CSV) {
+            if (!r->active && (rc = start_stream(r, it)) < 0)
+                return rc;
+            rc = next_csv(r, it, rec);
+            if (rc == 0) {
+                end_stream(r);
+                continue;
+            }
+            if (rc == ND_ERR_DATA && !r->tsv_header_done)
+                end_stream(r); /* no header: nothing to read */
         } else {
             if (!r->active && (rc = start_stream(r, it)) < 0)
                 return rc;
             char *line;
-            size_t len;
-            rc = next_line(r, &line, &len);
+            size_t len, raw_len;
+            rc = next_line(r, &line, &len, &raw_len);
             if (rc == 0) {
                 end_stream(r);
                 continue;
@@ -983,21 +1405,33 @@ ND_API int nd_reader_next(nd_reader *r, nd_record *rec)
             if (rc < 0)
                 return rc;
             r->lineno++;
+            if (rc == LINE_TOO_LONG) {
+                set_err(r, "%s:%llu: a record longer than %llu bytes", it->path,
+                        (unsigned long long)r->lineno,
+                        (unsigned long long)r->max_record);
+                /* A header is the file's layout: nothing to read without. */
+                if (it->fmt == ND_FORMAT_TSV && !r->tsv_header_done)
+                    end_stream(r);
+                memset(rec, 0, sizeof *rec);
+                return ND_ERR_DATA;
+            }
             /* A UTF-8 byte-order mark starting a stream is no part of its
                first record (nor of a TSV header's first column name). */
             if (r->lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
                 line += 3;
                 len -= 3;
+                raw_len -= 3;
             }
+            /* raw keeps a CR of CRLF: dedup writes the line as it was. */
             rec->raw = line;
-            rec->raw_len = len;
+            rec->raw_len = r->raw_len = raw_len;
             rec->line = r->lineno;
             if (it->fmt == ND_FORMAT_TSV) {
                 rc = parse_tsv(r, it, line, len, rec);
                 if (rc == ND_ERR_DATA && !r->tsv_header_done)
                     end_stream(r); /* no text column: nothing to read */
             } else if (it->fmt == ND_FORMAT_TEXT) {
-                rc = parse_text(r, line, len, rec);
+                rc = parse_text(r, it, line, len, rec);
             } else {
                 rc = parse_jsonl(r, it, line, len, rec);
             }
@@ -1039,6 +1473,10 @@ ND_API void nd_reader_close(nd_reader *r)
     free(r->source.p);
     free(r->fixed.p);
     free(r->header.p);
+    free(r->csv_fields.p);
+    free(r->csv_raw.p);
+    if (r->csv_live)
+        csv_free(&r->csv);
     free(r->id_field);
     free(r->text_field);
     free(r->time_field);
