@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import warnings
 
 import pytest
@@ -261,3 +262,28 @@ def test_stdin_is_read_once_and_held():
                              check=True, capture_output=True,
                              text=True).stdout.splitlines()
     assert out == cli_raw("dedup", "--keep", "longest", sample())
+
+
+def test_a_fifo_is_read_once_and_held(tmp_path):
+    fifo = str(tmp_path / "in.fifo")
+    os.mkfifo(fifo)
+
+    def writer():
+        try:
+            with open(sample(), "rb") as src, open(fifo, "wb") as dst:
+                dst.write(src.read())
+        except BrokenPipeError:
+            pass  # the reader gave up: the test fails on its own
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        got = neardup.pairs(fifo, explain=True)
+    finally:
+        # a writer still waiting for a reader is let go (open, close)
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        t.join()
+    want = cli("pairs", "--explain", sample())
+    assert len(got) == len(want) > 0
+    assert [(p.a, p.b, p.shared_words) for p in got] == [
+        (w["a"], w["b"], w["shared_words"]) for w in want]
