@@ -66,6 +66,8 @@ PKGS_BUILD := gcc make pkg-config python3 libxxhash-dev libutf8proc-dev libjanss
               zlib1g-dev libzstd-dev libcsv-dev help2man
 PKGS_TEST := libcriterion-dev python3 python3-pytest gzip zstd strace
 PKGS_BENCH := gnuplot-nox python3 python3-numpy python3-scipy time
+# tests/python.sh installs the Python package offline into a venv
+PKGS_TEST += python3-venv python3-pip python3-setuptools python3-wheel
 
 .PHONY: all lib cli test run bench bench-results install uninstall clean help asan ubsan tsan \
         deps deps-test deps-bench check unit cli-tests gen
