@@ -84,7 +84,8 @@ def _bytes(ptr, n):
 def _stats(bs, records, skipped_bad, skipped_binary, repaired, rows,
            seconds):
     """The counters of a run as a dict: nd_batch_stats (its text stats
-    flattened) and those of the reading (nd_job_stats)."""
+    flattened; "rows" is the LSH layout's) and those of the reading and
+    writing (nd_job_stats: "output_rows" are the rows handed back)."""
     d = {"documents": bs.text.docs, "records": records,
          "skipped_bad": skipped_bad, "skipped_binary": skipped_binary,
          "repaired_utf8": repaired}
@@ -206,12 +207,24 @@ class _Job:
         except BaseException as e:  # noqa: B902 - raised by run()
             self.error = e
 
-    def run(self, jo):
-        """Create and run the job of jo; raises what stopped it."""
+    def run(self, jo, names):
+        """Create and run the job of jo, with names (or None) as its
+        source priority list; raises what stopped it."""
         h = ctypes.c_void_p()
         jo.on_row, jo.on_warning = self.on_row, self.on_warning
         jo.on_progress = self.on_progress
-        rc = _lib.nd_job_create(ctypes.byref(jo), ctypes.byref(h))
+        if names is None:
+            rc = _lib.nd_job_create(ctypes.byref(jo), ctypes.byref(h))
+        else:
+            # the job reads the names from a file, as the command does,
+            # and has read them once nd_job_create returns
+            with tempfile.NamedTemporaryFile(
+                    "wb", prefix="neardup-sources-", suffix=".txt") as f:
+                f.write("".join(n + "\n" for n in names).encode(
+                    "utf-8", "surrogateescape"))
+                f.flush()
+                jo.source_priority = os.fsencode(f.name)
+                rc = _lib.nd_job_create(ctypes.byref(jo), ctypes.byref(h))
         try:
             if rc:
                 raise _error(rc, _lib.nd_job_errmsg(h) if h.value else None)
@@ -264,18 +277,7 @@ def _batch_paths(kind, paths, p, opts, names, skip_bad, explain, progress):
     jo = _job_opts(kind, paths, p, opts, skip_bad, explain)
     any_dir = any(os.path.isdir(x) for x in paths if x not in ("-", b"-"))
     job = _Job(kind, explain, any_dir, progress)
-    if names is None:
-        job.run(jo)
-    else:
-        # the job reads its names from a file, as the command does; it
-        # has read them once nd_job_create returns
-        with tempfile.NamedTemporaryFile("wb", prefix="neardup-sources-",
-                                         suffix=".txt") as f:
-            f.write("".join(n + "\n" for n in names).encode(
-                "utf-8", "surrogateescape"))
-            f.flush()
-            jo.source_priority = os.fsencode(f.name)
-            job.run(jo)
+    job.run(jo, names)
     res = BatchResult(job.out)
     res.stats = job.stats
     return res

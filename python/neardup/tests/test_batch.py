@@ -245,8 +245,9 @@ def test_memory_bound_spills_with_the_same_clusters(corpus, tmp_path):
 
 
 def test_stdin_is_read_once_and_held():
-    """stdin cannot be read twice: its records are held, so the count pass
-    and the adds see the same texts, and dedup hands back the records."""
+    """stdin cannot be read twice: the job spools its texts, so the count
+    pass and the adds see the same texts, and dedup hands back the
+    records."""
     code = ("import neardup, json\n"
             "r = neardup.cluster('-')\n"
             "print(json.dumps([list(m) for m in r]))\n")

@@ -1,6 +1,8 @@
 """The batch functions over paths run the library's job: its progress,
 its warnings, its counters, and an exception raised in a callback."""
 import json
+import os
+import tempfile
 import warnings
 
 import pytest
@@ -207,13 +209,16 @@ def test_csv_and_long_records_as_the_command(tmp_path):
         neardup.cluster(str(f), max_record_bytes=0)
 
 
-def test_keep_source_of_an_iterable_as_of_the_file(corpus):
+def test_keep_source_of_an_iterable_as_of_the_file(corpus, tmp_path,
+                                                  monkeypatch):
     with open(corpus, encoding="utf-8") as f:
         recs = [json.loads(line) for line in f]
     prio = sorted({r["source"] for r in recs})[1::2]
     got = neardup.cluster(recs, keep="source", source_priority=prio)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     assert got == neardup.cluster(corpus, keep="source",
                                   source_priority=prio)
+    assert os.listdir(tmp_path) == []  # the job's list of names is gone
     assert sum(m.rep for m in got) < 2000
 
 
