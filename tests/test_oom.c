@@ -345,7 +345,7 @@ static int run_reader(void *vc, outcome *out, char *msg, size_t cap)
     (void)vc;
     const char *paths[] = {at("a.jsonl"), at("b.tsv"), at("c.txt"),
                            at("d.jsonl.gz"), at("e.jsonl.zst"), at("docs")};
-    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "time", "source"};
+    nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "time", "source", 0};
     nd_reader *r = NULL;
     int rc = nd_reader_open(paths, 6, &o, &r);
     nd_record rec;

@@ -22,8 +22,8 @@ from ._errors import (BinaryError, CorruptError, DataError, Error,
                       StateError, Utf8Error)
 from ._params import defaults
 from ._sketch import MinHash, Sketcher, explain, sketch
-from ._batch import (BatchResult, ExplainedPair, Member, Pair, cluster,
-                     dedup, pairs)
+from ._batch import (BatchResult, ExplainedPair, Member, Pair, Progress,
+                     SkipWarning, cluster, dedup, pairs)
 from ._index import Index, Match
 
 __all__ = [
@@ -32,7 +32,8 @@ __all__ = [
     "CorruptError", "NotFoundError", "ExistsError", "NeardupError",
     "defaults", "cluster", "dedup", "pairs", "explain", "sketch",
     "MinHash", "Sketcher", "Index", "Match", "Member", "Pair",
-    "ExplainedPair", "BatchResult", "library_version", "__version__",
+    "ExplainedPair", "BatchResult", "Progress", "SkipWarning",
+    "library_version", "__version__",
 ]
 
 __version__ = _lib.nd_version_string().decode()

@@ -1,8 +1,11 @@
 """ctypes declarations of neardup.h: structs, enums and function types.
 
-The structs mirror the header field by field.  Each ends in a zeroed tail,
-room for fields a later minor version appends (the header allows it), so a
-library newer than these declarations never writes past them.
+The structs mirror the header field by field.  Each that the library
+fills ends in a zeroed tail, room for fields a later minor version appends
+(the header allows it), so a library newer than these declarations never
+writes past them.  A struct that is a field of another (nd_params in
+nd_job_opts, ...) has a second mirror without the tail (ParamsField, ...),
+whose size is the header's.
 """
 import ctypes
 import os
@@ -23,36 +26,45 @@ MEASURE = {0: "jaccard", 1: "containment"}
 KEEP = {0: "first", 1: "longest", 2: "earliest", 3: "source"}
 SKETCH = {0: "kperm", 1: "oph", 2: "cminhash"}
 CLUSTER = {0: "components", 1: "guarded", 2: "attach"}
-FORMAT = {0: "auto", 1: "jsonl", 2: "tsv", 3: "text"}
+FORMAT = {0: "auto", 1: "jsonl", 2: "tsv", 3: "text", 4: "csv"}
+JOB_KIND = {"cluster": 0, "dedup": 1, "pairs": 2}
 
 _TAIL = ("_tail", ctypes.c_uint8 * 256)
 
 
+_PARAMS_FIELDS = [
+    ("shingle", c_int),
+    ("ngram", c_uint),
+    ("num_perm", c_uint),
+    ("seed", c_uint64),
+    ("threshold", c_double),
+    ("measure", c_int),
+    ("bands", c_uint),
+    ("rows", c_uint),
+    ("norm", c_uint),
+    ("exact", c_int),
+    ("keep", c_int),
+    ("threads", c_uint),
+    ("sketch", c_int),
+    ("containment", c_double),
+    ("cluster", c_int),
+    ("figures", c_double),
+    ("boilerplate", c_double),
+    ("boilerplate_min", c_uint),
+    ("window", c_double),
+    ("memory", c_uint64),
+    ("tmpdir", c_char_p),
+    ("min_words", c_uint),
+]
+
+
 class Params(ctypes.Structure):
-    _fields_ = [
-        ("shingle", c_int),
-        ("ngram", c_uint),
-        ("num_perm", c_uint),
-        ("seed", c_uint64),
-        ("threshold", c_double),
-        ("measure", c_int),
-        ("bands", c_uint),
-        ("rows", c_uint),
-        ("norm", c_uint),
-        ("exact", c_int),
-        ("keep", c_int),
-        ("threads", c_uint),
-        ("sketch", c_int),
-        ("containment", c_double),
-        ("cluster", c_int),
-        ("figures", c_double),
-        ("boilerplate", c_double),
-        ("boilerplate_min", c_uint),
-        ("window", c_double),
-        ("memory", c_uint64),
-        ("tmpdir", c_char_p),
-        _TAIL,
-    ]
+    _fields_ = _PARAMS_FIELDS + [_TAIL]
+
+
+class ParamsField(ctypes.Structure):
+    """nd_params as a field of another struct: no tail."""
+    _fields_ = _PARAMS_FIELDS
 
 
 class TextStats(ctypes.Structure):
@@ -61,25 +73,37 @@ class TextStats(ctypes.Structure):
         "suppressed_docs")]
 
 
+_BATCH_STATS_FIELDS = [
+    ("text", TextStats),
+    ("candidates", c_uint64),
+    ("edges", c_uint64),
+    ("clusters", c_uint64),
+    ("capped_buckets", c_uint64),
+    ("bands", c_uint),
+    ("rows", c_uint),
+    ("seconds_sketch", c_double),
+    ("seconds_lsh", c_double),
+    ("seconds_verify", c_double),
+    ("seconds_cluster", c_double),
+    ("guard_rejected", c_uint64),
+    ("boilerplate_cutoff", c_uint64),
+    ("spill_runs", c_uint64),
+    ("spill_bytes", c_uint64),
+    ("contain_bands", c_uint),
+    ("contain_rows", c_uint),
+    ("figures_refused", c_uint64),
+    ("window_refused", c_uint64),
+    ("short_docs", c_uint64),
+]
+
+
 class BatchStats(ctypes.Structure):
-    _fields_ = [
-        ("text", TextStats),
-        ("candidates", c_uint64),
-        ("edges", c_uint64),
-        ("clusters", c_uint64),
-        ("capped_buckets", c_uint64),
-        ("bands", c_uint),
-        ("rows", c_uint),
-        ("seconds_sketch", c_double),
-        ("seconds_lsh", c_double),
-        ("seconds_verify", c_double),
-        ("seconds_cluster", c_double),
-        ("guard_rejected", c_uint64),
-        ("boilerplate_cutoff", c_uint64),
-        ("spill_runs", c_uint64),
-        ("spill_bytes", c_uint64),
-        _TAIL,
-    ]
+    _fields_ = _BATCH_STATS_FIELDS + [_TAIL]
+
+
+class BatchStatsField(ctypes.Structure):
+    """nd_batch_stats as a field of nd_job_stats: no tail."""
+    _fields_ = _BATCH_STATS_FIELDS
 
 
 class DocMeta(ctypes.Structure):
@@ -132,15 +156,23 @@ class IndexStats(ctypes.Structure):
     ]
 
 
+_READER_OPTS_FIELDS = [
+    ("format", c_int),
+    ("id_field", c_char_p),
+    ("text_field", c_char_p),
+    ("time_field", c_char_p),
+    ("source_field", c_char_p),
+    ("max_record_bytes", c_uint64),
+]
+
+
 class ReaderOpts(ctypes.Structure):
-    _fields_ = [
-        ("format", c_int),
-        ("id_field", c_char_p),
-        ("text_field", c_char_p),
-        ("time_field", c_char_p),
-        ("source_field", c_char_p),
-        _TAIL,
-    ]
+    _fields_ = _READER_OPTS_FIELDS + [_TAIL]
+
+
+class ReaderOptsField(ctypes.Structure):
+    """nd_reader_opts as a field of nd_job_opts: no tail."""
+    _fields_ = _READER_OPTS_FIELDS
 
 
 class Record(ctypes.Structure):
@@ -159,6 +191,91 @@ class Record(ctypes.Structure):
         ("bad_utf8", c_int),
         ("header", c_void_p),
         ("header_len", c_size_t),
+        _TAIL,
+    ]
+
+
+# ------------------------------------------------------------------ job
+
+class Progress(ctypes.Structure):
+    _fields_ = [
+        ("phase", c_int),
+        ("done", c_uint64),
+        ("total", c_uint64),
+        ("docs", c_uint64),
+        ("seconds", c_double),
+    ]
+
+
+class JobWarning(ctypes.Structure):
+    _fields_ = [
+        ("code", c_int),
+        ("file", c_char_p),
+        ("line", c_uint64),
+        ("message", c_char_p),
+    ]
+
+
+class JobRow(ctypes.Structure):
+    _fields_ = [
+        ("doc", c_uint32),
+        ("id", c_void_p),
+        ("id_len", c_size_t),
+        ("cluster", c_uint32),
+        ("rep", c_int),
+        ("raw", c_void_p),
+        ("raw_len", c_size_t),
+        ("header", c_void_p),
+        ("header_len", c_size_t),
+        ("doc_b", c_uint32),
+        ("id_b", c_void_p),
+        ("id_b_len", c_size_t),
+        ("jaccard", c_double),
+        ("containment", c_double),
+        ("explained", c_int),
+        ("exact_jaccard", c_double),
+        ("exact_containment", c_double),
+        ("shared_words", c_size_t),
+        ("passage", c_void_p),
+        ("passage_len", c_size_t),
+    ]
+
+
+# The callbacks of nd_job_opts.  ctypes calls them holding the GIL, on the
+# thread that called nd_job_run.
+ON_ROW = ctypes.CFUNCTYPE(c_int, c_void_p, P(JobRow))
+ON_WARNING = ctypes.CFUNCTYPE(None, c_void_p, P(JobWarning))
+ON_PROGRESS = ctypes.CFUNCTYPE(None, c_void_p, P(Progress))
+
+
+class JobOpts(ctypes.Structure):
+    _fields_ = [
+        ("kind", c_int),
+        ("params", ParamsField),
+        ("reader", ReaderOptsField),
+        ("paths", P(c_char_p)),
+        ("npaths", c_size_t),
+        ("skip_bad", c_int),
+        ("explain", c_int),
+        ("source_priority", c_char_p),
+        ("on_row", ON_ROW),
+        ("on_warning", ON_WARNING),
+        ("on_progress", ON_PROGRESS),
+        ("progress_every", c_double),
+        ("ctx", c_void_p),
+        _TAIL,
+    ]
+
+
+class JobStats(ctypes.Structure):
+    _fields_ = [
+        ("batch", BatchStatsField),
+        ("records", c_uint64),
+        ("skipped_bad", c_uint64),
+        ("skipped_binary", c_uint64),
+        ("repaired", c_uint64),
+        ("rows", c_uint64),
+        ("seconds", c_double),
         _TAIL,
     ]
 
@@ -222,6 +339,13 @@ _SIGS = {
     "nd_reader_next": (c_int, [c_void_p, P(Record)]),
     "nd_reader_errmsg": (c_char_p, [c_void_p]),
     "nd_reader_close": (None, [c_void_p]),
+    "nd_phase_name": (c_char_p, [c_int]),
+    "nd_job_opts_init": (None, [P(JobOpts)]),
+    "nd_job_create": (c_int, [P(JobOpts), P(c_void_p)]),
+    "nd_job_run": (c_int, [c_void_p]),
+    "nd_job_stats_get": (None, [c_void_p, P(JobStats)]),
+    "nd_job_errmsg": (c_char_p, [c_void_p]),
+    "nd_job_free": (None, [c_void_p]),
 }
 
 LIBNAME = "libneardup.so"

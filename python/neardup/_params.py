@@ -12,7 +12,7 @@ _ENUMS = {
 }
 _UNSIGNED = {"ngram": _U32, "num_perm": _U32, "bands": _U32, "rows": _U32,
              "threads": _U32, "boilerplate_min": _U32, "seed": _U64,
-             "memory": _U64}
+             "memory": _U64, "min_words": _U32}
 _REALS = ("threshold", "containment", "figures", "boilerplate", "window")
 _BOOLS = ("exact", "strict")
 # What an index keeps (the other fields are batch settings).
@@ -20,7 +20,7 @@ _INDEX_PARAMS = ("shingle", "ngram", "num_perm", "seed", "threshold",
                  "measure", "containment", "figures", "boilerplate",
                  "boilerplate_min", "bands", "rows", "sketch", "strict")
 _ALL_PARAMS = _INDEX_PARAMS + ("keep", "cluster", "exact", "window",
-                               "threads", "memory", "tmpdir")
+                               "threads", "memory", "tmpdir", "min_words")
 # What a signature depends on.
 _SKETCH_PARAMS = ("shingle", "ngram", "num_perm", "seed", "sketch", "strict")
 

@@ -62,6 +62,8 @@ def test_cluster_of_an_iterable_as_of_the_file(corpus):
     (["--time-field", "published", "--window", "6h"],
      dict(time_field="published", window=6 * 3600)),
     (["--memory", "64K"], dict(memory=64 << 10)),
+    (["--min-words", "80"], dict(min_words=80)),
+    (["--threads", "1"], dict(threads=1)),
     (["--ngram", "3", "--sketch", "kperm", "--exact"],
      dict(shingle="word", ngram=3, sketch="kperm", exact=True)),
 ])
@@ -202,9 +204,8 @@ def test_empty_input():
 
 def test_past_the_count_sample_as_the_command(tmp_path):
     """20,000 texts: past the 16,384 the boilerplate count takes in full,
-    where its result depends on how the texts are handed to it (counted
-    in one call, 5,133 of these texts land elsewhere); both the file and
-    an iterable are counted in the command's chunks."""
+    where it samples; the job counts the file in its chunks, an iterable
+    is counted in one call, with the same counts."""
     f = ndgen(tmp_path / "big.jsonl", "--preset", "sample", "--docs", 20000,
               "--seed", 3)
     want = assignments(cli("cluster", f))
@@ -244,8 +245,9 @@ def test_memory_bound_spills_with_the_same_clusters(corpus, tmp_path):
 
 
 def test_stdin_is_read_once_and_held():
-    """stdin cannot be read twice: its records are held, so the count pass
-    and the adds see the same texts, and dedup hands back the records."""
+    """stdin cannot be read twice: the job spools its texts, so the count
+    pass and the adds see the same texts, and dedup hands back the
+    records."""
     code = ("import neardup, json\n"
             "r = neardup.cluster('-')\n"
             "print(json.dumps([list(m) for m in r]))\n")

@@ -1,7 +1,9 @@
 """The ctypes structs against neardup.h, by a C compiler: every field the
-binding mirrors sits at the header's offset with the header's size, and
+binding mirrors sits at the header's offset with the header's size, the
+last one ends where the header's struct does (none is left out), and
 each struct of the header fits in its mirror (whose zeroed tail takes
-fields a later version appends)."""
+fields a later version appends), and a struct that is a field of another
+has a mirror of exactly its size."""
 import ctypes
 import os
 import shutil
@@ -17,7 +19,15 @@ STRUCTS = {
     "nd_batch_stats": _capi.BatchStats, "nd_doc_meta": _capi.DocMeta,
     "nd_edge": _capi.Edge, "nd_match": _capi.Match,
     "nd_index_stats": _capi.IndexStats, "nd_reader_opts": _capi.ReaderOpts,
-    "nd_record": _capi.Record,
+    "nd_record": _capi.Record, "nd_progress": _capi.Progress,
+    "nd_job_warning": _capi.JobWarning, "nd_job_row": _capi.JobRow,
+    "nd_job_opts": _capi.JobOpts, "nd_job_stats": _capi.JobStats,
+}
+# Mirrors that are fields of other structs: their size is the header's.
+EXACT = {
+    "nd_params": _capi.ParamsField, "nd_batch_stats": _capi.BatchStatsField,
+    "nd_reader_opts": _capi.ReaderOptsField, "nd_text_stats": _capi.TextStats,
+    "nd_doc_meta": _capi.DocMeta,
 }
 
 
@@ -33,6 +43,8 @@ def test_structs_match_the_header(tmp_path):
              '#include "neardup.h"', "int main(void) {"]
     for c, cls in STRUCTS.items():
         lines.append('printf("%s %%zu\\n", sizeof(%s));' % (c, c))
+        lines.append('printf("%s.__align__ %%zu\\n", _Alignof(%s));'
+                     % (c, c))
         for f in fields(cls):
             lines.append('printf("%s.%s %%zu %%zu\\n", offsetof(%s, %s), '
                          'sizeof(((%s *)0)->%s));' % (c, f, c, f, c, f))
@@ -50,7 +62,16 @@ def test_structs_match_the_header(tmp_path):
         got[name] = tuple(int(n) for n in nums)
     for c, cls in STRUCTS.items():
         assert got[c][0] <= ctypes.sizeof(cls), c
+        assert got[c + ".__align__"][0] == ctypes.alignment(cls), c
         for f in fields(cls):
             desc = getattr(cls, f)
             assert got["%s.%s" % (c, f)] == (desc.offset, desc.size), \
                 "%s.%s" % (c, f)
+    for c, cls in STRUCTS.items():  # no field of the header left out
+        last = getattr(cls, fields(cls)[-1])
+        align = got[c + ".__align__"][0]
+        end = -(-(last.offset + last.size) // align) * align
+        assert end == got[c][0], "%s: fields after %s" % (c, fields(cls)[-1])
+    for c, cls in EXACT.items():
+        assert got[c][0] == ctypes.sizeof(cls), c
+        assert fields(cls) == fields(STRUCTS[c]), c
