@@ -24,7 +24,10 @@
  * combining accent, splitting "don´t").  Each resulting code point is then
  * kept (letters, marks, numbers), deleted (U+0027, U+0060) or a separator
  * (everything else, U+FFFD included).  An invalid byte ends the run and
- * stands for U+FFFD, a separator.
+ * stands for U+FFFD, a separator.  A code point that composes with the one
+ * before it (a mark, a Hangul vowel or final jamo) right after a deleted one
+ * is deleted with it: kept, it would follow the letter before the
+ * apostrophe, and normalizing the output again would compose the two.
  */
 #include "text.h"
 
@@ -165,6 +168,15 @@ static int keeps(utf8proc_int32_t cp)
     return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO;
 }
 
+/* A mark, or a Hangul vowel or final jamo: what composes with the code point
+   before it. */
+static int follows(utf8proc_int32_t cp)
+{
+    utf8proc_category_t c = utf8proc_category(cp);
+    return (c >= UTF8PROC_CATEGORY_MN && c <= UTF8PROC_CATEGORY_ME) ||
+           (cp >= 0x1161 && cp <= 0x1175) || (cp >= 0x11A8 && cp <= 0x11C2);
+}
+
 static unsigned char *put_utf8(unsigned char *o, utf8proc_int32_t cp)
 {
     if (cp < 0x800) {
@@ -196,10 +208,11 @@ static void put_sep(nd__textbuf *t, size_t *olen)
 /*
  * NFKC + case fold the valid UTF-8 in s[0..n) and append its classified
  * code points at *olen.  rest is the input still to come after it, for
- * which the ASCII loop needs room of one byte each.
+ * which the ASCII loop needs room of one byte each.  deleted: the code
+ * point before s was deleted (an ASCII apostrophe or backquote).
  */
 static int put_stretch(nd__textbuf *t, const unsigned char *s, size_t n,
-                       size_t *olen, size_t rest)
+                       size_t *olen, size_t rest, int deleted)
 {
     utf8proc_int32_t *buf = t->aux;
     size_t cap = t->aux_cap / sizeof *buf;
@@ -235,17 +248,22 @@ static int put_stretch(nd__textbuf *t, const unsigned char *s, size_t n,
         utf8proc_int32_t cp = buf[k];
         if (cp < 0x80) {
             unsigned char v = ascii_map[cp];
+            deleted = v == 0;
             if (v == ' ') {
                 if (o > base && o[-1] != ' ')
                     *o++ = ' ';
             } else if (v) {
                 *o++ = v;
             }
-        } else if (keeps(cp)) {
-            o = put_utf8(o, cp);
-        } else if (o > base && o[-1] != ' ') {
-            *o++ = ' ';
+            continue;
         }
+        if (deleted && follows(cp))
+            continue;
+        deleted = 0;
+        if (keeps(cp))
+            o = put_utf8(o, cp);
+        else if (o > base && o[-1] != ' ')
+            *o++ = ' ';
     }
     *olen = (size_t)(o - base);
     return ND_OK;
@@ -290,6 +308,7 @@ int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
 
         /* Non-ASCII: valid runs through utf8proc, invalid bytes separate. */
         size_t s = i;
+        int deleted = i > 0 && src[i - 1] < 0x80 && ascii_map[src[i - 1]] == 0;
         if (i > 0 && src[i - 1] < 0x80 && ascii_map[src[i - 1]] > ' ') {
             s = i - 1;
             olen--;
@@ -303,7 +322,7 @@ int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
                 continue;
             }
             if (i > s) {
-                rc = put_stretch(t, src + s, i - s, &olen, len - i);
+                rc = put_stretch(t, src + s, i - s, &olen, len - i, deleted);
                 if (rc)
                     return rc;
             }
@@ -315,9 +334,10 @@ int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
             }
             put_sep(t, &olen);
             s = ++i;
+            deleted = 0;
         }
         if (i > s) {
-            rc = put_stretch(t, src + s, i - s, &olen, len - i);
+            rc = put_stretch(t, src + s, i - s, &olen, len - i, deleted);
             if (rc)
                 return rc;
         }
