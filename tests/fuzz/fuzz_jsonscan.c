@@ -1,6 +1,6 @@
 /*
  * fuzz_jsonscan.c - libFuzzer target: the JSONL field scanner against
- * jansson (not built by default).
+ * jansson (make fuzz; tests/fuzz/README.md).
  *
  * The first input byte picks the member names looked up (so duplicates,
  * equal names and absent fields all occur); the rest is one line.  When the
@@ -9,11 +9,6 @@
  * reject the line or it must be one the scanner leaves to jansson on
  * purpose (a NUL byte, a run of 19+ digits, an exponent).  The input is
  * copied to a buffer of its exact size so ASan sees any over-read.
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *     -DND_BUILDING_LIBRARY -Isrc tests/fuzz/fuzz_jsonscan.c src/io/jsonscan.c \
- *     -ljansson -o build/fuzz_jsonscan
- *   build/fuzz_jsonscan -max_len=4096 -dict=tests/fuzz/json.dict corpus/
  */
 #include "../../src/io/jsonscan.h"
 
