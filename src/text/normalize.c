@@ -21,7 +21,8 @@
  * follows them as the second of a pair, and are all starters, so a run can
  * end at the next ASCII byte.  Apostrophe look-alikes are mapped to U+0027
  * before decomposition (U+00B4 would otherwise decompose to a space and a
- * combining accent, splitting "don´t").  Each resulting code point is then
+ * combining accent, splitting "don´t"), and after it (U+0149 decomposes to
+ * U+02BC and "n").  Each resulting code point is then
  * kept (letters, marks, numbers), deleted (U+0027, U+0060) or a separator
  * (everything else, U+FFFD included).  An invalid byte ends the run and
  * stands for U+FFFD, a separator.  A code point that composes with the one
@@ -245,7 +246,8 @@ static int put_stretch(nd__textbuf *t, const unsigned char *s, size_t n,
     unsigned char *base = (unsigned char *)t->norm;
     unsigned char *o = base + *olen;
     for (utf8proc_ssize_t k = 0; k < m; k++) {
-        utf8proc_int32_t cp = buf[k];
+        /* again: a decomposition may make one (U+0149 is U+02BC n) */
+        utf8proc_int32_t cp = map_apostrophe(buf[k], NULL);
         if (cp < 0x80) {
             unsigned char v = ascii_map[cp];
             deleted = v == 0;
