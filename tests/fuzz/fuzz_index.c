@@ -2,11 +2,15 @@
  * fuzz_index.c - libFuzzer target: the index snapshot and log loader
  * (nd_index_open on src/index/ixstore.c's files).
  *
- * The first input byte picks read-only or writable; the rest is cut at the
- * first "NDIXWLOG" (the log's magic): before it index.nds, from it on
- * index.wal (no log when it is absent; no snapshot when the rest starts
- * with it).  Both are written into a fresh directory under /dev/shm and
- * opened.  The open must fail with one of its documented codes and a
+ * The first input byte picks read-only or writable (bit 0) and whether
+ * the checksums are made right (bit 1); the rest is cut at the first
+ * "NDIXWLOG" (the log's magic): before it index.nds, from it on index.wal
+ * (no log when it is absent; no snapshot when the rest starts with it).
+ * With bit 1 the harness writes the XXH3 sums of the snapshot's header and
+ * body and of the log's header and of each whole record, as ixstore.c lays
+ * them out, so mutations reach the decoding behind the sums instead of
+ * stopping at them.  Both files are written into a fresh directory under
+ * /dev/shm and opened.  The open must fail with one of its documented codes and a
  * message, or give a consistent index:
  *   - its parameters pass nd_params_check and its stats are coherent;
  *   - every match of a query is a document nd_index_get finds, with the
@@ -25,6 +29,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,6 +62,40 @@ static void put_file(const char *dir, const char *name, const void *p,
     FILE *f = fopen(path, "wb");
     if (!f || (n && fwrite(p, 1, n, f) != n) || fclose(f) != 0)
         abort();
+}
+
+static void put64le(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* The sums of ixstore.c's layout: snapshot header 192 bytes, the body's
+   XXH3 at 144, the header's (of its first 184 bytes) at 184; log header
+   64 bytes, its XXH3 (of 56) at 56, then records [u32 length][u32 type]
+   [payload][u64 XXH3 of the 8 + length bytes before it]. */
+static void fix_snapshot(unsigned char *p, size_t n)
+{
+    if (n < 192)
+        return;
+    put64le(p + 144, XXH3_64bits(p + 192, n - 192));
+    put64le(p + 184, XXH3_64bits(p, 184));
+}
+
+static void fix_log(unsigned char *p, size_t n)
+{
+    if (n < 64)
+        return;
+    put64le(p + 56, XXH3_64bits(p, 56));
+    size_t pos = 64;
+    while (n - pos >= 16) {
+        size_t len = (size_t)p[pos] | (size_t)p[pos + 1] << 8 |
+                     (size_t)p[pos + 2] << 16 | (size_t)p[pos + 3] << 24;
+        if (len > n - pos - 16)
+            break;
+        put64le(p + pos + 8 + len, XXH3_64bits(p + pos, 8 + len));
+        pos += 16 + len;
+    }
 }
 
 static void fail(const char *why, const nd_index *idx)
@@ -130,16 +169,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(dir_b, sizeof dir_b, "/dev/shm/nd-fuzz-%d-b", (int)getpid());
     }
     int writable = data[0] & 1;
-    const char *in = (const char *)data + 1;
     size_t n = size - 1;
-    const char *wal = memmem(in, n, "NDIXWLOG", 8);
+    unsigned char *in = malloc(n ? n : 1);
+    if (!in)
+        return 0;
+    memcpy(in, data + 1, n);
+    const unsigned char *wal = memmem(in, n, "NDIXWLOG", 8);
     size_t snap_len = wal ? (size_t)(wal - in) : n;
+    if (data[0] & 2) {
+        fix_snapshot(in, snap_len);
+        fix_log(in + snap_len, n - snap_len);
+    }
     empty_dir(dir_a);
     empty_dir(dir_b);
     if (snap_len)
         put_file(dir_a, "index.nds", in, snap_len);
     if (wal)
         put_file(dir_a, "index.wal", wal, n - snap_len);
+    free(in);
 
     nd_index *idx = NULL;
     int rc = nd_index_open(dir_a, NULL, writable ? 0 : ND_INDEX_READONLY, &idx);
