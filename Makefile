@@ -69,8 +69,11 @@ PKGS_BENCH := gnuplot-nox python3 python3-numpy python3-scipy time
 # tests/python.sh installs the Python package offline into a venv
 PKGS_TEST += python3-venv python3-pip python3-setuptools python3-wheel
 
+PKGS_FUZZ := clang
+
 .PHONY: all lib cli test run bench bench-results install uninstall clean help asan ubsan tsan \
-        deps deps-test deps-bench check unit cli-tests gen
+        deps deps-test deps-bench check unit cli-tests gen \
+        fuzz fuzz-build deps-fuzz
 
 all: lib cli $(PC) $(EXAMPLES)
 
@@ -84,6 +87,7 @@ help:
 	@echo "  make bench-results  the same, written over the committed bench/results/"
 	@echo "  make asan|ubsan rerun the tests under AddressSanitizer | UBSan"
 	@echo "  make tsan       readers during writes on one index, under ThreadSanitizer"
+	@echo "  make fuzz       build the libFuzzer targets, run each FUZZ_SECONDS (60)"
 	@echo "  make install    install to DESTDIR/PREFIX (now $(DESTDIR)$(PREFIX)); uninstall"
 	@echo "  make clean      remove $(BUILD)/"
 
@@ -94,6 +98,8 @@ deps-test:
 	@./scripts/deps.sh $(PKGS_BUILD) $(PKGS_TEST)
 deps-bench:
 	@./scripts/deps.sh $(PKGS_BUILD) $(PKGS_BENCH)
+deps-fuzz:
+	@./scripts/deps.sh $(PKGS_BUILD) $(PKGS_FUZZ) gzip zstd
 
 # --------------------------------------------------------------- build
 lib: $(STATIC) $(SHARED)
@@ -233,6 +239,38 @@ tsan: deps-test
 ubsan: deps-test
 	@$(MAKE) --no-print-directory BUILD=build/ubsan OPT=-O1 \
 	  SAN="-fsanitize=undefined -fno-sanitize-recover=all" check
+
+# --------------------------------------------------------------- fuzz
+# libFuzzer targets, one a tests/fuzz/fuzz_*.c (tests/fuzz/README.md).  The
+# library is built by clang with the fuzzer's coverage, AddressSanitizer and
+# UBSan, without OpenMP (as for tsan); each target then runs FUZZ_SECONDS
+# from its seed corpus, tests/fuzz/corpus/<target>/.
+FUZZ_CC ?= clang
+FUZZ_BUILD := build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB := $(FUZZ_BUILD)/libneardup.a
+FUZZ_CLI_OBJ := $(FUZZ_BUILD)/obj/src/cli/options.o
+
+fuzz: deps-fuzz fuzz-build
+	./tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OPT=-O1 \
+	  SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+	  CFLAGS="-fno-openmp -Wno-unknown-pragmas" $(FUZZ_LIB) $(FUZZ_CLI_OBJ)
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: tests/fuzz/%.c tests/fuzz/harness.h $(wildcard $(FUZZ_LIB)) \
+  $(wildcard src/*/*.h)
+	$(FUZZ_CC) -std=c11 -O1 -g -D_GNU_SOURCE $(WARN) -Wno-missing-prototypes \
+	  -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(FUZZ_EXTRA) $(FUZZ_LIB) $(DEP_LIBS) -lgomp
+
+# The option parser is the command's, not the library's.
+$(FUZZ_BUILD)/fuzz_options: FUZZ_EXTRA := $(FUZZ_CLI_OBJ)
+$(FUZZ_BUILD)/fuzz_options: $(wildcard $(FUZZ_CLI_OBJ))
 
 # --------------------------------------------------------------- bench
 bench: deps-bench

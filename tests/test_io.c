@@ -974,6 +974,33 @@ Test(io, time_field)
     nd_reader_close(r);
 }
 
+/* A time of seconds as text covers every int64: the least one was refused
+   (its magnitude is one more than the greatest). */
+Test(io, time_text_integers_at_the_int64_limits)
+{
+    write_str("t.jsonl",
+              "{\"text\": \"a\", \"ts\": \"-9223372036854775808\"}\n"
+              "{\"text\": \"b\", \"ts\": \"9223372036854775807\"}\n"
+              "{\"text\": \"c\", \"ts\": \"+9223372036854775807\"}\n"
+              "{\"text\": \"d\", \"ts\": \"9223372036854775808\"}\n"
+              "{\"text\": \"e\", \"ts\": \"-9223372036854775809\"}\n"
+              "{\"text\": \"f\", \"ts\": \"-0\"}\n");
+    static const struct { int has; int64_t t; } want[] = {
+        {1, INT64_MIN}, {1, INT64_MAX}, {1, INT64_MAX}, {0, 0}, {0, 0}, {1, 0}};
+    nd_reader_opts o = {.format = ND_FORMAT_AUTO, .time_field = "ts"};
+    nd_reader *r = open1("t.jsonl", &o);
+    nd_record rec;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        cr_assert_eq(nd_reader_next(r, &rec), 1);
+        cr_assert_eq(rec.meta.has_time, want[i].has, "line %zu", i + 1);
+        if (want[i].has)
+            cr_assert_eq(rec.meta.time, want[i].t, "line %zu: %lld", i + 1,
+                         (long long)rec.meta.time);
+    }
+    expect_end(r);
+    nd_reader_close(r);
+}
+
 Test(io, time_column_in_tsv)
 {
     write_str("t.tsv", "when\ttext\n2024-03-01T12:00:00Z\ta\nnever\tb\n");

@@ -262,13 +262,25 @@ static char *unicode_reference(const char *in)
     char *out = malloc((size_t)n + 1);
     cr_assert(out);
     size_t o = 0;
-    int pending = 0;
+    int pending = 0, deleted = 0;
     for (utf8proc_ssize_t i = 0; i < n;) {
         utf8proc_int32_t cp;
         utf8proc_ssize_t k = utf8proc_iterate(folded + i, n - i, &cp);
         cr_assert(k > 0);
+        cp = ref_apostrophe(cp, NULL); /* as made by a decomposition */
         utf8proc_category_t cat = utf8proc_category(cp);
         int keep = cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_NO;
+        /* what composes with the code point before it goes with a deleted
+           apostrophe */
+        int follows = (cat >= UTF8PROC_CATEGORY_MN &&
+                       cat <= UTF8PROC_CATEGORY_ME) ||
+                      (cp >= 0x1161 && cp <= 0x1175) ||
+                      (cp >= 0x11A8 && cp <= 0x11C2);
+        if (deleted && follows) {
+            i += k;
+            continue;
+        }
+        deleted = cp == '\'' || cp == '`';
         if (keep) {
             if (pending && o > 0)
                 out[o++] = ' ';
@@ -311,6 +323,7 @@ Test(text, unicode_matches_whole_string_reference)
         "\xc2\xbd",         /* ½ */
         "\xef\xbf\xbd",     /* U+FFFD */
         "\xf0\x9d\x90\x80", /* U+1D400 mathematical bold A */
+        "\xc5\x89",         /* U+0149 n preceded by apostrophe */
     };
     const size_t np = sizeof pieces / sizeof pieces[0];
     rng_state = 7;
@@ -328,8 +341,36 @@ Test(text, unicode_matches_whole_string_reference)
         cr_assert_eq(nd__normalize(&tb, in, len, 0, &bad), ND_OK);
         cr_assert_eq(bad, 0);
         cr_assert_str_eq(tb.norm, want, "round %d: input \"%s\"", round, in);
+        /* normalizing is idempotent */
+        char *once = strdup(tb.norm);
+        cr_assert_eq(nd__normalize(&tb, once, strlen(once), 0, &bad), ND_OK);
+        cr_assert_str_eq(tb.norm, once, "round %d: input \"%s\"", round, in);
+        free(once);
         free(want);
     }
+}
+
+/* A mark after a deleted apostrophe was kept and followed the letter
+   before it, undecomposed: normalizing the output again composed the two
+   ("a`" U+0300 gave "a" U+0300, then "à").  It goes with the apostrophe,
+   in one stretch or after an ASCII one, and so do Hangul vowel and final
+   jamo, which compose with the jamo before them. */
+Test(text, mark_after_apostrophe_goes_with_it)
+{
+    expect("a`\xcc\x80" "b", "ab");
+    expect("a`````\xcc\x80\xcc\x81" "b", "ab");
+    expect("don\xe2\x80\x99\xcc\x81t", "dont");
+    expect("caf\xc3\xa9'\xcc\x81s", "caf\xc3\xa9s");
+    expect("\xe1\x84\x80'\xe1\x85\xa1\xe1\x86\xa8", "\xe1\x84\x80");
+    expect("e\xcc\x81", "\xc3\xa9");       /* no apostrophe: composed */
+    expect("a \xcc\x80", "a \xcc\x80");     /* after a separator: kept */
+    /* an apostrophe made by a decomposition is one too: U+0149 is U+02BC
+       and "n", and U+02BC was kept (and deleted when normalized again) */
+    expect("o\xc5\x89" "e", "one");
+    expect("\xc5\x89\xcc\x81", "\xc5\x84");
+    char *once = strdup(norm("x`\xcc\x80", NULL));
+    cr_expect_str_eq(norm(once, NULL), "x");
+    free(once);
 }
 
 Test(text, long_input_grows_buffers)

@@ -327,7 +327,7 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
     const char *source_field = "source";
     unsigned long long v;
     opterr = 0;
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also forgets a cut-short "-qX" */
     while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
         const char *opt = optind > 1 ? argv[optind - 1] : "";
         rc = -1;

@@ -48,17 +48,18 @@ static int parse_integer(const char *s, size_t len, int64_t *out)
         neg = s[i++] == '-';
     if (i == len)
         return 0;
-    uint64_t v = 0;
+    /* the magnitude of INT64_MIN is one more than INT64_MAX */
+    uint64_t v = 0, max = (uint64_t)INT64_MAX + (uint64_t)neg;
     for (; i < len; i++) {
         if (s[i] < '0' || s[i] > '9')
             return 0;
-        if (v > (uint64_t)INT64_MAX / 10)
+        if (v > max / 10)
             return 0;
         v = v * 10 + (uint64_t)(s[i] - '0');
-        if (v > (uint64_t)INT64_MAX)
+        if (v > max)
             return 0;
     }
-    *out = neg ? -(int64_t)v : (int64_t)v;
+    *out = !neg ? (int64_t)v : v > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)v;
     return 1;
 }
 

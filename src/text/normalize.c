@@ -21,10 +21,14 @@
  * follows them as the second of a pair, and are all starters, so a run can
  * end at the next ASCII byte.  Apostrophe look-alikes are mapped to U+0027
  * before decomposition (U+00B4 would otherwise decompose to a space and a
- * combining accent, splitting "don´t").  Each resulting code point is then
+ * combining accent, splitting "don´t"), and after it (U+0149 decomposes to
+ * U+02BC and "n").  Each resulting code point is then
  * kept (letters, marks, numbers), deleted (U+0027, U+0060) or a separator
  * (everything else, U+FFFD included).  An invalid byte ends the run and
- * stands for U+FFFD, a separator.
+ * stands for U+FFFD, a separator.  A code point that composes with the one
+ * before it (a mark, a Hangul vowel or final jamo) right after a deleted one
+ * is deleted with it: kept, it would follow the letter before the
+ * apostrophe, and normalizing the output again would compose the two.
  */
 #include "text.h"
 
@@ -165,6 +169,34 @@ static int keeps(utf8proc_int32_t cp)
     return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO;
 }
 
+/* A mark, or a Hangul vowel or final jamo: what composes with the code point
+   before it. */
+static int follows(utf8proc_int32_t cp)
+{
+    utf8proc_category_t c = utf8proc_category(cp);
+    return (c >= UTF8PROC_CATEGORY_MN && c <= UTF8PROC_CATEGORY_ME) ||
+           (cp >= 0x1161 && cp <= 0x1175) || (cp >= 0x11A8 && cp <= 0x11C2);
+}
+
+/*
+ * The code point k of a stretch as it is classified: apostrophe look-alikes
+ * mapped again (a decomposition may make one), and -1 for one that goes
+ * with the deleted code point before it.  *deleted: the code point before
+ * was deleted; updated.
+ */
+static utf8proc_int32_t stretch_cp(utf8proc_int32_t cp, int *deleted)
+{
+    cp = map_apostrophe(cp, NULL);
+    if (cp < 0x80) {
+        *deleted = ascii_map[cp] == 0;
+        return cp;
+    }
+    if (*deleted && follows(cp))
+        return -1;
+    *deleted = 0;
+    return cp;
+}
+
 static unsigned char *put_utf8(unsigned char *o, utf8proc_int32_t cp)
 {
     if (cp < 0x800) {
@@ -228,10 +260,11 @@ static utf8proc_ssize_t decompose(nd__textbuf *t, const unsigned char *s,
 /*
  * NFKC + case fold the valid UTF-8 in s[0..n) and append its classified
  * code points at *olen.  rest is the input still to come after it, for
- * which the ASCII loop needs room of one byte each.
+ * which the ASCII loop needs room of one byte each.  deleted: the code
+ * point before s was deleted (an ASCII apostrophe or backquote).
  */
 static int put_stretch(nd__textbuf *t, const unsigned char *s, size_t n,
-                       size_t *olen, size_t rest)
+                       size_t *olen, size_t rest, int deleted)
 {
     utf8proc_ssize_t m = decompose(t, s, n);
     if (m < 0)
@@ -243,8 +276,10 @@ static int put_stretch(nd__textbuf *t, const unsigned char *s, size_t n,
     unsigned char *base = (unsigned char *)t->norm;
     unsigned char *o = base + *olen;
     for (utf8proc_ssize_t k = 0; k < m; k++) {
-        utf8proc_int32_t cp = buf[k];
-        if (cp < 0x80) {
+        utf8proc_int32_t cp = stretch_cp(buf[k], &deleted);
+        if (cp < 0) {
+            continue;
+        } else if (cp < 0x80) {
             unsigned char v = ascii_map[cp];
             if (v == ' ') {
                 if (o > base && o[-1] != ' ')
@@ -264,17 +299,24 @@ static int put_stretch(nd__textbuf *t, const unsigned char *s, size_t n,
 
 /* Writes a stretch's output at *out (put_stretch, or glyph_stretch below). */
 typedef int (*stretch_fn)(nd__textbuf *t, const unsigned char *s, size_t n,
-                          size_t *out, size_t rest);
+                          size_t *out, size_t rest, int deleted);
+
+/* The byte before src[i] is deleted: an apostrophe or backquote. */
+static int after_deleted(const unsigned char *src, size_t i)
+{
+    return i > 0 && src[i - 1] < 0x80 && ascii_map[src[i - 1]] == 0;
+}
 
 /*
  * The non-ASCII bytes at src[*ip..len): valid runs through put (from s,
  * which may take in the ASCII letter or digit before them), an invalid byte
  * sets *bad_utf8 and is a separator (sep: put_sep, when the output has
  * them), or ND_ERR_UTF8 under ND_NORM_STRICT_UTF8.  *ip moves past them.
+ * deleted: the byte before them is an apostrophe or backquote.
  */
 static int non_ascii(nd__textbuf *t, const unsigned char *src, size_t len,
                      size_t *ip, size_t s, size_t *out, stretch_fn put,
-                     int sep, unsigned flags, int *bad_utf8)
+                     int sep, unsigned flags, int *bad_utf8, int deleted)
 {
     size_t i = *ip;
     int rc;
@@ -286,7 +328,8 @@ static int non_ascii(nd__textbuf *t, const unsigned char *src, size_t len,
             i += (size_t)n;
             continue;
         }
-        if (i > s && (rc = put(t, src + s, i - s, out, len - i)) != ND_OK)
+        if (i > s &&
+            (rc = put(t, src + s, i - s, out, len - i, deleted)) != ND_OK)
             return rc;
         *bad_utf8 = 1;
         if (flags & ND_NORM_STRICT_UTF8)
@@ -294,9 +337,10 @@ static int non_ascii(nd__textbuf *t, const unsigned char *src, size_t len,
         if (sep)
             put_sep(t, out);
         s = ++i;
+        deleted = 0;
     }
     *ip = i;
-    return i > s ? put(t, src + s, i - s, out, len - i) : ND_OK;
+    return i > s ? put(t, src + s, i - s, out, len - i, deleted) : ND_OK;
 }
 
 int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
@@ -342,7 +386,8 @@ int nd__normalize(nd__textbuf *t, const char *in, size_t len, unsigned flags,
             s = i - 1;
             olen--;
         }
-        rc = non_ascii(t, src, len, &i, s, &olen, put_stretch, 1, flags, bad_utf8);
+        rc = non_ascii(t, src, len, &i, s, &olen, put_stretch, 1, flags, bad_utf8,
+                       after_deleted(src, i));
         if (rc == ND_ERR_UTF8) {
             t->norm_len = 0;
             store64((unsigned char *)t->norm, 0);
@@ -372,7 +417,7 @@ static size_t glyph_count(unsigned char c)
  * glyphs, any other kept code point its UTF-8 bytes (each its own glyph).
  */
 static int glyph_stretch(nd__textbuf *t, const unsigned char *s, size_t n,
-                         size_t *ng, size_t rest)
+                         size_t *ng, size_t rest, int deleted)
 {
     utf8proc_ssize_t m = decompose(t, s, n);
     if (m < 0)
@@ -383,8 +428,10 @@ static int glyph_stretch(nd__textbuf *t, const unsigned char *s, size_t n,
         return rc;
     unsigned char *o = t->glyphs + *ng;
     for (utf8proc_ssize_t k = 0; k < m; k++) {
-        utf8proc_int32_t cp = buf[k];
-        if (cp < 0x80) {
+        utf8proc_int32_t cp = stretch_cp(buf[k], &deleted);
+        if (cp < 0) {
+            continue;
+        } else if (cp < 0x80) {
             unsigned char v = ascii_map[cp];
             if (v > ' ') {
                 o[0] = nd__glyph_first[v];
@@ -431,7 +478,8 @@ int nd__normalize_glyphs(nd__textbuf *t, const char *in, size_t len,
             s = i - 1;
             ng -= glyph_count(src[i - 1]);
         }
-        rc = non_ascii(t, src, len, &i, s, &ng, glyph_stretch, 0, flags, bad_utf8);
+        rc = non_ascii(t, src, len, &i, s, &ng, glyph_stretch, 0, flags, bad_utf8,
+                       after_deleted(src, i));
         if (rc)
             return rc;
     }

@@ -278,6 +278,7 @@ enough:
         t->figs = p;
         t->figs_cap = 2 * t->nfigs;
     }
-    nd__sort_u64(t->figs, t->figs + t->nfigs, t->nfigs);
+    if (t->nfigs > 1) /* none: figs may be NULL, and NULL + 0 is undefined */
+        nd__sort_u64(t->figs, t->figs + t->nfigs, t->nfigs);
     return ND_OK;
 }
