@@ -204,6 +204,7 @@ check: all $(TESTS) $(GEN_BINS) $(BENCH_BINS)
 	@./tests/job/run.sh $(BUILD)
 	@./tests/eval/run.sh $(BUILD)
 	@./tests/newscopy/run.sh $(BUILD)
+	@./tests/mpi/run.sh $(BUILD)
 	@./datasets/check-gen.sh $(BUILD)/ndgen
 	@SAN="$(SAN)" ./tests/install.sh $(BUILD)
 	@SAN="$(SAN)" ./tests/python.sh $(BUILD)

@@ -42,6 +42,8 @@ static char host[MPI_MAX_PROCESSOR_NAME];
 static char prefix[64 + MPI_MAX_PROCESSOR_NAME];
 /* Set when this rank has handed its share to rank 0. */
 static int handed_over;
+/* Rank 0: documents, and bytes of the shares received (--stats). */
+static uint64_t gathered_docs, gathered_bytes;
 
 /* mpirun gives every rank its standard streams (stdin: rank 0's, from
    /dev/null elsewhere); the command's reads of stdin are refused below. */
@@ -193,6 +195,7 @@ static int gather_recv(void *ctx, nd_batch *b, char *msg, size_t cap)
             die(EXIT_IO, "out of memory for the %zu bytes of rank %d's share", m * w, r);
         buf = p;
         recv_bytes(buf, m * w, r);
+        gathered_bytes += m * w + sizeof h;
         nd_text_stats st;
         unpack_text(&st, h + H_TEXT);
         nd__batch_add_stats(b, &st);
@@ -207,6 +210,7 @@ static int gather_recv(void *ctx, nd_batch *b, char *msg, size_t cap)
         }
     }
     free(buf);
+    gathered_docs = n;
     return ND_OK;
 }
 
@@ -324,6 +328,12 @@ int main(int argc, char **argv)
         status = cli_batch(&o);
         if (status != EXIT_OK)
             MPI_Abort(MPI_COMM_WORLD, status);
+        if (o.stats)
+            fprintf(stderr,
+                    "neardup-mpi: %d ranks; the shares sent to rank 0: %llu bytes, "
+                    "%.1f a document\n",
+                    nranks, (unsigned long long)gathered_bytes,
+                    gathered_docs ? (double)gathered_bytes / (double)gathered_docs : 0.0);
     } else {
         status = run_share(&o);
     }
