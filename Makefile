@@ -44,10 +44,19 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 MPI_OBJ := $(MPI_SRC:%.c=$(BUILD)/obj/%.o) $(filter-out %/main.o,$(CLI_OBJ))
 
+# Fault injection (tests/oom/failalloc.c): the unit tests and $(CLI_OOM)
+# reach these functions through hooks that fail an allocation on demand or
+# make reads and writes short.
+WRAP_FNS := malloc calloc realloc free strdup strndup fopen opendir getline \
+            realpath inflateInit2_ ZSTD_createDCtx read pread pwrite
+WRAP_LDFLAGS := $(foreach f,$(WRAP_FNS),-Wl,--wrap=$(f))
+OOM_OBJ := $(BUILD)/obj/tests/oom/failalloc.o
+
 SONAME := libneardup.so.$(VERSION_MAJOR)
 STATIC := $(BUILD)/libneardup.a
 SHARED := $(BUILD)/libneardup.so
 CLI := $(BUILD)/neardup
+CLI_OOM := $(BUILD)/neardup-oom
 TESTS := $(BUILD)/nd-tests
 PC := $(BUILD)/neardup.pc
 MAN := $(BUILD)/neardup.1
@@ -65,9 +74,11 @@ PKGS_BUILD := gcc make pkg-config python3 libxxhash-dev libutf8proc-dev libjanss
 PKGS_TEST := libcriterion-dev python3 python3-pytest gzip zstd strace \
              libopenmpi-dev openmpi-bin
 PKGS_BENCH := gnuplot-nox python3 python3-numpy python3-scipy time
+# tests/python.sh installs the Python package offline into a venv
+PKGS_TEST += python3-venv python3-pip python3-setuptools python3-wheel
 
 .PHONY: all lib cli test run bench bench-results install uninstall clean help asan ubsan tsan \
-        deps deps-test deps-bench check unit cli-tests gen mpi mpi-tests
+        deps deps-test deps-bench check unit cli-tests gen mpi
 
 all: lib cli $(PC) $(EXAMPLES) mpi
 
@@ -150,8 +161,12 @@ $(BUILD)/obj/src/mpi/%.o: src/mpi/%.c
 $(MPI_BIN): $(MPI_OBJ) $(STATIC)
 	$(CC) -o $@ $(MPI_OBJ) $(STATIC) $(LDFLAGS_ALL) $(MPI_LIBS) $(DEP_LIBS)
 
-$(TESTS): $(TEST_OBJ) $(STATIC)
-	$(CC) -o $@ $(TEST_OBJ) $(STATIC) $(LDFLAGS_ALL) $(DEP_LIBS) -lcriterion
+$(TESTS): $(TEST_OBJ) $(OOM_OBJ) $(STATIC)
+	$(CC) -o $@ $(TEST_OBJ) $(OOM_OBJ) $(STATIC) $(LDFLAGS_ALL) $(WRAP_LDFLAGS) \
+	  $(DEP_LIBS) -lcriterion
+
+$(CLI_OOM): $(CLI_OBJ) $(OOM_OBJ) $(STATIC)
+	$(CC) -o $@ $(CLI_OBJ) $(OOM_OBJ) $(STATIC) $(LDFLAGS_ALL) $(WRAP_LDFLAGS) $(DEP_LIBS)
 
 $(BUILD)/%: bench/%.c $(STATIC) src/neardup.h
 	@mkdir -p $(@D)
@@ -199,9 +214,12 @@ run: deps
 test: deps-test
 	@$(MAKE) --no-print-directory WERROR=-Werror check
 
-check: all $(TESTS) $(GEN_BINS) $(BENCH_BINS)
+check: all $(TESTS) $(CLI_OOM) $(GEN_BINS) $(BENCH_BINS)
 	@./tests/cli/run.sh $(CLI)
 	@./tests/job/run.sh $(BUILD)
+	@./tests/oom/run.sh $(BUILD)
+	@./tests/io/run.sh $(BUILD)
+	@./tests/accounting.sh $(BUILD)
 	@./tests/eval/run.sh $(BUILD)
 	@./tests/newscopy/run.sh $(BUILD)
 	@./tests/mpi/run.sh $(BUILD)
@@ -275,4 +293,5 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(MPI_SRC:%.c=$(BUILD)/obj/%.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(OOM_OBJ:.o=.d) \
+  $(MPI_SRC:%.c=$(BUILD)/obj/%.d)

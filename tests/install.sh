@@ -115,9 +115,9 @@ cat >"$tmp/bad.jsonl" <<'JSON'
 {"id": "a", "text": "Heavy rain flooded several streets in the old town and the river rose above its banks"}
 {"text": "the senate passed the bill late on tuesday after a long debate over spending and taxes"}
 JSON
-cat >"$tmp/want3" <<'OUT'
+cat >"$tmp/want3" <<OUT
 {"id": "a", "duplicate_of": null}
-{"id": 4, "duplicate_of": "a", "jaccard": 1.0000}
+{"id": "$tmp/bad.jsonl:4", "duplicate_of": "a", "jaccard": 1.0000}
 OUT
 "$tmp/stream_dedup" "$tmp/bad.jsonl" >"$tmp/got3" 2>"$tmp/err3"
 code=$?

@@ -1,13 +1,29 @@
 #!/bin/sh
-# python.sh BUILD - run the pytest files under python/ against BUILD's library.
-# With $SAN holding -fsanitize=address (make asan), the sanitizer's runtime is
-# preloaded into the interpreter, which is not built with it; Python's own
-# allocations are not leak-checked.  (UBSan needs no preload.)
+# python.sh BUILD - install the Python package (python/) into a virtual
+# environment under BUILD, offline, as a user would (pip builds libneardup
+# into it), and run the tests it ships against the command of BUILD.
+# With $SAN set (make asan, make ubsan) the package ships BUILD's
+# sanitized library instead of building its own; for AddressSanitizer its
+# runtime is preloaded into the interpreter, which is not built with it
+# (Python's own allocations are not leak-checked).
 set -eu
 BUILD=${1:-build}
-if ! ls python/test_*.py >/dev/null 2>&1; then exit 0; fi
 PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3   # Debian's python3 has python3-pytest
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3   # Debian's, with python3-pytest
+VENV=$BUILD/pyenv
+rm -rf "$VENV"
+$PY -m venv --system-site-packages "$VENV"
+if [ -n "${SAN:-}" ]; then
+    NEARDUP_PREBUILT="$PWD/$BUILD/libneardup.so.0"
+    export NEARDUP_PREBUILT
+fi
+"$VENV/bin/python" -m pip install -q --no-build-isolation --no-index \
+    --disable-pip-version-check ./python >"$VENV.log" 2>&1 || {
+    cat "$VENV.log" >&2
+    echo "python.sh: pip install ./python failed" >&2
+    exit 1
+}
+unset NEARDUP_LIB
 case "${SAN:-}" in
 *address*)
     LD_PRELOAD=$(${CC:-cc} -print-file-name=libasan.so)
@@ -15,4 +31,7 @@ case "${SAN:-}" in
     export ASAN_OPTIONS=detect_leaks=0
     ;;
 esac
-NEARDUP_LIB="$PWD/$BUILD/libneardup.so" $PY -m pytest -q -p no:cacheprovider python
+NEARDUP_CLI="$PWD/$BUILD/neardup" NEARDUP_NDGEN="$PWD/$BUILD/ndgen" \
+NEARDUP_ROOT="$PWD" \
+    "$VENV/bin/python" -m pytest -q -p no:cacheprovider --pyargs neardup.tests \
+    --rootdir "$VENV"

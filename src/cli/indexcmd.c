@@ -226,11 +226,15 @@ static int ack_line(acks *a, const nd_record *rec, const nd_match *m)
     return bad ? -1 : 0;
 }
 
+/* The index's write or sync failed and was reported: the command exits
+   EXIT_IO and does not report the same error again. */
+#define EXIT_SYNC (-2)
+
 /*
  * Write the waiting records to the log (sync: and fdatasync it), then the
  * waiting lines to f.  Lines whose records could not be written are not
- * printed.  EXIT_OK or EXIT_IO (the message printed when say, except for
- * an error of f, which cli_out_commit reports).
+ * printed.  EXIT_OK, EXIT_SYNC (the index's error, printed when say) or
+ * EXIT_IO (an error of f, which cli_out_commit reports).
  */
 static int acknowledge(nd_index *ix, acks *a, FILE *f, int sync, int say)
 {
@@ -240,7 +244,7 @@ static int acknowledge(nd_index *ix, acks *a, FILE *f, int sync, int say)
     if (rc != ND_OK) {
         if (say)
             cli_error("%s", nd_index_errmsg(ix));
-        return EXIT_IO;
+        return EXIT_SYNC;
     }
     if (len && (fwrite(a->b, 1, len, f) != len || fflush(f)))
         return EXIT_IO;
@@ -289,6 +293,7 @@ static void put_match(FILE *f, const char *key, const nd_match *m)
             m->containment);
 }
 
+
 /* add and query: one pass over the records. */
 static int run_docs(const ixopts *x, const cli_opts *o, nd_index *ix, FILE *f)
 {
@@ -312,7 +317,7 @@ static int run_docs(const ixopts *x, const cli_opts *o, nd_index *ix, FILE *f)
         free(m);
         return EXIT_IO;
     }
-    int status = EXIT_OK, kind = add ? input_kind(o) : 0, ix_said = 0;
+    int status = EXIT_OK, kind = add ? input_kind(o) : 0;
     unsigned long long since_sync = 0;
     acks a = {0};
     nd_record rec;
@@ -360,8 +365,7 @@ static int run_docs(const ixopts *x, const cli_opts *o, nd_index *ix, FILE *f)
         }
         if (rc != ND_OK) {
             cli_error("%s", add ? nd_index_errmsg(ix) : nd_strerror(rc));
-            ix_said = add;
-            status = EXIT_IO;
+            status = add ? EXIT_SYNC : EXIT_IO;
             break;
         }
         if (add) {
@@ -390,7 +394,7 @@ static int run_docs(const ixopts *x, const cli_opts *o, nd_index *ix, FILE *f)
     /* what was added before a bad record stays added and is acknowledged;
        at the end of the input, after fdatasync */
     if (add) {
-        int st = acknowledge(ix, &a, f, status == EXIT_OK, !ix_said);
+        int st = acknowledge(ix, &a, f, status == EXIT_OK, status != EXIT_SYNC);
         if (status == EXIT_OK)
             status = st;
     }
@@ -511,11 +515,14 @@ int cli_index(int argc, char **argv)
         if (status == EXIT_OK)
             status = wst;
     }
-    if (!is_query && !is_stats && nd_index_sync(ix) != ND_OK) {
+    if (!is_query && !is_stats && nd_index_sync(ix) != ND_OK &&
+        status != EXIT_SYNC) {
         cli_error("%s", nd_index_errmsg(ix));
         if (status == EXIT_OK)
             status = EXIT_IO;
     }
+    if (status == EXIT_SYNC)
+        status = EXIT_IO;
     nd_index_close(ix);
     return status;
 }

@@ -680,6 +680,11 @@ static int add_text(nd_index *ix, const char *id, size_t id_len,
             *n = 0;
         pthread_mutex_unlock(&ix->wmu);
     }
+    if (rc == ND_ERR_NOMEM) {
+        pthread_mutex_lock(&ix->wmu);
+        nd__ix_fail(ix, rc, "out of memory");
+        pthread_mutex_unlock(&ix->wmu);
+    }
     scratch_put(ix, s);
     return rc;
 }

@@ -406,7 +406,7 @@ static int walk(nd_reader *r, const char *root, const char *rel)
         return ND_ERR_NOMEM;
     DIR *d = opendir(dir);
     if (!d) {
-        int rc = fail_io(r, dir, strerror(errno));
+        int rc = errno == ENOMEM ? ND_ERR_NOMEM : fail_io(r, dir, strerror(errno));
         free(dir);
         return rc;
     }
@@ -736,6 +736,16 @@ static int scan_string_value(gbuf *b, const nd__jsval *v, const char **s,
     return ND_OK;
 }
 
+/*
+ * jansson failed for want of memory.  Only lines the scanner declines reach
+ * jansson (a line it vouches for is read by the scanner, with the record's
+ * own errors), so an invalid token from jansson is the line's fault.
+ */
+static int jansson_oom(const json_error_t *e)
+{
+    return json_error_code(e) == json_error_out_of_memory;
+}
+
 /* A BIGNUM of the scanner that is an integer (no fraction, no exponent). */
 static int integer_text(const nd__jsval *v)
 {
@@ -892,6 +902,8 @@ static int parse_jsonl(nd_reader *r, const item *it, char *line, size_t len,
     json_error_t jerr;
     /* JSON_ALLOW_NUL: a text may hold \u0000; lengths are explicit. */
     r->json = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
+    if (!r->json && jansson_oom(&jerr))
+        return ND_ERR_NOMEM;
     if (!r->json) {
         /* JSON must be UTF-8; a line that is JSON once its bad bytes are
            U+FFFD is read so, and marked (raw stays as read). */
@@ -906,6 +918,8 @@ static int parse_jsonl(nd_reader *r, const item *it, char *line, size_t len,
         if (bad > 0) {
             json_error_t fixerr;
             r->json = json_loadb(r->fixed.p, r->fixed.len, JSON_ALLOW_NUL, &fixerr);
+            if (!r->json && jansson_oom(&fixerr))
+                return ND_ERR_NOMEM;
             if (r->json)
                 rec->bad_utf8 = 1;
         }
@@ -1366,7 +1380,7 @@ static int read_doc(nd_reader *r, const item *it, nd_record *rec)
 
 /* ----------------------------------------------------------------- next */
 
-ND_API int nd_reader_next(nd_reader *r, nd_record *rec)
+static int next_record(nd_reader *r, nd_record *rec)
 {
     if (!r || !rec)
         return ND_ERR_PARAM;
@@ -1447,6 +1461,14 @@ ND_API int nd_reader_next(nd_reader *r, nd_record *rec)
         }
         return rc;
     }
+}
+
+ND_API int nd_reader_next(nd_reader *r, nd_record *rec)
+{
+    int rc = next_record(r, rec);
+    if (rc == ND_ERR_NOMEM)
+        set_err(r, "out of memory");
+    return rc;
 }
 
 ND_API const char *nd_reader_errmsg(const nd_reader *r)

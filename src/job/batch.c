@@ -597,6 +597,8 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
                     b->nfigs[d] = 0;
                 }
             }
+            if (exact) /* freed on failure, whether or not it was made */
+                b->sets[d] = NULL;
             if (r == ND_OK && exact) {
                 size_t m;
                 const uint64_t *set = nd__sketcher_set(sk, &m);

@@ -491,6 +491,7 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
             if (s->rc == ND_OK && !sh.limited) {
                 s->rc = fold(&s->acc, s->v, s->n);
                 free(s->v);
+                s->v = NULL;
             } else if (s->rc == ND_OK && s->n > s->u) {
                 s->rc = compact(s, &sh);
             }
@@ -506,7 +507,7 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
         }
     }
 
-    for (unsigned t = 0; snk && t < threads; t++) {
+    for (unsigned t = 0; snk && caps && t < threads; t++) {
         if (snk[t].rc != ND_OK)
             record(&sh, snk[t].rc, NULL);
         *capped += caps[t];

@@ -2,17 +2,21 @@
 # run.sh NEARDUP - end-to-end tests of the command line.
 #
 # Each directory under tests/cli/cases/ is one test:
-#   cmd    a shell script; $ND is the neardup binary, $DATA the folder
+#   cmd    a shell script; $ND runs the neardup binary (cluster and dedup
+#          through tests/accounting.py, which checks that every input
+#          record is accounted for), $DATA the folder
 #          tests/cli/data, $TMP a fresh empty folder (also the working dir)
 #   out    the exact expected stdout (absent: stdout must be empty)
 #   err    the exact expected stderr (absent: stderr must be empty)
 #   code   the expected exit status (absent: 0)
 # Prints a diff for each failure and "cli: N passed, M failed" last.
 set -u
-ND=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+ND_REAL=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
 DATA=$HERE/data
-export ND DATA
+# Every cluster and dedup run is checked for records lost or repeated.
+ND=$HERE/nd-checked
+export ND ND_REAL DATA
 pass=0
 fail=0
 for dir in "$HERE"/cases/*/; do

@@ -1,30 +1,15 @@
-"""pytest for python/neardup.py (run by tests/python.sh with NEARDUP_LIB)."""
+"""The incremental index: round trips, errors, persistence."""
 import os
-import random
 import subprocess
 import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import neardup  # noqa: E402
-from neardup import Index, NeardupError  # noqa: E402
+import neardup
+from neardup import Index, NeardupError
+from neardup.tests.helpers import near, text
 
 ND_ERR_MISMATCH, ND_ERR_NOTFOUND, ND_ERR_EXISTS = -9, -11, -12
-
-
-def text(seed, words=150):
-    r = random.Random(seed)
-    return " ".join("".join(r.choice("abcdefghijklmnopqrstuvwxyz")
-                            for _ in range(r.randint(4, 9)))
-                    for _ in range(words))
-
-
-def near(seed):
-    w = text(seed).split()
-    for i in range(10, len(w), 30):  # 5 of 150 words
-        w[i] = "zz" + w[i]
-    return " ".join(w)
 
 
 def test_round_trip_in_memory():
@@ -70,13 +55,12 @@ def test_unicode_ids_round_trip():
 
 def test_persistence_across_processes(tmp_path):
     d = str(tmp_path / "idx")
-    code = ("import sys; sys.path.insert(0, %r); import neardup, random\n"
-            "from test_neardup import text\n"
+    code = ("import neardup\n"
+            "from neardup.tests.helpers import text\n"
             "ix = neardup.Index(%r, threshold=0.6)\n"
             "[ix.add('d%%d' %% i, text(i), time=i) for i in range(25)]\n"
             "ix.sync()\n"
-            "import os; os._exit(0)\n") % (os.path.dirname(
-                os.path.abspath(__file__)), d)
+            "import os; os._exit(0)\n") % d
     subprocess.run([sys.executable, "-c", code], check=True,
                    env=dict(os.environ))
     with Index.open(d, readonly=True) as ix:
@@ -108,3 +92,56 @@ def test_save_and_mismatch(tmp_path):
 
 def test_version_string():
     assert neardup.library_version().count(".") == 2
+
+
+def test_threads_add_query_and_remove_at_once():
+    import threading
+    ix = Index()
+    n_threads, per = 4, 25
+
+    def adder(k):
+        for i in range(per):
+            ix.add("t%d-%d" % (k, i), text(1000 * k + i), time=i)
+
+    threads = [threading.Thread(target=adder, args=(k,))
+               for k in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(ix) == n_threads * per
+    ids = ["t%d-%d" % (k, i) for k in range(n_threads) for i in range(per)]
+    for k in range(n_threads):
+        assert [m.id for m in ix.query(text(1000 * k + 7))] == ["t%d-7" % k]
+
+    started = [threading.Event() for _ in range(3)]
+    stop = threading.Event()
+    seen, errors = [set() for _ in range(3)], []
+
+    def reader(j):
+        try:
+            while not stop.is_set():
+                for k in range(n_threads):
+                    for m in ix.query(text(1000 * k + j)):
+                        seen[j].add(m.id)
+                started[j].set()
+        except BaseException as e:  # noqa: B902 - reported below
+            errors.append(repr(e))
+            started[j].set()
+
+    readers = [threading.Thread(target=reader, args=(j,)) for j in range(3)]
+    for t in readers:
+        t.start()
+    for e in started:
+        e.wait()
+    for i in ids:  # removes free what queries copy ids from
+        ix.remove(i)
+    stop.set()
+    for t in readers:
+        t.join()
+    assert errors == []
+    for j in range(3):
+        assert seen[j] <= {"t%d-%d" % (k, j) for k in range(n_threads)}
+        assert seen[j]
+    assert len(ix) == 0 and ix.query(text(7)) == []
+    ix.close()
