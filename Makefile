@@ -31,15 +31,18 @@ LIB_CFLAGS := $(CFLAGS_ALL) -fPIC -fvisibility=hidden -DND_BUILDING_LIBRARY
 DEP_LIBS := -lxxhash -lutf8proc -ljansson -lcsv -lz -lzstd -lm
 LDFLAGS_ALL := -fopenmp $(SAN) $(LDFLAGS)
 
-LIB_SRC := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
+LIB_SRC := $(sort $(filter-out src/cli/% src/mpi/%,$(wildcard src/*/*.c)))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 GEN_SRC := $(sort $(wildcard datasets/*.c))
 
+MPI_SRC := $(sort $(wildcard src/mpi/*.c))
+
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+MPI_OBJ := $(MPI_SRC:%.c=$(BUILD)/obj/%.o) $(filter-out %/main.o,$(CLI_OBJ))
 
 # Fault injection (tests/oom/failalloc.c): the unit tests and $(CLI_OOM)
 # reach these functions through hooks that fail an allocation on demand or
@@ -60,11 +63,16 @@ MAN := $(BUILD)/neardup.1
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 GEN_BINS := $(GEN_SRC:datasets/%.c=$(BUILD)/%)
 EXAMPLES := $(BUILD)/examples/cluster
+MPI_BIN := $(BUILD)/neardup-mpi
+# Open MPI's flags (libopenmpi-dev); empty when it is not installed.
+MPI_CFLAGS := $(shell mpicc --showme:compile 2>/dev/null)
+MPI_LIBS := $(shell mpicc --showme:link 2>/dev/null)
 
 # Debian packages: what building, testing and benchmarking need.
 PKGS_BUILD := gcc make pkg-config python3 libxxhash-dev libutf8proc-dev libjansson-dev \
               zlib1g-dev libzstd-dev libcsv-dev help2man
-PKGS_TEST := libcriterion-dev python3 python3-pytest gzip zstd strace
+PKGS_TEST := libcriterion-dev python3 python3-pytest gzip zstd strace \
+             libopenmpi-dev openmpi-bin
 PKGS_BENCH := gnuplot-nox python3 python3-numpy python3-scipy time
 # tests/python.sh installs the Python package offline into a venv
 PKGS_TEST += python3-venv python3-pip python3-setuptools python3-wheel
@@ -72,10 +80,10 @@ PKGS_TEST += python3-venv python3-pip python3-setuptools python3-wheel
 PKGS_FUZZ := clang
 
 .PHONY: all lib cli test run bench bench-results install uninstall clean help asan ubsan tsan \
-        deps deps-test deps-bench check unit cli-tests gen \
+        deps deps-test deps-bench check unit cli-tests gen mpi \
         fuzz fuzz-build deps-fuzz
 
-all: lib cli $(PC) $(EXAMPLES)
+all: lib cli $(PC) $(EXAMPLES) mpi
 
 help:
 	@echo "neardup $(VERSION) - targets:"
@@ -83,6 +91,7 @@ help:
 	@echo "  make test       install missing packages, build, run every test"
 	@echo "  make / all      build $(CLI), the static and shared library, neardup.pc"
 	@echo "  make lib | cli  build only the library | only the command"
+	@echo "  make mpi        build $(MPI_BIN) (needs libopenmpi-dev; skipped without)"
 	@echo "  make bench      build and run the short benchmark suite into $(BUILD)/bench/"
 	@echo "  make bench-results  the same, written over the committed bench/results/"
 	@echo "  make asan|ubsan rerun the tests under AddressSanitizer | UBSan"
@@ -142,6 +151,21 @@ $(SHARED): $(LIB_OBJ)
 
 $(CLI): $(CLI_OBJ) $(STATIC)
 	$(CC) -o $@ $(CLI_OBJ) $(STATIC) $(LDFLAGS_ALL) $(DEP_LIBS)
+
+# neardup-mpi: the command's files but its main, and src/mpi/.
+ifneq ($(MPI_LIBS),)
+mpi: $(MPI_BIN)
+else
+mpi:
+	@echo "mpi: no MPI here (mpicc missing: apt-get install libopenmpi-dev); $(MPI_BIN) not built"
+endif
+
+$(BUILD)/obj/src/mpi/%.o: src/mpi/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(MPI_CFLAGS) -MMD -MP -c $< -o $@
+
+$(MPI_BIN): $(MPI_OBJ) $(STATIC)
+	$(CC) -o $@ $(MPI_OBJ) $(STATIC) $(LDFLAGS_ALL) $(MPI_LIBS) $(DEP_LIBS)
 
 $(TESTS): $(TEST_OBJ) $(OOM_OBJ) $(STATIC)
 	$(CC) -o $@ $(TEST_OBJ) $(OOM_OBJ) $(STATIC) $(LDFLAGS_ALL) $(WRAP_LDFLAGS) \
@@ -204,6 +228,7 @@ check: all $(TESTS) $(CLI_OOM) $(GEN_BINS) $(BENCH_BINS)
 	@./tests/accounting.sh $(BUILD)
 	@./tests/eval/run.sh $(BUILD)
 	@./tests/newscopy/run.sh $(BUILD)
+	@./tests/mpi/run.sh $(BUILD)
 	@./datasets/check-gen.sh $(BUILD)/ndgen
 	@SAN="$(SAN)" ./tests/install.sh $(BUILD)
 	@SAN="$(SAN)" ./tests/python.sh $(BUILD)
@@ -306,4 +331,5 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(OOM_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(OOM_OBJ:.o=.d) \
+  $(MPI_SRC:%.c=$(BUILD)/obj/%.d)

@@ -424,6 +424,10 @@ int cli_batch(const cli_opts *o)
         nd_job_free(job);
         return st;
     }
+    if (cli_job_hook && (rc = cli_job_hook(job)) != 0) {
+        nd_job_free(job);
+        return rc;
+    }
     rc = nd_job_run(job);
     int status = EXIT_OK;
     if (rc != ND_OK)

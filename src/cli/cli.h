@@ -33,8 +33,14 @@ typedef struct cli_opts {
     size_t npaths;
 } cli_opts;
 
-/* Print "neardup: <fmt>" on stderr. */
+/* Print "<cli_error_prefix>: <fmt>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "neardup"; neardup-mpi names its rank and host there. */
+extern const char *cli_error_prefix;
+/* NULL, or called by cli_batch with the job made and not yet run
+   (neardup-mpi shares it among processes); non-zero is the exit code to
+   fail with, the message printed. */
+extern int (*cli_job_hook)(nd_job *job);
 /* Print "neardup: warning: <fmt>" on stderr unless quiet. */
 void cli_warn(const cli_opts *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

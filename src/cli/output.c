@@ -39,11 +39,14 @@ static void on_signal(int sig)
     raise(sig);
 }
 
+const char *cli_error_prefix = "neardup";
+int (*cli_job_hook)(nd_job *job);
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("neardup: ", stderr);
+    fprintf(stderr, "%s: ", cli_error_prefix);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);

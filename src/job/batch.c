@@ -99,6 +99,12 @@ struct nd_batch {
     nd_batch_stats st;
     nd__phase_fn on_phase; /* progress of nd_batch_run (jobint.h) */
     void *phase_ctx;
+    unsigned share_rank, share_n; /* a shared run (jobint.h); n 0: none */
+    nd__gather_fn gather;
+    void *gather_ctx;
+    nd_text_stats counted_text; /* the sketchers' counters when the count
+                                   pass ended */
+    nd_text_stats elsewhere;    /* texts sketched by other processes */
     char err[512];
 };
 
@@ -106,6 +112,106 @@ void nd__batch_on_phase(nd_batch *b, nd__phase_fn fn, void *ctx)
 {
     b->on_phase = fn;
     b->phase_ctx = ctx;
+}
+
+void nd__batch_share(nd_batch *b, unsigned rank, unsigned nprocs,
+                     nd__gather_fn gather, void *ctx)
+{
+    b->share_rank = rank;
+    b->share_n = nprocs;
+    b->gather = gather;
+    b->gather_ctx = ctx;
+}
+
+int nd__batch_sketches(const nd_batch *b, size_t doc)
+{
+    return b->share_n <= 1 || b->p.exact ||
+           (doc / ND__SHARE_BLOCK) % b->share_n == b->share_rank;
+}
+
+/* The sketched state of a document: its signature, set size, set size
+   before boilerplate (attach) and figures (figures > 0), in that order. */
+size_t nd__batch_doc_bytes(const nd_batch *b)
+{
+    size_t n = b->p.num_perm * sizeof *b->sigs + sizeof *b->sizes;
+    if (b->raws)
+        n += sizeof *b->raws;
+    if (b->p.figures > 0.0)
+        n += ND__FIGS * sizeof *b->figs + sizeof *b->nfigs;
+    return n;
+}
+
+void nd__batch_doc_get(const nd_batch *b, size_t doc, unsigned char *out)
+{
+    const size_t k = b->p.num_perm;
+    memcpy(out, b->sigs + doc * k, k * sizeof *b->sigs);
+    out += k * sizeof *b->sigs;
+    memcpy(out, &b->sizes[doc], sizeof *b->sizes);
+    out += sizeof *b->sizes;
+    if (b->raws) {
+        memcpy(out, &b->raws[doc], sizeof *b->raws);
+        out += sizeof *b->raws;
+    }
+    if (b->p.figures > 0.0) {
+        memcpy(out, b->figs + doc * ND__FIGS, ND__FIGS * sizeof *b->figs);
+        out += ND__FIGS * sizeof *b->figs;
+        memcpy(out, &b->nfigs[doc], sizeof *b->nfigs);
+    }
+}
+
+void nd__batch_doc_put(nd_batch *b, size_t doc, const unsigned char *in)
+{
+    const size_t k = b->p.num_perm;
+    memcpy(b->sigs + doc * k, in, k * sizeof *b->sigs);
+    in += k * sizeof *b->sigs;
+    memcpy(&b->sizes[doc], in, sizeof *b->sizes);
+    in += sizeof *b->sizes;
+    if (b->raws) {
+        memcpy(&b->raws[doc], in, sizeof *b->raws);
+        in += sizeof *b->raws;
+    }
+    if (b->p.figures > 0.0) {
+        memcpy(b->figs + doc * ND__FIGS, in, ND__FIGS * sizeof *b->figs);
+        in += ND__FIGS * sizeof *b->figs;
+        memcpy(&b->nfigs[doc], in, sizeof *b->nfigs);
+    }
+}
+
+/* The sum of the sketchers' counters. */
+static void text_stats(const nd_batch *b, nd_text_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    for (unsigned t = 0; t < b->threads; t++) {
+        nd_text_stats s;
+        nd_sketcher_stats(b->sk[t], &s);
+        st->docs += s.docs;
+        st->empty += s.empty;
+        st->bad_utf8 += s.bad_utf8;
+        st->bytes += s.bytes;
+        st->suppressed += s.suppressed;
+        st->suppressed_docs += s.suppressed_docs;
+    }
+}
+
+void nd__batch_sketched_stats(const nd_batch *b, nd_text_stats *s)
+{
+    text_stats(b, s);
+    s->docs -= b->counted_text.docs;
+    s->empty -= b->counted_text.empty;
+    s->bad_utf8 -= b->counted_text.bad_utf8;
+    s->bytes -= b->counted_text.bytes;
+    s->suppressed -= b->counted_text.suppressed;
+    s->suppressed_docs -= b->counted_text.suppressed_docs;
+}
+
+void nd__batch_add_stats(nd_batch *b, const nd_text_stats *s)
+{
+    b->elsewhere.docs += s->docs;
+    b->elsewhere.empty += s->empty;
+    b->elsewhere.bad_utf8 += s->bad_utf8;
+    b->elsewhere.bytes += s->bytes;
+    b->elsewhere.suppressed += s->suppressed;
+    b->elsewhere.suppressed_docs += s->suppressed_docs;
 }
 
 static void phase(const nd_batch *b, nd_phase ph, uint64_t done, uint64_t total)
@@ -406,6 +512,7 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
 static int start_filtering(nd_batch *b)
 {
     b->filtering = 1;
+    text_stats(b, &b->counted_text);
     if (b->p.boilerplate <= 0.0 || !b->counted)
         return ND_OK;
     double cut = b->p.boilerplate * (double)b->counted;
@@ -475,8 +582,21 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
         for (size_t i = 0; i < n; i++) {
             size_t d = base + i;
             uint64_t size = 0;
-            int r = nd_sketcher_sketch(sk, texts[i], lens[i], b->wide[t], &size);
-            nd__sig16_from32(b->wide[t], (unsigned)k, b->sigs + d * k);
+            int r = ND_OK;
+            const int mine = nd__batch_sketches(b, d);
+            if (mine) {
+                r = nd_sketcher_sketch(sk, texts[i], lens[i], b->wide[t], &size);
+                nd__sig16_from32(b->wide[t], (unsigned)k, b->sigs + d * k);
+            } else {
+                /* Another process sketches it (nd__batch_share). */
+                if ((b->p.norm & ND_NORM_STRICT_UTF8) && !valid_utf8(texts[i], lens[i]))
+                    r = ND_ERR_UTF8;
+                memset(b->sigs + d * k, 0, k * sizeof *b->sigs);
+                if (b->p.figures > 0.0) {
+                    memset(b->figs + d * ND__FIGS, 0, ND__FIGS * sizeof *b->figs);
+                    b->nfigs[d] = 0;
+                }
+            }
             if (exact) /* freed on failure, whether or not it was made */
                 b->sets[d] = NULL;
             if (r == ND_OK && exact) {
@@ -495,11 +615,11 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
                     first_rc = r;
                 }
             }
-            if (r == ND_OK && b->p.figures > 0.0)
+            if (mine && r == ND_OK && b->p.figures > 0.0)
                 nd__sketcher_figures(sk, b->figs + d * ND__FIGS, &b->nfigs[d]);
             b->sizes[d] = nd__sat32(size);
             if (b->raws)
-                b->raws[d] = nd__sat32(r == ND_OK ? nd__sketcher_raw_size(sk) : 0);
+                b->raws[d] = nd__sat32(mine && r == ND_OK ? nd__sketcher_raw_size(sk) : 0);
             if (b->lens)
                 b->lens[d] = nd__sat32(lens[i]);
             if (b->shorts)
@@ -650,6 +770,15 @@ ND_API int nd_batch_run(nd_batch *b)
 {
     if (b->ran)
         return fail(b, ND_ERR_STATE, "nd_batch_run called twice");
+    if (b->gather) {
+        char gmsg[sizeof b->err];
+        gmsg[0] = '\0';
+        nd__gather_fn gather = b->gather;
+        b->gather = NULL;
+        int grc = gather(b->gather_ctx, b, gmsg, sizeof gmsg);
+        if (grc != ND_OK)
+            return fail(b, grc, gmsg[0] ? gmsg : NULL);
+    }
     const size_t n = b->n;
     double t0 = now();
     uint8_t *skip = malloc(n ? n : 1);
@@ -822,17 +951,13 @@ ND_API const nd_edge *nd_batch_edges(const nd_batch *b, size_t *n)
 ND_API void nd_batch_stats_get(const nd_batch *b, nd_batch_stats *st)
 {
     *st = b->st;
-    memset(&st->text, 0, sizeof st->text);
-    for (unsigned t = 0; t < b->threads; t++) {
-        nd_text_stats s;
-        nd_sketcher_stats(b->sk[t], &s);
-        st->text.docs += s.docs;
-        st->text.empty += s.empty;
-        st->text.bad_utf8 += s.bad_utf8;
-        st->text.bytes += s.bytes;
-        st->text.suppressed += s.suppressed;
-        st->text.suppressed_docs += s.suppressed_docs;
-    }
+    text_stats(b, &st->text);
+    st->text.docs += b->elsewhere.docs;
+    st->text.empty += b->elsewhere.empty;
+    st->text.bad_utf8 += b->elsewhere.bad_utf8;
+    st->text.bytes += b->elsewhere.bytes;
+    st->text.suppressed += b->elsewhere.suppressed;
+    st->text.suppressed_docs += b->elsewhere.suppressed_docs;
 }
 
 ND_API const char *nd_batch_errmsg(const nd_batch *b)

@@ -1442,6 +1442,11 @@ ND_API void nd_job_stats_get(const nd_job *j, nd_job_stats *st)
     *st = j->st;
 }
 
+nd_batch *nd__job_batch_early(nd_job *j)
+{
+    return j ? j->batch : NULL;
+}
+
 ND_API const nd_batch *nd_job_batch(const nd_job *j)
 {
     return j && j->ran == 2 ? j->batch : NULL;

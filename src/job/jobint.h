@@ -19,4 +19,37 @@ typedef void (*nd__phase_fn)(void *ctx, nd_phase phase, uint64_t done,
                              uint64_t total);
 void nd__batch_on_phase(nd_batch *b, nd__phase_fn fn, void *ctx);
 
+/*
+ * A run shared among processes (src/mpi/): every process adds the same
+ * documents in the same order, but sketches only its share of them --
+ * blocks of ND__SHARE_BLOCK documents by number, block i to process
+ * i % nprocs (all of them with params.exact, whose shingle sets are not
+ * exchanged) -- and keeps for the others only what it reads from the text
+ * itself (length, word count, meta; under ND_NORM_STRICT_UTF8 every text
+ * is still checked, so the first invalid one fails the same call).  At the
+ * start of nd_batch_run, gather(ctx, b, msg, cap) is called once: it must
+ * bring every document it wants compared into this batch with
+ * nd__batch_doc_put and return ND_OK to go on, or any other code to make
+ * nd_batch_run fail with it (msg, NUL-terminated, is the detail).
+ */
+#define ND__SHARE_BLOCK 4096
+typedef int (*nd__gather_fn)(void *ctx, nd_batch *b, char *msg, size_t cap);
+void nd__batch_share(nd_batch *b, unsigned rank, unsigned nprocs,
+                     nd__gather_fn gather, void *ctx);
+/* 1 when this process sketches document doc (or would, once added). */
+int nd__batch_sketches(const nd_batch *b, size_t doc);
+/* Bytes of one document's sketched state (the same for equal params). */
+size_t nd__batch_doc_bytes(const nd_batch *b);
+/* Copy out, or in, the sketched state of document doc < nd_batch_size. */
+void nd__batch_doc_get(const nd_batch *b, size_t doc, unsigned char *out);
+void nd__batch_doc_put(nd_batch *b, size_t doc, const unsigned char *in);
+/* The text counters of the texts this process sketched (the count pass
+   left out); and counters of texts sketched elsewhere, added to those
+   nd_batch_stats_get reports. */
+void nd__batch_sketched_stats(const nd_batch *b, nd_text_stats *s);
+void nd__batch_add_stats(nd_batch *b, const nd_text_stats *s);
+
+/* The batch of a job, from nd_job_create on (NULL before). */
+nd_batch *nd__job_batch_early(nd_job *j);
+
 #endif
