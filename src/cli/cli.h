@@ -50,6 +50,9 @@ void cli_warn(const cli_opts *o, const char *fmt, ...)
  * should go on, or an exit code (help printed: 0; usage error: 1).
  */
 int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv);
+/* The batch command a name names (cluster, dedup, pairs): 1 and *cmd set,
+   or 0. */
+int cli_batch_command(const char *name, cli_cmd *cmd);
 void cli_usage(FILE *f);
 /* The name in the NULL-terminated names that typed[0..len) is a slip of
  * (an edit or two, by length), the first closest; NULL when none is. */

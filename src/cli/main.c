@@ -55,13 +55,7 @@ int main(int argc, char **argv)
     if (!strcmp(sub, "index"))
         return cli_index(argc - 1, argv + 1);
     cli_cmd cmd;
-    if (!strcmp(sub, "cluster"))
-        cmd = CMD_CLUSTER;
-    else if (!strcmp(sub, "dedup"))
-        cmd = CMD_DEDUP;
-    else if (!strcmp(sub, "pairs"))
-        cmd = CMD_PAIRS;
-    else {
+    if (!cli_batch_command(sub, &cmd)) {
         static const char *const cmds[] = {"cluster", "dedup", "pairs", "index",
                                            "help", NULL};
         const char *near = cli_closest(sub, strlen(sub), cmds);

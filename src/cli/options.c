@@ -506,3 +506,17 @@ int cli_parse(cli_opts *o, cli_cmd cmd, int argc, char **argv)
     o->npaths = (size_t)(argc - optind);
     return -1;
 }
+
+int cli_batch_command(const char *name, cli_cmd *cmd)
+{
+    static const struct {
+        const char *name;
+        cli_cmd cmd;
+    } cmds[] = {{"cluster", CMD_CLUSTER}, {"dedup", CMD_DEDUP}, {"pairs", CMD_PAIRS}};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(name, cmds[i].name)) {
+            *cmd = cmds[i].cmd;
+            return 1;
+        }
+    return 0;
+}

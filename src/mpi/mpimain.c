@@ -266,15 +266,7 @@ int main(int argc, char **argv)
 
     cli_cmd cmd = CMD_CLUSTER;
     const char *sub = argc > 1 ? argv[1] : "";
-    int known = 1;
-    if (!strcmp(sub, "cluster"))
-        cmd = CMD_CLUSTER;
-    else if (!strcmp(sub, "dedup"))
-        cmd = CMD_DEDUP;
-    else if (!strcmp(sub, "pairs"))
-        cmd = CMD_PAIRS;
-    else
-        known = 0;
+    int known = cli_batch_command(sub, &cmd);
     int status;
     if (!known) {
         if (rank == 0)
