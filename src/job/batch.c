@@ -450,6 +450,22 @@ static uint64_t sampled_in(uint64_t from, uint64_t to, uint64_t rate)
     return (to + rate - 1) / rate - (from + rate - 1) / rate;
 }
 
+/* The sampling of nd_batch_count text by text: the rate doubles, and the
+   sample halves, before the first text after the sample has filled. */
+int nd__df_sched_step(nd__df_sched *s, uint64_t ord)
+{
+    if (!s->rate)
+        s->rate = 1;
+    if (s->sampled >= DF_SAMPLE) {
+        s->rate *= 2;
+        s->sampled /= 2;
+    }
+    if (ord % s->rate)
+        return 0;
+    s->sampled++;
+    return 1;
+}
+
 ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
                           const size_t *lens, size_t *bad)
 {
