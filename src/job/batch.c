@@ -87,7 +87,8 @@ struct nd_batch {
     nd_sketcher **sk;    /* one per thread */
     nd__df df;           /* boilerplate: shingle document frequencies */
     nd__df *own;         /* counters of threads 1.. while counting in
-                            parallel, merged into df after each loop */
+                            parallel, merged into df before df is halved
+                            or read (merge_own) */
     nd__held held;       /* boilerplate: shingle sets of a sample of those
                             counted, to tell chrome from big stories */
     uint64_t counted;    /* documents passed to nd_batch_count */
@@ -311,6 +312,13 @@ static int make_own(nd_batch *b)
     return 1;
 }
 
+/* Add the threads' own counters to df. */
+static void merge_own(nd_batch *b)
+{
+    for (unsigned t = 1; b->own && t < b->threads; t++)
+        nd__df_merge(&b->df, &b->own[t - 1]);
+}
+
 ND_API void nd_batch_free(nd_batch *b)
 {
     if (!b)
@@ -462,8 +470,6 @@ static void count_segment(nd_batch *b, size_t from, size_t to,
             }
         }
     }
-    for (unsigned t = 1; own && t < b->threads; t++)
-        nd__df_merge(&b->df, &b->own[t - 1]);
     *first_bad = fbad;
     *first_rc = frc;
 }
@@ -540,6 +546,7 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
      */
     for (size_t from = 0; from < n && first_rc == ND_OK;) {
         if (b->sampled >= DF_SAMPLE) {
+            merge_own(b);
             nd__df_halve(&b->df);
             b->df_rate *= 2;
             b->sampled /= 2;
@@ -567,6 +574,7 @@ static int start_filtering(nd_batch *b)
 {
     b->filtering = 1;
     text_stats(b, &b->counted_text);
+    merge_own(b);
     free_own(b);
     if (b->p.boilerplate <= 0.0 || !b->counted)
         return ND_OK;
