@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../src/core/dfcount.h"
+#include "../src/job/jobint.h"
 #include "../src/neardup.h"
 #include "../src/sketch/sketch.h"
 #include "../src/text/text.h"
@@ -357,6 +358,51 @@ Test(accuracy, document_frequencies_never_undercount)
     nd__df_halve(&d);
     cr_assert_geq(nd__df_get(&d, h[0]), 15);
     nd__df_free(&d);
+}
+
+/* Counting split over counters of their own, then merged, gives the
+   counts of one counter; the merged-from counters are left empty. */
+Test(accuracy, document_frequencies_merge_to_the_same_counts)
+{
+    nd__df one, a, b;
+    cr_assert_eq(nd__df_init(&one, 12), ND_OK);
+    cr_assert_eq(nd__df_init(&a, 12), ND_OK);
+    cr_assert_eq(nd__df_init(&b, 12), ND_OK);
+    uint64_t st = 3, h[300];
+    for (int i = 0; i < 300; i++)
+        h[i] = nd__splitmix64(&st);
+    for (int doc = 0; doc < 40; doc++) {
+        size_t n = (size_t)(50 + doc * 6);
+        nd__df_add(&one, h, n);
+        nd__df_add_own(doc % 3 ? &a : &b, h, n);
+    }
+    nd__df_merge(&a, &b);
+    for (size_t i = 0; i < (size_t)1 << 12; i++) {
+        cr_assert_eq(atomic_load(&a.cnt[i]), atomic_load(&one.cnt[i]), "counter %zu", i);
+        cr_assert_eq(atomic_load(&b.cnt[i]), 0u);
+    }
+    cr_assert_eq(nd__df_get(&a, h[0]), 40);
+    nd__df_free(&one);
+    nd__df_free(&a);
+    nd__df_free(&b);
+}
+
+/* The count's sample by ordinal: all of the first 16384 texts, then one
+   in 2 up to 32768, one in 4 up to 65536, and so on: 8192 texts at each rate. */
+Test(accuracy, count_sample_by_ordinal)
+{
+    nd__df_sched s = {0};
+    uint64_t in = 0;
+    for (uint64_t o = 0; o < 262144; o++) {
+        int want = o < 16384 ? 1 : o < 32768 ? o % 2 == 0 : o < 65536 ? o % 4 == 0
+                 : o < 131072 ? o % 8 == 0 : o % 16 == 0;
+        int got = nd__df_sched_step(&s, o);
+        cr_assert_eq(got, want, "ordinal %llu", (unsigned long long)o);
+        in += (uint64_t)got;
+    }
+    cr_assert_eq(in, 16384 + 4 * 8192);
+    cr_assert_eq(nd__df_sched_step(&s, 262144), 1);
+    cr_assert_eq(nd__df_sched_step(&s, 262160), 0); /* one in 32 now */
 }
 
 /* A copy of s with every 40th word replaced (a light reprint edit). */

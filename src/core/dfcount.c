@@ -59,6 +59,11 @@ void nd__df_add(nd__df *d, const uint64_t *h, size_t n)
                                       memory_order_relaxed);
         return;
     }
+    nd__df_add_own(d, h, n);
+}
+
+void nd__df_add_own(nd__df *d, const uint64_t *h, size_t n)
+{
     enum { AHEAD = 16 };
     for (size_t i = 0; i < n && i < AHEAD; i++)
         nd__df_prefetch(d, h[i]);
@@ -68,6 +73,20 @@ void nd__df_add(nd__df *d, const uint64_t *h, size_t n)
         atomic_uint *c = nd__df_counter(d, h[i]);
         atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1u,
                               memory_order_relaxed);
+    }
+}
+
+void nd__df_merge(nd__df *d, nd__df *from)
+{
+    size_t n = (size_t)1 << d->bits;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = atomic_load_explicit(&from->cnt[i], memory_order_relaxed);
+        if (v) {
+            atomic_store_explicit(&d->cnt[i],
+                                  atomic_load_explicit(&d->cnt[i], memory_order_relaxed) + v,
+                                  memory_order_relaxed);
+            atomic_store_explicit(&from->cnt[i], 0u, memory_order_relaxed);
+        }
     }
 }
 

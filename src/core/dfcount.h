@@ -22,6 +22,11 @@ void nd__df_free(nd__df *d);
  * must not overlap (they may overlap nd__df_get).
  */
 void nd__df_add(nd__df *d, const uint64_t *h, size_t n);
+/* nd__df_add by the one thread that counts into d: also inside a parallel
+   region, where each thread counts into a counter of its own. */
+void nd__df_add_own(nd__df *d, const uint64_t *h, size_t n);
+/* Add the counters of from (of as many bits) to d's and clear from's. */
+void nd__df_merge(nd__df *d, nd__df *from);
 /* Uncount what nd__df_add counted for the same hashes; thread-safe. */
 void nd__df_sub(nd__df *d, const uint64_t *h, size_t n);
 /* Halve every counter (the sampling rate was halved). */

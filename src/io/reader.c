@@ -35,6 +35,7 @@
 #include "../neardup.h"
 #include "instream.h"
 #include "jsonscan.h"
+#include "readerint.h"
 #include "timeparse.h"
 
 #include <csv.h>
@@ -1380,7 +1381,12 @@ static int read_doc(nd_reader *r, const item *it, nd_record *rec)
 
 /* ----------------------------------------------------------------- next */
 
-static int next_record(nd_reader *r, nd_record *rec)
+/*
+ * The next record; with parse 0, a JSONL line that is not blank is counted
+ * as a record and left unparsed (2, rec holds its file and line only), as
+ * the boilerplate count's sample skims the records it does not count.
+ */
+static int next_record(nd_reader *r, nd_record *rec, int parse)
 {
     if (!r || !rec)
         return ND_ERR_PARAM;
@@ -1446,6 +1452,11 @@ static int next_record(nd_reader *r, nd_record *rec)
                     end_stream(r); /* no text column: nothing to read */
             } else if (it->fmt == ND_FORMAT_TEXT) {
                 rc = parse_text(r, it, line, len, rec);
+            } else if (!parse) {
+                if (blank(line, len))
+                    continue;
+                rec->file = it->path;
+                return 2;
             } else {
                 rc = parse_jsonl(r, it, line, len, rec);
             }
@@ -1465,7 +1476,15 @@ static int next_record(nd_reader *r, nd_record *rec)
 
 ND_API int nd_reader_next(nd_reader *r, nd_record *rec)
 {
-    int rc = next_record(r, rec);
+    int rc = next_record(r, rec, 1);
+    if (rc == ND_ERR_NOMEM)
+        set_err(r, "out of memory");
+    return rc;
+}
+
+int nd__reader_next_skim(nd_reader *r, int parse, nd_record *rec)
+{
+    int rc = next_record(r, rec, parse);
     if (rc == ND_ERR_NOMEM)
         set_err(r, "out of memory");
     return rc;

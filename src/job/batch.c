@@ -86,6 +86,9 @@ struct nd_batch {
     uint64_t **sets;     /* exact mode: sorted shingle sets */
     nd_sketcher **sk;    /* one per thread */
     nd__df df;           /* boilerplate: shingle document frequencies */
+    nd__df *own;         /* counters of threads 1.. while counting in
+                            parallel, merged into df before df is halved
+                            or read (merge_own) */
     nd__held held;       /* boilerplate: shingle sets of a sample of those
                             counted, to tell chrome from big stories */
     uint64_t counted;    /* documents passed to nd_batch_count */
@@ -280,6 +283,42 @@ ND_API int nd_batch_create(const nd_params *p, nd_batch **out)
     return ND_OK;
 }
 
+static void free_own(nd_batch *b)
+{
+    for (unsigned t = 1; b->own && t < b->threads; t++)
+        nd__df_free(&b->own[t - 1]);
+    free(b->own);
+    b->own = NULL;
+}
+
+/*
+ * Counters of their own for threads 1.. of a parallel count (thread 0
+ * counts into df): a plain increment in place of a locked one, which holds
+ * up the loads of the 4 MB of counters behind it (dfcount.c).  Sums do
+ * not depend on who counted what.  0 when there is no memory for them:
+ * the threads then share df.
+ */
+static int make_own(nd_batch *b)
+{
+    if (b->own)
+        return 1;
+    if (b->threads < 2 || !(b->own = calloc(b->threads - 1, sizeof *b->own)))
+        return 0;
+    for (unsigned t = 1; t < b->threads; t++)
+        if (nd__df_init(&b->own[t - 1], b->df.bits) != ND_OK) {
+            free_own(b);
+            return 0;
+        }
+    return 1;
+}
+
+/* Add the threads' own counters to df. */
+static void merge_own(nd_batch *b)
+{
+    for (unsigned t = 1; b->own && t < b->threads; t++)
+        nd__df_merge(&b->df, &b->own[t - 1]);
+}
+
 ND_API void nd_batch_free(nd_batch *b)
 {
     if (!b)
@@ -291,6 +330,7 @@ ND_API void nd_batch_free(nd_batch *b)
         free(b->wide[t]);
     free(b->wide);
     nd__df_free(&b->df);
+    free_own(b);
     nd__held_free(&b->held);
     if (b->sets)
         for (size_t i = 0; i < b->n; i++)
@@ -386,6 +426,7 @@ static void count_segment(nd_batch *b, size_t from, size_t to,
 {
     const uint64_t base = b->counted, rate = b->df_rate;
     const int parallel = (uint64_t)(to - from) / rate >= COUNT_PARALLEL_MIN;
+    const int own = parallel && make_own(b);
     size_t fbad = *first_bad;
     int frc = *first_rc;
 #pragma omp parallel num_threads(b->threads) if (parallel)
@@ -403,7 +444,10 @@ static void count_segment(nd_batch *b, size_t from, size_t to,
                 size_t m;
                 r = nd__sketcher_bag(b->sk[t], texts[i], lens[i], &set, &m);
                 if (r == ND_OK) {
-                    nd__df_add(&b->df, set, m);
+                    if (own)
+                        nd__df_add_own(t ? &b->own[t - 1] : &b->df, set, m);
+                    else
+                        nd__df_add(&b->df, set, m);
                     uint32_t figs[ND__FIGS], nfigs = 0;
                     int held;
 #pragma omp critical(nd_batch_held)
@@ -450,6 +494,22 @@ static uint64_t sampled_in(uint64_t from, uint64_t to, uint64_t rate)
     return (to + rate - 1) / rate - (from + rate - 1) / rate;
 }
 
+/* The sampling of nd_batch_count text by text: the rate doubles, and the
+   sample halves, before the first text after the sample has filled. */
+int nd__df_sched_step(nd__df_sched *s, uint64_t ord)
+{
+    if (!s->rate)
+        s->rate = 1;
+    if (s->sampled >= DF_SAMPLE) {
+        s->rate *= 2;
+        s->sampled /= 2;
+    }
+    if (ord % s->rate)
+        return 0;
+    s->sampled++;
+    return 1;
+}
+
 ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
                           const size_t *lens, size_t *bad)
 {
@@ -486,6 +546,7 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
      */
     for (size_t from = 0; from < n && first_rc == ND_OK;) {
         if (b->sampled >= DF_SAMPLE) {
+            merge_own(b);
             nd__df_halve(&b->df);
             b->df_rate *= 2;
             b->sampled /= 2;
@@ -513,6 +574,8 @@ static int start_filtering(nd_batch *b)
 {
     b->filtering = 1;
     text_stats(b, &b->counted_text);
+    merge_own(b);
+    free_own(b);
     if (b->p.boilerplate <= 0.0 || !b->counted)
         return ND_OK;
     double cut = b->p.boilerplate * (double)b->counted;

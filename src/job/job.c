@@ -9,8 +9,10 @@
  * unlinked temporary file, so memory holds neither texts nor records.
  * With boilerplate > 0 the records are read once to count shingle document
  * frequencies (nd_batch_count), then once more to be sketched.  Files and
- * directories are simply read again (parsing runs at over 1 GB/s, and a
- * second copy of a large collection on disk is avoided); stdin, which
+ * directories are simply read again (a second copy of a large collection
+ * on disk is avoided); the first reading parses only the records the
+ * count's sample holds and skims past the other JSONL lines at the speed
+ * of finding their ends (fill_skim); stdin, which
  * cannot be read twice, has its texts spooled to a temporary file in the
  * first pass.  Records refused in the first pass are skipped in the second
  * by their ordinal.
@@ -46,6 +48,7 @@
 
 #include "../neardup.h"
 #include "jobint.h"
+#include "../io/readerint.h"
 
 #define CHUNK_DOCS 4096
 #define CHUNK_BYTES (64u << 20)
@@ -136,6 +139,8 @@ struct nd_job {
     FILE *texts;        /* boilerplate on stdin, explain: texts, meta */
     int counting;       /* boilerplate: the first of two passes */
     int reread;         /* the second pass reads the inputs again */
+    int skim;           /* the first pass parses only the records counted */
+    uint64_t skimmed;   /* records the skimming first pass met */
     uint64_t *refused;  /* ordinals refused in the first pass, ascending */
     size_t nrefused, cap_refused;
     uint64_t *raw_len;
@@ -551,6 +556,7 @@ typedef struct feed {
     uint64_t added;
     size_t left;         /* the spooled pass: documents still to read */
     uint64_t skipped_bad, skipped_binary, repaired;
+    nd__df_sched sched;  /* the skimming pass: which records are counted */
 
     /* Hand-over between the reading thread and the sketching one. */
     pthread_mutex_t mu;
@@ -799,6 +805,56 @@ static void fill_reread(feed *f, chunk *c)
     }
 }
 
+/*
+ * The first pass skimmed: only the records nd_batch_count will shingle are
+ * parsed; the others go as empty texts, which it does not read.  A bad
+ * record that is not parsed here stops the second pass, which reads every
+ * record as fill_first does.  Without skip_bad every record the reader
+ * yields is a document or stops the job, so the ordinals, and with them
+ * the counts, are those of a full first pass.
+ */
+static void fill_skim(feed *f, chunk *c)
+{
+    const nd_job *j = f->j;
+    nd_record rec;
+    if (f->holding) {
+        f->holding = 0;
+        if (put_record(j, c, &f->held, 0, 0)) {
+            chunk_oom(c);
+            return;
+        }
+    }
+    for (;;) {
+        nd__df_sched next = f->sched;
+        int rc = nd__reader_next_skim(f->rd, nd__df_sched_step(&next, f->ordinal), &rec);
+        if (rc == 0) {
+            c->last = 1;
+            return;
+        }
+        if (rc == ND_ERR_BINARY) /* warned about in the second pass */
+            continue;
+        if (rc == ND_ERR_DATA || rc < 0) {
+            rc = rc == ND_ERR_DATA ? rc : ND_ERR_IO;
+            note_add(c, NOTE_ERROR, rc, 0, NULL, 0, "%s", nd_reader_errmsg(f->rd));
+            chunk_stop(c, rc);
+            return;
+        }
+        f->sched = next;
+        f->ordinal++;
+        if (rc == 2)
+            rec.text = NULL, rec.text_len = 0;
+        if (chunk_full(c, &rec)) {
+            f->held = rec;
+            f->holding = 1;
+            return;
+        }
+        if (put_record(j, c, &rec, 0, 0)) {
+            chunk_oom(c);
+            return;
+        }
+    }
+}
+
 /* The second pass over stdin: the texts spooled by the first. */
 static void fill_spooled(feed *f, chunk *c)
 {
@@ -876,6 +932,21 @@ static int take_first(nd_job *j, chunk *c)
     int st = replay(j, c);
     if (st == ND_OK)
         st = flush_chunk(j, c);
+    pass_progress(j, c, 0);
+    return st;
+}
+
+/* The skimming first pass takes a chunk: counts it, keeps nothing. */
+static int take_skim(nd_job *j, chunk *c)
+{
+    const char *texts[CHUNK_DOCS];
+    int st = replay(j, c);
+    for (size_t i = 0; i < c->n; i++)
+        texts[i] = c->text.p ? c->text.p + c->off[i] : "";
+    if (st == ND_OK && c->n &&
+        (st = nd_batch_count(j->batch, c->n, texts, c->len, NULL)) != ND_OK)
+        st = jfail(j, st, "%s", nd_batch_errmsg(j->batch));
+    j->skimmed += c->n;
     pass_progress(j, c, 0);
     return st;
 }
@@ -1033,11 +1104,45 @@ static uint64_t input_bytes(const nd_job *j)
     return total;
 }
 
+/* Both passes when the first skims: then every record is read as by a
+   single pass. */
+static int skim_passes(nd_job *j, chunk *const slot[2], uint64_t total)
+{
+    feed f = {.j = j, .fill = fill_skim};
+    if (!(f.rd = open_inputs(j)))
+        return ND_ERR_IO;
+    int status = pump(j, &f, slot, take_skim);
+    nd_reader_close(f.rd);
+    if (status != ND_OK)
+        return status;
+    end_phase(j);
+    start_phase(j, ND_PHASE_SKETCH, total);
+    j->counting = 0;
+    feed g = {.j = j, .fill = fill_first};
+    if (!(g.rd = open_inputs(j)))
+        return ND_ERR_IO;
+    status = pump(j, &g, slot, take_first);
+    nd_reader_close(g.rd);
+    j->st.skipped_bad += g.skipped_bad;
+    j->st.skipped_binary += g.skipped_binary;
+    j->st.repaired += g.repaired;
+    if (status == ND_OK && j->nids != j->skimmed)
+        status = jfail(j, ND_ERR_IO,
+                       "the input changed between the two passes (%llu records, "
+                       "then %llu)", (unsigned long long)j->skimmed,
+                       (unsigned long long)j->nids);
+    if (status == ND_OK)
+        end_phase(j);
+    return status;
+}
+
 static int read_all(nd_job *j, chunk *const slot[2])
 {
     feed f = {.j = j, .fill = fill_first};
     uint64_t total = input_bytes(j);
     start_phase(j, j->counting ? ND_PHASE_COUNT : ND_PHASE_SKETCH, total);
+    if (j->skim)
+        return skim_passes(j, slot, total);
     if (!(f.rd = open_inputs(j)))
         return ND_ERR_IO;
     int status = pump(j, &f, slot, take_first);
@@ -1385,6 +1490,10 @@ ND_API int nd_job_create(const nd_job_opts *opts, nd_job **out)
         j->reread = strcmp(opts->paths[i], "-") != 0 && stat(opts->paths[i], &sb) == 0 &&
                     (S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode));
     }
+    /* Skimming keeps the ordinals only when every record read is a
+       document: no record is skipped as bad, none refused for its UTF-8. */
+    j->skim = j->reread && !opts->skip_bad &&
+              !(opts->params.norm & ND_NORM_STRICT_UTF8);
     if ((opts->kind == ND_JOB_DEDUP && !(j->spool = tmpfile())) ||
         (((j->counting && !j->reread) || opts->explain) && !(j->texts = tmpfile())))
         return jfail(j, ND_ERR_IO, "cannot create a temporary file");

@@ -52,4 +52,15 @@ void nd__batch_add_stats(nd_batch *b, const nd_text_stats *s);
 /* The batch of a job, from nd_job_create on (NULL before). */
 nd_batch *nd__job_batch_early(nd_job *j);
 
+/*
+ * Which texts nd_batch_count shingles: it counts a sample that depends on
+ * the texts' ordinals alone.  Start from {0} and step once per text, in
+ * order: 1 when the text of ordinal ord is in the sample, 0 when the call
+ * does not read it (it may then be any text, even an empty one).
+ */
+typedef struct {
+    uint64_t rate, sampled;
+} nd__df_sched;
+int nd__df_sched_step(nd__df_sched *s, uint64_t ord);
+
 #endif
