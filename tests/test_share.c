@@ -136,7 +136,7 @@ ParameterizedTestParameters(share, same_as_one)
     return cr_make_param_array(share_case, cases, sizeof cases / sizeof *cases);
 }
 
-ParameterizedTest(share_case *c, share, same_as_one, .timeout = 120)
+ParameterizedTest(share_case *c, share, same_as_one)
 {
     make_corpus();
     nd_params p;
