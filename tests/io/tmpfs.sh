@@ -94,9 +94,11 @@ docs=$(sed -n 's/.*"documents": \([0-9]*\),.*/\1/p' "$W/stats")
 rm -rf "$M/ix"
 
 # dedup's spool of standard input lives in /tmp: a small tmpfs there, in a
-# mount namespace of its own (this script's files are under /tmp too).
-unshare -m sh -c 'mount -t tmpfs -o size=64k nd-test /tmp && exec "$0" dedup -q -' "$ND" \
-    < "$BIG" > /dev/null 2> "$W/err"
+# mount namespace of its own.  This script's files, and perhaps the command
+# itself, are under /tmp too: the command is run through a descriptor opened
+# before the mount hides it.
+unshare -m sh -c 'mount -t tmpfs -o size=64k nd-test /tmp && exec /proc/self/fd/9 dedup -q -' \
+    9< "$ND" < "$BIG" > /dev/null 2> "$W/err"
 code=$?; expect "dedup - with a full /tmp" 2 'temporary file' ""
 
 echo "tmpfs: $pass passed"
