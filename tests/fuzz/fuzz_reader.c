@@ -83,12 +83,30 @@ static void fail(const char *why, uint64_t lineno)
     abort();
 }
 
+/* Whether s[0..n) is a JSON integer: -?(0|[1-9][0-9]*).  The reader keeps
+   an integer id as written whatever its size; jansson refuses one beyond
+   int64, so such an id is checked here by the grammar alone. */
+static int json_integer_syntax(const char *s, size_t n)
+{
+    size_t i = n && s[0] == '-';
+    if (i == n || (s[i] == '0' && n - i > 1))
+        return 0;
+    for (; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
 static void check_id(const nd_record *rec)
 {
     json_error_t err;
+    if (strlen(rec->id) != rec->id_len || rec->line == 0)
+        fail("id is not JSON", rec->line);
+    if (json_integer_syntax(rec->id, rec->id_len))
+        return;
     json_t *id = json_loadb(rec->id, rec->id_len,
                             JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-    if (!id || strlen(rec->id) != rec->id_len || rec->line == 0)
+    if (!id)
         fail("id is not JSON", rec->line);
     if (json_is_string(id)) { /* the same escaping as jansson */
         char *d = json_dumps(id, JSON_ENCODE_ANY);
