@@ -273,6 +273,8 @@ ubsan: deps-test
 FUZZ_CC ?= clang
 FUZZ_BUILD := build/fuzz
 FUZZ_SECONDS ?= 60
+# FUZZ_RUNS=N: N inputs a target from a fixed seed, the same every run (CI).
+FUZZ_RUNS ?=
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
@@ -280,7 +282,7 @@ FUZZ_LIB := $(FUZZ_BUILD)/libneardup.a
 FUZZ_CLI_OBJ := $(FUZZ_BUILD)/obj/src/cli/options.o
 
 fuzz: deps-fuzz fuzz-build
-	./tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+	FUZZ_RUNS=$(FUZZ_RUNS) ./tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 fuzz-build:
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OPT=-O1 \

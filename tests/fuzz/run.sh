@@ -1,7 +1,9 @@
 #!/bin/sh
 # run.sh BUILD_DIR SECONDS [TARGET...] - run each libFuzzer target (default:
 # every BUILD_DIR/fuzz_*) for SECONDS from its seed corpus, one after
-# another.  New inputs go to BUILD_DIR/corpus/<target>/ (the committed seeds
+# another.  With FUZZ_RUNS=N in the environment each target instead runs N
+# inputs from a fixed random seed (SECONDS stays a bound): the same inputs
+# on every run, so a failure is never a matter of luck (CI).  New inputs go to BUILD_DIR/corpus/<target>/ (the committed seeds
 # in tests/fuzz/corpus/ are only read); a crash or a broken property leaves
 # its input in BUILD_DIR/findings/ and fails the run.  Prints, per target,
 # the executions and libFuzzer's final coverage line.
@@ -24,6 +26,7 @@ for t in $targets; do
     mkdir -p "$work"
     set -- -max_total_time="$secs" -timeout=30 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$build/findings/$t-"
+    [ -n "${FUZZ_RUNS:-}" ] && set -- "$@" -seed=1 -runs="$FUZZ_RUNS"
     case $t in
     fuzz_jsonscan|fuzz_reader|fuzz_compress) set -- "$@" -dict="$here/json.dict" ;;
     fuzz_options) set -- "$@" -dict="$here/options.dict" ;;
