@@ -16,7 +16,12 @@
  *     empty, after the header; text: all), and each record's raw bytes are
  *     its line as it stands in the input (with a final '\r', less a UTF-8
  *     byte-order mark on line 1); a text record's text is its line less
- *     that '\r'.
+ *     that '\r';
+ *   - CSV, whose quoted fields may hold line breaks: the records and bad
+ *     records come in strictly increasing line order, none starting inside
+ *     the lines of the record before; a record's raw bytes are its lines as
+ *     they stand in the input, from the start of its first line to the end
+ *     of a line.
  */
 #include "harness.h"
 
@@ -28,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
    (CSV) gets its slot here and its rule of which lines are records in
    holds_record(). */
 static const nd_format formats[] = {ND_FORMAT_JSONL, ND_FORMAT_TSV,
-                                    ND_FORMAT_TEXT, ND_FORMAT_JSONL};
+                                    ND_FORMAT_TEXT, ND_FORMAT_CSV};
 
 typedef struct line {
     const char *p;
@@ -117,6 +122,25 @@ static void check_id(const nd_record *rec)
     json_decref(id);
 }
 
+/* A CSV record (uncompressed input): it starts at or after *next, its raw
+   bytes are the input from the start of its first line up to a line end
+   (end points one past the input); *next moves past its lines. */
+static void check_csv(const nd_record *rec, const line *lines, size_t nlines,
+                      const char *end, uint64_t *next)
+{
+    if (rec->line < *next || rec->line > nlines)
+        fail("CSV records out of line order", rec->line);
+    const char *p = lines[rec->line - 1].p;
+    if (rec->raw_len > (size_t)(end - p) || memcmp(rec->raw, p, rec->raw_len) != 0)
+        fail("raw is not the record's lines", rec->line);
+    if (p + rec->raw_len != end && p[rec->raw_len] != '\n')
+        fail("raw does not end at a line end", rec->line);
+    uint64_t breaks = 0;
+    for (size_t i = 0; i < rec->raw_len; i++)
+        breaks += rec->raw[i] == '\n';
+    *next = rec->line + breaks + 1;
+}
+
 /* The line a bad record's message names: "<path>:<line>: ...". */
 static uint64_t message_line(const char *m)
 {
@@ -149,6 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t *seen = malloc((n + 1) * sizeof *seen);
     size_t nseen = 0;
 
+    uint64_t csv_next = 1; /* CSV: the first line a next record may start on */
     const char *p = FUZZ_PATH;
     nd_reader *r = NULL;
     int rc = nd_reader_open(&p, 1, &o, &r);
@@ -161,7 +186,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
             }
             if (rc == ND_ERR_DATA) {
-                seen[nseen++] = message_line(nd_reader_errmsg(r));
+                uint64_t at = message_line(nd_reader_errmsg(r));
+                seen[nseen++] = at;
+                if (fmt == ND_FORMAT_CSV && !compressed) {
+                    if (at < csv_next)
+                        fail("CSV records out of line order", at);
+                    csv_next = at + 1;
+                }
                 continue;
             }
             if (rc != 1)
@@ -172,6 +203,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             seen[nseen++] = rec.line;
             if (compressed)
                 continue;
+            if (fmt == ND_FORMAT_CSV) {
+                check_csv(&rec, lines, nlines, in + n, &csv_next);
+                continue;
+            }
             if (rec.line > nlines)
                 fail("record past the last line", rec.line);
             const line *l = &lines[rec.line - 1];
@@ -183,7 +218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     nd_reader_close(r);
-    if (!compressed) {
+    if (!compressed && fmt != ND_FORMAT_CSV) {
         if (io)
             fail("I/O error on a plain input", 0);
         size_t k = 0;

@@ -37,12 +37,15 @@ TEXT = (b'\xef\xbb\xbfFirst line of text\n'
         b'Second line, with a tab\tand CR\r\n'
         b'last line without newline')
 
-# reader: format byte 0 JSONL, 1 TSV, 2 text; +4 time field, +8 source field
+# reader: format byte 0 JSONL, 1 TSV, 2 text, 3 CSV; +4 time field, +8 source field
 put("fuzz_reader", "jsonl", b"\x0c" + JSONL)
 put("fuzz_reader", "jsonl-plain", b"\x00" + JSONL.split(b"\n")[0] + b"\n")
 put("fuzz_reader", "tsv", b"\x0d" + TSV)
 put("fuzz_reader", "tsv-noheader", b"\x01" + b"id\tbody\nx\ty\n")
 put("fuzz_reader", "text", b"\x02" + TEXT)
+put("fuzz_reader", "csv", b"\x0f" + b'id,text,time,source\r\n'
+    b'1,"A ""quoted"" story,\nover two lines",2026-12-07T00:00:00Z,ap\r\n'
+    b'\r\n2,plain,1765065600,"x"\n"3","bad"x,,\n4,"open')
 put("fuzz_reader", "gzip", b"\x04" + gzip.compress(JSONL[:120]))
 
 # compress: the same framing, compressed by the harness
