@@ -122,6 +122,36 @@ Test(sort, radix_equals_qsort_at_many_sizes)
     }
 }
 
+Test(sort, spread_equals_qsort_on_uniform_and_skewed_keys)
+{
+    /* Uniform hashes (the linear path), keys in few buckets (the insertion
+     * sort's budget runs out and qsort finishes), repeats, and sizes about
+     * the switch from plain insertion. */
+    static const size_t sizes[] = {0, 1, 2, 31, 32, 33, 500, 8192, 40000};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes[s];
+        uint64_t *v = malloc(8 * (n + 1)), *w = malloc(8 * (n + 1)),
+                 *t = malloc(8 * (2 * n + 1));
+        cr_assert(v && w && t);
+        for (unsigned kind = 0; kind < 4; kind++) {
+            uint64_t st = 5 + kind;
+            for (size_t i = 0; i < n; i++) {
+                uint64_t z = nd__splitmix64(&st);
+                v[i] = w[i] = kind == 0   ? z
+                              : kind == 1 ? z & 0xffffff      /* all in bucket 0 */
+                              : kind == 2 ? z % 5             /* repeats */
+                                          : (i % 2 ? z : ~(uint64_t)i); /* half descending */
+            }
+            nd__sort_u64_spread(v, t, n);
+            qsort(w, n, 8, cmp_u64);
+            cr_assert(n == 0 || memcmp(v, w, 8 * n) == 0, "n=%zu kind=%u", n, kind);
+        }
+        free(v);
+        free(w);
+        free(t);
+    }
+}
+
 /* Candidate-pair keys a << 32 | b with a < b < 2^bits, as LSH emits them. */
 static uint64_t pair_key(uint64_t *st, unsigned bits)
 {

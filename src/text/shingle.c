@@ -6,10 +6,9 @@
  * of n code points slides over the UTF-8 text; its bytes are hashed.  Glyph
  * n-grams (below) are read straight from the folded bytes.
  *
- * The set is made by sorting and dropping repeats.  Per document there are a
- * few hundred to a few thousand hashes, uniformly spread: one bucket pass on
- * the top bits and an insertion sort finish in linear time, four to seven
- * times faster than an 8-pass LSD radix sort at 150 to 5000 keys.
+ * The set is made by dropping repeats through a hash table, or, sorted, by
+ * sorting (nd__sort_u64_spread: the hashes are uniformly spread) and
+ * dropping adjacent repeats.
  */
 #include "text.h"
 #include "../core/mix.h"
@@ -22,8 +21,6 @@
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
-
-#define SMALL_SORT 32
 
 static int grow_u64(uint64_t **p, size_t *cap, size_t need)
 {
@@ -51,16 +48,6 @@ static uint64_t to_le64(uint64_t x)
     return x;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/*
- * Insertion sort; input that is far from sorted (more than budget moves)
- * is handed to qsort instead, so the worst case stays n log n.
- */
 /* Eight bytes, the first in the low byte whatever the machine. */
 static uint64_t load64(const unsigned char *p)
 {
@@ -79,52 +66,6 @@ static uint64_t token_end(uint64_t w)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101);
     return ~((w & ones * 0x7F) + ones * 0x5F) & ~w & ones * 0x80;
-}
-
-static void insertion_sort(uint64_t *a, size_t n, size_t budget)
-{
-    for (size_t i = 1; i < n; i++) {
-        uint64_t v = a[i];
-        size_t j = i;
-        while (j > 0 && a[j - 1] > v) {
-            a[j] = a[j - 1];
-            j--;
-        }
-        a[j] = v;
-        if (i - j > budget) {
-            qsort(a, n, sizeof *a, cmp_u64);
-            return;
-        }
-        budget -= i - j;
-    }
-}
-
-/*
- * Sort a[0..n) using scratch[0..2n+1).  Shingle hashes are uniform, so
- * distributing them into about n buckets by their top bits leaves each
- * bucket with one or two keys, and one insertion sort pass finishes.
- */
-static void sort_hashes(uint64_t *a, uint64_t *scratch, size_t n)
-{
-    if (n < SMALL_SORT) {
-        insertion_sort(a, n, SIZE_MAX);
-        return;
-    }
-    unsigned bits = 0;
-    while (((size_t)2 << bits) <= n)
-        bits++;
-    size_t nb = (size_t)1 << bits; /* n/2 < nb <= n */
-    unsigned shift = 64 - bits;
-    uint64_t *to = scratch, *count = scratch + n;
-    memset(count, 0, (nb + 1) * sizeof *count);
-    for (size_t i = 0; i < n; i++)
-        count[(a[i] >> shift) + 1]++;
-    for (size_t b = 1; b <= nb; b++)
-        count[b] += count[b - 1];
-    for (size_t i = 0; i < n; i++)
-        to[count[a[i] >> shift]++] = a[i];
-    memcpy(a, to, n * sizeof *a);
-    insertion_sort(a, n, 4 * n);
 }
 
 /*
@@ -692,7 +633,7 @@ static int finish_set(nd__textbuf *t, size_t count, int sorted)
     int rc = grow_u64(&t->tmp, &t->tmp_cap, 2 * count + 1);
     if (rc)
         return rc;
-    sort_hashes(t->hashes, t->tmp, count);
+    nd__sort_u64_spread(t->hashes, t->tmp, count);
     t->nhashes = nd__unique_u64(t->hashes, count);
     return ND_OK;
 }
