@@ -238,6 +238,38 @@ Test(sort, top_half_is_stable)
     }
 }
 
+Test(sort, top_half_is_stable_on_wide_keys)
+{
+    /* Uniform 32-bit top halves over sizes on both sides of the insertion
+     * path, the low halves in no order: equal top halves keep their input
+     * order, as a stable reference (by top half, then position) says. */
+    static const size_t sizes[] = {2, 63, 64, 5000, 70000};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes[s];
+        uint64_t *v = malloc(8 * n), *t = malloc(8 * n), *w = malloc(8 * n);
+        cr_assert(v && t && w);
+        uint64_t st = 21;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t hi = nd__splitmix64(&st) >> 32;
+            if (i % 4 == 0)
+                hi &= 0xff; /* repeats of the top half */
+            v[i] = hi << 32 | (nd__splitmix64(&st) & 0xffffffffu);
+            w[i] = hi << 32 | i; /* the reference: by top half, then position */
+        }
+        uint64_t *orig = malloc(8 * n);
+        cr_assert(orig);
+        memcpy(orig, v, 8 * n);
+        nd__sort_u64_hi32(v, t, n);
+        qsort(w, n, 8, cmp_u64);
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(v[i], orig[(uint32_t)w[i]], "n=%zu i=%zu", n, i);
+        free(orig);
+        free(v);
+        free(t);
+        free(w);
+    }
+}
+
 Test(sort, unique)
 {
     uint64_t v[] = {1, 1, 2, 3, 3, 3, 9};

@@ -262,8 +262,28 @@ void nd__sort_u64(uint64_t *v, uint64_t *tmp, size_t n)
     part(v, tmp, n, varying_bits(v, n), 0, 0);
 }
 
+/*
+ * By the top halves only: LSD passes (lsd, stable) on the bits of the top
+ * halves that vary, at the width of fewest passes (three of 11 bits for
+ * uniform 32-bit band keys, where 8-bit digits took four).
+ */
 void nd__sort_u64_hi32(uint64_t *v, uint64_t *tmp, size_t n)
 {
+    if (n < SMALL) {
+        for (size_t i = 1; i < n; i++) {
+            uint64_t x = v[i];
+            size_t j = i;
+            for (; j > 0 && v[j - 1] >> 32 > x >> 32; j--)
+                v[j] = v[j - 1];
+            v[j] = x;
+        }
+        return;
+    }
+    const uint64_t mask = varying_bits(v, n) & ~(uint64_t)UINT32_MAX;
+    if (n <= UINT32_MAX) {
+        lsd(v, tmp, n, mask, 0);
+        return;
+    }
     size_t count[4][256];
     memset(count, 0, sizeof count);
     for (size_t i = 0; i < n; i++)
@@ -272,7 +292,7 @@ void nd__sort_u64_hi32(uint64_t *v, uint64_t *tmp, size_t n)
     uint64_t *src = v, *dst = tmp;
     for (unsigned p = 0; p < 4; p++) {
         size_t *c = count[p];
-        if (n == 0 || c[(src[0] >> (32 + 8 * p)) & 0xff] == n)
+        if (c[(src[0] >> (32 + 8 * p)) & 0xff] == n)
             continue;
         size_t sum = 0;
         for (unsigned d = 0; d < 256; d++) {
