@@ -122,6 +122,36 @@ Test(sort, radix_equals_qsort_at_many_sizes)
     }
 }
 
+Test(sort, spread_equals_qsort_on_uniform_and_skewed_keys)
+{
+    /* Uniform hashes (the linear path), keys in few buckets (the insertion
+     * sort's budget runs out and qsort finishes), repeats, and sizes about
+     * the switch from plain insertion. */
+    static const size_t sizes[] = {0, 1, 2, 31, 32, 33, 500, 8192, 40000};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes[s];
+        uint64_t *v = malloc(8 * (n + 1)), *w = malloc(8 * (n + 1)),
+                 *t = malloc(8 * (2 * n + 1));
+        cr_assert(v && w && t);
+        for (unsigned kind = 0; kind < 4; kind++) {
+            uint64_t st = 5 + kind;
+            for (size_t i = 0; i < n; i++) {
+                uint64_t z = nd__splitmix64(&st);
+                v[i] = w[i] = kind == 0   ? z
+                              : kind == 1 ? z & 0xffffff      /* all in bucket 0 */
+                              : kind == 2 ? z % 5             /* repeats */
+                                          : (i % 2 ? z : ~(uint64_t)i); /* half descending */
+            }
+            nd__sort_u64_spread(v, t, n);
+            qsort(w, n, 8, cmp_u64);
+            cr_assert(n == 0 || memcmp(v, w, 8 * n) == 0, "n=%zu kind=%u", n, kind);
+        }
+        free(v);
+        free(w);
+        free(t);
+    }
+}
+
 /* Candidate-pair keys a << 32 | b with a < b < 2^bits, as LSH emits them. */
 static uint64_t pair_key(uint64_t *st, unsigned bits)
 {
@@ -205,6 +235,38 @@ Test(sort, top_half_is_stable)
         cr_assert_leq(v[i - 1] >> 32, v[i] >> 32);
         if (v[i - 1] >> 32 == v[i] >> 32)
             cr_assert_lt((uint32_t)v[i - 1], (uint32_t)v[i], "input order kept");
+    }
+}
+
+Test(sort, top_half_is_stable_on_wide_keys)
+{
+    /* Uniform 32-bit top halves over sizes on both sides of the insertion
+     * path, the low halves in no order: equal top halves keep their input
+     * order, as a stable reference (by top half, then position) says. */
+    static const size_t sizes[] = {2, 63, 64, 5000, 70000};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t n = sizes[s];
+        uint64_t *v = malloc(8 * n), *t = malloc(8 * n), *w = malloc(8 * n);
+        cr_assert(v && t && w);
+        uint64_t st = 21;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t hi = nd__splitmix64(&st) >> 32;
+            if (i % 4 == 0)
+                hi &= 0xff; /* repeats of the top half */
+            v[i] = hi << 32 | (nd__splitmix64(&st) & 0xffffffffu);
+            w[i] = hi << 32 | i; /* the reference: by top half, then position */
+        }
+        uint64_t *orig = malloc(8 * n);
+        cr_assert(orig);
+        memcpy(orig, v, 8 * n);
+        nd__sort_u64_hi32(v, t, n);
+        qsort(w, n, 8, cmp_u64);
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(v[i], orig[(uint32_t)w[i]], "n=%zu i=%zu", n, i);
+        free(orig);
+        free(v);
+        free(t);
+        free(w);
     }
 }
 

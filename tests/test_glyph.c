@@ -331,6 +331,47 @@ Test(glyph, random_texts_follow_the_rule)
     free(bag);
 }
 
+Test(glyph, a_large_text_drops_repeats_in_order)
+{
+    /* Over 2^16 kept windows (the dedupe table's wide slots) and under
+       (its narrow ones): the bag of t + " " + t is the bag of t, in the
+       same order, and then the few windows across the join; sorted, it is
+       the reference set. */
+    static const size_t lens[] = {3000, 400000};
+    for (size_t r = 0; r < sizeof lens / sizeof *lens; r++) {
+        const size_t len = lens[r], len2 = 2 * len + 1;
+        unsigned char *s = malloc(len2);
+        uint64_t *want = malloc((len2 + 1) * sizeof *want);
+        uint64_t *once = malloc((len + 1) * sizeof *once);
+        cr_assert(s && want && once);
+        for (size_t i = 0; i < len; i++)
+            s[i] = (unsigned char)('a' + rng() % 26);
+        s[len] = ' ';
+        memcpy(s + len + 1, s, len);
+        set_norm(s, len);
+        cr_assert_eq(nd__shingle_bag(&tb, ND_SHINGLE_GLYPH, 8, 7), ND_OK);
+        const size_t m1 = tb.nhashes;
+        cr_assert_eq(m1, reference_set(s, len, 8, 7, want));
+        if (r == 1)
+            cr_assert_gt(m1, 65536, "the wide slots are exercised");
+        memcpy(once, tb.hashes, m1 * sizeof *once);
+
+        set_norm(s, len2);
+        cr_assert_eq(nd__shingle_bag(&tb, ND_SHINGLE_GLYPH, 8, 7), ND_OK);
+        const size_t m2 = reference_set(s, len2, 8, 7, want);
+        cr_assert_eq(tb.nhashes, m2);
+        cr_assert_geq(m2, m1);
+        cr_assert_leq(m2, m1 + 7);
+        cr_assert_eq(memcmp(tb.hashes, once, m1 * sizeof *once), 0,
+                     "first occurrences first, in order (len %zu)", len);
+        qsort(tb.hashes, m2, sizeof *tb.hashes, cmp);
+        cr_assert_eq(memcmp(tb.hashes, want, m2 * sizeof *want), 0);
+        free(s);
+        free(want);
+        free(once);
+    }
+}
+
 Test(glyph, a_zero_hash_is_kept_once)
 {
     /* the seed equal to the window "kkkkkkkk" makes it v = 0, kept (its

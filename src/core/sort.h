@@ -19,6 +19,13 @@ typedef struct nd__kv {
  */
 void nd__sort_u64(uint64_t *v, uint64_t *tmp, size_t n);
 
+/*
+ * The same for keys spread uniformly over 64 bits (hashes): one bucket pass
+ * on the top bits and an insertion sort, linear in time; any keys are
+ * sorted, skewed ones in O(n log n).  scratch has room for 2n + 1 values.
+ */
+void nd__sort_u64_spread(uint64_t *v, uint64_t *scratch, size_t n);
+
 /* The same by key, stably: equal keys keep their input order. */
 void nd__sort_kv(nd__kv *v, nd__kv *tmp, size_t n);
 

@@ -182,7 +182,7 @@ static int group_copies(nd__held *s, const uint32_t *order, double alike,
     const size_t n = s->n;
     uint64_t *sigs = malloc(n * BINS * sizeof *sigs);
     nd__kv *kv = malloc(2 * n * sizeof *kv);
-    uint64_t *tmp = malloc(ND__HELD_SHINGLES * sizeof *tmp);
+    uint64_t *tmp = malloc((2 * ND__HELD_SHINGLES + 1) * sizeof *tmp);
     if (!sigs || !kv || !tmp) {
         free(sigs);
         free(kv);
@@ -193,7 +193,7 @@ static int group_copies(nd__held *s, const uint32_t *order, double alike,
     for (size_t i = 0; i < n; i++) {
         uint32_t d = order[i];
         sign(s->h + s->off[d], s->len[d], gseed, sigs + i * BINS);
-        nd__sort_u64(s->h + s->off[d], tmp, s->len[d]);
+        nd__sort_u64_spread(s->h + s->off[d], tmp, s->len[d]);
     }
     free(tmp);
     /* The candidate pairs of every band, each once. */
@@ -263,31 +263,53 @@ static int group_copies(nd__held *s, const uint32_t *order, double alike,
  * (counter << GROUP_BITS | group) for each carrier, sorted.  A count is a
  * counter's, so counters are what is judged (a rare collision of two
  * frequent shingles judges them together), and the keys sort in few
- * passes.
+ * passes.  Which counters are frequent is read once into a bitmap (128 KB
+ * for 2^20 counters, in cache), not looked up twice a held shingle in the
+ * counters themselves (random reads of 4 MB).
  */
 static int count_groups(nd__df *df, const nd__held *s, const uint32_t *order,
                         nd__uf *u, uint32_t cutoff, uint64_t *lowered)
 {
     const size_t n = s->n;
     const uint64_t mask = ((uint64_t)1 << df->bits) - 1;
+    const size_t words = ((size_t)mask >> 6) + 1;
+    uint64_t *often = malloc(words * sizeof *often);
+    if (!often)
+        return ND_ERR_NOMEM;
+    for (size_t w = 0; w < words; w++) {
+        uint64_t bits = 0;
+        for (unsigned b = 0; b < 64 && 64 * w + b <= mask; b++)
+            bits |= (uint64_t)(atomic_load_explicit(&df->cnt[64 * w + b],
+                                                    memory_order_relaxed) > cutoff)
+                    << b;
+        often[w] = bits;
+    }
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t d = order[i];
-        for (uint32_t t = 0; t < s->len[d]; t++)
-            m += nd__df_get(df, s->h[s->off[d] + t]) > cutoff;
-    }
-    uint64_t *fk = malloc((2 * m + 1) * sizeof *fk);
-    if (!fk)
-        return ND_ERR_NOMEM;
-    m = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t d = order[i], g = nd__uf_find(u, (uint32_t)i);
-        for (uint32_t t = 0; t < s->len[d]; t++) {
-            uint64_t h = s->h[s->off[d] + t];
-            if (nd__df_get(df, h) > cutoff)
-                fk[m++] = (h & mask) << GROUP_BITS | g;
+        const uint64_t *h = s->h + s->off[order[i]];
+        const uint32_t len = s->len[order[i]];
+        for (uint32_t t = 0; t < len; t++) {
+            const uint64_t c = h[t] & mask;
+            m += often[c >> 6] >> (c & 63) & 1;
         }
     }
+    uint64_t *fk = malloc((2 * m + 1) * sizeof *fk);
+    if (!fk) {
+        free(often);
+        return ND_ERR_NOMEM;
+    }
+    m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t *h = s->h + s->off[order[i]];
+        const uint32_t len = s->len[order[i]];
+        const uint64_t g = nd__uf_find(u, (uint32_t)i);
+        for (uint32_t t = 0; t < len; t++) {
+            const uint64_t c = h[t] & mask;
+            fk[m] = c << GROUP_BITS | g; /* written; m counts the frequent */
+            m += often[c >> 6] >> (c & 63) & 1;
+        }
+    }
+    free(often);
     nd__sort_u64(fk, fk + m, m);
     for (size_t i = 0; i < m;) {
         const uint64_t counter = fk[i] >> GROUP_BITS;

@@ -6,10 +6,9 @@
  * of n code points slides over the UTF-8 text; its bytes are hashed.  Glyph
  * n-grams (below) are read straight from the folded bytes.
  *
- * The set is made by sorting and dropping repeats.  Per document there are a
- * few hundred to a few thousand hashes, uniformly spread: one bucket pass on
- * the top bits and an insertion sort finish in linear time, four to seven
- * times faster than an 8-pass LSD radix sort at 150 to 5000 keys.
+ * The set is made by dropping repeats through a hash table, or, sorted, by
+ * sorting (nd__sort_u64_spread: the hashes are uniformly spread) and
+ * dropping adjacent repeats.
  */
 #include "text.h"
 #include "../core/mix.h"
@@ -22,8 +21,6 @@
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
-
-#define SMALL_SORT 32
 
 static int grow_u64(uint64_t **p, size_t *cap, size_t need)
 {
@@ -51,16 +48,6 @@ static uint64_t to_le64(uint64_t x)
     return x;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/*
- * Insertion sort; input that is far from sorted (more than budget moves)
- * is handed to qsort instead, so the worst case stays n log n.
- */
 /* Eight bytes, the first in the low byte whatever the machine. */
 static uint64_t load64(const unsigned char *p)
 {
@@ -79,52 +66,6 @@ static uint64_t token_end(uint64_t w)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101);
     return ~((w & ones * 0x7F) + ones * 0x5F) & ~w & ones * 0x80;
-}
-
-static void insertion_sort(uint64_t *a, size_t n, size_t budget)
-{
-    for (size_t i = 1; i < n; i++) {
-        uint64_t v = a[i];
-        size_t j = i;
-        while (j > 0 && a[j - 1] > v) {
-            a[j] = a[j - 1];
-            j--;
-        }
-        a[j] = v;
-        if (i - j > budget) {
-            qsort(a, n, sizeof *a, cmp_u64);
-            return;
-        }
-        budget -= i - j;
-    }
-}
-
-/*
- * Sort a[0..n) using scratch[0..2n+1).  Shingle hashes are uniform, so
- * distributing them into about n buckets by their top bits leaves each
- * bucket with one or two keys, and one insertion sort pass finishes.
- */
-static void sort_hashes(uint64_t *a, uint64_t *scratch, size_t n)
-{
-    if (n < SMALL_SORT) {
-        insertion_sort(a, n, SIZE_MAX);
-        return;
-    }
-    unsigned bits = 0;
-    while (((size_t)2 << bits) <= n)
-        bits++;
-    size_t nb = (size_t)1 << bits; /* n/2 < nb <= n */
-    unsigned shift = 64 - bits;
-    uint64_t *to = scratch, *count = scratch + n;
-    memset(count, 0, (nb + 1) * sizeof *count);
-    for (size_t i = 0; i < n; i++)
-        count[(a[i] >> shift) + 1]++;
-    for (size_t b = 1; b <= nb; b++)
-        count[b] += count[b - 1];
-    for (size_t i = 0; i < n; i++)
-        to[count[a[i] >> shift]++] = a[i];
-    memcpy(a, to, n * sizeof *a);
-    insertion_sort(a, n, 4 * n);
 }
 
 /*
@@ -604,69 +545,94 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
 
 /*
  * Drop repeats from a[0..n) in place, order kept, through an open-addressing
- * table indexed by the top bits of the (uniform) hashes.  A slot is in use
- * when its stamp (t->stamps, a byte a slot) equals this call's number, so
- * nothing is cleared per call (all stamps once in 255 calls) and no value
- * is reserved for an empty slot.  The table is roomy, 16n to 32n slots up
- * to 2^DEDUPE_ROOMY_BITS (2n to 4n at the least), so a key's home slot is
- * nearly always free or holds the key itself.  That case takes no branch:
- * the key and the stamp are stored either way, and the output advances
- * when the slot was free.  The probe loop is left for the rare collision.
- * Measured on news text (one thread, the default glyph shingles), against
- * a table of 2n to 4n slots cleared per call and probed with a branch per
- * key, the sketch stage ran 15% faster with 16n slots and a bitmap of used
- * slots (4n: 8%; 32n: no more than 16n), and 4% faster again with stamps
- * in place of the bitmap.
+ * table indexed by the top bits of the (uniform) hashes.  A slot holds not
+ * the key but where the key went in the output, 16 bits (32 above 2^16
+ * keys), and a busy slot's key is read from the output, a[tab[j]], which
+ * is in cache.  A slot is in use when its stamp (t->stamps, a byte a slot)
+ * equals this call's number, so nothing is cleared per call (all stamps
+ * once in 255 calls) and no value is reserved for an empty slot.  The
+ * table is roomy, 32n to 64n slots up to 2^DEDUPE_ROOMY_BITS (2n to 4n at
+ * the least), so a key's home slot is nearly always free or holds the key
+ * itself: whether it is busy is a byte of the stamps, read first, and the
+ * rest takes no branch but the one on that byte (the output advances when
+ * the slot was free).  The probe loop is left for the rare collision.
+ * Measured on news text (one thread, the default glyph shingles): 16n
+ * slots and a bitmap of used slots made the sketch stage 15% faster than
+ * 2n to 4n slots cleared per call, stamps 4% faster again; slots of 16-bit
+ * places in place of the 64-bit keys let the table be twice as roomy in
+ * less memory (a page of 1,500 keys: 64 KB of stamps and 128 KB of places,
+ * where 32 KB and 256 KB held half the slots), which shingling took 4%
+ * less time on (10,000 `scale` pages); 16n slots of places gained nothing
+ * over 16n of keys, and a table of places and stamps together, or one
+ * cleared per call, lost 5-15%: the busy test must hit L1.
  */
+#define DEDUPE_SLOTS 32
 #define DEDUPE_ROOMY_BITS 16
+
+#define DEFINE_DEDUPE(NAME, T)                                                 \
+    static size_t NAME(T *tab, unsigned char *stamps, unsigned bits,           \
+                       unsigned char now, uint64_t *a, size_t n)               \
+    {                                                                          \
+        const size_t mask = ((size_t)1 << bits) - 1;                           \
+        const unsigned shift = 64 - bits;                                      \
+        size_t w = 0;                                                          \
+        for (size_t i = 0; i < n; i++) {                                       \
+            const uint64_t v = a[i];                                           \
+            size_t j = (size_t)(v >> shift);                                   \
+            int busy = stamps[j] == now;                                       \
+            if (busy && a[tab[j]] != v) {                                      \
+                do {                                                           \
+                    j = (j + 1) & mask;                                        \
+                    busy = stamps[j] == now;                                   \
+                } while (busy && a[tab[j]] != v);                              \
+            }                                                                  \
+            /* busy: a repeat of a[tab[j]]; else v is new, slot j free */      \
+            if (!busy)                                                         \
+                tab[j] = (T)w;                                                 \
+            stamps[j] = now;                                                   \
+            a[w] = v;                                                          \
+            w += !busy;                                                        \
+        }                                                                      \
+        return w;                                                              \
+    }
+
+DEFINE_DEDUPE(dedupe16, uint16_t)
+DEFINE_DEDUPE(dedupe32, uint32_t)
 
 static int dedupe_hashes(nd__textbuf *t, uint64_t *a, size_t n, size_t *out)
 {
+    if (n >= UINT32_MAX) /* beyond any text a reader passes */
+        return ND_ERR_NOMEM;
     unsigned bits = 1, least = 1;
-    while (((size_t)1 << bits) < 16 * n && bits < DEDUPE_ROOMY_BITS)
+    while (((size_t)1 << bits) < DEDUPE_SLOTS * n && bits < DEDUPE_ROOMY_BITS)
         bits++;
     while (((size_t)1 << least) < 2 * n)
         least++;
     if (bits < least)
         bits = least;
-    size_t size = (size_t)1 << bits, mask = size - 1;
-    int rc = grow_u64(&t->tmp, &t->tmp_cap, size);
-    if (rc)
-        return rc;
-    if (t->stamps_cap < size) {
-        unsigned char *q = calloc(size, 1);
-        if (!q)
+    const size_t size = (size_t)1 << bits;
+    const int wide = n > UINT16_MAX;
+    if (t->dedupe_cap < size) {
+        void *q = malloc(size * 4);
+        unsigned char *st = q ? calloc(size, 1) : NULL;
+        if (!st) {
+            free(q);
             return ND_ERR_NOMEM;
+        }
+        free(t->dedupe);
         free(t->stamps);
-        t->stamps = q;
-        t->stamps_cap = size;
+        t->dedupe = q;
+        t->stamps = st;
+        t->dedupe_cap = size;
         t->stamp = 0;
     }
     if (t->stamp == (unsigned char)-1) {
-        memset(t->stamps, 0, t->stamps_cap);
+        memset(t->stamps, 0, t->dedupe_cap);
         t->stamp = 0;
     }
     const unsigned char now = ++t->stamp;
-    uint64_t *tab = t->tmp;
-    unsigned char *stamps = t->stamps;
-    const unsigned shift = 64 - bits;
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t v = a[i];
-        size_t j = (size_t)(v >> shift);
-        int busy = stamps[j] == now;
-        if (busy && tab[j] != v) {
-            do {
-                j = (j + 1) & mask;
-                busy = stamps[j] == now;
-            } while (busy && tab[j] != v);
-        }
-        tab[j] = v;
-        stamps[j] = now;
-        a[w] = v;
-        w += !busy;
-    }
-    *out = w;
+    *out = wide ? dedupe32((uint32_t *)t->dedupe, t->stamps, bits, now, a, n)
+                : dedupe16((uint16_t *)t->dedupe, t->stamps, bits, now, a, n);
     return ND_OK;
 }
 
@@ -692,7 +658,7 @@ static int finish_set(nd__textbuf *t, size_t count, int sorted)
     int rc = grow_u64(&t->tmp, &t->tmp_cap, 2 * count + 1);
     if (rc)
         return rc;
-    sort_hashes(t->hashes, t->tmp, count);
+    nd__sort_u64_spread(t->hashes, t->tmp, count);
     t->nhashes = nd__unique_u64(t->hashes, count);
     return ND_OK;
 }

@@ -50,8 +50,9 @@ typedef struct nd__textbuf {
     size_t nfigs, figs_cap;
     unsigned char *glyphs; /* the text as folded glyphs (shingle.c) */
     size_t glyphs_cap;
-    unsigned char *stamps; /* slots in use when equal to stamp (shingle.c) */
-    size_t stamps_cap;
+    void *dedupe;        /* the table that drops repeats (shingle.c) */
+    unsigned char *stamps; /* its slots in use when equal to stamp */
+    size_t dedupe_cap;   /* slots of both */
     unsigned char stamp;
 } nd__textbuf;
 

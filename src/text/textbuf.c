@@ -16,6 +16,7 @@ void nd__textbuf_free(nd__textbuf *t)
     free(t->aux);
     free(t->figs);
     free(t->glyphs);
+    free(t->dedupe);
     free(t->stamps);
     memset(t, 0, sizeof *t);
 }
