@@ -105,6 +105,10 @@ struct nd_batch {
     unsigned share_rank, share_n; /* a shared run (jobint.h); n 0: none */
     nd__gather_fn gather;
     void *gather_ctx;
+    const nd__count_comm *comm; /* the count pass shared too (jobint.h) */
+    nd__df *levels;      /* shared count: the counters of the finished
+                            sampling levels, unhalved, level l at rate 2^l */
+    size_t nlevels;
     nd_text_stats counted_text; /* the sketchers' counters when the count
                                    pass ended */
     nd_text_stats elsewhere;    /* texts sketched by other processes */
@@ -124,6 +128,17 @@ void nd__batch_share(nd_batch *b, unsigned rank, unsigned nprocs,
     b->share_n = nprocs;
     b->gather = gather;
     b->gather_ctx = ctx;
+}
+
+void nd__batch_share_count(nd_batch *b, const nd__count_comm *comm)
+{
+    b->comm = comm;
+}
+
+int nd__batch_counts(const nd_batch *b, uint64_t ord)
+{
+    return !b->comm || b->share_n <= 1 ||
+           (ord / ND__SHARE_BLOCK) % b->share_n == b->share_rank;
 }
 
 int nd__batch_sketches(const nd_batch *b, size_t doc)
@@ -330,6 +345,9 @@ ND_API void nd_batch_free(nd_batch *b)
         free(b->wide[t]);
     free(b->wide);
     nd__df_free(&b->df);
+    for (size_t l = 0; l < b->nlevels; l++)
+        nd__df_free(&b->levels[l]);
+    free(b->levels);
     free_own(b);
     nd__held_free(&b->held);
     if (b->sets)
@@ -439,7 +457,7 @@ static void count_segment(nd_batch *b, size_t from, size_t to,
         for (size_t i = from; i < to; i++) {
             const uint64_t o = base + (i - from);
             int r = ND_OK;
-            if (o % rate == 0) {
+            if (o % rate == 0 && nd__batch_counts(b, o)) {
                 const uint64_t *set;
                 size_t m;
                 r = nd__sketcher_bag(b->sk[t], texts[i], lens[i], &set, &m);
@@ -510,6 +528,22 @@ int nd__df_sched_step(nd__df_sched *s, uint64_t ord)
     return 1;
 }
 
+/* A shared count: keep the finished level's counters as they are, and
+   count the next level from zero (merge_shared halves them). */
+static int push_level(nd_batch *b)
+{
+    nd__df *p = realloc(b->levels, (b->nlevels + 1) * sizeof *p);
+    if (!p)
+        return ND_ERR_NOMEM;
+    b->levels = p;
+    nd__df next;
+    if (nd__df_init(&next, b->df.bits) != ND_OK)
+        return ND_ERR_NOMEM;
+    b->levels[b->nlevels++] = b->df;
+    b->df = next;
+    return ND_OK;
+}
+
 ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
                           const size_t *lens, size_t *bad)
 {
@@ -547,7 +581,10 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
     for (size_t from = 0; from < n && first_rc == ND_OK;) {
         if (b->sampled >= DF_SAMPLE) {
             merge_own(b);
-            nd__df_halve(&b->df);
+            if (!b->comm)
+                nd__df_halve(&b->df);
+            else if (push_level(b) != ND_OK)
+                return fail(b, ND_ERR_NOMEM, NULL);
             b->df_rate *= 2;
             b->sampled /= 2;
         }
@@ -568,6 +605,165 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
     return ND_OK;
 }
 
+/* ------------------------------------------------- the shared count */
+
+_Static_assert(sizeof(atomic_uint) == sizeof(uint32_t), "a counter is a uint32");
+
+/* One held document as it travels: ordinal, shingle count, figure count,
+   the figures, then the shingles. */
+typedef struct {
+    uint64_t ord;
+    uint32_t len, nfigs;
+    uint32_t figs[ND__FIGS];
+} held_head;
+
+/* The held sample one process counting texts [0, n) would end with: its
+   ordinals only (the schedule and the sample depend on nothing else). */
+static int held_ordinals(uint64_t n, nd__held *sim)
+{
+    uint64_t o = 0, rate = 1, sampled = 0;
+    memset(sim, 0, sizeof *sim);
+    while (o < n) {
+        const uint64_t first = (o + rate - 1) / rate * rate;
+        const uint64_t fill = first + (DF_SAMPLE - sampled - 1) * rate;
+        const uint64_t end = fill + 1 < n ? fill + 1 : n;
+        for (uint64_t x = first; x < end; x += rate)
+            if (nd__held_wants(sim, x) && nd__held_add(sim, x, NULL, 0, NULL, 0) != ND_OK)
+                return ND_ERR_NOMEM;
+        o = fill + 1;
+        rate *= 2;
+        sampled = DF_SAMPLE / 2;
+    }
+    return ND_OK;
+}
+
+static int by_ord(const void *pa, const void *pb)
+{
+    uint64_t a = (*(const held_head *const *)pa)->ord;
+    uint64_t b = (*(const held_head *const *)pb)->ord;
+    return (a > b) - (a < b);
+}
+
+/*
+ * The held sample of a shared count: every process sends the documents it
+ * holds (its own texts, held at a rate no higher than one process's), and
+ * every process keeps, in ordinal order, those that one process counting
+ * all texts would hold at the end.
+ */
+static int merge_held(nd_batch *b)
+{
+    const nd__count_comm *c = b->comm;
+    nd__held *h = &b->held;
+    size_t bytes = 0;
+    for (size_t i = 0; i < h->n; i++)
+        bytes += sizeof(held_head) + (size_t)h->len[i] * sizeof *h->h;
+    unsigned char *out = malloc(bytes ? bytes : 1), *all = NULL;
+    if (!out)
+        return ND_ERR_NOMEM;
+    unsigned char *w = out;
+    for (size_t i = 0; i < h->n; i++) {
+        held_head hd = {h->ord[i], h->len[i], h->nfigs[i], {0}};
+        memcpy(hd.figs, h->figs + i * ND__FIGS, sizeof hd.figs);
+        memcpy(w, &hd, sizeof hd);
+        w += sizeof hd;
+        if (h->len[i])
+            memcpy(w, h->h + h->off[i], (size_t)h->len[i] * sizeof *h->h);
+        w += (size_t)h->len[i] * sizeof *h->h;
+    }
+    size_t alln = 0;
+    void *got = NULL;
+    int rc = c->gather(c->ctx, out, bytes, &got, &alln);
+    free(out);
+    if (rc != ND_OK)
+        return rc;
+    all = got;
+    /* Index what came (aligned copies of the heads), sorted by ordinal. */
+    size_t m = 0;
+    for (size_t at = 0; at + sizeof(held_head) <= alln; m++) {
+        held_head hd;
+        memcpy(&hd, all + at, sizeof hd);
+        at += sizeof hd + (size_t)hd.len * sizeof(uint64_t);
+    }
+    held_head *heads = malloc(sizeof *heads * (m ? m : 1));
+    const held_head **order = malloc(sizeof *order * (m ? m : 1));
+    size_t *where = malloc(sizeof *where * (m ? m : 1));
+    nd__held sim;
+    memset(&sim, 0, sizeof sim);
+    rc = heads && order && where ? held_ordinals(b->counted, &sim) : ND_ERR_NOMEM;
+    for (size_t i = 0, at = 0; rc == ND_OK && i < m; i++) {
+        memcpy(&heads[i], all + at, sizeof heads[i]);
+        where[i] = at + sizeof heads[i];
+        order[i] = &heads[i];
+        at = where[i] + (size_t)heads[i].len * sizeof(uint64_t);
+    }
+    if (rc == ND_OK)
+        qsort(order, m, sizeof *order, by_ord);
+    nd__held_free(h);
+    h->rate = sim.rate;
+    uint64_t *set = NULL;
+    size_t setcap = 0;
+    for (size_t i = 0, k = 0; rc == ND_OK && i < sim.n; i++) {
+        while (k < m && order[k]->ord < sim.ord[i])
+            k++;
+        if (k == m || order[k]->ord != sim.ord[i]) {
+            rc = ND_ERR_STATE; /* a process let go of a document it owed */
+            break;
+        }
+        const held_head *hd = order[k];
+        if (hd->len > setcap) {
+            uint64_t *p = realloc(set, hd->len * sizeof *p);
+            if (!p) {
+                rc = ND_ERR_NOMEM;
+                break;
+            }
+            set = p;
+            setcap = hd->len;
+        }
+        if (hd->len)
+            memcpy(set, all + where[hd - heads], hd->len * sizeof *set);
+        rc = nd__held_add(h, hd->ord, set, hd->len, hd->figs, hd->nfigs);
+    }
+    free(set);
+    free(heads);
+    free(order);
+    free(where);
+    free(all);
+    nd__held_free(&sim);
+    return rc;
+}
+
+/*
+ * The counters of a shared count: each level summed over the processes,
+ * then halved and added level after level, as nd_batch_count does with
+ * the counters of a single process.  Every process has as many levels (it
+ * stepped through every ordinal), so the sums pair up.
+ */
+static int merge_shared(nd_batch *b)
+{
+    const nd__count_comm *c = b->comm;
+    const size_t m = (size_t)1 << b->df.bits;
+    if (push_level(b) != ND_OK)
+        return ND_ERR_NOMEM;
+    for (size_t l = 0; l < b->nlevels; l++) {
+        int rc = c->sum32(c->ctx, (uint32_t *)(void *)b->levels[l].cnt, m);
+        if (rc != ND_OK)
+            return rc;
+        if (l) {
+            nd__df_halve(&b->levels[0]);
+            nd__df_merge(&b->levels[0], &b->levels[l]);
+        }
+    }
+    nd__df t = b->df;
+    b->df = b->levels[0];
+    b->levels[0] = t;
+    for (size_t l = 0; l < b->nlevels; l++)
+        nd__df_free(&b->levels[l]);
+    free(b->levels);
+    b->levels = NULL;
+    b->nlevels = 0;
+    return merge_held(b);
+}
+
 /* Before the first add: tell chrome from big stories among the frequent
    shingles, then install the boilerplate cut-off in the sketchers. */
 static int start_filtering(nd_batch *b)
@@ -578,6 +774,9 @@ static int start_filtering(nd_batch *b)
     free_own(b);
     if (b->p.boilerplate <= 0.0 || !b->counted)
         return ND_OK;
+    int src = b->comm ? merge_shared(b) : ND_OK;
+    if (src != ND_OK)
+        return src;
     double cut = b->p.boilerplate * (double)b->counted;
     if (cut < b->p.boilerplate_min)
         cut = b->p.boilerplate_min;
@@ -618,9 +817,11 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
 {
     if (b->ran)
         return fail(b, ND_ERR_STATE, "documents added after nd_batch_run");
-    if (!b->filtering && start_filtering(b) != ND_OK)
-        return fail(b, ND_ERR_NOMEM, NULL);
-    int rc = grow(b, b->n + n);
+    int rc = b->filtering ? ND_OK : start_filtering(b);
+    if (rc != ND_OK)
+        return fail(b, rc, rc == ND_ERR_STATE ? "the shared count: a held document is missing"
+                                              : NULL);
+    rc = grow(b, b->n + n);
     if (rc != ND_OK)
         return fail(b, rc, rc == ND_ERR_PARAM ? "more than 2^32-1 documents" : NULL);
     double t0 = now();

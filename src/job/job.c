@@ -826,7 +826,10 @@ static void fill_skim(feed *f, chunk *c)
     }
     for (;;) {
         nd__df_sched next = f->sched;
-        int rc = nd__reader_next_skim(f->rd, nd__df_sched_step(&next, f->ordinal), &rec);
+        /* A shared count shingles only this process's texts. */
+        int parse = nd__df_sched_step(&next, f->ordinal) &&
+                    nd__batch_counts(j->batch, f->ordinal);
+        int rc = nd__reader_next_skim(f->rd, parse, &rec);
         if (rc == 0) {
             c->last = 1;
             return;

@@ -49,6 +49,34 @@ void nd__batch_doc_put(nd_batch *b, size_t doc, const unsigned char *in);
 void nd__batch_sketched_stats(const nd_batch *b, nd_text_stats *s);
 void nd__batch_add_stats(nd_batch *b, const nd_text_stats *s);
 
+/*
+ * The count pass of a shared run (nd_batch_count, boilerplate > 0): every
+ * process still passes every text, but shingles only the sampled texts of
+ * its own blocks (nd__batch_counts: the blocks of nd__batch_share), and
+ * keeps its counters one sampling level at a time instead of halving them.
+ * Before the first add, the processes sum each level (sum32), and each
+ * applies the halvings to the sums in order as one process counting all
+ * texts would: halving is not linear, the sum of halved counters is not
+ * the halved sum.  The held sample of chrome.c is exchanged whole
+ * (gather) and rebuilt from the ordinals one process would hold, so the
+ * counts every process filters with are a single process's, exactly.
+ * Both calls are collective: every process makes them, in the same order.
+ */
+typedef struct {
+    void *ctx;
+    /* Sum v[0..n) element by element over the processes, in place on
+       each; ND_OK or an error code. */
+    int (*sum32)(void *ctx, uint32_t *v, size_t n);
+    /* The n bytes at p of every process, concatenated in process order,
+       into *all (malloc'd, the caller frees) of *alln bytes. */
+    int (*gather)(void *ctx, const void *p, size_t n, void **all, size_t *alln);
+} nd__count_comm;
+/* Share the count pass too (call after nd__batch_share, before the first
+   nd_batch_count); comm is not copied and must outlive the count pass. */
+void nd__batch_share_count(nd_batch *b, const nd__count_comm *comm);
+/* 1 when this process shingles the text of ordinal ord if it is sampled. */
+int nd__batch_counts(const nd_batch *b, uint64_t ord);
+
 /* The batch of a job, from nd_job_create on (NULL before). */
 nd_batch *nd__job_batch_early(nd_job *j);
 

@@ -44,6 +44,9 @@ static char prefix[64 + MPI_MAX_PROCESSOR_NAME];
 static int handed_over;
 /* Rank 0: documents, and bytes of the shares received (--stats). */
 static uint64_t gathered_docs, gathered_bytes;
+/* Bytes this rank sent in the count exchange: the level sums, the held
+   sample (--stats). */
+static uint64_t count_sum_bytes, count_held_bytes;
 
 /* mpirun gives every rank its standard streams (stdin: rank 0's, from
    /dev/null elsewhere); the command's reads of stdin are refused below. */
@@ -214,10 +217,62 @@ static int gather_recv(void *ctx, nd_batch *b, char *msg, size_t cap)
     return ND_OK;
 }
 
+/* The count exchange (jobint.h): the sums of one sampling level. */
+static int comm_sum32(void *ctx, uint32_t *v, size_t n)
+{
+    (void)ctx;
+    while (n) {
+        int m = n > PIECE / 4 ? PIECE / 4 : (int)n;
+        if (MPI_Allreduce(MPI_IN_PLACE, v, m, MPI_UINT32_T, MPI_SUM, MPI_COMM_WORLD) !=
+            MPI_SUCCESS)
+            die(EXIT_IO, "the count exchange failed");
+        count_sum_bytes += (uint64_t)m * sizeof *v;
+        v += m;
+        n -= (size_t)m;
+    }
+    return ND_OK;
+}
+
+/* The count exchange: every rank's held sample, to every rank, in rank
+   order (each rank broadcasts its own in pieces). */
+static int comm_gather(void *ctx, const void *p, size_t n, void **all, size_t *alln)
+{
+    (void)ctx;
+    uint64_t mine = n, *sizes = malloc(sizeof *sizes * (size_t)nranks);
+    if (!sizes)
+        die(EXIT_IO, "out of memory");
+    MPI_Allgather(&mine, 1, MPI_UINT64_T, sizes, 1, MPI_UINT64_T, MPI_COMM_WORLD);
+    size_t total = 0;
+    for (int r = 0; r < nranks; r++)
+        total += (size_t)sizes[r];
+    unsigned char *buf = malloc(total ? total : 1);
+    if (!buf)
+        die(EXIT_IO, "out of memory for the %zu bytes of the held sample", total);
+    size_t at = 0;
+    for (int r = 0; r < nranks; r++) {
+        if (r == rank && n)
+            memcpy(buf + at, p, n);
+        for (size_t done = 0; done < sizes[r];) {
+            int m = sizes[r] - done > PIECE ? PIECE : (int)(sizes[r] - done);
+            MPI_Bcast(buf + at + done, m, MPI_BYTE, r, MPI_COMM_WORLD);
+            done += (size_t)m;
+        }
+        at += (size_t)sizes[r];
+    }
+    count_held_bytes += n;
+    free(sizes);
+    *all = buf;
+    *alln = total;
+    return ND_OK;
+}
+
+static const nd__count_comm count_comm = {NULL, comm_sum32, comm_gather};
+
 /* Rank 0's job, made by cli_batch: shared before it runs. */
 static int share_job(nd_job *job)
 {
     nd__batch_share(nd__job_batch_early(job), 0, (unsigned)nranks, gather_recv, NULL);
+    nd__batch_share_count(nd__job_batch_early(job), &count_comm);
     return 0;
 }
 
@@ -242,6 +297,7 @@ static int run_share(const cli_opts *o)
     }
     nd__batch_share(nd__job_batch_early(job), (unsigned)rank, (unsigned)nranks,
                     gather_send, NULL);
+    nd__batch_share_count(nd__job_batch_early(job), &count_comm);
     rc = nd_job_run(job);
     if (!handed_over)
         die(rc == ND_ERR_DATA || rc == ND_ERR_UTF8 ? EXIT_DATA : EXIT_IO, "%s",
@@ -326,6 +382,12 @@ int main(int argc, char **argv)
                     "%.1f a document\n",
                     nranks, (unsigned long long)gathered_bytes,
                     gathered_docs ? (double)gathered_bytes / (double)gathered_docs : 0.0);
+        if (o.stats)
+            fprintf(stderr,
+                    "neardup-mpi: the count exchange, rank 0: %llu bytes of level "
+                    "sums, %llu bytes of held sample\n",
+                    (unsigned long long)count_sum_bytes,
+                    (unsigned long long)count_held_bytes);
     } else {
         status = run_share(&o);
     }

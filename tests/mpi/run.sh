@@ -37,6 +37,10 @@ ok() { pass=$((pass + 1)); }
 ko() { fail=$((fail + 1)); echo "mpi: FAIL: $1" >&2; }
 
 "$BUILD/ndgen" --docs 10000 --seed 7 --out "$T/big.jsonl" || exit 2
+# 40,000 documents: three sampling levels of the boilerplate count (every
+# text to 2^14, every second to 2^15, every fourth after), where per-rank
+# halving would round differently from the single process.
+"$BUILD/ndgen" --docs 40000 --seed 12 --out "$T/levels.jsonl" || exit 2
 "$BUILD/ndgen" --preset trunc --docs 1500 --seed 8 --out "$T/s1.jsonl" || exit 2
 "$BUILD/ndgen" --preset hardneg --docs 1500 --seed 9 --out "$T/s2.jsonl" || exit 2
 printf 'reuters\nap\n' >"$T/prio"
@@ -67,6 +71,7 @@ same() {
 }
 
 same cluster "$T/big.jsonl"
+same cluster "$T/levels.jsonl"
 same cluster "$T/s1.jsonl" "$T/s2.jsonl"
 same dedup "$T/big.jsonl"
 same dedup "$T/s1.jsonl" "$T/s2.jsonl"
