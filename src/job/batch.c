@@ -105,9 +105,13 @@ struct nd_batch {
     unsigned share_rank, share_n; /* a shared run (jobint.h); n 0: none */
     nd__gather_fn gather;
     void *gather_ctx;
+    int share_range;     /* a process adds the documents of its own part
+                            of the input only (nd__batch_share_range) */
     const nd__count_comm *comm; /* the count pass shared too (jobint.h) */
+    uint64_t count_total; /* share_range: texts counted by all processes */
     nd__df *levels;      /* shared count: the counters of the finished
-                            sampling levels, unhalved, level l at rate 2^l */
+                            sampling levels, unhalved, level l at rate 2^l
+                            (cnt NULL: none counted here) */
     size_t nlevels;
     nd_text_stats counted_text; /* the sketchers' counters when the count
                                    pass ended */
@@ -137,13 +141,13 @@ void nd__batch_share_count(nd_batch *b, const nd__count_comm *comm)
 
 int nd__batch_counts(const nd_batch *b, uint64_t ord)
 {
-    return !b->comm || b->share_n <= 1 ||
+    return !b->comm || b->share_n <= 1 || b->share_range ||
            (ord / ND__SHARE_BLOCK) % b->share_n == b->share_rank;
 }
 
 int nd__batch_sketches(const nd_batch *b, size_t doc)
 {
-    return b->share_n <= 1 || b->p.exact ||
+    return b->share_n <= 1 || b->share_range || b->p.exact ||
            (doc / ND__SHARE_BLOCK) % b->share_n == b->share_rank;
 }
 
@@ -156,6 +160,12 @@ size_t nd__batch_doc_bytes(const nd_batch *b)
         n += sizeof *b->raws;
     if (b->p.figures > 0.0)
         n += ND__FIGS * sizeof *b->figs + sizeof *b->nfigs;
+    if (b->lens)
+        n += sizeof *b->lens;
+    if (b->shorts)
+        n += sizeof *b->shorts;
+    if (b->meta)
+        n += sizeof *b->meta;
     return n;
 }
 
@@ -174,7 +184,18 @@ void nd__batch_doc_get(const nd_batch *b, size_t doc, unsigned char *out)
         memcpy(out, b->figs + doc * ND__FIGS, ND__FIGS * sizeof *b->figs);
         out += ND__FIGS * sizeof *b->figs;
         memcpy(out, &b->nfigs[doc], sizeof *b->nfigs);
+        out += sizeof *b->nfigs;
     }
+    if (b->lens) {
+        memcpy(out, &b->lens[doc], sizeof *b->lens);
+        out += sizeof *b->lens;
+    }
+    if (b->shorts) {
+        memcpy(out, &b->shorts[doc], sizeof *b->shorts);
+        out += sizeof *b->shorts;
+    }
+    if (b->meta)
+        memcpy(out, &b->meta[doc], sizeof *b->meta);
 }
 
 void nd__batch_doc_put(nd_batch *b, size_t doc, const unsigned char *in)
@@ -192,7 +213,37 @@ void nd__batch_doc_put(nd_batch *b, size_t doc, const unsigned char *in)
         memcpy(b->figs + doc * ND__FIGS, in, ND__FIGS * sizeof *b->figs);
         in += ND__FIGS * sizeof *b->figs;
         memcpy(&b->nfigs[doc], in, sizeof *b->nfigs);
+        in += sizeof *b->nfigs;
     }
+    if (b->lens) {
+        memcpy(&b->lens[doc], in, sizeof *b->lens);
+        in += sizeof *b->lens;
+    }
+    if (b->shorts) {
+        memcpy(&b->shorts[doc], in, sizeof *b->shorts);
+        in += sizeof *b->shorts;
+    }
+    if (b->meta)
+        memcpy(&b->meta[doc], in, sizeof *b->meta);
+}
+
+const uint64_t *nd__batch_doc_set(const nd_batch *b, size_t doc, size_t *m)
+{
+    *m = b->p.exact && b->sets ? b->sizes[doc] : 0;
+    return *m ? b->sets[doc] : NULL;
+}
+
+int nd__batch_doc_set_put(nd_batch *b, size_t doc, const uint64_t *set, size_t m)
+{
+    if (!b->p.exact)
+        return ND_OK;
+    free(b->sets[doc]);
+    b->sets[doc] = malloc(sizeof *set * (m ? m : 1));
+    if (!b->sets[doc])
+        return ND_ERR_NOMEM;
+    if (m)
+        memcpy(b->sets[doc], set, m * sizeof *set);
+    return ND_OK;
 }
 
 /* The sum of the sketchers' counters. */
@@ -544,6 +595,60 @@ static int push_level(nd_batch *b)
     return ND_OK;
 }
 
+nd__df_sched nd__df_sched_at(uint64_t n)
+{
+    uint64_t o = 0, rate = 1, sampled = 0;
+    while (o < n) {
+        const uint64_t first = (o + rate - 1) / rate * rate;
+        const uint64_t fill = first + (DF_SAMPLE - sampled - 1) * rate;
+        if (fill + 1 >= n) {
+            sampled += sampled_in(o, n, rate);
+            break;
+        }
+        o = fill + 1;
+        rate *= 2;
+        sampled = DF_SAMPLE / 2;
+    }
+    return (nd__df_sched){rate, sampled};
+}
+
+void nd__batch_share_range(nd_batch *b)
+{
+    b->share_range = 1;
+}
+
+int nd__batch_count_from(nd_batch *b, uint64_t first, uint64_t total)
+{
+    const nd__df_sched s = nd__df_sched_at(first);
+    b->counted = first;
+    b->count_total = total;
+    b->df_rate = (uint32_t)s.rate;
+    b->sampled = s.sampled;
+    /* The levels before this process's texts: nothing counted here. */
+    for (uint64_t r = 1; r < s.rate; r *= 2) {
+        nd__df *p = realloc(b->levels, (b->nlevels + 1) * sizeof *p);
+        if (!p)
+            return ND_ERR_NOMEM;
+        b->levels = p;
+        b->levels[b->nlevels++] = (nd__df){NULL, b->df.bits};
+    }
+    return ND_OK;
+}
+
+int nd__batch_grow_to(nd_batch *b, size_t n)
+{
+    if (n <= b->n)
+        return ND_OK;
+    int rc = grow(b, n);
+    if (rc != ND_OK)
+        return rc;
+    if (b->p.exact)
+        for (size_t d = b->n; d < n; d++)
+            b->sets[d] = NULL;
+    b->n = n;
+    return ND_OK;
+}
+
 ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
                           const size_t *lens, size_t *bad)
 {
@@ -644,24 +749,48 @@ static int by_ord(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
+/* 1 when ordinal o is among the n sorted ordinals at ord. */
+static int among(const uint64_t *ord, size_t n, uint64_t o)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ord[mid] < o)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && ord[lo] == o;
+}
+
 /*
- * The held sample of a shared count: every process sends the documents it
- * holds (its own texts, held at a rate no higher than one process's), and
- * every process keeps, in ordinal order, those that one process counting
- * all texts would hold at the end.
+ * The held sample of a shared count: every process works out which
+ * ordinals one process counting all texts would hold at the end, sends
+ * those of them it holds (its own texts, held at a rate no higher than one
+ * process's), and keeps what all sent, in ordinal order.
  */
 static int merge_held(nd_batch *b)
 {
     const nd__count_comm *c = b->comm;
     nd__held *h = &b->held;
+    nd__held sim;
+    if (held_ordinals(b->counted, &sim) != ND_OK) {
+        nd__held_free(&sim);
+        return ND_ERR_NOMEM;
+    }
     size_t bytes = 0;
     for (size_t i = 0; i < h->n; i++)
-        bytes += sizeof(held_head) + (size_t)h->len[i] * sizeof *h->h;
+        if (among(sim.ord, sim.n, h->ord[i]))
+            bytes += sizeof(held_head) + (size_t)h->len[i] * sizeof *h->h;
     unsigned char *out = malloc(bytes ? bytes : 1), *all = NULL;
-    if (!out)
+    if (!out) {
+        nd__held_free(&sim);
         return ND_ERR_NOMEM;
+    }
     unsigned char *w = out;
     for (size_t i = 0; i < h->n; i++) {
+        if (!among(sim.ord, sim.n, h->ord[i]))
+            continue;
         held_head hd = {h->ord[i], h->len[i], h->nfigs[i], {0}};
         memcpy(hd.figs, h->figs + i * ND__FIGS, sizeof hd.figs);
         memcpy(w, &hd, sizeof hd);
@@ -674,8 +803,10 @@ static int merge_held(nd_batch *b)
     void *got = NULL;
     int rc = c->gather(c->ctx, out, bytes, &got, &alln);
     free(out);
-    if (rc != ND_OK)
+    if (rc != ND_OK) {
+        nd__held_free(&sim);
         return rc;
+    }
     all = got;
     /* Index what came (aligned copies of the heads), sorted by ordinal. */
     size_t m = 0;
@@ -687,9 +818,7 @@ static int merge_held(nd_batch *b)
     held_head *heads = malloc(sizeof *heads * (m ? m : 1));
     const held_head **order = malloc(sizeof *order * (m ? m : 1));
     size_t *where = malloc(sizeof *where * (m ? m : 1));
-    nd__held sim;
-    memset(&sim, 0, sizeof sim);
-    rc = heads && order && where ? held_ordinals(b->counted, &sim) : ND_ERR_NOMEM;
+    rc = heads && order && where ? ND_OK : ND_ERR_NOMEM;
     for (size_t i = 0, at = 0; rc == ND_OK && i < m; i++) {
         memcpy(&heads[i], all + at, sizeof heads[i]);
         where[i] = at + sizeof heads[i];
@@ -742,22 +871,36 @@ static int merge_shared(nd_batch *b)
 {
     const nd__count_comm *c = b->comm;
     const size_t m = (size_t)1 << b->df.bits;
-    if (push_level(b) != ND_OK)
-        return ND_ERR_NOMEM;
-    for (size_t l = 0; l < b->nlevels; l++) {
-        int rc = c->sum32(c->ctx, (uint32_t *)(void *)b->levels[l].cnt, m);
+    if (b->share_range) {
+        /* Every process sums as many levels as all the texts took. */
+        const nd__df_sched end = nd__df_sched_at(b->count_total);
+        b->counted = b->count_total;
+        b->df_rate = (uint32_t)end.rate;
+        b->sampled = end.sampled;
+    }
+    size_t total = 0;
+    for (uint64_t r = 1; r < b->df_rate; r *= 2)
+        total++;
+    int rc = push_level(b);
+    while (rc == ND_OK && b->nlevels <= total) {
+        nd__df *p = realloc(b->levels, (b->nlevels + 1) * sizeof *p);
+        if (!p)
+            return ND_ERR_NOMEM;
+        b->levels = p;
+        b->levels[b->nlevels++] = (nd__df){NULL, b->df.bits};
+    }
+    /* b->df (empty) becomes the sum, level after level. */
+    for (size_t l = 0; rc == ND_OK && l < b->nlevels; l++) {
+        nd__df *d = &b->levels[l];
+        if (!d->cnt && nd__df_init(d, b->df.bits) != ND_OK)
+            return ND_ERR_NOMEM;
+        rc = c->sum32(c->ctx, (uint32_t *)(void *)d->cnt, m);
         if (rc != ND_OK)
             return rc;
-        if (l) {
-            nd__df_halve(&b->levels[0]);
-            nd__df_merge(&b->levels[0], &b->levels[l]);
-        }
+        nd__df_halve(&b->df);
+        nd__df_merge(&b->df, d);
+        nd__df_free(d);
     }
-    nd__df t = b->df;
-    b->df = b->levels[0];
-    b->levels[0] = t;
-    for (size_t l = 0; l < b->nlevels; l++)
-        nd__df_free(&b->levels[l]);
     free(b->levels);
     b->levels = NULL;
     b->nlevels = 0;
@@ -772,7 +915,7 @@ static int start_filtering(nd_batch *b)
     text_stats(b, &b->counted_text);
     merge_own(b);
     free_own(b);
-    if (b->p.boilerplate <= 0.0 || !b->counted)
+    if (b->p.boilerplate <= 0.0 || !(b->share_range ? b->count_total : b->counted))
         return ND_OK;
     int src = b->comm ? merge_shared(b) : ND_OK;
     if (src != ND_OK)
@@ -1034,6 +1177,13 @@ ND_API int nd_batch_run(nd_batch *b)
 {
     if (b->ran)
         return fail(b, ND_ERR_STATE, "nd_batch_run called twice");
+    if (b->comm && !b->filtering) {
+        /* A process with no document of its own still takes part in the
+           count exchange. */
+        int frc = start_filtering(b);
+        if (frc != ND_OK)
+            return fail(b, frc, NULL);
+    }
     if (b->gather) {
         char gmsg[sizeof b->err];
         gmsg[0] = '\0';

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "../neardup.h"
+#include "../io/readerint.h"
 
 /*
  * Progress of nd_batch_run: fn(ctx, phase, done, total) at the start and
@@ -43,6 +44,20 @@ size_t nd__batch_doc_bytes(const nd_batch *b);
 /* Copy out, or in, the sketched state of document doc < nd_batch_size. */
 void nd__batch_doc_get(const nd_batch *b, size_t doc, unsigned char *out);
 void nd__batch_doc_put(nd_batch *b, size_t doc, const unsigned char *in);
+/*
+ * A shared run where each process reads a part of the input (src/mpi/):
+ * after nd__batch_share, every process adds the documents of its own part
+ * only and sketches all of them; the one that runs grows its batch to
+ * every document (nd__batch_grow_to) in its gather and puts the others'
+ * state in, which then also carries the text lengths, short-text flags
+ * and meta, and with params.exact the shingle sets (nd__batch_doc_set).
+ */
+void nd__batch_share_range(nd_batch *b);
+int nd__batch_grow_to(nd_batch *b, size_t n);
+/* The exact shingle set of document doc (*m elements; NULL, 0 without
+   params.exact), and a copy of one put in (ND_OK or ND_ERR_NOMEM). */
+const uint64_t *nd__batch_doc_set(const nd_batch *b, size_t doc, size_t *m);
+int nd__batch_doc_set_put(nd_batch *b, size_t doc, const uint64_t *set, size_t m);
 /* The text counters of the texts this process sketched (the count pass
    left out); and counters of texts sketched elsewhere, added to those
    nd_batch_stats_get reports. */
@@ -76,6 +91,34 @@ typedef struct {
 void nd__batch_share_count(nd_batch *b, const nd__count_comm *comm);
 /* 1 when this process shingles the text of ordinal ord if it is sampled. */
 int nd__batch_counts(const nd_batch *b, uint64_t ord);
+/* With nd__batch_share_range: this process's texts are ordinals
+   [first, ...) of total counted by all (before the first nd_batch_count);
+   ND_OK or ND_ERR_NOMEM. */
+int nd__batch_count_from(nd_batch *b, uint64_t first, uint64_t total);
+
+/*
+ * A job of a shared run that reads part of the input (src/mpi/), set
+ * before nd_job_run: it reads pieces (not copied; they must outlive the
+ * run) in place of opts.paths, and its records are documents [first, ...)
+ * of total, the ordinals its count pass samples by.
+ */
+void nd__job_pieces(nd_job *j, const nd__piece *pieces, size_t n);
+int nd__job_count_from(nd_job *j, uint64_t first, uint64_t total);
+/* Report a warning through the job's on_warning (one that another
+   process met). */
+void nd__job_warn(nd_job *j, const nd_job_warning *w);
+/*
+ * What the rows need of a job's documents (ids; raw records for dedup;
+ * texts and meta for explain) and its record counters, as a byte stream:
+ * export hands it to put in order, after the job has read all; import,
+ * on another job of the same options, reads it with get and appends those
+ * documents after its own.  put and get return ND_OK or an error code,
+ * which the call returns.
+ */
+typedef int (*nd__put_fn)(void *ctx, const void *p, size_t n);
+typedef int (*nd__get_fn)(void *ctx, void *p, size_t n);
+int nd__job_export(nd_job *j, nd__put_fn put, void *ctx);
+int nd__job_import(nd_job *j, nd__get_fn get, void *ctx);
 
 /* The batch of a job, from nd_job_create on (NULL before). */
 nd_batch *nd__job_batch_early(nd_job *j);
@@ -90,5 +133,7 @@ typedef struct {
     uint64_t rate, sampled;
 } nd__df_sched;
 int nd__df_sched_step(nd__df_sched *s, uint64_t ord);
+/* The state after stepping through ordinals [0, n). */
+nd__df_sched nd__df_sched_at(uint64_t n);
 
 #endif
