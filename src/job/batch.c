@@ -105,10 +105,8 @@ struct nd_batch {
     unsigned share_rank, share_n; /* a shared run (jobint.h); n 0: none */
     nd__gather_fn gather;
     void *gather_ctx;
-    int share_range;     /* a process adds the documents of its own part
-                            of the input only (nd__batch_share_range) */
     const nd__count_comm *comm; /* the count pass shared too (jobint.h) */
-    uint64_t count_total; /* share_range: texts counted by all processes */
+    uint64_t count_total; /* a shared count: texts counted by all processes */
     nd__df *levels;      /* shared count: the counters of the finished
                             sampling levels, unhalved, level l at rate 2^l
                             (cnt NULL: none counted here) */
@@ -134,37 +132,22 @@ void nd__batch_share(nd_batch *b, unsigned rank, unsigned nprocs,
     b->gather_ctx = ctx;
 }
 
-void nd__batch_share_count(nd_batch *b, const nd__count_comm *comm)
-{
-    b->comm = comm;
-}
-
-int nd__batch_counts(const nd_batch *b, uint64_t ord)
-{
-    return !b->comm || b->share_n <= 1 || b->share_range ||
-           (ord / ND__SHARE_BLOCK) % b->share_n == b->share_rank;
-}
-
-int nd__batch_sketches(const nd_batch *b, size_t doc)
-{
-    return b->share_n <= 1 || b->share_range || b->p.exact ||
-           (doc / ND__SHARE_BLOCK) % b->share_n == b->share_rank;
-}
-
 /* The sketched state of a document: its signature, set size, set size
    before boilerplate (attach) and figures (figures > 0), in that order. */
 size_t nd__batch_doc_bytes(const nd_batch *b)
 {
+    /* By the params, which decide what grow allocates: the same before the
+       first document is added. */
     size_t n = b->p.num_perm * sizeof *b->sigs + sizeof *b->sizes;
-    if (b->raws)
+    if (b->p.cluster == ND_CLUSTER_ATTACH)
         n += sizeof *b->raws;
     if (b->p.figures > 0.0)
         n += ND__FIGS * sizeof *b->figs + sizeof *b->nfigs;
-    if (b->lens)
+    if (b->p.keep == ND_KEEP_LONGEST)
         n += sizeof *b->lens;
-    if (b->shorts)
+    if (b->p.min_words)
         n += sizeof *b->shorts;
-    if (b->meta)
+    if (b->p.keep == ND_KEEP_EARLIEST || b->p.keep == ND_KEEP_SOURCE || b->p.window > 0.0)
         n += sizeof *b->meta;
     return n;
 }
@@ -508,7 +491,7 @@ static void count_segment(nd_batch *b, size_t from, size_t to,
         for (size_t i = from; i < to; i++) {
             const uint64_t o = base + (i - from);
             int r = ND_OK;
-            if (o % rate == 0 && nd__batch_counts(b, o)) {
+            if (o % rate == 0) {
                 const uint64_t *set;
                 size_t m;
                 r = nd__sketcher_bag(b->sk[t], texts[i], lens[i], &set, &m);
@@ -612,14 +595,11 @@ nd__df_sched nd__df_sched_at(uint64_t n)
     return (nd__df_sched){rate, sampled};
 }
 
-void nd__batch_share_range(nd_batch *b)
-{
-    b->share_range = 1;
-}
-
-int nd__batch_count_from(nd_batch *b, uint64_t first, uint64_t total)
+int nd__batch_share_count(nd_batch *b, const nd__count_comm *comm, uint64_t first,
+                          uint64_t total)
 {
     const nd__df_sched s = nd__df_sched_at(first);
+    b->comm = comm;
     b->counted = first;
     b->count_total = total;
     b->df_rate = (uint32_t)s.rate;
@@ -871,13 +851,11 @@ static int merge_shared(nd_batch *b)
 {
     const nd__count_comm *c = b->comm;
     const size_t m = (size_t)1 << b->df.bits;
-    if (b->share_range) {
-        /* Every process sums as many levels as all the texts took. */
-        const nd__df_sched end = nd__df_sched_at(b->count_total);
-        b->counted = b->count_total;
-        b->df_rate = (uint32_t)end.rate;
-        b->sampled = end.sampled;
-    }
+    /* Every process sums as many levels as all the texts took. */
+    const nd__df_sched end = nd__df_sched_at(b->count_total);
+    b->counted = b->count_total;
+    b->df_rate = (uint32_t)end.rate;
+    b->sampled = end.sampled;
     size_t total = 0;
     for (uint64_t r = 1; r < b->df_rate; r *= 2)
         total++;
@@ -915,7 +893,7 @@ static int start_filtering(nd_batch *b)
     text_stats(b, &b->counted_text);
     merge_own(b);
     free_own(b);
-    if (b->p.boilerplate <= 0.0 || !(b->share_range ? b->count_total : b->counted))
+    if (b->p.boilerplate <= 0.0 || !(b->comm ? b->count_total : b->counted))
         return ND_OK;
     int src = b->comm ? merge_shared(b) : ND_OK;
     if (src != ND_OK)
@@ -990,20 +968,8 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
             size_t d = base + i;
             uint64_t size = 0;
             int r = ND_OK;
-            const int mine = nd__batch_sketches(b, d);
-            if (mine) {
-                r = nd_sketcher_sketch(sk, texts[i], lens[i], b->wide[t], &size);
-                nd__sig16_from32(b->wide[t], (unsigned)k, b->sigs + d * k);
-            } else {
-                /* Another process sketches it (nd__batch_share). */
-                if ((b->p.norm & ND_NORM_STRICT_UTF8) && !valid_utf8(texts[i], lens[i]))
-                    r = ND_ERR_UTF8;
-                memset(b->sigs + d * k, 0, k * sizeof *b->sigs);
-                if (b->p.figures > 0.0) {
-                    memset(b->figs + d * ND__FIGS, 0, ND__FIGS * sizeof *b->figs);
-                    b->nfigs[d] = 0;
-                }
-            }
+            r = nd_sketcher_sketch(sk, texts[i], lens[i], b->wide[t], &size);
+            nd__sig16_from32(b->wide[t], (unsigned)k, b->sigs + d * k);
             if (exact) /* freed on failure, whether or not it was made */
                 b->sets[d] = NULL;
             if (r == ND_OK && exact) {
@@ -1022,11 +988,11 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
                     first_rc = r;
                 }
             }
-            if (mine && r == ND_OK && b->p.figures > 0.0)
+            if (r == ND_OK && b->p.figures > 0.0)
                 nd__sketcher_figures(sk, b->figs + d * ND__FIGS, &b->nfigs[d]);
             b->sizes[d] = nd__sat32(size);
             if (b->raws)
-                b->raws[d] = nd__sat32(mine && r == ND_OK ? nd__sketcher_raw_size(sk) : 0);
+                b->raws[d] = nd__sat32(r == ND_OK ? nd__sketcher_raw_size(sk) : 0);
             if (b->lens)
                 b->lens[d] = nd__sat32(lens[i]);
             if (b->shorts)

@@ -839,10 +839,7 @@ static void fill_skim(feed *f, chunk *c)
     }
     for (;;) {
         nd__df_sched next = f->sched;
-        /* A shared count shingles only this process's texts. */
-        int parse = nd__df_sched_step(&next, f->ordinal) &&
-                    nd__batch_counts(j->batch, f->ordinal);
-        int rc = nd__reader_next_skim(f->rd, parse, &rec);
+        int rc = nd__reader_next_skim(f->rd, nd__df_sched_step(&next, f->ordinal), &rec);
         if (rc == 0) {
             c->last = 1;
             return;
@@ -1576,10 +1573,9 @@ void nd__job_pieces(nd_job *j, const nd__piece *pieces, size_t n)
     j->npieces = n;
 }
 
-int nd__job_count_from(nd_job *j, uint64_t first, uint64_t total)
+void nd__job_count_from(nd_job *j, uint64_t first)
 {
     j->count_first = first;
-    return nd__batch_count_from(j->batch, first, total);
 }
 
 void nd__job_warn(nd_job *j, const nd_job_warning *w)

@@ -624,11 +624,10 @@ static void share(nd_job *job)
     nd_batch *b = nd__job_batch_early(job);
     nd__batch_share(b, (unsigned)rank, (unsigned)nranks, rank ? gather_send : gather_recv,
                     job);
-    nd__batch_share_range(b);
-    nd__batch_share_count(b, &count_comm);
-    nd__job_pieces(job, pieces, npieces);
-    if (nd__job_count_from(job, first_doc, total_docs) != ND_OK)
+    if (nd__batch_share_count(b, &count_comm, first_doc, total_docs) != ND_OK)
         die(EXIT_IO, "out of memory");
+    nd__job_pieces(job, pieces, npieces);
+    nd__job_count_from(job, first_doc);
 }
 
 static int share_job(nd_job *job)
