@@ -2,24 +2,28 @@
  * mpimain.c - neardup-mpi: `neardup cluster | dedup | pairs` shared among
  * the processes of an MPI job, with the same options and the same output.
  *
- * Every rank reads the whole input (the same files on every node: a shared
- * file system or copies) and runs the job's count pass on all of it, so the
- * boilerplate counts are the single-process run's by construction.  In the
- * second pass each rank sketches only its share of the documents (blocks
- * of ND__SHARE_BLOCK by document number, round robin: src/job/jobint.h),
- * the stage that costs most of a run.  Rank 0 then receives the other
- * ranks' sketched state (signature, set sizes, figures: a few hundred
- * bytes a document) and runs candidates, verification, clustering and the
- * rows alone, writing -o to a temporary name renamed when complete.
+ * No rank reads all the input (plan): the inputs are cut into even byte
+ * shares at line starts, files that cannot be cut going whole to one rank.
+ * Each rank counts the documents and line ends of its part, and learns
+ * from the ranks before it (MPI_Exscan) its first document's number and
+ * the line each of its ranges starts at (number_docs).  Its job reads its
+ * part only; the boilerplate count samples by the documents' numbers and
+ * the ranks merge their counts in the count exchange (the level sums and
+ * the held sample: jobint.h), so the counts are one process's.  Each rank
+ * sketches its documents; rank 0 then receives the others' sketched state
+ * (a few hundred bytes a document), exact sets, warnings and the rows'
+ * data (ids, raw records, texts), in rank order, which is input order, and
+ * runs candidates, verification, clustering and the rows alone, writing
+ * -o to a temporary name renamed when complete.
  *
- * Faults: a rank that fails (an input it cannot read, no memory, inputs
- * that differ from rank 0's) prints its rank, host and cause and aborts
- * the whole job (MPI_Abort); a rank that dies is reported by mpirun, which
- * ends the others.  Rank 0 has no output file open before every share has
- * arrived, and removes its temporary file when terminated.
+ * Faults: a rank that fails (an input it cannot read, a bad record, no
+ * memory, inputs that differ from rank 0's) prints its rank, host and
+ * cause and aborts the whole job (MPI_Abort); a rank that dies is reported
+ * by mpirun, which ends the others.  Rank 0 has no output file open before
+ * every share has arrived, and removes its temporary file when terminated.
  *
- * The driver uses internal headers of the job (jobint.h) for the shared
- * sketch; ARCHITECTURE.md says why.
+ * The driver uses internal headers of the job (jobint.h, readerint.h);
+ * ARCHITECTURE.md says why.
  */
 #include <limits.h>
 #include <mpi.h>
@@ -45,9 +49,9 @@ static char prefix[64 + MPI_MAX_PROCESSOR_NAME];
 /* Set when this rank has handed its share to rank 0. */
 static int handed_over;
 /* Rank 0: documents, and bytes of the shares received (--stats). */
-static uint64_t gathered_docs, gathered_bytes;
-/* Bytes this rank sent in the count exchange: the level sums, the held
-   sample (--stats). */
+static uint64_t gathered_docs, gathered_bytes, gathered_rows;
+/* The count exchange (--stats): bytes of level sums this rank sent, and
+   of the held sample all ranks sent. */
 static uint64_t count_sum_bytes, count_held_bytes;
 
 /* mpirun gives every rank its standard streams (stdin: rank 0's, from
@@ -214,7 +218,9 @@ static void plan(const cli_opts *o)
         e = line_start(o->paths[i], e, size);
         if (s >= e)
             continue;
-        lines[i] = count_lines(o->paths[i], s, e);
+        /* The ranks after this one read nothing of a file it ends. */
+        if (e < size)
+            lines[i] = count_lines(o->paths[i], s, e);
         pieces[npieces++] = (nd__piece){o->paths[i], s, e, 0};
         bytes_mine += e - s;
     }
@@ -558,7 +564,7 @@ static int gather_recv(void *ctx, nd_batch *b, char *msg, size_t cap)
         if (s.at != s.n || end != 0)
             die(EXIT_IO, "rank %d sent more than its documents", r);
     }
-    gathered_bytes += s.bytes;
+    gathered_rows += s.bytes;
     free(s.buf);
     free(buf);
     gathered_docs = nd_batch_size(b);
@@ -607,7 +613,7 @@ static int comm_gather(void *ctx, const void *p, size_t n, void **all, size_t *a
         }
         at += (size_t)sizes[r];
     }
-    count_held_bytes += n;
+    count_held_bytes += total;
     free(sizes);
     *all = buf;
     *alln = total;
@@ -745,13 +751,15 @@ int main(int argc, char **argv)
         if (o.stats)
             fprintf(stderr,
                     "neardup-mpi: %d ranks; the shares sent to rank 0: %llu bytes, "
-                    "%.1f a document\n",
+                    "%.1f a document; the rows' data: %llu bytes, %.1f a document\n",
                     nranks, (unsigned long long)gathered_bytes,
-                    gathered_docs ? (double)gathered_bytes / (double)gathered_docs : 0.0);
+                    gathered_docs ? (double)gathered_bytes / (double)gathered_docs : 0.0,
+                    (unsigned long long)gathered_rows,
+                    gathered_docs ? (double)gathered_rows / (double)gathered_docs : 0.0);
         if (o.stats) {
             fprintf(stderr,
-                    "neardup-mpi: the count exchange, rank 0: %llu bytes of level "
-                    "sums, %llu bytes of held sample\n",
+                    "neardup-mpi: the count exchange: %llu bytes of level sums a "
+                    "rank, %llu bytes of held sample in all\n",
                     (unsigned long long)count_sum_bytes,
                     (unsigned long long)count_held_bytes);
             fprintf(stderr, "neardup-mpi: bytes read by rank:");
@@ -762,6 +770,11 @@ int main(int argc, char **argv)
     } else {
         status = run_share(&o, cmd);
     }
+    free(in_bytes);
+    free(cuttable);
+    free(pieces);
+    free(read_by);
+    free(warns);
     MPI_Finalize();
     return status;
 }
