@@ -32,6 +32,10 @@
  * no callback and touches nothing the sketching side owns: its warnings,
  * errors and refusals go with the chunk as notes, replayed just before the
  * chunk is sketched, where a serial reading would have reported them.
+ * A shared run (jobint.h, src/mpi/) reads pieces of the input in place of
+ * the paths, numbers its records from the first it was given, and hands
+ * its documents' ids, raw records and texts to the process that writes
+ * the rows, which appends them after its own (nd__job_export, _import).
  */
 #include <errno.h>
 #include <pthread.h>

@@ -53,6 +53,11 @@ sed 's/^{"id": "[^"]*", /{/' "$T/big.jsonl" >"$T/noid.jsonl"
 sed 's/$/\r/' "$T/s1.jsonl" >"$T/crlf.jsonl"
 # One document a line (text format), blank lines among them.
 head -3000 "$T/big.jsonl" | sed 's/^.*"text": "//; s/", "source".*$//; 0~97s/^.*$//' >"$T/lines.txt"
+# A directory: a document a file, whole to one rank.
+mkdir -p "$T/dir/sub"
+for i in $(seq 1 40); do sed -n "${i}p" "$T/lines.txt" >"$T/dir/f$i.txt"; done
+for i in $(seq 41 60); do sed -n "${i}p" "$T/lines.txt" >"$T/dir/sub/g$i.txt"; done
+cp "$T/dir/f3.txt" "$T/dir/sub/copy.txt"
 # TSV: whole to one rank (its header names the columns).
 { printf 'id\ttext\n'; head -2000 "$T/s2.jsonl" |
   sed 's/^{"id": "\([^"]*\)", "text": "\(.*\)", "source".*$/\1\t\2/'; } >"$T/t.tsv"
@@ -93,6 +98,7 @@ same cluster "$T/lines.txt"
 head -2 "$T/s1.jsonl" >"$T/two.jsonl"
 same dedup "$T/two.jsonl"
 same dedup "$T/t.tsv" "$T/s1.jsonl"
+same dedup "$T/dir" "$T/s1.jsonl" "$T/dir/sub"
 same pairs --explain "$T/noid.jsonl"
 same cluster "$T/s1.jsonl" "$T/s2.jsonl"
 same dedup "$T/big.jsonl"
