@@ -153,6 +153,23 @@ for n in 1 2 3 4; do
         diff "$T/want.err" "$T/got.err" >&2
     fi
 done
+# Invalid UTF-8 under --strict --skip-bad in several parts: the same rows,
+# warnings and counters (--stats, its time left out).
+awk 'NR % 2900 == 5 { sub(/"text": "/, "\"text\": \"bad \377 byte ") } { print }' \
+    "$T/big.jsonl" >"$T/u8.jsonl"
+"$ND" dedup --strict --skip-bad --stats "$T/u8.jsonl" -o "$T/want" 2>"$T/want.err"
+sed 's/[0-9.]* s$//' "$T/want.err" >"$T/want.txt"
+for n in 2 4; do
+    $RUN -np $n "$MPI" dedup --strict --skip-bad --stats "$T/u8.jsonl" -o "$T/got" 2>"$T/got.err"
+    grep -v '^neardup-mpi:' "$T/got.err" | sed 's/[0-9.]* s$//' >"$T/got.txt"
+    if cmp -s "$T/want" "$T/got" && cmp -s "$T/want.txt" "$T/got.txt" &&
+       [ "$(grep -c 'invalid UTF-8 (--strict)' "$T/got.txt")" = 4 ]; then
+        ok
+    else
+        ko "--strict --skip-bad, $n ranks"
+        diff "$T/want.txt" "$T/got.txt" >&2
+    fi
+done
 # Without it: exit 65, the record named, no output.
 $RUN -np 2 "$MPI" cluster "$T/bad.jsonl" -o "$T/none" 2>"$T/got.err"
 b=$?
