@@ -1,12 +1,17 @@
 /*
  * test_share.c - a batch shared among processes (jobint.h, as neardup-mpi
- * uses it), simulated in one: P batches add the same texts, each sketches
- * its blocks of ND__SHARE_BLOCK documents, the first brings the others'
- * state in when it runs.  Its clusters, representatives, edges and text
- * counters must equal those of one batch that sketched everything.
+ * uses it), simulated with threads: P batches each count and sketch a
+ * contiguous part of the texts, their count exchange goes through a
+ * barrier, and the first brings the others' state in when it runs.  Its
+ * clusters, representatives, edges, boilerplate and text counters must
+ * equal those of one batch that read every text.  The texts span three
+ * sampling levels of the count (2^14, 2^15), and footers sit at the
+ * boilerplate cut-off, where counters summed after being halved on each
+ * process would round differently.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,15 +20,16 @@
 #include "../src/neardup.h"
 #include "../src/sketch/sketch.h"
 
-/* Over two blocks and a part: every process of 3 gets a share, uneven. */
-#define NDOCS (2 * ND__SHARE_BLOCK + 1500)
-#define WORDS 40
+#define NDOCS 36000
+#define WORDS 30
+#define MAXP 4
 
 static char *texts[NDOCS];
 static size_t lens[NDOCS];
 
-/* Families of near-copies over a small vocabulary, with a footer most
-   texts carry (boilerplate for the count pass). */
+/* Families of near-copies over a small vocabulary; a footer most texts
+   carry; and footers each carried by one text in 44 to 55, about as many
+   as the cut-off (2% of the texts). */
 static void make_corpus(void)
 {
     static const char *vocab[] = {
@@ -42,7 +48,7 @@ static void make_corpus(void)
             base[i] = nd__splitmix64(&st) % nv;
         size_t members = 1 + nd__splitmix64(&st) % 5;
         for (size_t m = 0; m < members && d < NDOCS; m++, d++) {
-            char buf[WORDS * 16 + 64];
+            char buf[WORDS * 16 + 512];
             size_t at = 0;
             for (int i = 0; i < WORDS; i++) {
                 size_t w = base[i];
@@ -52,7 +58,11 @@ static void make_corpus(void)
             }
             if (d % 10 != 0)
                 at += (size_t)snprintf(buf + at, sizeof buf - at,
-                                       "subscribe now for daily news");
+                                       "subscribe now for daily news ");
+            for (unsigned k = 0; k < 12; k++)
+                if (d % (44 + k) == k)
+                    at += (size_t)snprintf(buf + at, sizeof buf - at,
+                                           "notice q%u reads the same on page q%u ", k, k);
             texts[d] = strdup(buf);
             lens[d] = at;
         }
@@ -65,73 +75,147 @@ static void free_corpus(void)
         free(texts[d]);
 }
 
-typedef struct {
-    nd_batch **b;
-    unsigned n;
-} procs;
+/* ------------------------------------------------- processes as threads */
 
+typedef struct {
+    pthread_barrier_t bar;
+    unsigned n;
+    nd_batch *b[MAXP];
+    uint32_t *v[MAXP];
+    const void *p[MAXP];
+    size_t pn[MAXP];
+    uint64_t first[MAXP + 1]; /* process r's texts: [first[r], first[r + 1]) */
+    int rc[MAXP];
+} world;
+
+typedef struct {
+    world *w;
+    unsigned rank;
+    nd__count_comm comm;
+} proc;
+
+static int sum32(void *ctx, uint32_t *v, size_t n)
+{
+    proc *me = ctx;
+    world *w = me->w;
+    w->v[me->rank] = v;
+    pthread_barrier_wait(&w->bar);
+    uint32_t *sum = calloc(n, sizeof *sum);
+    for (unsigned r = 0; sum && r < w->n; r++)
+        for (size_t i = 0; i < n; i++)
+            sum[i] += w->v[r][i];
+    pthread_barrier_wait(&w->bar);
+    if (!sum)
+        return ND_ERR_NOMEM;
+    memcpy(v, sum, n * sizeof *v);
+    free(sum);
+    return ND_OK;
+}
+
+static int gather(void *ctx, const void *p, size_t n, void **all, size_t *alln)
+{
+    proc *me = ctx;
+    world *w = me->w;
+    w->p[me->rank] = p;
+    w->pn[me->rank] = n;
+    pthread_barrier_wait(&w->bar);
+    size_t total = 0;
+    for (unsigned r = 0; r < w->n; r++)
+        total += w->pn[r];
+    unsigned char *buf = malloc(total ? total : 1);
+    for (unsigned r = 0, at = 0; buf && r < w->n; at += (unsigned)w->pn[r], r++)
+        if (w->pn[r])
+            memcpy(buf + at, w->p[r], w->pn[r]);
+    pthread_barrier_wait(&w->bar);
+    *all = buf;
+    *alln = total;
+    return buf ? ND_OK : ND_ERR_NOMEM;
+}
+
+/* Processes but the first: their state stays for the first to take. */
 static int handed_over(void *ctx, nd_batch *b, char *msg, size_t cap)
 {
-    (void)ctx;
+    proc *me = ctx;
     (void)b;
+    pthread_barrier_wait(&me->w->bar);
     snprintf(msg, cap, "handed over");
     return ND_ERR_STATE;
 }
 
+/* The first: append the others' documents in process order. */
 static int gather_all(void *ctx, nd_batch *b, char *msg, size_t cap)
 {
+    proc *me = ctx;
+    world *w = me->w;
     (void)msg;
     (void)cap;
-    const procs *p = ctx;
-    const size_t w = nd__batch_doc_bytes(b);
-    unsigned char *buf = malloc(w);
-    cr_assert_not_null(buf);
-    const size_t n = nd_batch_size(b);
-    for (unsigned r = 1; r < p->n; r++) {
-        size_t mine = 0;
-        for (size_t d = 0; d < n; d++)
-            mine += (size_t)nd__batch_sketches(p->b[r], d);
-        if (mine == n) /* params.exact: every process sketched every text */
-            continue;
-        nd_text_stats st;
-        nd__batch_sketched_stats(p->b[r], &st);
-        nd__batch_add_stats(b, &st);
-        for (size_t d = 0; d < n; d++)
-            if (nd__batch_sketches(p->b[r], d)) {
-                cr_assert(!nd__batch_sketches(b, d), "document %zu sketched twice", d);
-                nd__batch_doc_get(p->b[r], d, buf);
-                nd__batch_doc_put(b, d, buf);
+    pthread_barrier_wait(&w->bar);
+    const size_t wb = nd__batch_doc_bytes(b);
+    unsigned char *buf = malloc(wb);
+    if (!buf)
+        return ND_ERR_NOMEM;
+    for (unsigned r = 1; r < w->n; r++) {
+        const nd_batch *o = w->b[r];
+        const size_t base = nd_batch_size(b), m = nd_batch_size(o);
+        if (nd__batch_doc_bytes(o) != wb || nd__batch_grow_to(b, base + m) != ND_OK) {
+            free(buf);
+            return ND_ERR_STATE;
+        }
+        for (size_t d = 0; d < m; d++) {
+            size_t k;
+            const uint64_t *set = nd__batch_doc_set(o, d, &k);
+            nd__batch_doc_get(o, d, buf);
+            nd__batch_doc_put(b, base + d, buf);
+            if (nd__batch_doc_set_put(b, base + d, set, k) != ND_OK) {
+                free(buf);
+                return ND_ERR_NOMEM;
             }
+        }
+        nd_text_stats st;
+        nd__batch_sketched_stats(o, &st);
+        nd__batch_add_stats(b, &st);
     }
     free(buf);
     return ND_OK;
 }
 
-static void fill(nd_batch *b)
+static proc procs[MAXP];
+
+/* One process: count its texts, add them (chunks that do not follow the
+   sampling levels), run. */
+static void *run_proc(void *arg)
 {
+    proc *me = arg;
+    world *w = me->w;
+    nd_batch *b = w->b[me->rank];
     const char *const *t = (const char *const *)texts;
-    /* Chunks that do not follow the blocks. */
-    for (size_t at = 0; at < NDOCS; at += 1000) {
-        size_t n = NDOCS - at < 1000 ? NDOCS - at : 1000;
-        cr_assert_eq(nd_batch_count(b, n, t + at, lens + at, NULL), ND_OK);
+    const size_t from = (size_t)w->first[me->rank], to = (size_t)w->first[me->rank + 1];
+    int rc = ND_OK;
+    for (size_t at = from; rc == ND_OK && at < to; at += 1000) {
+        size_t n = to - at < 1000 ? to - at : 1000;
+        rc = nd_batch_count(b, n, t + at, lens + at, NULL);
     }
-    for (size_t at = 0; at < NDOCS; at += 1000) {
-        size_t n = NDOCS - at < 1000 ? NDOCS - at : 1000;
-        cr_assert_eq(nd_batch_add_many(b, n, t + at, lens + at, NULL, NULL), ND_OK);
+    for (size_t at = from; rc == ND_OK && at < to; at += 1000) {
+        size_t n = to - at < 1000 ? to - at : 1000;
+        rc = nd_batch_add_many(b, n, t + at, lens + at, NULL, NULL);
     }
+    w->rc[me->rank] = rc == ND_OK ? nd_batch_run(b) : rc;
+    return NULL;
 }
 
 typedef struct {
     unsigned procs;
     int exact;
     nd_cluster_method cluster;
+    int empty; /* process 1 reads nothing */
 } share_case;
 
 ParameterizedTestParameters(share, same_as_one)
 {
     static share_case cases[] = {
-        {2, 0, ND_CLUSTER_ATTACH},     {3, 0, ND_CLUSTER_ATTACH},
-        {4, 0, ND_CLUSTER_COMPONENTS}, {3, 1, ND_CLUSTER_ATTACH},
+        {1, 0, ND_CLUSTER_ATTACH, 0},     {2, 0, ND_CLUSTER_ATTACH, 0},
+        {3, 0, ND_CLUSTER_ATTACH, 0},     {4, 0, ND_CLUSTER_COMPONENTS, 0},
+        {3, 1, ND_CLUSTER_ATTACH, 0},     {3, 0, ND_CLUSTER_ATTACH, 1},
     };
     return cr_make_param_array(share_case, cases, sizeof cases / sizeof *cases);
 }
@@ -141,27 +225,60 @@ ParameterizedTest(share_case *c, share, same_as_one)
     make_corpus();
     nd_params p;
     nd_params_init(&p);
-    p.threads = 2;
+    p.threads = 1;
     p.exact = c->exact;
     p.cluster = c->cluster;
     nd_batch *one;
     cr_assert_eq(nd_batch_create(&p, &one), ND_OK);
-    fill(one);
+    for (size_t at = 0; at < NDOCS; at += 1000)
+        cr_assert_eq(nd_batch_count(one, 1000, (const char *const *)texts + at, lens + at,
+                                    NULL),
+                     ND_OK);
+    for (size_t at = 0; at < NDOCS; at += 1000)
+        cr_assert_eq(nd_batch_add_many(one, 1000, (const char *const *)texts + at,
+                                       lens + at, NULL, NULL),
+                     ND_OK);
     cr_assert_eq(nd_batch_run(one), ND_OK);
 
-    nd_batch *b[4] = {0};
-    procs pr = {b, c->procs};
+    static world w;
+    memset(&w, 0, sizeof w);
+    w.n = c->procs;
+    cr_assert_eq(pthread_barrier_init(&w.bar, NULL, c->procs), 0);
+    for (unsigned r = 0; r <= c->procs; r++)
+        w.first[r] = (uint64_t)NDOCS * r / c->procs;
+    if (c->empty)
+        w.first[2] = w.first[1];
+    pthread_t th[MAXP];
     for (unsigned r = 0; r < c->procs; r++) {
-        cr_assert_eq(nd_batch_create(&p, &b[r]), ND_OK);
-        nd__batch_share(b[r], r, c->procs, r ? handed_over : gather_all, &pr);
-        fill(b[r]);
+        procs[r] = (proc){&w, r, {&procs[r], sum32, gather}};
+        cr_assert_eq(nd_batch_create(&p, &w.b[r]), ND_OK);
+        nd__batch_share(w.b[r], r, c->procs, r ? handed_over : gather_all, &procs[r]);
+        cr_assert_eq(nd__batch_share_count(w.b[r], &procs[r].comm, w.first[r], NDOCS), ND_OK);
     }
+    for (unsigned r = 0; r < c->procs; r++)
+        cr_assert_eq(pthread_create(&th[r], NULL, run_proc, &procs[r]), 0);
+    for (unsigned r = 0; r < c->procs; r++)
+        pthread_join(th[r], NULL);
+    pthread_barrier_destroy(&w.bar);
+    cr_assert_eq(w.rc[0], ND_OK, "%u processes, exact %d, empty %d: %s", c->procs, c->exact, c->empty, nd_batch_errmsg(w.b[0]));
     for (unsigned r = 1; r < c->procs; r++)
-        cr_assert_eq(nd_batch_run(b[r]), ND_ERR_STATE);
-    cr_assert_eq(nd_batch_run(b[0]), ND_OK, "%s", nd_batch_errmsg(b[0]));
+        cr_assert_eq(w.rc[r], ND_ERR_STATE, "process %u: %s", r, nd_batch_errmsg(w.b[r]));
+    nd_batch *b = w.b[0];
 
+    nd_batch_stats s1, s2;
+    nd_batch_stats_get(one, &s1);
+    nd_batch_stats_get(b, &s2);
+    cr_assert_gt(s1.text.suppressed_docs, NDOCS / 2, "the footer is boilerplate");
+    cr_assert_eq(s1.boilerplate_cutoff, s2.boilerplate_cutoff);
+    cr_assert_eq(s1.text.suppressed, s2.text.suppressed);
+    cr_assert_eq(s1.text.suppressed_docs, s2.text.suppressed_docs);
+    cr_assert_eq(s1.text.docs, NDOCS);
+    cr_assert_eq(s2.text.docs, NDOCS);
+    cr_assert_eq(s1.text.bytes, s2.text.bytes);
+    cr_assert_eq(s1.clusters, s2.clusters);
+    cr_assert_eq(s1.candidates, s2.candidates);
     size_t ne1, ne2;
-    const nd_edge *e1 = nd_batch_edges(one, &ne1), *e2 = nd_batch_edges(b[0], &ne2);
+    const nd_edge *e1 = nd_batch_edges(one, &ne1), *e2 = nd_batch_edges(b, &ne2);
     cr_assert_gt(ne1, NDOCS / 4, "a corpus of families has pairs (%zu)", ne1);
     cr_assert_eq(ne1, ne2);
     for (size_t i = 0; i < ne1; i++) {
@@ -171,55 +288,26 @@ ParameterizedTest(share_case *c, share, same_as_one)
         cr_assert_eq(e1[i].containment, e2[i].containment);
     }
     for (size_t d = 0; d < NDOCS; d++) {
-        cr_assert_eq(nd_batch_cluster(one, d), nd_batch_cluster(b[0], d), "doc %zu", d);
-        cr_assert_eq(nd_batch_rep(one, d), nd_batch_rep(b[0], d), "doc %zu", d);
+        cr_assert_eq(nd_batch_cluster(one, d), nd_batch_cluster(b, d), "doc %zu", d);
+        cr_assert_eq(nd_batch_rep(one, d), nd_batch_rep(b, d), "doc %zu", d);
     }
-    nd_batch_stats s1, s2;
-    nd_batch_stats_get(one, &s1);
-    nd_batch_stats_get(b[0], &s2);
-    cr_assert_eq(s1.text.docs, NDOCS);
-    cr_assert_eq(s2.text.docs, NDOCS);
-    cr_assert_eq(s1.text.bytes, s2.text.bytes);
-    cr_assert_gt(s1.text.suppressed_docs, 0, "the footer is boilerplate");
-    cr_assert_eq(s1.text.suppressed, s2.text.suppressed);
-    cr_assert_eq(s1.text.suppressed_docs, s2.text.suppressed_docs);
-    cr_assert_eq(s1.clusters, s2.clusters);
-    cr_assert_eq(s1.candidates, s2.candidates);
-
     for (unsigned r = 0; r < c->procs; r++)
-        nd_batch_free(b[r]);
+        nd_batch_free(w.b[r]);
     nd_batch_free(one);
     free_corpus();
 }
 
-/* Under the strict mode a text another process sketches still fails the
-   call that adds it, at the same index. */
-Test(share, strict_utf8_checked_everywhere)
+/* The sampling schedule jumped to an ordinal is the one stepped to it. */
+Test(share, sched_at_is_stepped)
 {
-    nd_params p;
-    nd_params_init(&p);
-    p.boilerplate = 0.0;
-    p.norm |= ND_NORM_STRICT_UTF8;
-    nd_batch *b;
-    cr_assert_eq(nd_batch_create(&p, &b), ND_OK);
-    nd__batch_share(b, 0, 2, handed_over, NULL);
-    enum { N = ND__SHARE_BLOCK + 10 };
-    char **t = calloc(N, sizeof *t);
-    size_t *l = calloc(N, sizeof *l);
-    cr_assert(t && l);
-    for (size_t i = 0; i < N; i++) {
-        t[i] = (char *)"plain words of a text";
-        l[i] = strlen(t[i]);
+    nd__df_sched s = {0, 0};
+    for (uint64_t o = 0; o <= 200000; o++) {
+        if (o % 997 == 0 || o == 16384 || o == 16385 || o == 32768 || o == 32769) {
+            nd__df_sched at = nd__df_sched_at(o);
+            cr_assert_eq(at.rate, s.rate ? s.rate : 1, "ordinal %llu", (unsigned long long)o);
+            cr_assert_eq(at.sampled, s.sampled, "ordinal %llu", (unsigned long long)o);
+        }
+        nd__df_sched_step(&s, o);
     }
-    t[ND__SHARE_BLOCK + 3] = (char *)"bad \xff byte";
-    l[ND__SHARE_BLOCK + 3] = strlen(t[ND__SHARE_BLOCK + 3]);
-    cr_assert(!nd__batch_sketches(b, ND__SHARE_BLOCK + 3));
-    size_t bad = 0;
-    cr_assert_eq(nd_batch_add_many(b, N, (const char *const *)t, l, NULL, &bad),
-                 ND_ERR_UTF8);
-    cr_assert_eq(bad, ND__SHARE_BLOCK + 3);
-    cr_assert_eq(nd_batch_size(b), 0);
-    free(t);
-    free(l);
-    nd_batch_free(b);
+    cr_assert_eq(s.rate, 16, "200,000 texts take five levels");
 }

@@ -61,6 +61,9 @@ typedef struct item {
     char *path;  /* to open and to report; "-" is stdin */
     char *rel;   /* directory entries: the path below the directory */
     int fmt;     /* nd_format, or FMT_DOC */
+    uint64_t from, to; /* a byte range of a plain file (nd__reader_open_pieces);
+                          to 0: the whole stream */
+    uint64_t line0;    /* lines of the file before from */
 } item;
 
 typedef struct gbuf {
@@ -87,6 +90,7 @@ struct nd_reader {
     char *buf;
     size_t start, end, scan, cap;
     int eof;
+    uint64_t left;       /* a range: bytes of it not yet read */
     uint64_t lineno;
     size_t raw_len;      /* the current line's length with its CR, if any */
 
@@ -377,7 +381,7 @@ static int add_item(nd_reader *r, char *path, char *rel, int fmt)
         r->items = p;
         r->items_cap = cap;
     }
-    r->items[r->nitems++] = (item){path, rel, fmt};
+    r->items[r->nitems++] = (item){path, rel, fmt, 0, 0, 0};
     return ND_OK;
 }
 
@@ -579,6 +583,11 @@ static int start_stream(nd_reader *r, const item *it)
     int rc = open_fd(r, it, &fd);
     if (rc < 0)
         return rc;
+    if (it->to && it->from && lseek(fd, (off_t)it->from, SEEK_SET) < 0) {
+        rc = fail_io(r, it->path, strerror(errno));
+        close(fd);
+        return rc;
+    }
     rc = nd__instream_open(fd, fd != STDIN_FILENO, &r->in, &why);
     if (rc < 0) {
         if (fd != STDIN_FILENO)
@@ -588,7 +597,8 @@ static int start_stream(nd_reader *r, const item *it)
     r->active = 1;
     r->start = r->end = r->scan = 0;
     r->eof = 0;
-    r->lineno = 0;
+    r->left = it->to ? it->to - it->from : 0;
+    r->lineno = it->line0;
     r->tsv_header_done = 0;
     csv_restart(r);
     return ND_OK;
@@ -606,13 +616,18 @@ static void end_stream(nd_reader *r)
 static int fill(nd_reader *r)
 {
     const char *why = NULL;
-    ssize_t got = nd__instream_read(r->in, r->buf + r->end,
-                                    r->cap - r->end - 1, &why);
+    const int range = r->items[r->cur].to != 0;
+    size_t want = r->cap - r->end - 1;
+    if (range && want > r->left)
+        want = (size_t)r->left;
+    ssize_t got = want ? nd__instream_read(r->in, r->buf + r->end, want, &why) : 0;
     if (got < 0)
         return got == ND_ERR_NOMEM ? ND_ERR_NOMEM
                                    : fail_io(r, r->items[r->cur].path, why);
     if (got == 0)
         r->eof = 1;
+    if (range)
+        r->left -= (uint64_t)got;
     r->end += (size_t)got;
     return ND_OK;
 }
@@ -1488,6 +1503,68 @@ int nd__reader_next_skim(nd_reader *r, int parse, nd_record *rec)
     if (rc == ND_ERR_NOMEM)
         set_err(r, "out of memory");
     return rc;
+}
+
+int nd__reader_cuttable(const char *path, const nd_reader_opts *opts, uint64_t *size)
+{
+    *size = 0;
+    struct stat st;
+    if (strcmp(path, "-") == 0 || stat(path, &st) != 0)
+        return 0;
+    if (S_ISREG(st.st_mode))
+        *size = (uint64_t)st.st_size;
+    nd_format f = opts && opts->format != ND_FORMAT_AUTO ? opts->format : format_of(path);
+    if (!S_ISREG(st.st_mode) || (f != ND_FORMAT_JSONL && f != ND_FORMAT_TEXT))
+        return 0;
+    /* Compressed content is told by its magic number, as the stream does. */
+    unsigned char m[4] = {0};
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    ssize_t got = read(fd, m, sizeof m);
+    close(fd);
+    if (got >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+        return 0;
+    if (got >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+        return 0;
+    return 1;
+}
+
+int nd__reader_open_pieces(const nd__piece *pieces, size_t n,
+                           const nd_reader_opts *opts, nd_reader **out)
+{
+    const char **paths = calloc(n ? n : 1, sizeof *paths);
+    if (!paths)
+        return ND_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        paths[i] = pieces[i].path;
+    /* n 0 would read stdin: an empty list of items instead. */
+    int rc = nd_reader_open(paths, n, opts, out);
+    free(paths);
+    if (n == 0 && *out) {
+        free((*out)->items[0].path);
+        free((*out)->items[0].rel);
+        (*out)->nitems = 0;
+    }
+    if (rc != ND_OK)
+        return rc;
+    /* One item a path but for directories; a range is of a plain file. */
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < (*out)->nitems; i++) {
+        item *it = &(*out)->items[k];
+        if (it->fmt != FMT_DOC && strcmp(it->path, pieces[i].path) == 0) {
+            if (pieces[i].to) {
+                it->from = pieces[i].from;
+                it->to = pieces[i].to;
+                it->line0 = pieces[i].line0;
+            }
+            k++;
+        } else {
+            while (k < (*out)->nitems && (*out)->items[k].fmt == FMT_DOC)
+                k++;
+        }
+    }
+    return ND_OK;
 }
 
 ND_API const char *nd_reader_errmsg(const nd_reader *r)

@@ -105,6 +105,12 @@ struct nd_batch {
     unsigned share_rank, share_n; /* a shared run (jobint.h); n 0: none */
     nd__gather_fn gather;
     void *gather_ctx;
+    const nd__count_comm *comm; /* the count pass shared too (jobint.h) */
+    uint64_t count_total; /* a shared count: texts counted by all processes */
+    nd__df *levels;      /* shared count: the counters of the finished
+                            sampling levels, unhalved, level l at rate 2^l
+                            (cnt NULL: none counted here) */
+    size_t nlevels;
     nd_text_stats counted_text; /* the sketchers' counters when the count
                                    pass ended */
     nd_text_stats elsewhere;    /* texts sketched by other processes */
@@ -126,21 +132,23 @@ void nd__batch_share(nd_batch *b, unsigned rank, unsigned nprocs,
     b->gather_ctx = ctx;
 }
 
-int nd__batch_sketches(const nd_batch *b, size_t doc)
-{
-    return b->share_n <= 1 || b->p.exact ||
-           (doc / ND__SHARE_BLOCK) % b->share_n == b->share_rank;
-}
-
 /* The sketched state of a document: its signature, set size, set size
    before boilerplate (attach) and figures (figures > 0), in that order. */
 size_t nd__batch_doc_bytes(const nd_batch *b)
 {
+    /* By the params, which decide what grow allocates: the same before the
+       first document is added. */
     size_t n = b->p.num_perm * sizeof *b->sigs + sizeof *b->sizes;
-    if (b->raws)
+    if (b->p.cluster == ND_CLUSTER_ATTACH)
         n += sizeof *b->raws;
     if (b->p.figures > 0.0)
         n += ND__FIGS * sizeof *b->figs + sizeof *b->nfigs;
+    if (b->p.keep == ND_KEEP_LONGEST)
+        n += sizeof *b->lens;
+    if (b->p.min_words)
+        n += sizeof *b->shorts;
+    if (b->p.keep == ND_KEEP_EARLIEST || b->p.keep == ND_KEEP_SOURCE || b->p.window > 0.0)
+        n += sizeof *b->meta;
     return n;
 }
 
@@ -159,7 +167,18 @@ void nd__batch_doc_get(const nd_batch *b, size_t doc, unsigned char *out)
         memcpy(out, b->figs + doc * ND__FIGS, ND__FIGS * sizeof *b->figs);
         out += ND__FIGS * sizeof *b->figs;
         memcpy(out, &b->nfigs[doc], sizeof *b->nfigs);
+        out += sizeof *b->nfigs;
     }
+    if (b->lens) {
+        memcpy(out, &b->lens[doc], sizeof *b->lens);
+        out += sizeof *b->lens;
+    }
+    if (b->shorts) {
+        memcpy(out, &b->shorts[doc], sizeof *b->shorts);
+        out += sizeof *b->shorts;
+    }
+    if (b->meta)
+        memcpy(out, &b->meta[doc], sizeof *b->meta);
 }
 
 void nd__batch_doc_put(nd_batch *b, size_t doc, const unsigned char *in)
@@ -177,7 +196,37 @@ void nd__batch_doc_put(nd_batch *b, size_t doc, const unsigned char *in)
         memcpy(b->figs + doc * ND__FIGS, in, ND__FIGS * sizeof *b->figs);
         in += ND__FIGS * sizeof *b->figs;
         memcpy(&b->nfigs[doc], in, sizeof *b->nfigs);
+        in += sizeof *b->nfigs;
     }
+    if (b->lens) {
+        memcpy(&b->lens[doc], in, sizeof *b->lens);
+        in += sizeof *b->lens;
+    }
+    if (b->shorts) {
+        memcpy(&b->shorts[doc], in, sizeof *b->shorts);
+        in += sizeof *b->shorts;
+    }
+    if (b->meta)
+        memcpy(&b->meta[doc], in, sizeof *b->meta);
+}
+
+const uint64_t *nd__batch_doc_set(const nd_batch *b, size_t doc, size_t *m)
+{
+    *m = b->p.exact && b->sets ? b->sizes[doc] : 0;
+    return *m ? b->sets[doc] : NULL;
+}
+
+int nd__batch_doc_set_put(nd_batch *b, size_t doc, const uint64_t *set, size_t m)
+{
+    if (!b->p.exact)
+        return ND_OK;
+    free(b->sets[doc]);
+    b->sets[doc] = malloc(sizeof *set * (m ? m : 1));
+    if (!b->sets[doc])
+        return ND_ERR_NOMEM;
+    if (m)
+        memcpy(b->sets[doc], set, m * sizeof *set);
+    return ND_OK;
 }
 
 /* The sum of the sketchers' counters. */
@@ -330,6 +379,9 @@ ND_API void nd_batch_free(nd_batch *b)
         free(b->wide[t]);
     free(b->wide);
     nd__df_free(&b->df);
+    for (size_t l = 0; l < b->nlevels; l++)
+        nd__df_free(&b->levels[l]);
+    free(b->levels);
     free_own(b);
     nd__held_free(&b->held);
     if (b->sets)
@@ -510,6 +562,73 @@ int nd__df_sched_step(nd__df_sched *s, uint64_t ord)
     return 1;
 }
 
+/* A shared count: keep the finished level's counters as they are, and
+   count the next level from zero (merge_shared halves them). */
+static int push_level(nd_batch *b)
+{
+    nd__df *p = realloc(b->levels, (b->nlevels + 1) * sizeof *p);
+    if (!p)
+        return ND_ERR_NOMEM;
+    b->levels = p;
+    nd__df next;
+    if (nd__df_init(&next, b->df.bits) != ND_OK)
+        return ND_ERR_NOMEM;
+    b->levels[b->nlevels++] = b->df;
+    b->df = next;
+    return ND_OK;
+}
+
+nd__df_sched nd__df_sched_at(uint64_t n)
+{
+    uint64_t o = 0, rate = 1, sampled = 0;
+    while (o < n) {
+        const uint64_t first = (o + rate - 1) / rate * rate;
+        const uint64_t fill = first + (DF_SAMPLE - sampled - 1) * rate;
+        if (fill + 1 >= n) {
+            sampled += sampled_in(o, n, rate);
+            break;
+        }
+        o = fill + 1;
+        rate *= 2;
+        sampled = DF_SAMPLE / 2;
+    }
+    return (nd__df_sched){rate, sampled};
+}
+
+int nd__batch_share_count(nd_batch *b, const nd__count_comm *comm, uint64_t first,
+                          uint64_t total)
+{
+    const nd__df_sched s = nd__df_sched_at(first);
+    b->comm = comm;
+    b->counted = first;
+    b->count_total = total;
+    b->df_rate = (uint32_t)s.rate;
+    b->sampled = s.sampled;
+    /* The levels before this process's texts: nothing counted here. */
+    for (uint64_t r = 1; r < s.rate; r *= 2) {
+        nd__df *p = realloc(b->levels, (b->nlevels + 1) * sizeof *p);
+        if (!p)
+            return ND_ERR_NOMEM;
+        b->levels = p;
+        b->levels[b->nlevels++] = (nd__df){NULL, b->df.bits};
+    }
+    return ND_OK;
+}
+
+int nd__batch_grow_to(nd_batch *b, size_t n)
+{
+    if (n <= b->n)
+        return ND_OK;
+    int rc = grow(b, n);
+    if (rc != ND_OK)
+        return rc;
+    if (b->p.exact)
+        for (size_t d = b->n; d < n; d++)
+            b->sets[d] = NULL;
+    b->n = n;
+    return ND_OK;
+}
+
 ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
                           const size_t *lens, size_t *bad)
 {
@@ -547,7 +666,10 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
     for (size_t from = 0; from < n && first_rc == ND_OK;) {
         if (b->sampled >= DF_SAMPLE) {
             merge_own(b);
-            nd__df_halve(&b->df);
+            if (!b->comm)
+                nd__df_halve(&b->df);
+            else if (push_level(b) != ND_OK)
+                return fail(b, ND_ERR_NOMEM, NULL);
             b->df_rate *= 2;
             b->sampled /= 2;
         }
@@ -568,6 +690,201 @@ ND_API int nd_batch_count(nd_batch *b, size_t n, const char *const *texts,
     return ND_OK;
 }
 
+/* ------------------------------------------------- the shared count */
+
+_Static_assert(sizeof(atomic_uint) == sizeof(uint32_t), "a counter is a uint32");
+
+/* One held document as it travels: ordinal, shingle count, figure count,
+   the figures, then the shingles. */
+typedef struct {
+    uint64_t ord;
+    uint32_t len, nfigs;
+    uint32_t figs[ND__FIGS];
+} held_head;
+
+/* The held sample one process counting texts [0, n) would end with: its
+   ordinals only (the schedule and the sample depend on nothing else). */
+static int held_ordinals(uint64_t n, nd__held *sim)
+{
+    uint64_t o = 0, rate = 1, sampled = 0;
+    memset(sim, 0, sizeof *sim);
+    while (o < n) {
+        const uint64_t first = (o + rate - 1) / rate * rate;
+        const uint64_t fill = first + (DF_SAMPLE - sampled - 1) * rate;
+        const uint64_t end = fill + 1 < n ? fill + 1 : n;
+        for (uint64_t x = first; x < end; x += rate)
+            if (nd__held_wants(sim, x) && nd__held_add(sim, x, NULL, 0, NULL, 0) != ND_OK)
+                return ND_ERR_NOMEM;
+        o = fill + 1;
+        rate *= 2;
+        sampled = DF_SAMPLE / 2;
+    }
+    return ND_OK;
+}
+
+static int by_ord(const void *pa, const void *pb)
+{
+    uint64_t a = (*(const held_head *const *)pa)->ord;
+    uint64_t b = (*(const held_head *const *)pb)->ord;
+    return (a > b) - (a < b);
+}
+
+/* 1 when ordinal o is among the n sorted ordinals at ord. */
+static int among(const uint64_t *ord, size_t n, uint64_t o)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ord[mid] < o)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && ord[lo] == o;
+}
+
+/*
+ * The held sample of a shared count: every process works out which
+ * ordinals one process counting all texts would hold at the end, sends
+ * those of them it holds (its own texts, held at a rate no higher than one
+ * process's), and keeps what all sent, in ordinal order.
+ */
+static int merge_held(nd_batch *b)
+{
+    const nd__count_comm *c = b->comm;
+    nd__held *h = &b->held;
+    nd__held sim;
+    if (held_ordinals(b->counted, &sim) != ND_OK) {
+        nd__held_free(&sim);
+        return ND_ERR_NOMEM;
+    }
+    size_t bytes = 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (among(sim.ord, sim.n, h->ord[i]))
+            bytes += sizeof(held_head) + (size_t)h->len[i] * sizeof *h->h;
+    unsigned char *out = malloc(bytes ? bytes : 1), *all = NULL;
+    if (!out) {
+        nd__held_free(&sim);
+        return ND_ERR_NOMEM;
+    }
+    unsigned char *w = out;
+    for (size_t i = 0; i < h->n; i++) {
+        if (!among(sim.ord, sim.n, h->ord[i]))
+            continue;
+        held_head hd = {h->ord[i], h->len[i], h->nfigs[i], {0}};
+        memcpy(hd.figs, h->figs + i * ND__FIGS, sizeof hd.figs);
+        memcpy(w, &hd, sizeof hd);
+        w += sizeof hd;
+        if (h->len[i])
+            memcpy(w, h->h + h->off[i], (size_t)h->len[i] * sizeof *h->h);
+        w += (size_t)h->len[i] * sizeof *h->h;
+    }
+    size_t alln = 0;
+    void *got = NULL;
+    int rc = c->gather(c->ctx, out, bytes, &got, &alln);
+    free(out);
+    if (rc != ND_OK) {
+        nd__held_free(&sim);
+        return rc;
+    }
+    all = got;
+    /* Index what came (aligned copies of the heads), sorted by ordinal. */
+    size_t m = 0;
+    for (size_t at = 0; at + sizeof(held_head) <= alln; m++) {
+        held_head hd;
+        memcpy(&hd, all + at, sizeof hd);
+        at += sizeof hd + (size_t)hd.len * sizeof(uint64_t);
+    }
+    held_head *heads = malloc(sizeof *heads * (m ? m : 1));
+    const held_head **order = malloc(sizeof *order * (m ? m : 1));
+    size_t *where = malloc(sizeof *where * (m ? m : 1));
+    rc = heads && order && where ? ND_OK : ND_ERR_NOMEM;
+    for (size_t i = 0, at = 0; rc == ND_OK && i < m; i++) {
+        memcpy(&heads[i], all + at, sizeof heads[i]);
+        where[i] = at + sizeof heads[i];
+        order[i] = &heads[i];
+        at = where[i] + (size_t)heads[i].len * sizeof(uint64_t);
+    }
+    if (rc == ND_OK)
+        qsort(order, m, sizeof *order, by_ord);
+    nd__held_free(h);
+    h->rate = sim.rate;
+    uint64_t *set = NULL;
+    size_t setcap = 0;
+    for (size_t i = 0, k = 0; rc == ND_OK && i < sim.n; i++) {
+        while (k < m && order[k]->ord < sim.ord[i])
+            k++;
+        if (k == m || order[k]->ord != sim.ord[i]) {
+            rc = ND_ERR_STATE; /* a process let go of a document it owed */
+            break;
+        }
+        const held_head *hd = order[k];
+        if (hd->len > setcap) {
+            uint64_t *p = realloc(set, hd->len * sizeof *p);
+            if (!p) {
+                rc = ND_ERR_NOMEM;
+                break;
+            }
+            set = p;
+            setcap = hd->len;
+        }
+        if (hd->len)
+            memcpy(set, all + where[hd - heads], hd->len * sizeof *set);
+        rc = nd__held_add(h, hd->ord, set, hd->len, hd->figs, hd->nfigs);
+    }
+    free(set);
+    free(heads);
+    free(order);
+    free(where);
+    free(all);
+    nd__held_free(&sim);
+    return rc;
+}
+
+/*
+ * The counters of a shared count: each level summed over the processes,
+ * then halved and added level after level, as nd_batch_count does with
+ * the counters of a single process.  Every process has as many levels (it
+ * stepped through every ordinal), so the sums pair up.
+ */
+static int merge_shared(nd_batch *b)
+{
+    const nd__count_comm *c = b->comm;
+    const size_t m = (size_t)1 << b->df.bits;
+    /* Every process sums as many levels as all the texts took. */
+    const nd__df_sched end = nd__df_sched_at(b->count_total);
+    b->counted = b->count_total;
+    b->df_rate = (uint32_t)end.rate;
+    b->sampled = end.sampled;
+    size_t total = 0;
+    for (uint64_t r = 1; r < b->df_rate; r *= 2)
+        total++;
+    int rc = push_level(b);
+    while (rc == ND_OK && b->nlevels <= total) {
+        nd__df *p = realloc(b->levels, (b->nlevels + 1) * sizeof *p);
+        if (!p)
+            return ND_ERR_NOMEM;
+        b->levels = p;
+        b->levels[b->nlevels++] = (nd__df){NULL, b->df.bits};
+    }
+    /* b->df (empty) becomes the sum, level after level. */
+    for (size_t l = 0; rc == ND_OK && l < b->nlevels; l++) {
+        nd__df *d = &b->levels[l];
+        if (!d->cnt && nd__df_init(d, b->df.bits) != ND_OK)
+            return ND_ERR_NOMEM;
+        rc = c->sum32(c->ctx, (uint32_t *)(void *)d->cnt, m);
+        if (rc != ND_OK)
+            return rc;
+        nd__df_halve(&b->df);
+        nd__df_merge(&b->df, d);
+        nd__df_free(d);
+    }
+    free(b->levels);
+    b->levels = NULL;
+    b->nlevels = 0;
+    return merge_held(b);
+}
+
 /* Before the first add: tell chrome from big stories among the frequent
    shingles, then install the boilerplate cut-off in the sketchers. */
 static int start_filtering(nd_batch *b)
@@ -576,8 +893,11 @@ static int start_filtering(nd_batch *b)
     text_stats(b, &b->counted_text);
     merge_own(b);
     free_own(b);
-    if (b->p.boilerplate <= 0.0 || !b->counted)
+    if (b->p.boilerplate <= 0.0 || !(b->comm ? b->count_total : b->counted))
         return ND_OK;
+    int src = b->comm ? merge_shared(b) : ND_OK;
+    if (src != ND_OK)
+        return src;
     double cut = b->p.boilerplate * (double)b->counted;
     if (cut < b->p.boilerplate_min)
         cut = b->p.boilerplate_min;
@@ -618,9 +938,11 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
 {
     if (b->ran)
         return fail(b, ND_ERR_STATE, "documents added after nd_batch_run");
-    if (!b->filtering && start_filtering(b) != ND_OK)
-        return fail(b, ND_ERR_NOMEM, NULL);
-    int rc = grow(b, b->n + n);
+    int rc = b->filtering ? ND_OK : start_filtering(b);
+    if (rc != ND_OK)
+        return fail(b, rc, rc == ND_ERR_STATE ? "the shared count: a held document is missing"
+                                              : NULL);
+    rc = grow(b, b->n + n);
     if (rc != ND_OK)
         return fail(b, rc, rc == ND_ERR_PARAM ? "more than 2^32-1 documents" : NULL);
     double t0 = now();
@@ -646,20 +968,8 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
             size_t d = base + i;
             uint64_t size = 0;
             int r = ND_OK;
-            const int mine = nd__batch_sketches(b, d);
-            if (mine) {
-                r = nd_sketcher_sketch(sk, texts[i], lens[i], b->wide[t], &size);
-                nd__sig16_from32(b->wide[t], (unsigned)k, b->sigs + d * k);
-            } else {
-                /* Another process sketches it (nd__batch_share). */
-                if ((b->p.norm & ND_NORM_STRICT_UTF8) && !valid_utf8(texts[i], lens[i]))
-                    r = ND_ERR_UTF8;
-                memset(b->sigs + d * k, 0, k * sizeof *b->sigs);
-                if (b->p.figures > 0.0) {
-                    memset(b->figs + d * ND__FIGS, 0, ND__FIGS * sizeof *b->figs);
-                    b->nfigs[d] = 0;
-                }
-            }
+            r = nd_sketcher_sketch(sk, texts[i], lens[i], b->wide[t], &size);
+            nd__sig16_from32(b->wide[t], (unsigned)k, b->sigs + d * k);
             if (exact) /* freed on failure, whether or not it was made */
                 b->sets[d] = NULL;
             if (r == ND_OK && exact) {
@@ -678,11 +988,11 @@ ND_API int nd_batch_add_many(nd_batch *b, size_t n, const char *const *texts,
                     first_rc = r;
                 }
             }
-            if (mine && r == ND_OK && b->p.figures > 0.0)
+            if (r == ND_OK && b->p.figures > 0.0)
                 nd__sketcher_figures(sk, b->figs + d * ND__FIGS, &b->nfigs[d]);
             b->sizes[d] = nd__sat32(size);
             if (b->raws)
-                b->raws[d] = nd__sat32(mine && r == ND_OK ? nd__sketcher_raw_size(sk) : 0);
+                b->raws[d] = nd__sat32(r == ND_OK ? nd__sketcher_raw_size(sk) : 0);
             if (b->lens)
                 b->lens[d] = nd__sat32(lens[i]);
             if (b->shorts)
@@ -833,6 +1143,13 @@ ND_API int nd_batch_run(nd_batch *b)
 {
     if (b->ran)
         return fail(b, ND_ERR_STATE, "nd_batch_run called twice");
+    if (b->comm && !b->filtering) {
+        /* A process with no document of its own still takes part in the
+           count exchange. */
+        int frc = start_filtering(b);
+        if (frc != ND_OK)
+            return fail(b, frc, NULL);
+    }
     if (b->gather) {
         char gmsg[sizeof b->err];
         gmsg[0] = '\0';

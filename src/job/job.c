@@ -32,6 +32,10 @@
  * no callback and touches nothing the sketching side owns: its warnings,
  * errors and refusals go with the chunk as notes, replayed just before the
  * chunk is sketched, where a serial reading would have reported them.
+ * A shared run (jobint.h, src/mpi/) reads pieces of the input in place of
+ * the paths, numbers its records from the first it was given, and hands
+ * its documents' ids, raw records and texts to the process that writes
+ * the rows, which appends them after its own (nd__job_export, _import).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -150,6 +154,9 @@ struct nd_job {
     size_t nranks;
     buf header;         /* dedup of TSV: the first file's header line */
     int any_dir;
+    const nd__piece *pieces; /* read these in place of o.paths (jobint.h) */
+    size_t npieces;
+    uint64_t count_first;    /* ordinal of the first record read here */
     int ahead;          /* read the next chunk while this one is sketched */
     int ran;
     nd_job_stats st;
@@ -247,8 +254,8 @@ static void warn(nd_job *j, int code, const char *file, uint64_t line,
     }
 }
 
-/* Keep the id (and raw record for dedup) of chunk record i, now added. */
-static int commit_record(nd_job *j, const chunk *c, size_t i)
+/* Room for one more document's id, raw length and text position. */
+static int room_for_doc(nd_job *j)
 {
     if (j->nids + 2 > j->cap_ids) {
         size_t cap = j->cap_ids ? j->cap_ids * 2 : 1 << 14;
@@ -270,6 +277,15 @@ static int commit_record(nd_job *j, const chunk *c, size_t i)
         }
         j->cap_ids = cap;
     }
+    return ND_OK;
+}
+
+/* Keep the id (and raw record for dedup) of chunk record i, now added. */
+static int commit_record(nd_job *j, const chunk *c, size_t i)
+{
+    int rc = room_for_doc(j);
+    if (rc != ND_OK)
+        return rc;
     const char *id = c->keep.p + c->keep_off[i];
     size_t id_len = c->id_len[i];
     if (buf_put(&j->ids, id, id_len))
@@ -500,7 +516,8 @@ static void free_sources(nd_job *j)
 static nd_reader *open_inputs(nd_job *j)
 {
     nd_reader *rd;
-    int rc = nd_reader_open(j->o.paths, j->o.npaths, &j->o.reader, &rd);
+    int rc = j->pieces ? nd__reader_open_pieces(j->pieces, j->npieces, &j->o.reader, &rd)
+                       : nd_reader_open(j->o.paths, j->o.npaths, &j->o.reader, &rd);
     if (rc != ND_OK) {
         jfail(j, ND_ERR_IO, "%s", rd ? nd_reader_errmsg(rd) : nd_strerror(rc));
         nd_reader_close(rd);
@@ -1108,7 +1125,8 @@ static uint64_t input_bytes(const nd_job *j)
    single pass. */
 static int skim_passes(nd_job *j, chunk *const slot[2], uint64_t total)
 {
-    feed f = {.j = j, .fill = fill_skim};
+    feed f = {.j = j, .fill = fill_skim, .ordinal = j->count_first,
+              .sched = nd__df_sched_at(j->count_first)};
     if (!(f.rd = open_inputs(j)))
         return ND_ERR_IO;
     int status = pump(j, &f, slot, take_skim);
@@ -1549,6 +1567,168 @@ ND_API int nd_job_run(nd_job *j)
 ND_API void nd_job_stats_get(const nd_job *j, nd_job_stats *st)
 {
     *st = j->st;
+}
+
+/* ------------------------------------------------- a shared run (jobint.h) */
+
+void nd__job_pieces(nd_job *j, const nd__piece *pieces, size_t n)
+{
+    j->pieces = pieces;
+    j->npieces = n;
+}
+
+void nd__job_count_from(nd_job *j, uint64_t first)
+{
+    j->count_first = first;
+}
+
+void nd__job_warn(nd_job *j, const nd_job_warning *w)
+{
+    warn(j, w->code, w->file, w->line, w->message);
+}
+
+static int put_u64(nd__put_fn put, void *ctx, uint64_t v)
+{
+    return put(ctx, &v, sizeof v);
+}
+
+/*
+ * What the rows need of this process's documents, in order: a head (the
+ * documents, the records skipped, bad or binary, the repaired ones, and
+ * the TSV header), then each document's id, its raw record (dedup) and
+ * its text with its meta (explain), each length first.
+ */
+int nd__job_export(nd_job *j, nd__put_fn put, void *ctx)
+{
+    int rc = ND_OK;
+    if ((rc = put_u64(put, ctx, j->nids)) != ND_OK ||
+        (rc = put_u64(put, ctx, j->st.skipped_bad)) != ND_OK ||
+        (rc = put_u64(put, ctx, j->st.skipped_binary)) != ND_OK ||
+        (rc = put_u64(put, ctx, j->st.repaired)) != ND_OK ||
+        (rc = put_u64(put, ctx, j->header.n)) != ND_OK ||
+        (j->header.n && (rc = put(ctx, j->header.p, j->header.n)) != ND_OK))
+        return rc;
+    if ((j->spool && (fflush(j->spool) != 0 || fseek(j->spool, 0, SEEK_SET) != 0)) ||
+        (j->texts && (fflush(j->texts) != 0 || fseek(j->texts, 0, SEEK_SET) != 0)))
+        return jfail(j, ND_ERR_IO, "temporary file: read failed");
+    buf tmp = {0};
+    for (size_t d = 0; d < j->nids && rc == ND_OK; d++) {
+        const size_t idlen = j->id_off[d + 1] - j->id_off[d];
+        if ((rc = put_u64(put, ctx, idlen)) != ND_OK ||
+            (rc = put(ctx, j->ids.p + j->id_off[d], idlen)) != ND_OK)
+            break;
+        for (int k = 0; k < 2 && rc == ND_OK; k++) {
+            FILE *f = k ? j->texts : j->spool;
+            if (!f)
+                continue;
+            uint64_t len = 0;
+            size_t head = 0;
+            if (k) {
+                if (fread(&len, sizeof len, 1, f) != 1) {
+                    rc = jfail(j, ND_ERR_IO, "temporary file: read failed");
+                    break;
+                }
+                head = sizeof(nd_doc_meta);
+            } else {
+                len = j->raw_len[d];
+            }
+            tmp.n = 0;
+            if (buf_reserve(&tmp, (size_t)len + head)) {
+                rc = oom(j);
+                break;
+            }
+            if (fread(tmp.p, 1, (size_t)len + head, f) != (size_t)len + head) {
+                rc = jfail(j, ND_ERR_IO, "temporary file: read failed");
+                break;
+            }
+            if ((rc = put_u64(put, ctx, len)) == ND_OK)
+                rc = put(ctx, tmp.p, (size_t)len + head);
+        }
+    }
+    free(tmp.p);
+    return rc;
+}
+
+static int get_u64(nd__get_fn get, void *ctx, uint64_t *v)
+{
+    return get(ctx, v, sizeof *v);
+}
+
+/* Append what nd__job_export wrote elsewhere, after this job's documents. */
+int nd__job_import(nd_job *j, nd__get_fn get, void *ctx)
+{
+    uint64_t n, bad, binary, repaired, hlen;
+    int rc;
+    if ((rc = get_u64(get, ctx, &n)) != ND_OK || (rc = get_u64(get, ctx, &bad)) != ND_OK ||
+        (rc = get_u64(get, ctx, &binary)) != ND_OK ||
+        (rc = get_u64(get, ctx, &repaired)) != ND_OK ||
+        (rc = get_u64(get, ctx, &hlen)) != ND_OK)
+        return rc;
+    buf tmp = {0};
+    if (buf_reserve(&tmp, (size_t)hlen + 1))
+        return oom(j);
+    if (hlen && (rc = get(ctx, tmp.p, (size_t)hlen)) != ND_OK) {
+        free(tmp.p);
+        return rc;
+    }
+    /* The first file with a header gives it, as when one process reads. */
+    if (hlen && !j->header.n && j->spool && buf_put(&j->header, tmp.p, (size_t)hlen)) {
+        free(tmp.p);
+        return oom(j);
+    }
+    j->st.skipped_bad += bad;
+    j->st.skipped_binary += binary;
+    j->st.repaired += repaired;
+    j->st.records += n + bad;
+    if ((j->spool && fseeko(j->spool, 0, SEEK_END) != 0) ||
+        (j->texts && fseeko(j->texts, 0, SEEK_END) != 0)) {
+        free(tmp.p);
+        return jfail(j, ND_ERR_IO, "temporary file: write failed");
+    }
+    for (uint64_t d = 0; d < n && rc == ND_OK; d++) {
+        uint64_t len;
+        if ((rc = room_for_doc(j)) != ND_OK || (rc = get_u64(get, ctx, &len)) != ND_OK)
+            break;
+        if (buf_reserve(&j->ids, (size_t)len)) {
+            rc = oom(j);
+            break;
+        }
+        if ((rc = get(ctx, j->ids.p + j->ids.n, (size_t)len)) != ND_OK)
+            break;
+        j->id_off[j->nids] = j->ids.n;
+        j->ids.n += (size_t)len;
+        j->id_off[j->nids + 1] = j->ids.n;
+        for (int k = 0; k < 2 && rc == ND_OK; k++) {
+            FILE *f = k ? j->texts : j->spool;
+            if (!f)
+                continue;
+            const size_t head = k ? sizeof(nd_doc_meta) : 0;
+            tmp.n = 0;
+            if ((rc = get_u64(get, ctx, &len)) != ND_OK)
+                break;
+            if (buf_reserve(&tmp, (size_t)len + head)) {
+                rc = oom(j);
+                break;
+            }
+            if ((rc = get(ctx, tmp.p, (size_t)len + head)) != ND_OK)
+                break;
+            if ((k && fwrite(&len, sizeof len, 1, f) != 1) ||
+                fwrite(tmp.p, 1, (size_t)len + head, f) != (size_t)len + head) {
+                rc = jfail(j, ND_ERR_IO, "temporary file: write failed");
+                break;
+            }
+            if (k) {
+                j->text_pos[j->nids] = j->texts_end;
+                j->texts_end += sizeof len + head + len;
+            } else {
+                j->raw_len[j->nids] = len;
+            }
+        }
+        if (rc == ND_OK)
+            j->nids++;
+    }
+    free(tmp.p);
+    return rc;
 }
 
 nd_batch *nd__job_batch_early(nd_job *j)

@@ -2,33 +2,39 @@
  * mpimain.c - neardup-mpi: `neardup cluster | dedup | pairs` shared among
  * the processes of an MPI job, with the same options and the same output.
  *
- * Every rank reads the whole input (the same files on every node: a shared
- * file system or copies) and runs the job's count pass on all of it, so the
- * boilerplate counts are the single-process run's by construction.  In the
- * second pass each rank sketches only its share of the documents (blocks
- * of ND__SHARE_BLOCK by document number, round robin: src/job/jobint.h),
- * the stage that costs most of a run.  Rank 0 then receives the other
- * ranks' sketched state (signature, set sizes, figures: a few hundred
- * bytes a document) and runs candidates, verification, clustering and the
- * rows alone, writing -o to a temporary name renamed when complete.
+ * No rank reads all the input (plan): the inputs are cut into even byte
+ * shares at line starts, files that cannot be cut going whole to one rank.
+ * Each rank counts the documents and line ends of its part, and learns
+ * from the ranks before it (MPI_Exscan) its first document's number and
+ * the line each of its ranges starts at (number_docs).  Its job reads its
+ * part only; the boilerplate count samples by the documents' numbers and
+ * the ranks merge their counts in the count exchange (the level sums and
+ * the held sample: jobint.h), so the counts are one process's.  Each rank
+ * sketches its documents; rank 0 then receives the others' sketched state
+ * (a few hundred bytes a document), exact sets, warnings and the rows'
+ * data (ids, raw records, texts), in rank order, which is input order, and
+ * runs candidates, verification, clustering and the rows alone, writing
+ * -o to a temporary name renamed when complete.
  *
- * Faults: a rank that fails (an input it cannot read, no memory, inputs
- * that differ from rank 0's) prints its rank, host and cause and aborts
- * the whole job (MPI_Abort); a rank that dies is reported by mpirun, which
- * ends the others.  Rank 0 has no output file open before every share has
- * arrived, and removes its temporary file when terminated.
+ * Faults: a rank that fails (an input it cannot read, a bad record, no
+ * memory, inputs that differ from rank 0's) prints its rank, host and
+ * cause and aborts the whole job (MPI_Abort); a rank that dies is reported
+ * by mpirun, which ends the others.  Rank 0 has no output file open before
+ * every share has arrived, and removes its temporary file when terminated.
  *
- * The driver uses internal headers of the job (jobint.h) for the shared
- * sketch; ARCHITECTURE.md says why.
+ * The driver uses internal headers of the job (jobint.h, readerint.h);
+ * ARCHITECTURE.md says why.
  */
 #include <limits.h>
 #include <mpi.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../cli/cli.h"
@@ -43,7 +49,10 @@ static char prefix[64 + MPI_MAX_PROCESSOR_NAME];
 /* Set when this rank has handed its share to rank 0. */
 static int handed_over;
 /* Rank 0: documents, and bytes of the shares received (--stats). */
-static uint64_t gathered_docs, gathered_bytes;
+static uint64_t gathered_docs, gathered_bytes, gathered_rows;
+/* The count exchange (--stats): bytes of level sums this rank sent, and
+   of the held sample all ranks sent. */
+static uint64_t count_sum_bytes, count_held_bytes;
 
 /* mpirun gives every rank its standard streams (stdin: rank 0's, from
    /dev/null elsewhere); the command's reads of stdin are refused below. */
@@ -78,9 +87,264 @@ static void maybe_die(void)
         raise(SIGKILL);
 }
 
-/* What a rank sends before its share: documents read, bytes of the share,
+/* ------------------------------------------------ the parts of the input */
+
+/*
+ * The inputs, in order, as rank 0 found them: bytes (regular files; 0 for
+ * a directory or a FIFO) and whether the file may be read in byte ranges
+ * (nd__reader_cuttable).  Every rank compares its own sizes with these.
+ */
+static uint64_t *in_bytes;
+static int *cuttable;
+static nd__piece *pieces; /* this rank's parts, in input order */
+static size_t npieces;
+static uint64_t first_doc, total_docs, bytes_mine;
+
+/* The first byte of total (of nranks shares as even as bytes allow) that
+   rank r reads. */
+static uint64_t share_start(uint64_t total, int r)
+{
+    uint64_t q = total / (uint64_t)nranks, rem = total % (uint64_t)nranks;
+    return q * (uint64_t)r + ((uint64_t)r < rem ? (uint64_t)r : rem);
+}
+
+/* Where the first line that starts at or after byte p of a file of size
+   bytes starts (size when none does): the byte after the first '\n' at or
+   after p - 1.  The rank that ends at p and the one that starts there
+   find the same place. */
+static uint64_t line_start(const char *path, uint64_t p, uint64_t size)
+{
+    if (p == 0 || p >= size)
+        return p >= size ? size : 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        die(EXIT_IO, "%s: %s", path, strerror(errno));
+    char b[1 << 16];
+    for (uint64_t at = p - 1;;) {
+        ssize_t n = pread(fd, b, sizeof b, (off_t)at);
+        if (n < 0)
+            die(EXIT_IO, "%s: %s", path, strerror(errno));
+        char *nl = n ? memchr(b, '\n', (size_t)n) : NULL;
+        if (nl || n == 0) {
+            close(fd);
+            return nl ? at + (uint64_t)(nl - b) + 1 : size;
+        }
+        at += (uint64_t)n;
+    }
+}
+
+/* Line ends in bytes [from, to) of a file. */
+static uint64_t count_lines(const char *path, uint64_t from, uint64_t to)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        die(EXIT_IO, "%s: %s", path, strerror(errno));
+    char b[1 << 16];
+    uint64_t lines = 0;
+    while (from < to) {
+        size_t want = to - from < sizeof b ? (size_t)(to - from) : sizeof b;
+        ssize_t n = pread(fd, b, want, (off_t)from);
+        if (n <= 0)
+            die(EXIT_IO, "%s: %s", path, n < 0 ? strerror(errno) : "shorter than it was");
+        for (char *q = b, *e = b + n; (q = memchr(q, '\n', (size_t)(e - q))); q++)
+            lines++;
+        from += (uint64_t)n;
+    }
+    close(fd);
+    return lines;
+}
+
+/*
+ * Cut the input into the ranks' parts.  The inputs are laid end to end
+ * (total bytes) and cut into nranks even shares; a file that may be cut
+ * goes to the ranks its bytes fall to, each from the first line that
+ * starts in its share to the first that starts after it; any other input
+ * (compressed, CSV, TSV with its header, a directory) goes whole to the
+ * rank its first byte falls to.  Then the ranks count the line ends of
+ * their ranges, so each knows its first line's number in the file.
+ */
+static void plan(const cli_opts *o)
+{
+    const size_t n = o->npaths;
+    in_bytes = calloc(n + 1, sizeof *in_bytes);
+    cuttable = calloc(n + 1, sizeof *cuttable);
+    pieces = calloc(n + 1, sizeof *pieces);
+    uint64_t *mine = calloc(n + 1, sizeof *mine), *theirs = calloc(n + 1, sizeof *theirs);
+    uint64_t *lines = calloc(n + 1, sizeof *lines), *before = calloc(n + 1, sizeof *before);
+    if (!in_bytes || !cuttable || !pieces || !mine || !theirs || !lines || !before)
+        die(EXIT_IO, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(o->paths[i], &st) != 0)
+            die(EXIT_IO, "%s: %s", o->paths[i], strerror(errno));
+        cuttable[i] = nd__reader_cuttable(o->paths[i], &o->reader, &mine[i]);
+        theirs[i] = mine[i];
+    }
+    MPI_Bcast(theirs, (int)n, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    MPI_Bcast(cuttable, (int)n, MPI_INT, 0, MPI_COMM_WORLD);
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (mine[i] != theirs[i])
+            die(EXIT_DATA,
+                "%s is %llu bytes here and %llu on rank 0: the inputs differ "
+                "between the nodes",
+                o->paths[i], (unsigned long long)mine[i], (unsigned long long)theirs[i]);
+        in_bytes[i] = theirs[i];
+        total += in_bytes[i];
+    }
+    const uint64_t from = share_start(total, rank), to = share_start(total, rank + 1);
+    uint64_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t a = at, size = in_bytes[i];
+        at += size;
+        if (!cuttable[i]) {
+            /* Whole, to the rank of its first byte (the last past the end). */
+            int owner = nranks - 1;
+            for (int r = 0; r < nranks; r++)
+                if (a < share_start(total, r + 1)) {
+                    owner = r;
+                    break;
+                }
+            if (owner == rank) {
+                pieces[npieces++] = (nd__piece){o->paths[i], 0, 0, 0};
+                bytes_mine += size;
+            }
+            continue;
+        }
+        if (a + size <= from || a >= to)
+            continue;
+        uint64_t s = from > a ? from - a : 0, e = to - a < size ? to - a : size;
+        s = line_start(o->paths[i], s, size);
+        e = line_start(o->paths[i], e, size);
+        if (s >= e)
+            continue;
+        /* The ranks after this one read nothing of a file it ends. */
+        if (e < size)
+            lines[i] = count_lines(o->paths[i], s, e);
+        pieces[npieces++] = (nd__piece){o->paths[i], s, e, 0};
+        bytes_mine += e - s;
+    }
+    /* The line ends before each rank's range of a file are in the ranges
+       of the ranks before it. */
+    MPI_Exscan(lines, before, (int)n, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    for (size_t k = 0, i = 0; k < npieces; k++) {
+        while (o->paths[i] != pieces[k].path)
+            i++;
+        if (rank && pieces[k].to)
+            pieces[k].line0 = before[i];
+    }
+    free(mine);
+    free(theirs);
+    free(lines);
+    free(before);
+}
+
+/*
+ * The records of this rank's parts that are documents, counted the way
+ * the count pass numbers them (every record the skim yields; with
+ * --skip-bad or --strict, the good ones), then this rank's first
+ * document's number and all the documents.
+ */
+static void number_docs(const cli_opts *o)
+{
+    nd_reader *rd = NULL;
+    int rc = nd__reader_open_pieces(pieces, npieces, &o->reader, &rd);
+    if (rc != ND_OK)
+        die(EXIT_IO, "%s", rd ? nd_reader_errmsg(rd) : nd_strerror(rc));
+    const int strict = (o->params.norm & ND_NORM_STRICT_UTF8) != 0;
+    const int parse = o->skip_bad || strict;
+    uint64_t docs = 0;
+    nd_record rec;
+    while ((rc = nd__reader_next_skim(rd, parse, &rec)) != 0) {
+        if (rc == 2 || (rc == 1 && !(rec.bad_utf8 && strict)))
+            docs++;
+        else if (rc < 0 && rc != ND_ERR_DATA && rc != ND_ERR_BINARY)
+            die(EXIT_IO, "%s", nd_reader_errmsg(rd));
+    }
+    nd_reader_close(rd);
+    MPI_Exscan(&docs, &first_doc, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    if (rank == 0)
+        first_doc = 0;
+    MPI_Allreduce(&docs, &total_docs, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+}
+
+/* ------------------------------------------------------- the warnings */
+
+/* Ranks but 0: the warnings of their reading, in order, for rank 0 to
+   print after its own (code, line, file, message). */
+static unsigned char *warns;
+static size_t nwarns, capwarns;
+
+static void keep_bytes(const void *p, size_t n)
+{
+    if (nwarns + n > capwarns) {
+        size_t cap = capwarns ? capwarns * 2 : 4096;
+        while (cap < nwarns + n)
+            cap *= 2;
+        unsigned char *q = realloc(warns, cap);
+        if (!q)
+            die(EXIT_IO, "out of memory");
+        warns = q;
+        capwarns = cap;
+    }
+    memcpy(warns + nwarns, p, n);
+    nwarns += n;
+}
+
+static void keep_warning(void *ctx, const nd_job_warning *w)
+{
+    (void)ctx;
+    int32_t code = w->code;
+    uint64_t line = w->line, fl = strlen(w->file ? w->file : ""), ml = strlen(w->message);
+    keep_bytes(&code, sizeof code);
+    keep_bytes(&line, sizeof line);
+    keep_bytes(&fl, sizeof fl);
+    keep_bytes(w->file ? w->file : "", fl);
+    keep_bytes(&ml, sizeof ml);
+    keep_bytes(w->message, ml);
+}
+
+/* Rank 0: report the warnings of a rank, as its job would have. */
+static void replay_warnings(nd_job *job, const unsigned char *p, size_t n)
+{
+    const unsigned char *end = p + n;
+    char *file = NULL, *msg = NULL;
+    while (p < end) {
+        int32_t code;
+        uint64_t line, fl, ml;
+        memcpy(&code, p, sizeof code);
+        p += sizeof code;
+        memcpy(&line, p, sizeof line);
+        p += sizeof line;
+        memcpy(&fl, p, sizeof fl);
+        p += sizeof fl;
+        file = realloc(file, fl + 1);
+        if (!file)
+            die(EXIT_IO, "out of memory");
+        memcpy(file, p, fl);
+        file[fl] = '\0';
+        p += fl;
+        memcpy(&ml, p, sizeof ml);
+        p += sizeof ml;
+        msg = realloc(msg, ml + 1);
+        if (!msg)
+            die(EXIT_IO, "out of memory");
+        memcpy(msg, p, ml);
+        msg[ml] = '\0';
+        p += ml;
+        nd_job_warning w = {code, file, line, msg};
+        nd__job_warn(job, &w);
+    }
+    free(file);
+    free(msg);
+}
+
+/* -------------------------------------------------------- the exchange */
+
+/* What a rank sends before its share: documents, bytes of their sketched
+   state, elements of their exact sets, bytes of warnings, bytes it read,
    and the text counters of what it sketched. */
-enum { H_DOCS, H_BYTES, H_TEXT, H_LEN = H_TEXT + 6 };
+enum { H_DOCS, H_BYTES, H_SETS, H_WARN, H_READ, H_TEXT, H_LEN = H_TEXT + 6 };
 
 static void pack_text(uint64_t *h, const nd_text_stats *s)
 {
@@ -102,137 +366,297 @@ static void unpack_text(nd_text_stats *s, const uint64_t *h)
     s->suppressed_docs = h[5];
 }
 
-/* Documents of rank r's share among n. */
-static size_t share_docs(size_t n, int r)
+static void send_bytes(const void *p, size_t n, int to)
 {
-    size_t blocks = (n + ND__SHARE_BLOCK - 1) / ND__SHARE_BLOCK, m = 0;
-    for (size_t i = (size_t)r; i < blocks; i += (size_t)nranks) {
-        size_t end = (i + 1) * ND__SHARE_BLOCK;
-        m += (end < n ? end : n) - i * ND__SHARE_BLOCK;
-    }
-    return m;
-}
-
-static void send_bytes(const unsigned char *p, size_t n, int to)
-{
+    const unsigned char *q = p;
     while (n) {
         int m = n > PIECE ? PIECE : (int)n;
-        MPI_Send(p, m, MPI_BYTE, to, 1, MPI_COMM_WORLD);
-        p += m;
+        MPI_Send(q, m, MPI_BYTE, to, 1, MPI_COMM_WORLD);
+        q += m;
         n -= (size_t)m;
     }
 }
 
-static void recv_bytes(unsigned char *p, size_t n, int from)
+static void recv_bytes(void *p, size_t n, int from)
 {
+    unsigned char *q = p;
     while (n) {
         int m = n > PIECE ? PIECE : (int)n;
-        MPI_Recv(p, m, MPI_BYTE, from, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        p += m;
+        MPI_Recv(q, m, MPI_BYTE, from, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        q += m;
         n -= (size_t)m;
     }
 }
 
-/* A rank other than 0: send the sketched state of its share, in document
-   order, then stop the batch (ND_ERR_STATE, handed_over set). */
+/* The rows' data of a job (nd__job_export) as a stream of messages of at
+   most STREAM bytes, tag 2, an empty one at the end. */
+#define STREAM (1 << 20)
+
+typedef struct {
+    unsigned char *buf;
+    size_t n, at;
+    int peer;
+    uint64_t bytes;
+} stream;
+
+static int stream_put(void *ctx, const void *p, size_t n)
+{
+    stream *s = ctx;
+    const unsigned char *q = p;
+    while (n) {
+        size_t m = STREAM - s->n < n ? STREAM - s->n : n;
+        memcpy(s->buf + s->n, q, m);
+        s->n += m;
+        q += m;
+        n -= m;
+        if (s->n == STREAM) {
+            MPI_Send(s->buf, (int)s->n, MPI_BYTE, s->peer, 2, MPI_COMM_WORLD);
+            s->bytes += s->n;
+            s->n = 0;
+        }
+    }
+    return ND_OK;
+}
+
+static int stream_get(void *ctx, void *p, size_t n)
+{
+    stream *s = ctx;
+    unsigned char *q = p;
+    while (n) {
+        if (s->at == s->n) {
+            MPI_Status st;
+            int m;
+            MPI_Recv(s->buf, STREAM, MPI_BYTE, s->peer, 2, MPI_COMM_WORLD, &st);
+            MPI_Get_count(&st, MPI_BYTE, &m);
+            if (m <= 0)
+                die(EXIT_IO, "rank %d's documents ended early", s->peer);
+            s->n = (size_t)m;
+            s->at = 0;
+            s->bytes += s->n;
+        }
+        size_t m = s->n - s->at < n ? s->n - s->at : n;
+        memcpy(q, s->buf + s->at, m);
+        s->at += m;
+        q += m;
+        n -= m;
+    }
+    return ND_OK;
+}
+
+/* A rank other than 0: send the sketched state of its documents, their
+   exact sets, its warnings and the rows' data of its job, then stop the
+   batch (ND_ERR_STATE, handed_over set). */
 static int gather_send(void *ctx, nd_batch *b, char *msg, size_t cap)
 {
-    (void)ctx;
+    nd_job *job = ctx;
     maybe_die();
     const size_t n = nd_batch_size(b), w = nd__batch_doc_bytes(b);
-    size_t m = 0;
-    for (size_t d = 0; d < n; d++)
-        m += (size_t)nd__batch_sketches(b, d);
-    /* More than its share: every rank sketched every document
-       (params.exact), rank 0 too; nothing to send. */
-    const int all = m != share_docs(n, rank);
-    if (all)
-        m = 0;
-    unsigned char *buf = malloc(m * w + 1);
+    unsigned char *buf = malloc(n * w + 1);
     if (!buf)
-        die(EXIT_IO, "out of memory for the %zu bytes of its share", m * w);
-    size_t at = 0;
-    for (size_t d = 0; d < n && !all; d++)
-        if (nd__batch_sketches(b, d))
-            nd__batch_doc_get(b, d, buf + at++ * w);
+        die(EXIT_IO, "out of memory for the %zu bytes of its share", n * w);
+    size_t sets = 0, m;
+    for (size_t d = 0; d < n; d++) {
+        nd__batch_doc_get(b, d, buf + d * w);
+        nd__batch_doc_set(b, d, &m);
+        sets += m;
+    }
     uint64_t h[H_LEN];
     nd_text_stats st;
     nd__batch_sketched_stats(b, &st);
-    if (all)
-        memset(&st, 0, sizeof st);
     h[H_DOCS] = n;
-    h[H_BYTES] = at * w;
+    h[H_BYTES] = n * w;
+    h[H_SETS] = sets;
+    h[H_WARN] = nwarns;
+    h[H_READ] = bytes_mine;
     pack_text(h + H_TEXT, &st);
     MPI_Send(h, H_LEN, MPI_UINT64_T, 0, 0, MPI_COMM_WORLD);
-    send_bytes(buf, at * w, 0);
+    send_bytes(buf, n * w, 0);
     free(buf);
+    for (size_t d = 0; d < n && sets; d++) {
+        uint64_t len;
+        const uint64_t *set = nd__batch_doc_set(b, d, &m);
+        len = m;
+        send_bytes(&len, sizeof len, 0);
+        send_bytes(set, m * sizeof *set, 0);
+    }
+    send_bytes(warns, nwarns, 0);
+    stream s = {malloc(STREAM), 0, 0, 0, 0};
+    if (!s.buf)
+        die(EXIT_IO, "out of memory");
+    if (nd__job_export(job, stream_put, &s) != ND_OK)
+        die(EXIT_IO, "%s", nd_job_errmsg(job));
+    if (s.n)
+        MPI_Send(s.buf, (int)s.n, MPI_BYTE, 0, 2, MPI_COMM_WORLD);
+    MPI_Send(s.buf, 0, MPI_BYTE, 0, 2, MPI_COMM_WORLD);
+    free(s.buf);
     handed_over = 1;
     snprintf(msg, cap, "share handed over");
     return ND_ERR_STATE;
 }
 
-/* Rank 0: receive every other rank's share into the batch. */
+/* Bytes each rank read (--stats). */
+static uint64_t *read_by;
+
+/* Rank 0: append every other rank's documents to the batch and the job,
+   in rank order, which is input order. */
 static int gather_recv(void *ctx, nd_batch *b, char *msg, size_t cap)
 {
-    (void)ctx;
+    nd_job *job = ctx;
     (void)msg;
     (void)cap;
     maybe_die();
-    const size_t n = nd_batch_size(b), w = nd__batch_doc_bytes(b);
+    const size_t w = nd__batch_doc_bytes(b);
     unsigned char *buf = NULL;
+    stream s = {malloc(STREAM), 0, 0, 0, 0};
+    read_by = calloc((size_t)nranks, sizeof *read_by);
+    if (!s.buf || !read_by)
+        die(EXIT_IO, "out of memory");
+    read_by[0] = bytes_mine;
     for (int r = 1; r < nranks; r++) {
         uint64_t h[H_LEN];
         MPI_Recv(h, H_LEN, MPI_UINT64_T, r, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        if (h[H_DOCS] != n)
-            die(EXIT_DATA,
-                "rank %d read %llu documents and rank 0 %zu: the inputs differ "
-                "between the nodes",
-                r, (unsigned long long)h[H_DOCS], n);
-        /* Nothing comes with params.exact: every rank sketched all. */
-        const size_t m = h[H_BYTES] / (w ? w : 1);
+        read_by[r] = h[H_READ];
+        const size_t base = nd_batch_size(b), m = (size_t)h[H_DOCS];
+        if (h[H_BYTES] != (uint64_t)m * w)
+            die(EXIT_IO, "rank %d sent %llu bytes for %zu documents", r,
+                (unsigned long long)h[H_BYTES], m);
+        if (nd__batch_grow_to(b, base + m) != ND_OK)
+            die(EXIT_IO, "out of memory for rank %d's %zu documents", r, m);
         unsigned char *p = realloc(buf, m * w + 1);
         if (!p)
             die(EXIT_IO, "out of memory for the %zu bytes of rank %d's share", m * w, r);
         buf = p;
         recv_bytes(buf, m * w, r);
+        for (size_t d = 0; d < m; d++)
+            nd__batch_doc_put(b, base + d, buf + d * w);
         gathered_bytes += m * w + sizeof h;
+        uint64_t *set = NULL;
+        for (size_t d = 0; d < m && h[H_SETS]; d++) {
+            uint64_t len;
+            recv_bytes(&len, sizeof len, r);
+            uint64_t *q = realloc(set, (size_t)len * sizeof *q + 1);
+            if (!q)
+                die(EXIT_IO, "out of memory");
+            set = q;
+            recv_bytes(set, (size_t)len * sizeof *set, r);
+            if (nd__batch_doc_set_put(b, base + d, set, (size_t)len) != ND_OK)
+                die(EXIT_IO, "out of memory");
+            gathered_bytes += sizeof len + len * sizeof *set;
+        }
+        free(set);
         nd_text_stats st;
         unpack_text(&st, h + H_TEXT);
         nd__batch_add_stats(b, &st);
-        if (m && m == share_docs(n, r)) {
-            size_t at = 0;
-            for (size_t i = (size_t)r * ND__SHARE_BLOCK; i < n;
-                 i += (size_t)nranks * ND__SHARE_BLOCK) {
-                size_t end = i + ND__SHARE_BLOCK < n ? i + ND__SHARE_BLOCK : n;
-                for (size_t d = i; d < end; d++)
-                    nd__batch_doc_put(b, d, buf + at++ * w);
-            }
-        }
+        unsigned char *wb = malloc((size_t)h[H_WARN] + 1);
+        if (!wb)
+            die(EXIT_IO, "out of memory");
+        recv_bytes(wb, (size_t)h[H_WARN], r);
+        replay_warnings(job, wb, (size_t)h[H_WARN]);
+        free(wb);
+        s.peer = r;
+        s.n = s.at = 0;
+        if (nd__job_import(job, stream_get, &s) != ND_OK)
+            die(EXIT_IO, "%s", nd_job_errmsg(job));
+        int end;
+        MPI_Status mst;
+        MPI_Recv(s.buf, STREAM, MPI_BYTE, r, 2, MPI_COMM_WORLD, &mst);
+        MPI_Get_count(&mst, MPI_BYTE, &end);
+        if (s.at != s.n || end != 0)
+            die(EXIT_IO, "rank %d sent more than its documents", r);
     }
+    gathered_rows += s.bytes;
+    free(s.buf);
     free(buf);
-    gathered_docs = n;
+    gathered_docs = nd_batch_size(b);
     return ND_OK;
 }
 
-/* Rank 0's job, made by cli_batch: shared before it runs. */
+/* The count exchange (jobint.h): the sums of one sampling level. */
+static int comm_sum32(void *ctx, uint32_t *v, size_t n)
+{
+    (void)ctx;
+    while (n) {
+        int m = n > PIECE / 4 ? PIECE / 4 : (int)n;
+        if (MPI_Allreduce(MPI_IN_PLACE, v, m, MPI_UINT32_T, MPI_SUM, MPI_COMM_WORLD) !=
+            MPI_SUCCESS)
+            die(EXIT_IO, "the count exchange failed");
+        count_sum_bytes += (uint64_t)m * sizeof *v;
+        v += m;
+        n -= (size_t)m;
+    }
+    return ND_OK;
+}
+
+/* The count exchange: every rank's held sample, to every rank, in rank
+   order (each rank broadcasts its own in pieces). */
+static int comm_gather(void *ctx, const void *p, size_t n, void **all, size_t *alln)
+{
+    (void)ctx;
+    uint64_t mine = n, *sizes = malloc(sizeof *sizes * (size_t)nranks);
+    if (!sizes)
+        die(EXIT_IO, "out of memory");
+    MPI_Allgather(&mine, 1, MPI_UINT64_T, sizes, 1, MPI_UINT64_T, MPI_COMM_WORLD);
+    size_t total = 0;
+    for (int r = 0; r < nranks; r++)
+        total += (size_t)sizes[r];
+    unsigned char *buf = malloc(total ? total : 1);
+    if (!buf)
+        die(EXIT_IO, "out of memory for the %zu bytes of the held sample", total);
+    size_t at = 0;
+    for (int r = 0; r < nranks; r++) {
+        if (r == rank && n)
+            memcpy(buf + at, p, n);
+        for (size_t done = 0; done < sizes[r];) {
+            int m = sizes[r] - done > PIECE ? PIECE : (int)(sizes[r] - done);
+            MPI_Bcast(buf + at + done, m, MPI_BYTE, r, MPI_COMM_WORLD);
+            done += (size_t)m;
+        }
+        at += (size_t)sizes[r];
+    }
+    count_held_bytes += total;
+    free(sizes);
+    *all = buf;
+    *alln = total;
+    return ND_OK;
+}
+
+static const nd__count_comm count_comm = {NULL, comm_sum32, comm_gather};
+
+
+/* The job of a rank, made by cli_batch on rank 0: its part of the input,
+   its documents' numbers, the exchanges. */
+static void share(nd_job *job)
+{
+    nd_batch *b = nd__job_batch_early(job);
+    nd__batch_share(b, (unsigned)rank, (unsigned)nranks, rank ? gather_send : gather_recv,
+                    job);
+    if (nd__batch_share_count(b, &count_comm, first_doc, total_docs) != ND_OK)
+        die(EXIT_IO, "out of memory");
+    nd__job_pieces(job, pieces, npieces);
+    nd__job_count_from(job, first_doc);
+}
+
 static int share_job(nd_job *job)
 {
-    nd__batch_share(nd__job_batch_early(job), 0, (unsigned)nranks, gather_recv, NULL);
+    share(job);
     return 0;
 }
 
-/* Another rank: the job as cli_batch makes it, without rows or messages. */
-static int run_share(const cli_opts *o)
+/* Another rank: the job as cli_batch makes it, without rows; its
+   warnings are kept for rank 0. */
+static int run_share(const cli_opts *o, cli_cmd cmd)
 {
     nd_job_opts jo;
     nd_job_opts_init(&jo);
-    jo.kind = ND_JOB_CLUSTER; /* no spool of records or texts: no rows here */
+    jo.kind = cmd == CMD_DEDUP ? ND_JOB_DEDUP : cmd == CMD_PAIRS ? ND_JOB_PAIRS : ND_JOB_CLUSTER;
     jo.params = o->params;
     jo.reader = o->reader;
     jo.paths = (const char *const *)o->paths;
     jo.npaths = o->npaths;
     jo.skip_bad = o->skip_bad;
+    jo.explain = o->explain;
     jo.source_priority = o->source_priority;
+    jo.on_warning = keep_warning;
     nd_job *job;
     int rc = nd_job_create(&jo, &job);
     if (rc != ND_OK) {
@@ -240,8 +664,7 @@ static int run_share(const cli_opts *o)
             die(EXIT_IO, "out of memory");
         die(rc == ND_ERR_PARAM ? EXIT_USAGE : EXIT_IO, "%s", nd_job_errmsg(job));
     }
-    nd__batch_share(nd__job_batch_early(job), (unsigned)rank, (unsigned)nranks,
-                    gather_send, NULL);
+    share(job);
     rc = nd_job_run(job);
     if (!handed_over)
         die(rc == ND_ERR_DATA || rc == ND_ERR_UTF8 ? EXIT_DATA : EXIT_IO, "%s",
@@ -309,12 +732,17 @@ int main(int argc, char **argv)
         MPI_Finalize();
         return rc;
     }
-    if (o.npaths == 0 || (o.npaths == 1 && !strcmp(o.paths[0], "-"))) {
+    int std_in = o.npaths == 0;
+    for (size_t i = 0; i < o.npaths; i++)
+        std_in |= !strcmp(o.paths[i], "-");
+    if (std_in) {
         if (rank == 0)
             cli_error("reads files only: standard input reaches one rank");
         MPI_Finalize();
         return EXIT_USAGE;
     }
+    plan(&o);
+    number_docs(&o);
     if (rank == 0) {
         cli_job_hook = share_job;
         status = cli_batch(&o);
@@ -323,12 +751,30 @@ int main(int argc, char **argv)
         if (o.stats)
             fprintf(stderr,
                     "neardup-mpi: %d ranks; the shares sent to rank 0: %llu bytes, "
-                    "%.1f a document\n",
+                    "%.1f a document; the rows' data: %llu bytes, %.1f a document\n",
                     nranks, (unsigned long long)gathered_bytes,
-                    gathered_docs ? (double)gathered_bytes / (double)gathered_docs : 0.0);
+                    gathered_docs ? (double)gathered_bytes / (double)gathered_docs : 0.0,
+                    (unsigned long long)gathered_rows,
+                    gathered_docs ? (double)gathered_rows / (double)gathered_docs : 0.0);
+        if (o.stats) {
+            fprintf(stderr,
+                    "neardup-mpi: the count exchange: %llu bytes of level sums a "
+                    "rank, %llu bytes of held sample in all\n",
+                    (unsigned long long)count_sum_bytes,
+                    (unsigned long long)count_held_bytes);
+            fprintf(stderr, "neardup-mpi: bytes read by rank:");
+            for (int r = 0; read_by && r < nranks; r++)
+                fprintf(stderr, " %llu", (unsigned long long)read_by[r]);
+            fputc('\n', stderr);
+        }
     } else {
-        status = run_share(&o);
+        status = run_share(&o, cmd);
     }
+    free(in_bytes);
+    free(cuttable);
+    free(pieces);
+    free(read_by);
+    free(warns);
     MPI_Finalize();
     return status;
 }

@@ -1,12 +1,15 @@
 #!/bin/sh
 # run.sh BUILD - neardup-mpi against neardup: for each command and option
 # set, the output of 1, 2, 3 and 4 ranks (oversubscribed, loopback only)
-# must be byte-identical to the single process's, on generated corpora: one
-# file of 10,000 documents (3 blocks of 4096: uneven shares, one rank
-# empty at 4 ranks), two files of 1,500 (every rank but 0 empty).  Then the
-# faults: a rank killed where it hands its share over, an input missing on
-# one rank, inputs that differ between ranks: each fails the job, names
-# the rank and host, and leaves no output file.
+# must be byte-identical to the single process's, on generated corpora:
+# one file of 10,000 documents cut among the ranks, 40,000 (three sampling
+# levels of the boilerplate count), files of different sizes, fewer files
+# than ranks, gzip (read whole by one rank), text and TSV files, records
+# without ids (FILE:LINE ids across the cuts), CRLF lines, bad records
+# under --skip-bad in several ranks' parts (the same warnings in the same
+# order).  Then the faults: a rank killed where it hands its share over,
+# an input missing on one rank, inputs that differ between ranks: each
+# fails the job, names the rank and host, and leaves no output file.
 set -u
 BUILD=${1:-build}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -37,9 +40,27 @@ ok() { pass=$((pass + 1)); }
 ko() { fail=$((fail + 1)); echo "mpi: FAIL: $1" >&2; }
 
 "$BUILD/ndgen" --docs 10000 --seed 7 --out "$T/big.jsonl" || exit 2
+# 40,000 documents: three sampling levels of the boilerplate count (every
+# text to 2^14, every second to 2^15, every fourth after), where per-rank
+# halving would round differently from the single process.
+"$BUILD/ndgen" --docs 40000 --seed 12 --out "$T/levels.jsonl" || exit 2
 "$BUILD/ndgen" --preset trunc --docs 1500 --seed 8 --out "$T/s1.jsonl" || exit 2
 "$BUILD/ndgen" --preset hardneg --docs 1500 --seed 9 --out "$T/s2.jsonl" || exit 2
 printf 'reuters\nap\n' >"$T/prio"
+gzip -c "$T/s2.jsonl" >"$T/s2.jsonl.gz"
+# No ids: each record is named FILE:LINE, also past a cut; CRLF lines.
+sed 's/^{"id": "[^"]*", /{/' "$T/big.jsonl" >"$T/noid.jsonl"
+sed 's/$/\r/' "$T/s1.jsonl" >"$T/crlf.jsonl"
+# One document a line (text format), blank lines among them.
+head -3000 "$T/big.jsonl" | sed 's/^.*"text": "//; s/", "source".*$//; 0~97s/^.*$//' >"$T/lines.txt"
+# A directory: a document a file, whole to one rank.
+mkdir -p "$T/dir/sub"
+for i in $(seq 1 40); do sed -n "${i}p" "$T/lines.txt" >"$T/dir/f$i.txt"; done
+for i in $(seq 41 60); do sed -n "${i}p" "$T/lines.txt" >"$T/dir/sub/g$i.txt"; done
+cp "$T/dir/f3.txt" "$T/dir/sub/copy.txt"
+# TSV: whole to one rank (its header names the columns).
+{ printf 'id\ttext\n'; head -2000 "$T/s2.jsonl" |
+  sed 's/^{"id": "\([^"]*\)", "text": "\(.*\)", "source".*$/\1\t\2/'; } >"$T/t.tsv"
 
 # same CMD ARGS...: neardup-mpi on 1..4 ranks writes what neardup writes.
 same() {
@@ -67,6 +88,18 @@ same() {
 }
 
 same cluster "$T/big.jsonl"
+same cluster "$T/levels.jsonl"
+same cluster "$T/s1.jsonl" "$T/big.jsonl" "$T/s2.jsonl"
+same dedup "$T/s2.jsonl.gz" "$T/s1.jsonl"
+same cluster "$T/noid.jsonl"
+same dedup "$T/crlf.jsonl" "$T/s2.jsonl"
+same cluster "$T/lines.txt"
+# Fewer records than ranks: the ranks left without one still take part.
+head -2 "$T/s1.jsonl" >"$T/two.jsonl"
+same dedup "$T/two.jsonl"
+same dedup "$T/t.tsv" "$T/s1.jsonl"
+same dedup "$T/dir" "$T/s1.jsonl" "$T/dir/sub"
+same pairs --explain "$T/noid.jsonl"
 same cluster "$T/s1.jsonl" "$T/s2.jsonl"
 same dedup "$T/big.jsonl"
 same dedup "$T/s1.jsonl" "$T/s2.jsonl"
@@ -105,6 +138,38 @@ else
     ko "--skip-bad on 2 ranks"
     cat "$T/want.err" "$T/got.err" >&2
 fi
+# Bad records in several ranks' parts: each warned about once, in input
+# order, exactly as neardup words them, and the same rows.
+awk 'NR % 1300 == 7 { print "{\"id\": \"bad" NR "\", \"text\": }" } { print }' \
+    "$T/big.jsonl" >"$T/bads.jsonl"
+"$ND" dedup --skip-bad "$T/bads.jsonl" -o "$T/want" 2>"$T/want.err"
+for n in 1 2 3 4; do
+    $RUN -np $n "$MPI" dedup --skip-bad "$T/bads.jsonl" -o "$T/got" 2>"$T/got.err"
+    if cmp -s "$T/want" "$T/got" && cmp -s "$T/want.err" "$T/got.err" &&
+       [ "$(grep -c 'record skipped' "$T/got.err")" = 8 ]; then
+        ok
+    else
+        ko "--skip-bad, bad records in every part, $n ranks"
+        diff "$T/want.err" "$T/got.err" >&2
+    fi
+done
+# Invalid UTF-8 under --strict --skip-bad in several parts: the same rows,
+# warnings and counters (--stats, its time left out).
+awk 'NR % 2900 == 5 { sub(/"text": "/, "\"text\": \"bad \377 byte ") } { print }' \
+    "$T/big.jsonl" >"$T/u8.jsonl"
+"$ND" dedup --strict --skip-bad --stats "$T/u8.jsonl" -o "$T/want" 2>"$T/want.err"
+sed 's/[0-9.]* s$//' "$T/want.err" >"$T/want.txt"
+for n in 2 4; do
+    $RUN -np $n "$MPI" dedup --strict --skip-bad --stats "$T/u8.jsonl" -o "$T/got" 2>"$T/got.err"
+    grep -v '^neardup-mpi:' "$T/got.err" | sed 's/[0-9.]* s$//' >"$T/got.txt"
+    if cmp -s "$T/want" "$T/got" && cmp -s "$T/want.txt" "$T/got.txt" &&
+       [ "$(grep -c 'invalid UTF-8 (--strict)' "$T/got.txt")" = 4 ]; then
+        ok
+    else
+        ko "--strict --skip-bad, $n ranks"
+        diff "$T/want.txt" "$T/got.txt" >&2
+    fi
+done
 # Without it: exit 65, the record named, no output.
 $RUN -np 2 "$MPI" cluster "$T/bad.jsonl" -o "$T/none" 2>"$T/got.err"
 b=$?
@@ -158,7 +223,7 @@ $RUN -np 1 -wdir "$T/d0" "$MPI" cluster -q in.jsonl -o "$T/o/out" : \
      -np 1 -wdir "$T/d1" "$MPI" cluster -q in.jsonl -o "$T/o/out" 2>"$T/got.err"
 b=$?
 if [ "$b" = 65 ] && [ -z "$(ls -A "$T/o")" ] &&
-   grep -q "rank 1 read 1000 documents and rank 0 1500" "$T/got.err"; then
+   grep -q "rank 1 on $HOST: in.jsonl is [0-9]* bytes here and [0-9]* on rank 0" "$T/got.err"; then
     ok
 else
     ko "inputs that differ: exit $b"
