@@ -165,10 +165,11 @@ typedef struct nd_params {
                                 temporary file and merged back, with the
                                 same results.  A floor of a few KB a buffer
                                 applies however low the value */
-    const char *tmpdir;      /* batch: folder of that temporary file (NULL:
-                                /tmp); not copied: it must stay valid until
-                                nd_batch_run returns.  The file is unlinked
-                                as soon as it is made */
+    const char *tmpdir;      /* batch: folder of that temporary file, and
+                                job: of its spools (NULL: /tmp); not copied:
+                                it must stay valid until nd_batch_run (the
+                                job: nd_job_free) returns.  Each file is
+                                unlinked as soon as it is made */
     unsigned min_words;      /* batch: a text of fewer words (runs of bytes
                                 other than space, tab, CR, LF, VT, FF) is
                                 its own cluster, never a candidate (0: off) */

@@ -56,7 +56,7 @@ void cli_usage(FILE *f)
 "  -o, --output FILE   write FILE atomically (default stdout)\n"
 "  --threads N         worker threads, 0 = all cores (default 0)\n"
 "  --memory SIZE       bound candidate generation (512M, 2G), spilling to disk\n"
-"  --tmpdir DIR        folder for that spill file (default $TMPDIR, else /tmp)\n"
+"  --tmpdir DIR        spill and spool folder (default $TMPDIR, else /tmp)\n"
 "  --stats             a summary line on stderr at the end (--stats-json FILE)\n"
 "  -q, --quiet         no progress, no warnings (--progress: also off a tty)\n"
 "\n"

@@ -46,6 +46,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -1463,6 +1464,33 @@ static int write_docs(nd_job *j)
     return st;
 }
 
+/* A spool: a temporary file in dir, unlinked as soon as it is made, so no
+   exit path or kill leaves it behind (as the candidates' spill file). */
+static FILE *spool_open(const char *dir)
+{
+    size_t len = strlen(dir);
+    char *path = malloc(len + sizeof "/neardup-spool-XXXXXX");
+    if (!path) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    memcpy(path, dir, len);
+    strcpy(path + len, "/neardup-spool-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd >= 0)
+        unlink(path);
+    free(path);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "w+");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return f;
+}
+
 /* --------------------------------------------------------------- API */
 
 ND_API void nd_job_opts_init(nd_job_opts *o)
@@ -1512,9 +1540,11 @@ ND_API int nd_job_create(const nd_job_opts *opts, nd_job **out)
        document: no record is skipped as bad, none refused for its UTF-8. */
     j->skim = j->reread && !opts->skip_bad &&
               !(opts->params.norm & ND_NORM_STRICT_UTF8);
-    if ((opts->kind == ND_JOB_DEDUP && !(j->spool = tmpfile())) ||
-        (((j->counting && !j->reread) || opts->explain) && !(j->texts = tmpfile())))
-        return jfail(j, ND_ERR_IO, "cannot create a temporary file");
+    const char *dir = opts->params.tmpdir && *opts->params.tmpdir ? opts->params.tmpdir : "/tmp";
+    if ((opts->kind == ND_JOB_DEDUP && !(j->spool = spool_open(dir))) ||
+        (((j->counting && !j->reread) || opts->explain) && !(j->texts = spool_open(dir))))
+        return jfail(j, errno == ENOMEM ? ND_ERR_NOMEM : ND_ERR_IO,
+                     "creating a temporary file in %s: %s", dir, strerror(errno));
     /* The spools are written and read sequentially: large buffers. */
     if (j->spool)
         setvbuf(j->spool, NULL, _IOFBF, 1 << 20);
