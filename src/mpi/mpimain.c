@@ -11,16 +11,18 @@
  * the ranks merge their counts in the count exchange (the level sums and
  * the held sample: jobint.h), so the counts are one process's.  Each rank
  * sketches its documents; rank 0 then receives the others' sketched state
- * (a few hundred bytes a document), exact sets, warnings and the rows'
- * data (ids, raw records, texts), in rank order, which is input order, and
- * runs candidates, verification, clustering and the rows alone, writing
- * -o to a temporary name renamed when complete.
+ * (a few hundred bytes a document), exact sets, warnings and record
+ * counters (for pairs also the ids and texts), in rank order, which is
+ * input order, and runs candidates, verification and clustering alone.
+ * The rows of cluster and dedup are written by the ranks that own the
+ * documents (write_rows); those of pairs by rank 0.
  *
  * Faults: a rank that fails (an input it cannot read, a bad record, no
  * memory, inputs that differ from rank 0's) prints its rank, host and
  * cause and aborts the whole job (MPI_Abort); a rank that dies is reported
- * by mpirun, which ends the others.  Rank 0 has no output file open before
- * every share has arrived, and removes its temporary file when terminated.
+ * by mpirun, which ends the others.  The temporary output file exists only
+ * while the ranks write their rows into it; die() and the ranks' SIGTERM
+ * handlers remove it.
  *
  * The driver uses internal headers of the job (jobint.h, readerint.h);
  * ARCHITECTURE.md says why.
