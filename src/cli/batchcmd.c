@@ -62,18 +62,9 @@ static void put_json_chars(FILE *f, const char *p, size_t n)
     }
 }
 
-static int on_row(void *ctx, const nd_job_row *r)
+void cli_row_put(FILE *f, cli_cmd cmd, const nd_job_row *r)
 {
-    batch_ui *ui = ctx;
-    if (!ui->opened) {
-        if (cli_out_open(&ui->out, ui->o->output) != EXIT_OK) {
-            ui->failed = 1;
-            return 1;
-        }
-        ui->opened = 1;
-    }
-    FILE *f = ui->out.f;
-    switch (ui->o->cmd) {
+    switch (cmd) {
     case CMD_CLUSTER:
         fputs("{\"id\": ", f);
         fwrite(r->id, 1, r->id_len, f);
@@ -103,6 +94,19 @@ static int on_row(void *ctx, const nd_job_row *r)
         fputc('\n', f);
         break;
     }
+}
+
+static int on_row(void *ctx, const nd_job_row *r)
+{
+    batch_ui *ui = ctx;
+    if (!ui->opened) {
+        if (cli_out_open(&ui->out, ui->o->output) != EXIT_OK) {
+            ui->failed = 1;
+            return 1;
+        }
+        ui->opened = 1;
+    }
+    cli_row_put(ui->out.f, ui->o->cmd, r);
     return 0;
 }
 

@@ -84,6 +84,10 @@ int cli_out_commit(cli_out *o);
 /* Remove the temporary file, if any. */
 void cli_out_abort(cli_out *o);
 
+/* Write the line of row r of command cmd to f (dedup: the record as
+   read, after the header when the row has one). */
+void cli_row_put(FILE *f, cli_cmd cmd, const nd_job_row *r);
+
 /* The batch subcommands: cluster, dedup, pairs. */
 int cli_batch(const cli_opts *o);
 /* neardup index add|query|stats|evict; argv[0] is "index". */

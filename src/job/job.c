@@ -34,8 +34,11 @@
  * chunk is sketched, where a serial reading would have reported them.
  * A shared run (jobint.h, src/mpi/) reads pieces of the input in place of
  * the paths, numbers its records from the first it was given, and hands
- * its documents' ids, raw records and texts to the process that writes
- * the rows, which appends them after its own (nd__job_export, _import).
+ * its record counters to the process that clusters (nd__job_export,
+ * _import); for pairs also its documents' ids and texts, appended after
+ * that process's own, which writes every row.  The rows of cluster and
+ * dedup are written by each process for its own documents, with the
+ * clusters it is given (nd__job_write_given).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -158,6 +161,8 @@ struct nd_job {
     const nd__piece *pieces; /* read these in place of o.paths (jobint.h) */
     size_t npieces;
     uint64_t count_first;    /* ordinal of the first record read here */
+    nd__rows_fn rows_fn;     /* cluster, dedup: writes the rows (jobint.h) */
+    void *rows_ctx;
     int ahead;          /* read the next chunk while this one is sketched */
     int ran;
     nd_job_stats st;
@@ -1464,6 +1469,58 @@ static int write_docs(nd_job *j)
     return st;
 }
 
+/*
+ * A shared run's rows of this job's own documents (jobint.h): as
+ * write_docs, the cluster and the representatives given.
+ */
+int nd__job_write_given(nd_job *j, const nd__doc_row *given, uint64_t first,
+                        const char *header, size_t hlen,
+                        int (*on_row)(void *ctx, const nd_job_row *row), void *ctx)
+{
+    const size_t n = j->nids;
+    if (j->spool && (fflush(j->spool) != 0 || fseek(j->spool, 0, SEEK_SET) != 0))
+        return jfail(j, ND_ERR_IO, "temporary file: read failed");
+    char *tmp = NULL;
+    size_t tcap = 0;
+    int st = ND_OK;
+    for (size_t i = 0; i < n && st == ND_OK; i++) {
+        nd_job_row r = {0};
+        r.doc = (uint32_t)(first + i);
+        set_id(j, i, &r.id, &r.id_len);
+        r.cluster = given[i].cluster;
+        r.rep = (given[i].flags & ND__ROW_REP) != 0;
+        if (j->o.kind == ND_JOB_DEDUP) {
+            size_t len = (size_t)j->raw_len[i];
+            if (len > tcap) {
+                char *p = realloc(tmp, len);
+                if (!p) {
+                    st = oom(j);
+                    break;
+                }
+                tmp = p;
+                tcap = len;
+            }
+            if (fread(tmp, 1, len, j->spool) != len) {
+                st = jfail(j, ND_ERR_IO, "temporary file: read failed");
+                break;
+            }
+            if (!r.rep)
+                continue;
+            r.raw = len ? tmp : "";
+            r.raw_len = len;
+            if ((given[i].flags & ND__ROW_HEADER) && hlen) {
+                r.header = header;
+                r.header_len = hlen;
+            }
+        }
+        j->st.rows++;
+        if (on_row(ctx, &r) != 0)
+            st = jfail(j, ND_ERR_STATE, "the row callback stopped the job");
+    }
+    free(tmp);
+    return st;
+}
+
 /* A spool: a temporary file in dir, unlinked as soon as it is made, so no
    exit path or kill leaves it behind (as the candidates' spill file). */
 static FILE *spool_open(const char *dir)
@@ -1585,7 +1642,9 @@ ND_API int nd_job_run(nd_job *j)
     if (status == ND_OK && (status = nd_batch_run(j->batch)) != ND_OK)
         status = jfail(j, status, "%s", nd_batch_errmsg(j->batch));
     if (status == ND_OK && j->o.on_row)
-        status = j->o.kind == ND_JOB_PAIRS ? write_pairs(j) : write_docs(j);
+        status = j->o.kind == ND_JOB_PAIRS ? write_pairs(j)
+               : j->rows_fn                ? j->rows_fn(j->rows_ctx, j)
+                                           : write_docs(j);
     nd_batch_stats_get(j->batch, &j->st.batch);
     j->st.seconds = wall() - j->t0;
     if (status != ND_OK)
@@ -1612,6 +1671,28 @@ void nd__job_count_from(nd_job *j, uint64_t first)
     j->count_first = first;
 }
 
+void nd__job_rows_by(nd_job *j, nd__rows_fn fn, void *ctx)
+{
+    j->rows_fn = fn;
+    j->rows_ctx = ctx;
+}
+
+size_t nd__job_docs(const nd_job *j)
+{
+    return j->nids;
+}
+
+const char *nd__job_header(const nd_job *j, size_t *len)
+{
+    *len = j->header.n;
+    return j->header.p;
+}
+
+void nd__job_add_rows(nd_job *j, uint64_t rows)
+{
+    j->st.rows += rows;
+}
+
 void nd__job_warn(nd_job *j, const nd_job_warning *w)
 {
     warn(j, w->code, w->file, w->line, w->message);
@@ -1625,10 +1706,10 @@ static int put_u64(nd__put_fn put, void *ctx, uint64_t v)
 /*
  * What the rows need of this process's documents, in order: a head (the
  * documents, the records skipped, bad or binary, the repaired ones, and
- * the TSV header), then each document's id, its raw record (dedup) and
- * its text with its meta (explain), each length first.
+ * the TSV header), then, with docs, each document's id, its raw record
+ * (dedup) and its text with its meta (explain), each length first.
  */
-int nd__job_export(nd_job *j, nd__put_fn put, void *ctx)
+int nd__job_export(nd_job *j, int docs, nd__put_fn put, void *ctx)
 {
     int rc = ND_OK;
     if ((rc = put_u64(put, ctx, j->nids)) != ND_OK ||
@@ -1636,7 +1717,7 @@ int nd__job_export(nd_job *j, nd__put_fn put, void *ctx)
         (rc = put_u64(put, ctx, j->st.skipped_binary)) != ND_OK ||
         (rc = put_u64(put, ctx, j->st.repaired)) != ND_OK ||
         (rc = put_u64(put, ctx, j->header.n)) != ND_OK ||
-        (j->header.n && (rc = put(ctx, j->header.p, j->header.n)) != ND_OK))
+        (j->header.n && (rc = put(ctx, j->header.p, j->header.n)) != ND_OK) || !docs)
         return rc;
     if ((j->spool && (fflush(j->spool) != 0 || fseek(j->spool, 0, SEEK_SET) != 0)) ||
         (j->texts && (fflush(j->texts) != 0 || fseek(j->texts, 0, SEEK_SET) != 0)))
@@ -1684,8 +1765,9 @@ static int get_u64(nd__get_fn get, void *ctx, uint64_t *v)
     return get(ctx, v, sizeof *v);
 }
 
-/* Append what nd__job_export wrote elsewhere, after this job's documents. */
-int nd__job_import(nd_job *j, nd__get_fn get, void *ctx)
+/* Append what nd__job_export wrote elsewhere, after this job's documents
+   (with docs), or count them only. */
+int nd__job_import(nd_job *j, int docs, nd__get_fn get, void *ctx)
 {
     uint64_t n, bad, binary, repaired, hlen;
     int rc;
@@ -1710,6 +1792,10 @@ int nd__job_import(nd_job *j, nd__get_fn get, void *ctx)
     j->st.skipped_binary += binary;
     j->st.repaired += repaired;
     j->st.records += n + bad;
+    if (!docs) {
+        free(tmp.p);
+        return ND_OK;
+    }
     if ((j->spool && fseeko(j->spool, 0, SEEK_END) != 0) ||
         (j->texts && fseeko(j->texts, 0, SEEK_END) != 0)) {
         free(tmp.p);

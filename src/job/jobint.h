@@ -93,17 +93,44 @@ void nd__job_count_from(nd_job *j, uint64_t first);
    process met). */
 void nd__job_warn(nd_job *j, const nd_job_warning *w);
 /*
- * What the rows need of a job's documents (ids; raw records for dedup;
- * texts and meta for explain) and its record counters, as a byte stream:
- * export hands it to put in order, after the job has read all; import,
- * on another job of the same options, reads it with get and appends those
- * documents after its own.  put and get return ND_OK or an error code,
- * which the call returns.
+ * A job's record counters and TSV header and, with docs, what the rows
+ * need of its documents (ids; raw records for dedup; texts and meta for
+ * explain), as a byte stream: export hands it to put in order, after the
+ * job has read all; import, on another job of the same options, reads it
+ * with get, adds the counters and, with docs, appends those documents
+ * after its own.  put and get return ND_OK or an error code, which the
+ * call returns.
  */
 typedef int (*nd__put_fn)(void *ctx, const void *p, size_t n);
 typedef int (*nd__get_fn)(void *ctx, void *p, size_t n);
-int nd__job_export(nd_job *j, nd__put_fn put, void *ctx);
-int nd__job_import(nd_job *j, nd__get_fn get, void *ctx);
+int nd__job_export(nd_job *j, int docs, nd__put_fn put, void *ctx);
+int nd__job_import(nd_job *j, int docs, nd__get_fn get, void *ctx);
+
+/*
+ * The rows of cluster and dedup in a shared run, each process writing its
+ * own documents'.  The process that clustered sets rows_by before
+ * nd_job_run: after the batch has run, fn(ctx, j) is called in place of
+ * writing every document's row, and its code is the run's.  Each process
+ * then calls write_given with given[d] for its d-th document (of
+ * nd__job_docs, numbered first, first + 1, ... of all): the rows, as
+ * nd_job_run's, go to on_row (non-zero stops it: ND_ERR_STATE), the
+ * header (hlen bytes, dedup) before the row flagged ND__ROW_HEADER, and
+ * are counted in the job's stats; add_rows counts rows written elsewhere.
+ */
+typedef struct {
+    uint32_t cluster;
+    uint32_t flags;
+} nd__doc_row;
+enum { ND__ROW_REP = 1, ND__ROW_HEADER = 2 };
+typedef int (*nd__rows_fn)(void *ctx, nd_job *j);
+void nd__job_rows_by(nd_job *j, nd__rows_fn fn, void *ctx);
+size_t nd__job_docs(const nd_job *j);
+/* The TSV header the rows start with (the first file's), *len 0 if none. */
+const char *nd__job_header(const nd_job *j, size_t *len);
+int nd__job_write_given(nd_job *j, const nd__doc_row *given, uint64_t first,
+                        const char *header, size_t hlen,
+                        int (*on_row)(void *ctx, const nd_job_row *row), void *ctx);
+void nd__job_add_rows(nd_job *j, uint64_t rows);
 
 /* The batch of a job, from nd_job_create on (NULL before). */
 nd_batch *nd__job_batch_early(nd_job *j);

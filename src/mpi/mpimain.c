@@ -11,16 +11,18 @@
  * the ranks merge their counts in the count exchange (the level sums and
  * the held sample: jobint.h), so the counts are one process's.  Each rank
  * sketches its documents; rank 0 then receives the others' sketched state
- * (a few hundred bytes a document), exact sets, warnings and the rows'
- * data (ids, raw records, texts), in rank order, which is input order, and
- * runs candidates, verification, clustering and the rows alone, writing
- * -o to a temporary name renamed when complete.
+ * (a few hundred bytes a document), exact sets, warnings and record
+ * counters (for pairs also the ids and texts), in rank order, which is
+ * input order, and runs candidates, verification and clustering alone.
+ * The rows of cluster and dedup are written by the ranks that own the
+ * documents (write_rows); those of pairs by rank 0.
  *
  * Faults: a rank that fails (an input it cannot read, a bad record, no
  * memory, inputs that differ from rank 0's) prints its rank, host and
  * cause and aborts the whole job (MPI_Abort); a rank that dies is reported
- * by mpirun, which ends the others.  Rank 0 has no output file open before
- * every share has arrived, and removes its temporary file when terminated.
+ * by mpirun, which ends the others.  The temporary output file exists only
+ * while the ranks write their rows into it; die() and the ranks' SIGTERM
+ * handlers remove it.
  *
  * The driver uses internal headers of the job (jobint.h, readerint.h);
  * ARCHITECTURE.md says why.
@@ -48,8 +50,19 @@ static char host[MPI_MAX_PROCESSOR_NAME];
 static char prefix[64 + MPI_MAX_PROCESSOR_NAME];
 /* Set when this rank has handed its share to rank 0. */
 static int handed_over;
-/* Rank 0: documents, and bytes of the shares received (--stats). */
-static uint64_t gathered_docs, gathered_bytes, gathered_rows;
+/* Rank 0: documents, and bytes of the shares received (--stats); bytes
+   of the documents' clusters sent back for the rows. */
+static uint64_t gathered_docs, gathered_bytes, gathered_rows, scattered_rows;
+/* cluster, dedup: each rank writes the rows of its own documents. */
+static int by_owner;
+/* The options, and -o as given (rank 0's command writes to /dev/null). */
+static const cli_opts *opts;
+static const char *out_path;
+/* Documents each rank sketched (rank 0). */
+static uint64_t *docs_of;
+/* The temporary output file while the ranks write it: removed by die()
+   and on SIGTERM, SIGINT, SIGHUP. */
+static char *volatile out_tmp;
 /* The count exchange (--stats): bytes of level sums this rank sent, and
    of the held sample all ranks sent. */
 static uint64_t count_sum_bytes, count_held_bytes;
@@ -67,6 +80,8 @@ static void die(int code, const char *fmt, ...) __attribute__((format(printf, 2,
 /* Print "neardup-mpi: rank R on HOST: <fmt>" and end the whole job. */
 static void die(int code, const char *fmt, ...)
 {
+    if (out_tmp)
+        unlink(out_tmp);
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "%s: ", prefix);
@@ -79,11 +94,15 @@ static void die(int code, const char *fmt, ...)
 }
 
 /* Tests only: NEARDUP_MPI_DIE=R makes rank R kill itself where it would
-   hand its share over, as a node lost mid-run does. */
-static void maybe_die(void)
+   hand its share over, as a node lost mid-run does; NEARDUP_MPI_DIE=R:rows
+   where it would write its rows into the temporary output file. */
+static void maybe_die(const char *at)
 {
     const char *s = getenv("NEARDUP_MPI_DIE");
-    if (s && *s && atoi(s) == rank)
+    if (!s || !*s || atoi(s) != rank)
+        return;
+    const char *colon = strchr(s, ':');
+    if (colon ? !strcmp(colon + 1, at) : !strcmp(at, "share"))
         raise(SIGKILL);
 }
 
@@ -449,7 +468,7 @@ static int stream_get(void *ctx, void *p, size_t n)
 static int gather_send(void *ctx, nd_batch *b, char *msg, size_t cap)
 {
     nd_job *job = ctx;
-    maybe_die();
+    maybe_die("share");
     const size_t n = nd_batch_size(b), w = nd__batch_doc_bytes(b);
     unsigned char *buf = malloc(n * w + 1);
     if (!buf)
@@ -483,7 +502,7 @@ static int gather_send(void *ctx, nd_batch *b, char *msg, size_t cap)
     stream s = {malloc(STREAM), 0, 0, 0, 0};
     if (!s.buf)
         die(EXIT_IO, "out of memory");
-    if (nd__job_export(job, stream_put, &s) != ND_OK)
+    if (nd__job_export(job, !by_owner, stream_put, &s) != ND_OK)
         die(EXIT_IO, "%s", nd_job_errmsg(job));
     if (s.n)
         MPI_Send(s.buf, (int)s.n, MPI_BYTE, 0, 2, MPI_COMM_WORLD);
@@ -504,18 +523,21 @@ static int gather_recv(void *ctx, nd_batch *b, char *msg, size_t cap)
     nd_job *job = ctx;
     (void)msg;
     (void)cap;
-    maybe_die();
+    maybe_die("share");
     const size_t w = nd__batch_doc_bytes(b);
     unsigned char *buf = NULL;
     stream s = {malloc(STREAM), 0, 0, 0, 0};
     read_by = calloc((size_t)nranks, sizeof *read_by);
-    if (!s.buf || !read_by)
+    docs_of = calloc((size_t)nranks, sizeof *docs_of);
+    if (!s.buf || !read_by || !docs_of)
         die(EXIT_IO, "out of memory");
     read_by[0] = bytes_mine;
+    docs_of[0] = nd_batch_size(b);
     for (int r = 1; r < nranks; r++) {
         uint64_t h[H_LEN];
         MPI_Recv(h, H_LEN, MPI_UINT64_T, r, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         read_by[r] = h[H_READ];
+        docs_of[r] = h[H_DOCS];
         const size_t base = nd_batch_size(b), m = (size_t)h[H_DOCS];
         if (h[H_BYTES] != (uint64_t)m * w)
             die(EXIT_IO, "rank %d sent %llu bytes for %zu documents", r,
@@ -555,7 +577,7 @@ static int gather_recv(void *ctx, nd_batch *b, char *msg, size_t cap)
         free(wb);
         s.peer = r;
         s.n = s.at = 0;
-        if (nd__job_import(job, stream_get, &s) != ND_OK)
+        if (nd__job_import(job, !by_owner, stream_get, &s) != ND_OK)
             die(EXIT_IO, "%s", nd_job_errmsg(job));
         int end;
         MPI_Status mst;
@@ -569,6 +591,299 @@ static int gather_recv(void *ctx, nd_batch *b, char *msg, size_t cap)
     free(buf);
     gathered_docs = nd_batch_size(b);
     return ND_OK;
+}
+
+/* ------------------------------------------------------------ the rows */
+
+/*
+ * cluster and dedup: rank 0 sends each rank the cluster and the
+ * representative flag of its documents (MPI_Scatterv); each formats its
+ * own rows, with the command's code, into a spool.  With -o a regular
+ * file (or none yet), rank 0 makes the temporary file beside it (shared
+ * file system), each rank writes its bytes at its offset (MPI_Exscan of
+ * the byte counts) with pwrite, and rank 0 renames it into place once
+ * every rank has said it succeeded (MPI_Allreduce); else (stdout, a
+ * device, a pipe) rank 0 writes the ranks' bytes in rank order.
+ */
+
+static void on_term(int sig)
+{
+    if (out_tmp)
+        unlink(out_tmp);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static int spool_row(void *ctx, const nd_job_row *r)
+{
+    FILE *f = ctx;
+    cli_row_put(f, opts->cmd, r);
+    return ferror(f) ? 1 : 0;
+}
+
+static FILE *rows_spool(void)
+{
+    const char *dir = opts->params.tmpdir && *opts->params.tmpdir ? opts->params.tmpdir
+                                                                  : "/tmp";
+    size_t len = strlen(dir);
+    char *path = malloc(len + sizeof "/neardup-rows-XXXXXX");
+    if (!path)
+        die(EXIT_IO, "out of memory");
+    memcpy(path, dir, len);
+    strcpy(path + len, "/neardup-rows-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        die(EXIT_IO, "creating a temporary file in %s: %s", dir, strerror(errno));
+    unlink(path);
+    free(path);
+    FILE *f = fdopen(fd, "w+");
+    if (!f)
+        die(EXIT_IO, "out of memory");
+    setvbuf(f, NULL, _IOFBF, 1 << 20);
+    return f;
+}
+
+/* Copy the n bytes of spool f to fd at off (pwrite), or, fd < 0, send
+   them to rank 0 (tag 3, an empty message at the end).  0 or an errno. */
+static int spool_out(FILE *f, uint64_t n, int fd, uint64_t off)
+{
+    static char b[1 << 20];
+    int err = 0;
+    if (fseeko(f, 0, SEEK_SET) != 0)
+        err = errno ? errno : EIO;
+    while (n && !err) {
+        size_t m = n < sizeof b ? (size_t)n : sizeof b;
+        if (fread(b, 1, m, f) != m) {
+            err = EIO;
+            break;
+        }
+        if (fd < 0) {
+            MPI_Send(b, (int)m, MPI_BYTE, 0, 3, MPI_COMM_WORLD);
+        } else {
+            for (size_t done = 0; done < m;) {
+                ssize_t w = pwrite(fd, b + done, m - done, (off_t)(off + done));
+                if (w < 0) {
+                    err = errno;
+                    break;
+                }
+                done += (size_t)w;
+            }
+            off += m;
+        }
+        n -= m;
+    }
+    if (fd < 0)
+        MPI_Send(b, 0, MPI_BYTE, 0, 3, MPI_COMM_WORLD);
+    return err;
+}
+
+/* Every rank: the rows of its documents; given (rank 0) every document's.
+   ND_OK, or ND_ERR_STATE with the cause printed. */
+static int write_rows(nd_job *job, const nd__doc_row *all)
+{
+    MPI_Datatype row_t;
+    MPI_Type_contiguous((int)sizeof(nd__doc_row), MPI_BYTE, &row_t);
+    MPI_Type_commit(&row_t);
+    const size_t mine = nd__job_docs(job);
+    int *counts = NULL, *displs = NULL;
+    if (rank == 0) {
+        counts = malloc(sizeof *counts * (size_t)nranks);
+        displs = malloc(sizeof *displs * (size_t)nranks);
+        if (!counts || !displs)
+            die(EXIT_IO, "out of memory");
+        uint64_t at = 0;
+        for (int r = 0; r < nranks; r++) {
+            if (at + docs_of[r] > INT_MAX)
+                die(EXIT_IO, "over %d documents", INT_MAX);
+            counts[r] = (int)docs_of[r];
+            displs[r] = (int)at;
+            at += docs_of[r];
+        }
+        scattered_rows = (at - docs_of[0]) * sizeof *all;
+    }
+    nd__doc_row *given = malloc(mine * sizeof *given + 1);
+    if (!given)
+        die(EXIT_IO, "out of memory for the rows of %zu documents", mine);
+    MPI_Scatterv(all, counts, displs, row_t, given, (int)mine, row_t, 0, MPI_COMM_WORLD);
+    MPI_Type_free(&row_t);
+    free(counts);
+    free(displs);
+    /* The TSV header (dedup), rank 0's. */
+    size_t hlen = 0;
+    const char *h0 = nd__job_header(job, &hlen);
+    uint64_t hl = rank == 0 ? hlen : 0;
+    MPI_Bcast(&hl, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    char *header = malloc((size_t)hl + 1);
+    if (!header)
+        die(EXIT_IO, "out of memory");
+    if (rank == 0 && hl)
+        memcpy(header, h0, (size_t)hl);
+    if (hl)
+        MPI_Bcast(header, (int)hl, MPI_BYTE, 0, MPI_COMM_WORLD);
+
+    FILE *sp = rows_spool();
+    nd_job_stats st0;
+    nd_job_stats_get(job, &st0);
+    if (nd__job_write_given(job, given, first_doc, header, (size_t)hl, spool_row, sp) !=
+            ND_OK ||
+        fflush(sp) != 0)
+        die(EXIT_IO, "%s", ferror(sp) ? "temporary file: write failed" : nd_job_errmsg(job));
+    free(given);
+    free(header);
+    nd_job_stats st1;
+    nd_job_stats_get(job, &st1);
+    uint64_t rows = st1.rows - st0.rows, all_rows = 0;
+    MPI_Reduce(&rows, &all_rows, 1, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+    if (rank == 0)
+        nd__job_add_rows(job, all_rows - rows);
+    const uint64_t bytes = (uint64_t)ftello(sp);
+    uint64_t off = 0;
+    MPI_Exscan(&bytes, &off, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    if (rank == 0)
+        off = 0;
+
+    /* A regular file (or a new one): the temporary file beside it. */
+    int to_file = 0;
+    mode_t mode = 0;
+    char *target = NULL;
+    if (rank == 0 && out_path && strcmp(out_path, "-")) {
+        struct stat sb;
+        if (lstat(out_path, &sb) == 0 && S_ISLNK(sb.st_mode))
+            target = realpath(out_path, NULL);
+        if (!target)
+            target = strdup(out_path);
+        if (!target)
+            die(EXIT_IO, "out of memory");
+        if (stat(target, &sb) != 0) {
+            mode_t um = umask(0);
+            umask(um);
+            mode = 0666 & ~um;
+            to_file = 1;
+        } else if (S_ISREG(sb.st_mode)) {
+            mode = sb.st_mode & 07777;
+            to_file = 1;
+        }
+    }
+    MPI_Bcast(&to_file, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    int err = 0;
+    if (to_file) {
+        signal(SIGTERM, on_term);
+        signal(SIGINT, on_term);
+        signal(SIGHUP, on_term);
+        uint64_t nl = 0;
+        char *tmp = NULL;
+        if (rank == 0) {
+            nl = strlen(target) + 7;
+            tmp = malloc(nl + 1);
+            if (!tmp)
+                die(EXIT_IO, "out of memory");
+            snprintf(tmp, nl + 1, "%s.XXXXXX", target);
+            int fd = mkstemp(tmp);
+            if (fd < 0)
+                die(EXIT_IO, "%s: %s", tmp, strerror(errno));
+            out_tmp = tmp;
+            if (fchmod(fd, mode) != 0 || close(fd) != 0)
+                die(EXIT_IO, "%s: %s", tmp, strerror(errno));
+        }
+        MPI_Bcast(&nl, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+        if (rank) {
+            tmp = malloc((size_t)nl + 1);
+            if (!tmp)
+                die(EXIT_IO, "out of memory");
+        }
+        MPI_Bcast(tmp, (int)nl + 1, MPI_CHAR, 0, MPI_COMM_WORLD);
+        out_tmp = tmp;
+        /* Every rank knows the name before any writes: whichever survives
+           a rank lost removes the file when mpirun ends it. */
+        MPI_Barrier(MPI_COMM_WORLD);
+        maybe_die("rows");
+        int fd = open(tmp, O_WRONLY);
+        if (fd < 0)
+            err = errno;
+        if (!err)
+            err = spool_out(sp, bytes, fd, off);
+        if (fd >= 0 && !err && fsync(fd) != 0)
+            err = errno;
+        if (fd >= 0 && close(fd) != 0 && !err)
+            err = errno;
+        if (err)
+            fprintf(stderr, "%s: %s: %s\n", prefix, tmp, strerror(err));
+        int ok = !err, all_ok = 0;
+        MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+        if (rank == 0) {
+            if (all_ok && rename(tmp, target) != 0) {
+                fprintf(stderr, "%s: %s: %s\n", prefix, target, strerror(errno));
+                all_ok = 0;
+            }
+            if (!all_ok)
+                unlink(tmp);
+        }
+        out_tmp = NULL;
+        free(tmp);
+        err = !all_ok;
+    } else if (rank) {
+        err = spool_out(sp, bytes, -1, 0);
+        if (err)
+            fprintf(stderr, "%s: temporary file: %s\n", prefix, strerror(err));
+    } else {
+        FILE *f = out_path && strcmp(out_path, "-") ? fopen(out_path, "w") : stdout;
+        if (!f)
+            die(EXIT_IO, "%s: %s", out_path, strerror(errno));
+        static char b[1 << 20];
+        if (fseeko(sp, 0, SEEK_SET) != 0)
+            err = 1;
+        for (size_t m; !err && (m = fread(b, 1, sizeof b, sp)) > 0;)
+            err = fwrite(b, 1, m, f) != m;
+        for (int r = 1; r < nranks; r++) {
+            for (;;) {
+                MPI_Status mst;
+                int m;
+                MPI_Recv(b, sizeof b, MPI_BYTE, r, 3, MPI_COMM_WORLD, &mst);
+                MPI_Get_count(&mst, MPI_BYTE, &m);
+                if (m <= 0)
+                    break;
+                if (!err)
+                    err = fwrite(b, 1, (size_t)m, f) != (size_t)m;
+            }
+        }
+        if (fflush(f) != 0 || ferror(f))
+            err = 1;
+        if (f != stdout && fclose(f) != 0)
+            err = 1;
+        if (err)
+            fprintf(stderr, "%s: %s: write failed\n", prefix,
+                    out_path && strcmp(out_path, "-") ? out_path : "standard output");
+    }
+    free(target);
+    fclose(sp);
+    return err ? ND_ERR_STATE : ND_OK;
+}
+
+/* Rank 0, in place of the job's rows: every document's cluster and
+   whether it represents it (the first representative carries dedup's TSV
+   header), then write_rows. */
+static int rows_root(void *ctx, nd_job *job)
+{
+    (void)ctx;
+    const nd_batch *b = nd__job_batch_early(job);
+    const size_t n = nd_batch_size(b);
+    nd__doc_row *all = malloc(n * sizeof *all + 1);
+    if (!all)
+        die(EXIT_IO, "out of memory for the rows of %zu documents", n);
+    size_t hlen;
+    nd__job_header(job, &hlen);
+    int header = hlen > 0;
+    for (size_t i = 0; i < n; i++) {
+        all[i].cluster = nd_batch_cluster(b, i);
+        all[i].flags = nd_batch_rep(b, i) == i ? ND__ROW_REP : 0;
+        if (header && all[i].flags) {
+            all[i].flags |= ND__ROW_HEADER;
+            header = 0;
+        }
+    }
+    int rc = write_rows(job, all);
+    free(all);
+    return rc;
 }
 
 /* The count exchange (jobint.h): the sums of one sampling level. */
@@ -634,6 +949,8 @@ static void share(nd_job *job)
         die(EXIT_IO, "out of memory");
     nd__job_pieces(job, pieces, npieces);
     nd__job_count_from(job, first_doc);
+    if (rank == 0 && by_owner)
+        nd__job_rows_by(job, rows_root, NULL);
 }
 
 static int share_job(nd_job *job)
@@ -669,8 +986,11 @@ static int run_share(const cli_opts *o, cli_cmd cmd)
     if (!handed_over)
         die(rc == ND_ERR_DATA || rc == ND_ERR_UTF8 ? EXIT_DATA : EXIT_IO, "%s",
             rc == ND_OK ? "the job ended before the exchange" : nd_job_errmsg(job));
+    int status = EXIT_OK;
+    if (by_owner && write_rows(job, NULL) != ND_OK)
+        status = EXIT_IO;
     nd_job_free(job);
-    return EXIT_OK;
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -743,19 +1063,29 @@ int main(int argc, char **argv)
     }
     plan(&o);
     number_docs(&o);
+    opts = &o;
+    out_path = o.output;
+    by_owner = cmd != CMD_PAIRS;
     if (rank == 0) {
         cli_job_hook = share_job;
-        status = cli_batch(&o);
+        /* The rows of cluster and dedup go to -o by write_rows. */
+        cli_opts o0 = o;
+        if (by_owner)
+            o0.output = "/dev/null";
+        status = cli_batch(&o0);
         if (status != EXIT_OK)
             MPI_Abort(MPI_COMM_WORLD, status);
         if (o.stats)
             fprintf(stderr,
                     "neardup-mpi: %d ranks; the shares sent to rank 0: %llu bytes, "
-                    "%.1f a document; the rows' data: %llu bytes, %.1f a document\n",
+                    "%.1f a document; the rows' data: %llu bytes, %.1f a document; "
+                    "the clusters sent back: %llu bytes, %.1f a document\n",
                     nranks, (unsigned long long)gathered_bytes,
                     gathered_docs ? (double)gathered_bytes / (double)gathered_docs : 0.0,
                     (unsigned long long)gathered_rows,
-                    gathered_docs ? (double)gathered_rows / (double)gathered_docs : 0.0);
+                    gathered_docs ? (double)gathered_rows / (double)gathered_docs : 0.0,
+                    (unsigned long long)scattered_rows,
+                    gathered_docs ? (double)scattered_rows / (double)gathered_docs : 0.0);
         if (o.stats) {
             fprintf(stderr,
                     "neardup-mpi: the count exchange: %llu bytes of level sums a "
@@ -774,6 +1104,7 @@ int main(int argc, char **argv)
     free(cuttable);
     free(pieces);
     free(read_by);
+    free(docs_of);
     free(warns);
     MPI_Finalize();
     return status;

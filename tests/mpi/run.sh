@@ -7,8 +7,10 @@
 # than ranks, gzip (read whole by one rank), text and TSV files, records
 # without ids (FILE:LINE ids across the cuts), CRLF lines, bad records
 # under --skip-bad in several ranks' parts (the same warnings in the same
-# order).  Then the faults: a rank killed where it hands its share over,
-# an input missing on one rank, inputs that differ between ranks: each
+# order); standard output and -o through a link; --stats: no ids or
+# records sent to rank 0 for cluster and dedup.  Then the faults: a rank
+# killed where it hands its share over, or while the ranks write their
+# rows into the temporary output file, an input missing on one rank, inputs that differ between ranks: each
 # fails the job, names the rank and host, and leaves no output file.
 set -u
 BUILD=${1:-build}
@@ -127,6 +129,47 @@ else
     cat "$T/want.err" "$T/got.err" >&2
 fi
 
+# The rows of cluster and dedup are written by the ranks that own the
+# documents: rank 0 receives no ids and no records (the rows' data is the
+# ranks' counters, under a byte a document) and sends each rank its
+# documents' clusters, 8 bytes each.
+grep -q "the rows' data: [0-9]* bytes, 0.0 a document; the clusters sent back: [1-9][0-9]* bytes, [45]\.[0-9] a document" "$T/got.err" &&
+    ok || { ko "--stats on 3 ranks: the rows' data"; cat "$T/got.err" >&2; }
+"$ND" pairs -q "$T/s1.jsonl" -o "$T/want" 2>/dev/null
+$RUN -np 3 "$MPI" pairs -q --stats "$T/s1.jsonl" -o "$T/got" 2>"$T/got.err"
+if cmp -s "$T/want" "$T/got" &&
+   grep -q "the rows' data: [0-9]* bytes, [1-9][0-9.]* a document; the clusters sent back: 0 bytes" "$T/got.err"; then
+    ok
+else
+    ko "--stats of pairs on 3 ranks: ids still sent"
+    cat "$T/got.err" >&2
+fi
+# Standard output: the ranks' rows in order through rank 0.
+for n in 1 3; do
+    "$ND" cluster -q "$T/big.jsonl" >"$T/want"
+    $RUN -np $n "$MPI" cluster -q "$T/big.jsonl" >"$T/got" 2>"$T/got.err"
+    b=$?
+    "$ND" dedup -q "$T/s1.jsonl" "$T/t.tsv" "$T/s2.jsonl" >"$T/want2"
+    $RUN -np $n "$MPI" dedup -q "$T/s1.jsonl" "$T/t.tsv" "$T/s2.jsonl" >"$T/got2" 2>>"$T/got.err"
+    if [ "$b" = 0 ] && [ "$?" = 0 ] && cmp -s "$T/want" "$T/got" && cmp -s "$T/want2" "$T/got2"; then
+        ok
+    else
+        ko "stdout on $n ranks"
+        cat "$T/got.err" >&2
+    fi
+done
+# -o through a symbolic link: the file it names is replaced, the link stays.
+"$ND" dedup -q "$T/s2.jsonl" -o "$T/want"
+: >"$T/real"
+ln -sf "$T/real" "$T/link"
+$RUN -np 3 "$MPI" dedup -q "$T/s2.jsonl" -o "$T/link" 2>"$T/got.err"
+if [ -L "$T/link" ] && cmp -s "$T/want" "$T/real"; then
+    ok
+else
+    ko "-o through a link on 3 ranks"
+    cat "$T/got.err" >&2
+fi
+
 # --skip-bad: the warning once, with its file and line, and the same rows.
 { head -100 "$T/s1.jsonl"; echo '{"id": "bad", "text": }'; tail -n +101 "$T/s1.jsonl"; } >"$T/bad.jsonl"
 "$ND" cluster --skip-bad "$T/bad.jsonl" -o "$T/want" 2>"$T/want.err"
@@ -198,6 +241,23 @@ for r in 0 1 2; do
     else
         ko "rank $r killed: exit $b"
         ls -A "$T/kill$r" >&2
+        cat "$T/got.err" >&2
+    fi
+done
+
+# A rank killed while the ranks write their rows into the temporary file
+# beside -o: the job fails, no output and no temporary file are left.
+for r in 0 1 2; do
+    mkdir -p "$T/rows$r"
+    NEARDUP_MPI_DIE=$r:rows $RUN -np 3 "$MPI" dedup -q "$T/big.jsonl" -o "$T/rows$r/out" \
+        >/dev/null 2>"$T/got.err"
+    b=$?
+    if [ "$b" != 0 ] && no_output "$T/rows$r" && grep -q "rank $r" "$T/got.err" &&
+       grep -qi "signal 9\|killed" "$T/got.err"; then
+        ok
+    else
+        ko "rank $r killed writing its rows: exit $b"
+        ls -A "$T/rows$r" >&2
         cat "$T/got.err" >&2
     fi
 done
