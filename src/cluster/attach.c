@@ -77,23 +77,9 @@ static uint64_t pair_key(uint32_t x, uint32_t y)
     return x < y ? (uint64_t)x << 32 | y : (uint64_t)y << 32 | x;
 }
 
-/* The first index of sorted v[0..n) whose value is >= k. */
-static size_t lower(const uint64_t *v, size_t n, uint64_t k)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < k)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static int has(const uint64_t *v, size_t n, uint64_t k)
 {
-    size_t i = lower(v, n, k);
+    size_t i = nd__lower_u64(v, n, k);
     return i < n && v[i] == k;
 }
 
@@ -111,7 +97,7 @@ typedef struct attach_ctx {
  */
 static int holds_other(const attach_ctx *a, uint32_t container, uint32_t doc)
 {
-    size_t lo = lower(a->holds, a->nh, (uint64_t)container << 32), end = lo;
+    size_t lo = nd__lower_u64(a->holds, a->nh, (uint64_t)container << 32), end = lo;
     while (end < a->nh && a->holds[end] >> 32 == container)
         end++;
     if (end - lo > MAX_HELD)

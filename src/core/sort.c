@@ -381,3 +381,16 @@ void nd__sort_u64_spread(uint64_t *a, uint64_t *scratch, size_t n)
     memcpy(a, to, n * sizeof *a);
     insertion_budget(a, n, 4 * n);
 }
+
+size_t nd__lower_u64(const uint64_t *v, size_t n, uint64_t k)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}

@@ -26,6 +26,9 @@ void nd__sort_u64(uint64_t *v, uint64_t *tmp, size_t n);
  */
 void nd__sort_u64_spread(uint64_t *v, uint64_t *scratch, size_t n);
 
+/* The first index of ascending v[0..n) whose value is >= k (n if none). */
+size_t nd__lower_u64(const uint64_t *v, size_t n, uint64_t k);
+
 /* The same by key, stably: equal keys keep their input order. */
 void nd__sort_kv(nd__kv *v, nd__kv *tmp, size_t n);
 

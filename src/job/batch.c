@@ -26,6 +26,7 @@
 #include "../core/dfcount.h"
 #include "../core/docstore.h"
 #include "../core/params.h"
+#include "../core/sort.h"
 #include "../lsh/lsh.h"
 #include "../sketch/sketch.h"
 #include "jobint.h"
@@ -732,15 +733,8 @@ static int by_ord(const void *pa, const void *pb)
 /* 1 when ordinal o is among the n sorted ordinals at ord. */
 static int among(const uint64_t *ord, size_t n, uint64_t o)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ord[mid] < o)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && ord[lo] == o;
+    size_t i = nd__lower_u64(ord, n, o);
+    return i < n && ord[i] == o;
 }
 
 /*

@@ -1409,6 +1409,22 @@ static int write_pairs(nd_job *j)
     return status;
 }
 
+/* Read the next len bytes of the record spool into *out (grown as
+   needed): ND_OK, or the error, its detail set. */
+static int spool_next(nd_job *j, char **out, size_t *cap, size_t len)
+{
+    if (len > *cap) {
+        char *p = realloc(*out, len);
+        if (!p)
+            return oom(j);
+        *out = p;
+        *cap = len;
+    }
+    if (fread(*out, 1, len, j->spool) != len)
+        return jfail(j, ND_ERR_IO, "temporary file: read failed");
+    return ND_OK;
+}
+
 static int write_docs(nd_job *j)
 {
     size_t n = nd_batch_size(j->batch);
@@ -1434,19 +1450,8 @@ static int write_docs(nd_job *j)
     int first = 1, st = ND_OK;
     for (size_t i = 0; i < n && st == ND_OK; i++) {
         size_t len = (size_t)j->raw_len[i];
-        if (len > tcap) {
-            char *p = realloc(tmp, len);
-            if (!p) {
-                st = oom(j);
-                break;
-            }
-            tmp = p;
-            tcap = len;
-        }
-        if (fread(tmp, 1, len, j->spool) != len) {
-            st = jfail(j, ND_ERR_IO, "temporary file: read failed");
+        if ((st = spool_next(j, &tmp, &tcap, len)) != ND_OK)
             break;
-        }
         if (nd_batch_rep(j->batch, i) == i) {
             nd_job_row r = {0};
             r.doc = (uint32_t)i;
@@ -1491,19 +1496,8 @@ int nd__job_write_given(nd_job *j, const nd__doc_row *given, uint64_t first,
         r.rep = (given[i].flags & ND__ROW_REP) != 0;
         if (j->o.kind == ND_JOB_DEDUP) {
             size_t len = (size_t)j->raw_len[i];
-            if (len > tcap) {
-                char *p = realloc(tmp, len);
-                if (!p) {
-                    st = oom(j);
-                    break;
-                }
-                tmp = p;
-                tcap = len;
-            }
-            if (fread(tmp, 1, len, j->spool) != len) {
-                st = jfail(j, ND_ERR_IO, "temporary file: read failed");
+            if ((st = spool_next(j, &tmp, &tcap, len)) != ND_OK)
                 break;
-            }
             if (!r.rep)
                 continue;
             r.raw = len ? tmp : "";

@@ -323,6 +323,22 @@ static void keep_warning(void *ctx, const nd_job_warning *w)
     keep_bytes(w->message, ml);
 }
 
+/* A string kept by keep_warning (its length, then its bytes) into *out,
+   NUL-terminated (grown as needed); returns what follows it. */
+static const unsigned char *take_string(const unsigned char *p, char **out)
+{
+    uint64_t n;
+    memcpy(&n, p, sizeof n);
+    p += sizeof n;
+    char *s = realloc(*out, n + 1);
+    if (!s)
+        die(EXIT_IO, "out of memory");
+    memcpy(s, p, n);
+    s[n] = '\0';
+    *out = s;
+    return p + n;
+}
+
 /* Rank 0: report the warnings of a rank, as its job would have. */
 static void replay_warnings(nd_job *job, const unsigned char *p, size_t n)
 {
@@ -330,27 +346,13 @@ static void replay_warnings(nd_job *job, const unsigned char *p, size_t n)
     char *file = NULL, *msg = NULL;
     while (p < end) {
         int32_t code;
-        uint64_t line, fl, ml;
+        uint64_t line;
         memcpy(&code, p, sizeof code);
         p += sizeof code;
         memcpy(&line, p, sizeof line);
         p += sizeof line;
-        memcpy(&fl, p, sizeof fl);
-        p += sizeof fl;
-        file = realloc(file, fl + 1);
-        if (!file)
-            die(EXIT_IO, "out of memory");
-        memcpy(file, p, fl);
-        file[fl] = '\0';
-        p += fl;
-        memcpy(&ml, p, sizeof ml);
-        p += sizeof ml;
-        msg = realloc(msg, ml + 1);
-        if (!msg)
-            die(EXIT_IO, "out of memory");
-        memcpy(msg, p, ml);
-        msg[ml] = '\0';
-        p += ml;
+        p = take_string(p, &file);
+        p = take_string(p, &msg);
         nd_job_warning w = {code, file, line, msg};
         nd__job_warn(job, &w);
     }
