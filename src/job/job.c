@@ -703,19 +703,47 @@ static int chunk_full(const chunk *c, const nd_record *rec)
     return c->n == CHUNK_DOCS || (c->n && c->text.n + rec->text_len > CHUNK_BYTES);
 }
 
+/* The record held back from the previous chunk, put first into this one:
+   0 none held, 1 put, -1 out of memory (the chunk says so).  first: as
+   put_record's, with the held ordinal. */
+static int take_held(const nd_job *j, feed *f, chunk *c, int first)
+{
+    if (!f->holding)
+        return 0;
+    f->holding = 0;
+    if (put_record(j, c, &f->held, first ? f->held_ord : 0, first)) {
+        chunk_oom(c);
+        return -1;
+    }
+    return 1;
+}
+
+/* Put rec into the chunk, or hold it for the next when this one is full:
+   0 put, 1 held (the chunk ends), -1 out of memory. */
+static int put_or_hold(const nd_job *j, feed *f, chunk *c, const nd_record *rec,
+                       uint64_t ord, int first)
+{
+    if (chunk_full(c, rec)) {
+        f->held = *rec;
+        f->held_ord = ord;
+        f->holding = 1;
+        return 1;
+    }
+    if (put_record(j, c, rec, ord, first)) {
+        chunk_oom(c);
+        return -1;
+    }
+    return 0;
+}
+
 /* The first pass: records, with what is wrong with the bad ones. */
 static void fill_first(feed *f, chunk *c)
 {
     nd_job *j = f->j;
     const nd_job_opts *o = &j->o;
     nd_record rec;
-    if (f->holding) {
-        f->holding = 0;
-        if (put_record(j, c, &f->held, f->held_ord, 1)) {
-            chunk_oom(c);
-            return;
-        }
-    }
+    if (take_held(j, f, c, 1) < 0)
+        return;
     while (!c->oom) {
         int rc = nd_reader_next(f->rd, &rec);
         if (rc == 0) {
@@ -767,16 +795,8 @@ static void fill_first(feed *f, chunk *c)
             }
             f->repaired++;
         }
-        if (chunk_full(c, &rec)) {
-            f->held = rec;
-            f->held_ord = ord;
-            f->holding = 1;
+        if (put_or_hold(j, f, c, &rec, ord, 1))
             return;
-        }
-        if (put_record(j, c, &rec, ord, 1)) {
-            chunk_oom(c);
-            return;
-        }
     }
 }
 
@@ -789,14 +809,10 @@ static void fill_reread(feed *f, chunk *c)
 {
     const nd_job *j = f->j;
     nd_record rec;
-    if (f->holding) {
-        f->holding = 0;
-        if (put_record(j, c, &f->held, 0, 0)) {
-            chunk_oom(c);
-            return;
-        }
-        f->added++;
-    }
+    int held = take_held(j, f, c, 0);
+    if (held < 0)
+        return;
+    f->added += (uint64_t)held;
     for (;;) {
         int rc = nd_reader_next(f->rd, &rec);
         if (rc == 0) {
@@ -815,15 +831,8 @@ static void fill_reread(feed *f, chunk *c)
             f->next_refused++;
             continue;
         }
-        if (chunk_full(c, &rec)) {
-            f->held = rec;
-            f->holding = 1;
+        if (put_or_hold(j, f, c, &rec, 0, 0))
             return;
-        }
-        if (put_record(j, c, &rec, 0, 0)) {
-            chunk_oom(c);
-            return;
-        }
         f->added++;
     }
 }
@@ -840,13 +849,8 @@ static void fill_skim(feed *f, chunk *c)
 {
     const nd_job *j = f->j;
     nd_record rec;
-    if (f->holding) {
-        f->holding = 0;
-        if (put_record(j, c, &f->held, 0, 0)) {
-            chunk_oom(c);
-            return;
-        }
-    }
+    if (take_held(j, f, c, 0) < 0)
+        return;
     for (;;) {
         nd__df_sched next = f->sched;
         int rc = nd__reader_next_skim(f->rd, nd__df_sched_step(&next, f->ordinal), &rec);
@@ -866,15 +870,8 @@ static void fill_skim(feed *f, chunk *c)
         f->ordinal++;
         if (rc == 2)
             rec.text = NULL, rec.text_len = 0;
-        if (chunk_full(c, &rec)) {
-            f->held = rec;
-            f->holding = 1;
+        if (put_or_hold(j, f, c, &rec, 0, 0))
             return;
-        }
-        if (put_record(j, c, &rec, 0, 0)) {
-            chunk_oom(c);
-            return;
-        }
     }
 }
 
