@@ -390,6 +390,21 @@ static void check_reach(const cli_opts *o)
                  p->threshold, p->containment, reach, p->containment);
 }
 
+void cli_job_opts(const cli_opts *o, nd_job_opts *jo)
+{
+    nd_job_opts_init(jo);
+    jo->kind = o->cmd == CMD_DEDUP   ? ND_JOB_DEDUP
+               : o->cmd == CMD_PAIRS ? ND_JOB_PAIRS
+                                     : ND_JOB_CLUSTER;
+    jo->params = o->params;
+    jo->reader = o->reader;
+    jo->paths = (const char *const *)o->paths;
+    jo->npaths = o->npaths;
+    jo->skip_bad = o->skip_bad;
+    jo->explain = o->explain;
+    jo->source_priority = o->source_priority;
+}
+
 int cli_batch(const cli_opts *o)
 {
     if (cli_stdin_check(o->paths, o->npaths) != EXIT_OK)
@@ -404,17 +419,7 @@ int cli_batch(const cli_opts *o)
     ui.progress = !o->quiet && (ui.tty || o->progress);
 
     nd_job_opts jo;
-    nd_job_opts_init(&jo);
-    jo.kind = o->cmd == CMD_DEDUP ? ND_JOB_DEDUP
-            : o->cmd == CMD_PAIRS ? ND_JOB_PAIRS
-                                  : ND_JOB_CLUSTER;
-    jo.params = o->params;
-    jo.reader = o->reader;
-    jo.paths = (const char *const *)o->paths;
-    jo.npaths = o->npaths;
-    jo.skip_bad = o->skip_bad;
-    jo.explain = o->explain;
-    jo.source_priority = o->source_priority;
+    cli_job_opts(o, &jo);
     jo.on_row = on_row;
     jo.on_warning = on_warning;
     jo.on_progress = ui.progress ? on_progress : NULL;

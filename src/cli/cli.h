@@ -5,6 +5,7 @@
 #ifndef ND_CLI_H
 #define ND_CLI_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "../neardup.h"
@@ -35,6 +36,7 @@ typedef struct cli_opts {
 
 /* Print "<cli_error_prefix>: <fmt>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_verror(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 /* "neardup"; neardup-mpi names its rank and host there. */
 extern const char *cli_error_prefix;
 /* NULL, or called by cli_batch with the job made and not yet run
@@ -88,6 +90,8 @@ void cli_out_abort(cli_out *o);
    read, after the header when the row has one). */
 void cli_row_put(FILE *f, cli_cmd cmd, const nd_job_row *r);
 
+/* The job options of the batch command o (its callbacks left NULL). */
+void cli_job_opts(const cli_opts *o, nd_job_opts *jo);
 /* The batch subcommands: cluster, dedup, pairs. */
 int cli_batch(const cli_opts *o);
 /* neardup index add|query|stats|evict; argv[0] is "index". */

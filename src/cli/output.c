@@ -42,13 +42,18 @@ static void on_signal(int sig)
 const char *cli_error_prefix = "neardup";
 int (*cli_job_hook)(nd_job *job);
 
+void cli_verror(const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: ", cli_error_prefix);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", cli_error_prefix);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    cli_verror(fmt, ap);
     va_end(ap);
 }
 

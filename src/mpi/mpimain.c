@@ -84,9 +84,7 @@ static void die(int code, const char *fmt, ...)
         unlink(out_tmp);
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: ", prefix);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    cli_verror(fmt, ap); /* cli_error_prefix is prefix */
     va_end(ap);
     fflush(stderr);
     MPI_Abort(MPI_COMM_WORLD, code);
@@ -809,12 +807,12 @@ static int write_rows(nd_job *job, const nd__doc_row *all)
         if (fd >= 0 && close(fd) != 0 && !err)
             err = errno;
         if (err)
-            fprintf(stderr, "%s: %s: %s\n", prefix, tmp, strerror(err));
+            cli_error("%s: %s", tmp, strerror(err));
         int ok = !err, all_ok = 0;
         MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
         if (rank == 0) {
             if (all_ok && rename(tmp, target) != 0) {
-                fprintf(stderr, "%s: %s: %s\n", prefix, target, strerror(errno));
+                cli_error("%s: %s", target, strerror(errno));
                 all_ok = 0;
             }
             if (!all_ok)
@@ -826,7 +824,7 @@ static int write_rows(nd_job *job, const nd__doc_row *all)
     } else if (rank) {
         err = spool_out(sp, bytes, -1, 0);
         if (err)
-            fprintf(stderr, "%s: temporary file: %s\n", prefix, strerror(err));
+            cli_error("temporary file: %s", strerror(err));
     } else {
         FILE *f = out_path && strcmp(out_path, "-") ? fopen(out_path, "w") : stdout;
         if (!f)
@@ -853,8 +851,8 @@ static int write_rows(nd_job *job, const nd__doc_row *all)
         if (f != stdout && fclose(f) != 0)
             err = 1;
         if (err)
-            fprintf(stderr, "%s: %s: write failed\n", prefix,
-                    out_path && strcmp(out_path, "-") ? out_path : "standard output");
+            cli_error("%s: write failed",
+                      out_path && strcmp(out_path, "-") ? out_path : "standard output");
     }
     free(target);
     fclose(sp);
@@ -963,18 +961,10 @@ static int share_job(nd_job *job)
 
 /* Another rank: the job as cli_batch makes it, without rows; its
    warnings are kept for rank 0. */
-static int run_share(const cli_opts *o, cli_cmd cmd)
+static int run_share(const cli_opts *o)
 {
     nd_job_opts jo;
-    nd_job_opts_init(&jo);
-    jo.kind = cmd == CMD_DEDUP ? ND_JOB_DEDUP : cmd == CMD_PAIRS ? ND_JOB_PAIRS : ND_JOB_CLUSTER;
-    jo.params = o->params;
-    jo.reader = o->reader;
-    jo.paths = (const char *const *)o->paths;
-    jo.npaths = o->npaths;
-    jo.skip_bad = o->skip_bad;
-    jo.explain = o->explain;
-    jo.source_priority = o->source_priority;
+    cli_job_opts(o, &jo);
     jo.on_warning = keep_warning;
     nd_job *job;
     int rc = nd_job_create(&jo, &job);
@@ -1100,7 +1090,7 @@ int main(int argc, char **argv)
             fputc('\n', stderr);
         }
     } else {
-        status = run_share(&o, cmd);
+        status = run_share(&o);
     }
     free(in_bytes);
     free(cuttable);
