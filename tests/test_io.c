@@ -938,6 +938,24 @@ Test(io, records_over_the_limit_are_bad_records)
 
 /* ------------------------------------------------------------------- time */
 
+/* Whether each record of path has a time, and which, line by line. */
+typedef struct { int has; int64_t t; } time_want;
+static void expect_times(const char *path, const nd_reader_opts *o,
+                         const time_want *want, size_t n)
+{
+    nd_reader *r = open1(path, o);
+    nd_record rec;
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(nd_reader_next(r, &rec), 1);
+        cr_assert_eq(rec.meta.has_time, want[i].has, "line %zu", i + 1);
+        if (want[i].has)
+            cr_assert_eq(rec.meta.time, want[i].t, "line %zu: %lld", i + 1,
+                         (long long)rec.meta.time);
+    }
+    expect_end(r);
+    nd_reader_close(r);
+}
+
 Test(io, time_field)
 {
     write_str("t.jsonl",
@@ -955,23 +973,13 @@ Test(io, time_field)
               "{\"text\": \"l\", \"ts\": \"2024-03-01T25:00:00Z\"}\n"
               "{\"text\": \"m\", \"ts\": \"2024-03-01T12:00:00Zjunk\"}\n"
               "{\"text\": \"n\", \"ts\": \"-3600\"}\n");
-    static const struct { int has; int64_t t; } want[] = {
+    static const time_want want[] = {
         {1, 1709294400}, {1, 1709294400}, {1, 1709251200}, {1, 1700000000},
         {1, 1700000000}, {0, 0},          {0, 0},          {1, 1709251199},
         {0, 0},          {1, -3600},      {1, -2208988800}, {0, 0},
         {0, 0},          {1, -3600}};
     nd_reader_opts o = {ND_FORMAT_AUTO, NULL, NULL, "ts", NULL, 0};
-    nd_reader *r = open1("t.jsonl", &o);
-    nd_record rec;
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        cr_assert_eq(nd_reader_next(r, &rec), 1);
-        cr_assert_eq(rec.meta.has_time, want[i].has, "line %zu", i + 1);
-        if (want[i].has)
-            cr_assert_eq(rec.meta.time, want[i].t, "line %zu: %lld", i + 1,
-                         (long long)rec.meta.time);
-    }
-    expect_end(r);
-    nd_reader_close(r);
+    expect_times("t.jsonl", &o, want, sizeof want / sizeof want[0]);
 }
 
 /* A time of seconds as text covers every int64: the least one was refused
@@ -985,20 +993,10 @@ Test(io, time_text_integers_at_the_int64_limits)
               "{\"text\": \"d\", \"ts\": \"9223372036854775808\"}\n"
               "{\"text\": \"e\", \"ts\": \"-9223372036854775809\"}\n"
               "{\"text\": \"f\", \"ts\": \"-0\"}\n");
-    static const struct { int has; int64_t t; } want[] = {
+    static const time_want want[] = {
         {1, INT64_MIN}, {1, INT64_MAX}, {1, INT64_MAX}, {0, 0}, {0, 0}, {1, 0}};
     nd_reader_opts o = {.format = ND_FORMAT_AUTO, .time_field = "ts"};
-    nd_reader *r = open1("t.jsonl", &o);
-    nd_record rec;
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        cr_assert_eq(nd_reader_next(r, &rec), 1);
-        cr_assert_eq(rec.meta.has_time, want[i].has, "line %zu", i + 1);
-        if (want[i].has)
-            cr_assert_eq(rec.meta.time, want[i].t, "line %zu: %lld", i + 1,
-                         (long long)rec.meta.time);
-    }
-    expect_end(r);
-    nd_reader_close(r);
+    expect_times("t.jsonl", &o, want, sizeof want / sizeof want[0]);
 }
 
 Test(io, time_column_in_tsv)
