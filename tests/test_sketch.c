@@ -102,6 +102,46 @@ Test(sketch, paths_agree_on_every_k)
         }
 }
 
+/*
+ * OPH's densification on every path, for k up to and past 512 (the
+ * AVX-512 one's bitmap of full bins) and sets from one key (a bin found
+ * only past the attempted probes, by the scan) to a few per bin.
+ */
+Test(sketch, oph_densification_agrees_on_large_k)
+{
+    static const unsigned ks[] = {64, 128, 200, 511, 512, 513, 1000, 4096};
+    static const size_t sizes[] = {1, 2, 3, 10, 60, 300, 2000};
+    uint32_t *want = malloc(4097 * sizeof *want), *got = malloc(4097 * sizeof *got);
+    cr_assert(want && got);
+    for (size_t a = 0; a < sizeof ks / sizeof *ks; a++) {
+        const unsigned k = ks[a];
+        nd__perm p;
+        cr_assert_eq(nd__sketch_init(&p, ND_SKETCH_OPH, k, 11u * k), ND_OK);
+        for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+            uint64_t *keys = keys_of(sizes[s], k ^ (unsigned)s);
+            cr_assert_eq(nd__minhash_on(&p, ND__CPU_SCALAR, keys, sizes[s], want), ND_OK);
+            unsigned copied = 0;
+            for (unsigned i = 0; i < k; i++)
+                copied += (want[i] & ND__SIG_COPIED) != 0;
+            if (sizes[s] < k / 2)
+                cr_assert_gt(copied, 0, "k=%u n=%zu: empty bins filled", k, sizes[s]);
+            for (int cpu = 1; cpu < ND__CPU_COUNT; cpu++) {
+                if (!(nd__cpu_paths() >> cpu & 1))
+                    continue;
+                memset(got, 0x5a, 4097 * sizeof *got);
+                cr_assert_eq(nd__minhash_on(&p, (nd__cpu)cpu, keys, sizes[s], got), ND_OK);
+                cr_assert_arr_eq(got, want, k * sizeof *got, "%s k=%u n=%zu",
+                                 nd__cpu_name((nd__cpu)cpu), k, sizes[s]);
+                cr_assert_eq(got[k], 0x5a5a5a5au, "wrote past sig[k)");
+            }
+            free(keys);
+        }
+        nd__perm_free(&p);
+    }
+    free(want);
+    free(got);
+}
+
 Test(sketch, bad_path_and_bad_scheme_are_refused)
 {
     nd__perm p;
@@ -329,9 +369,11 @@ Test(sketch, filter_drops_the_shingles_above_the_cutoff)
 {
     nd_params p;
     nd_params_init(&p);
-    nd_sketcher *raw, *s;
+    nd_sketcher *raw, *s, *ex;
     cr_assert_eq(nd_sketcher_create(&p, &raw), ND_OK);
     cr_assert_eq(nd_sketcher_create(&p, &s), ND_OK);
+    p.exact = 1;
+    cr_assert_eq(nd_sketcher_create(&p, &ex), ND_OK);
     nd__df df;
     cr_assert_eq(nd__df_init(&df, 20), ND_OK);
     enum { N = 60 };
@@ -355,6 +397,7 @@ Test(sketch, filter_drops_the_shingles_above_the_cutoff)
     const uint32_t cutoffs[] = {10, 1000, 30};
     for (size_t c = 0; c < 3; c++) {
         nd__sketcher_filter(s, &df, cutoffs[c]);
+        nd__sketcher_filter(ex, &df, cutoffs[c]);
         size_t dropped_texts = 0;
         for (int d = 0; d < N; d++) {
             const uint64_t *set;
@@ -366,12 +409,26 @@ Test(sketch, filter_drops_the_shingles_above_the_cutoff)
             cr_assert_eq(nd_sketcher_sketch(s, text[d], strlen(text[d]), sig, &size), ND_OK);
             cr_assert_eq(size, want, "cut-off %u, text %d", cutoffs[c], d);
             cr_assert_eq(nd__sketcher_raw_size(s), n);
+            /* the set made and sorted (exact) gives the same values */
+            uint32_t sig2[128];
+            uint64_t size2;
+            cr_assert_eq(nd_sketcher_sketch(ex, text[d], strlen(text[d]), sig2, &size2), ND_OK);
+            cr_assert_eq(size2, size);
+            cr_assert_eq(nd__sketcher_raw_size(ex), n);
+            cr_assert_eq(memcmp(sig, sig2, sizeof sig), 0, "cut-off %u, text %d", cutoffs[c], d);
             dropped_texts += want < n;
         }
         cr_assert_eq(dropped_texts, cutoffs[c] < N ? N : 0, "cut-off %u",
                      cutoffs[c]);
+        nd_text_stats st, st2;
+        nd_sketcher_stats(s, &st);
+        nd_sketcher_stats(ex, &st2);
+        cr_assert_eq(st.suppressed, st2.suppressed);
+        cr_assert_eq(st.suppressed_docs, st2.suppressed_docs);
+        cr_assert_eq(st.empty, st2.empty);
     }
     nd__df_free(&df);
     nd_sketcher_free(raw);
     nd_sketcher_free(s);
+    nd_sketcher_free(ex);
 }

@@ -248,9 +248,15 @@ static void oph(const nd__perm *p, nd__cpu cpu, const uint64_t *x, size_t n,
             sig[bin] = v < sig[bin] ? v : sig[bin];
             full[bin] = 1;
         }
-    (void)cpu;
     if (n == 0)
         return;
+#ifdef ND__HAVE_X86
+    if (cpu == ND__CPU_AVX512 && k <= 512) {
+        nd__oph_densify_avx512(d, e, k, sig, full);
+        return;
+    }
+#endif
+    (void)cpu;
     for (unsigned i = 0; i < k; i++) {
         if (full[i]) {
             sig[i] &= ~ND__SIG_COPIED;

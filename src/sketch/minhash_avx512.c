@@ -10,6 +10,8 @@
  */
 #include "sketch.h"
 
+#include <string.h>
+
 #if defined(ND__HAVE_X86) && defined(__AVX512F__) && defined(__AVX512DQ__)
 #include <immintrin.h>
 
@@ -137,6 +139,65 @@ void nd__oph_bins_avx512(uint64_t a, uint64_t b, uint64_t c, unsigned k,
             const uint32_t v = (uint32_t)lane[l];
             sig[i] = v < sig[i] ? v : sig[i];
             full[i] = 1;
+        }
+    }
+}
+
+/*
+ * OPH's densification (minhash.c, oph) with the probes of an empty bin
+ * eight at a time: the bins that received a key are a bitmap of k <= 512
+ * bits, one vector, read by vpermq and a variable shift, and the first
+ * probe that finds a full bin is the lowest set bit of the lanes' mask.
+ * The scalar loop tests one probe at a time, and its exits (a bin full or
+ * not, a probe found or not) are taken at random.
+ */
+_Static_assert(ND__OPH_ATTEMPTS % 8 == 0, "whole vectors of probes");
+
+void nd__oph_densify_avx512(uint64_t d, uint64_t e, unsigned k, uint32_t *sig,
+                            const unsigned char *full)
+{
+    uint64_t fw[8] = {0}, bins[8];
+    for (unsigned i = 0; i < k; i += 8) {
+        uint64_t x = 0; /* eight bytes of 0 or 1 packed into eight bits */
+        memcpy(&x, full + i, k - i < 8 ? k - i : 8);
+        fw[i >> 6] |= (x * 0x0102040810204080ull) >> 56 << (i & 63);
+    }
+    for (unsigned i = 0; i < k; i++)
+        sig[i] &= ~(ND__SIG_COPIED * full[i]);
+    const __m512i vd = _mm512_set1_epi64((long long)d), ve = _mm512_set1_epi64((long long)e),
+                  sigma = _mm512_set1_epi64((long long)ND__CMIN_SIGMA),
+                  vk = _mm512_set1_epi64(k), fullv = _mm512_loadu_si512(fw),
+                  six3 = _mm512_set1_epi64(63), one = _mm512_set1_epi64(1),
+                  lane = _mm512_setr_epi64(1, 2, 3, 4, 5, 6, 7, 8);
+    for (unsigned w = 0; w * 64 < k; w++) {
+        uint64_t empty = ~fw[w];
+        if (k - w * 64 < 64)
+            empty &= ((uint64_t)1 << (k - w * 64)) - 1;
+        while (empty) {
+            const unsigned i = w * 64 + (unsigned)__builtin_ctzll(empty);
+            empty &= empty - 1;
+            const __m512i iv = _mm512_set1_epi64((long long)((uint64_t)i << 32));
+            unsigned next = 0;
+            int found = 0;
+            for (uint64_t t = 0; t < ND__OPH_ATTEMPTS && !found; t += 8) {
+                __m512i z = _mm512_or_si512(iv, _mm512_add_epi64(lane, _mm512_set1_epi64((long long)t)));
+                z = _mm512_mullo_epi64(_mm512_xor_si512(z, ve), vd);
+                z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 32)), sigma);
+                z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 29));
+                const __m512i bin = _mm512_srli_epi64(_mm512_mul_epu32(_mm512_srli_epi64(z, 32), vk), 32);
+                const __m512i bit = _mm512_srlv_epi64(
+                    _mm512_permutexvar_epi64(_mm512_srli_epi64(bin, 6), fullv),
+                    _mm512_and_si512(bin, six3));
+                const __mmask8 f = _mm512_test_epi64_mask(bit, one);
+                _mm512_storeu_si512(bins, bin);
+                found = f != 0;
+                next = (unsigned)bins[found ? __builtin_ctz(f) : 7];
+            }
+            while (!found) { /* past the attempts: the next full bin */
+                next = next + 1 == k ? 0 : next + 1;
+                found = full[next];
+            }
+            sig[i] = sig[next] | ND__SIG_COPIED;
         }
     }
 }

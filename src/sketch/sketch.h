@@ -102,6 +102,9 @@ void nd__cmin_avx512(uint64_t a, uint64_t g, const uint64_t *b, unsigned k,
 void nd__oph_bins_avx512(uint64_t a, uint64_t b, uint64_t c, unsigned k,
                          const uint64_t *x, size_t n, uint32_t *sig,
                          unsigned char *full);
+/* OPH's densification, k <= 512: the same values as the scalar loop. */
+void nd__oph_densify_avx512(uint64_t d, uint64_t e, unsigned k, uint32_t *sig,
+                            const unsigned char *full);
 #endif
 
 /* s = a * sigma_g(x), the C-MinHash position of a shingle hash. */
