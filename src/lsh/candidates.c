@@ -323,92 +323,162 @@ static int over_cap(const overcap *o, uint32_t key)
     return lo < o->n && o->keys[lo] == key;
 }
 
+/*
+ * What a band's pairing reads of the rule: the bands published when it
+ * took ready[] (acquired), and after that, a document's hot byte, which
+ * then holds every mark of those bands.
+ */
+typedef struct {
+    const firsts *f;
+    unsigned band;
+    uint8_t *ready; /* ready[e]: band e was published */
+} rule;
+
+/* Take which of the bands before r->band are published. */
+static void rule_ready(rule *r)
+{
+    for (unsigned e = 0; e < r->band; e++)
+        r->ready[e] = (uint8_t)__atomic_load_n(&r->f->oc[e].done, __ATOMIC_ACQUIRE);
+}
+
 /* Band e, whose rows a and b share, pairs them certainly (1), or maybe
-   not (0): its run may be over the cap. */
-static int certain_capped(const firsts *f, uint32_t a, uint32_t b, unsigned e)
+   not (0): its run may be over the cap.  hot: a's hot byte. */
+static inline int certain(const rule *r, uint32_t a, uint32_t b, unsigned e, int hot)
 {
-    if (e < f->bands && b - a <= ND_BUCKET_CAP)
+    if (e < r->f->bands && b - a <= ND_BUCKET_CAP)
         return 1;
-    const overcap *o = &f->oc[e];
-    if (!__atomic_load_n(&o->done, __ATOMIC_ACQUIRE))
-        return 0;
-    return !__atomic_load_n(&f->hot[a], __ATOMIC_RELAXED) ||
-           !over_cap(o, band_key_of(f, a, e));
+    return r->ready[e] && (!hot || !over_cap(&r->f->oc[e], band_key_of(r->f, a, e)));
 }
 
-/* The same, asked often: its common answers inline. */
-static inline int certain(const firsts *f, uint32_t a, uint32_t b, unsigned e)
+/* The rule after the main bands: the containment bands before the band,
+   and any band of 32-bit values. */
+static int first_band_slow(const rule *r, uint32_t a, uint32_t b, int hot)
 {
-    if (e < f->bands && b - a <= ND_BUCKET_CAP)
-        return 1;
-    if (__atomic_load_n(&f->oc[e].done, __ATOMIC_ACQUIRE) &&
-        !__atomic_load_n(&f->hot[a], __ATOMIC_RELAXED))
-        return 1;
-    return certain_capped(f, a, b, e);
-}
-
-/* The rule after the main bands: the containment bands before `band`, and
-   any band of 32-bit values. */
-static int first_band_slow(const firsts *f, uint32_t a, uint32_t b, unsigned band)
-{
-    const unsigned nmain = band < f->bands ? band : f->bands;
+    const firsts *f = r->f;
+    const unsigned band = r->band, nmain = band < f->bands ? band : f->bands;
     if (f->wide)
         for (unsigned e = 0; e < nmain; e++)
             if (rows_equal(f, a, b, (size_t)e * f->rows, f->rows) &&
-                certain(f, a, b, e))
+                certain(r, a, b, e, hot))
                 return 0;
     for (unsigned e = f->bands; e < band; e++)
         if (rows_equal(f, a, b, (size_t)(e - f->bands) * f->crows, f->crows) &&
-            certain(f, a, b, e))
+            certain(r, a, b, e, hot))
             return 0;
     return 1;
 }
 
-/* 1 when no band before `band` certainly pairs a and b (a < b). */
-static inline int first_band(const firsts *f, uint32_t a, uint32_t b, unsigned band)
+/* 1 when no band from `from` to before r->band certainly pairs a and b
+   (a < b); from is 0, or with 16-bit values at most the main bands. */
+static inline int first_band_from(const rule *r, uint32_t a, uint32_t b, int hot,
+                                  unsigned from)
 {
+    const firsts *f = r->f;
     if (!f->wide) {
         /* The main bands' rows lie side by side from the signature's
            start: walk them with one pointer a document. */
-        const unsigned rows = f->rows, nmain = band < f->bands ? band : f->bands;
-        const uint16_t *x = (const uint16_t *)f->sigs + (size_t)a * f->k,
-                       *y = (const uint16_t *)f->sigs + (size_t)b * f->k;
-        for (unsigned e = 0; e < nmain; e++, x += rows, y += rows) {
-            unsigned r = 0;
-            while (r < rows && x[r] == y[r])
-                r++;
-            if (r == rows && certain(f, a, b, e))
+        const unsigned rows = f->rows, nmain = r->band < f->bands ? r->band : f->bands;
+        const uint16_t *x = (const uint16_t *)f->sigs + (size_t)a * f->k + from * rows,
+                       *y = (const uint16_t *)f->sigs + (size_t)b * f->k + from * rows;
+        for (unsigned e = from; e < nmain; e++, x += rows, y += rows) {
+            unsigned i = 0;
+            while (i < rows && x[i] == y[i])
+                i++;
+            if (i == rows && certain(r, a, b, e, hot))
                 return 0;
         }
-        if (band <= f->bands)
+        if (r->band <= f->bands)
             return 1;
     }
-    return first_band_slow(f, a, b, band);
+    return first_band_slow(r, a, b, hot);
+}
+
+/* 1 when no band before r->band certainly pairs a and b (a < b). */
+static inline int first_band(const rule *r, uint32_t a, uint32_t b, int hot)
+{
+    return first_band_from(r, a, b, hot, 0);
+}
+
+/* a's hot byte, read after r's ready[] was taken. */
+static int hot_of(const rule *r, uint32_t a)
+{
+    return __atomic_load_n(&r->f->hot[a], __ATOMIC_RELAXED);
+}
+
+/*
+ * The pairs of a run (of at most RUN_LOCAL members: all pairs, no window)
+ * that the rule keeps, band 0 asked of all partners of a member at once:
+ * most pairs of near copies share band 0, and a branch a pair on it would
+ * be a coin toss.  The partners that band 0 does not settle are gathered
+ * without a branch, then asked of the other bands.
+ */
+#define RUN_LOCAL 128
+
+static void pair_run_band0(const uint64_t *run, size_t m, sink *out, shared *sh,
+                           const rule *r)
+{
+    const firsts *f = r->f;
+    uint64_t g[RUN_LOCAL]; /* the rows of band 0, side by side */
+    uint32_t d[RUN_LOCAL], rest[RUN_LOCAL];
+    for (size_t t = 0; t < m; t++) {
+        d[t] = (uint32_t)run[t];
+        const uint16_t *x = (const uint16_t *)f->sigs + (size_t)d[t] * f->k;
+        uint64_t v = 0;
+        for (unsigned q = 0; q < f->rows; q++)
+            v = v << 16 | x[q];
+        g[t] = v;
+    }
+    for (size_t i = 0; i + 1 < m && out->rc == ND_OK; i++) {
+        const uint32_t a = d[i];
+        const int hot = hot_of(r, a);
+        /* band 0 pairs a with an equal partner certainly if the partner is
+           near, or if band 0 was published and a is in none of its runs
+           over the cap */
+        const uint64_t far_ok = r->ready[0] && !hot;
+        size_t nr = 0;
+        for (size_t j = i + 1; j < m; j++) {
+            const uint64_t settled = (g[j] == g[i]) & (far_ok | (d[j] - a <= ND_BUCKET_CAP));
+            rest[nr] = d[j];
+            nr += !settled;
+        }
+        for (size_t q = 0; q < nr; q++)
+            if (first_band_from(r, a, rest[q], hot, 1))
+                push(out, sh, (uint64_t)a << 32 | rest[q]);
+    }
 }
 
 /*
  * Pairs of one run of equal keys: v holds (key << 32 | doc), docs ascending
  * within a run as the sort is stable and documents go in in order.  With
- * f, only the pairs no band before `band` certainly pairs (the rule above).
+ * r, only the pairs no band before r->band certainly pairs (the rule
+ * above).
  */
 static void pair_run_if(const uint64_t *run, size_t m, sink *out, shared *sh,
-                        uint64_t *capped, const firsts *f, unsigned band)
+                        uint64_t *capped, const rule *r)
 {
     size_t window = m > ND_BUCKET_CAP ? ND_BUCKET_CAP : m;
     if (m > ND_BUCKET_CAP)
         (*capped)++;
-    for (size_t i = 0; i < m && out->rc == ND_OK; i++)
+    if (r && !r->f->wide && r->band > 0 && r->f->bands > 0 && r->f->rows <= 4 &&
+        m <= RUN_LOCAL) {
+        pair_run_band0(run, m, out, sh, r);
+        return;
+    }
+    for (size_t i = 0; i < m && out->rc == ND_OK; i++) {
+        const uint32_t a = (uint32_t)run[i];
+        const int hot = r ? hot_of(r, a) : 0;
         for (size_t j = i + 1; j < m && j <= i + window; j++) {
-            uint32_t a = (uint32_t)run[i], b = (uint32_t)run[j];
-            if (!f || first_band(f, a, b, band))
+            uint32_t b = (uint32_t)run[j];
+            if (!r || first_band(r, a, b, hot))
                 push(out, sh, (uint64_t)a << 32 | b);
         }
+    }
 }
 
 static void pair_run(const uint64_t *run, size_t m, sink *out, shared *sh,
                      uint64_t *capped)
 {
-    pair_run_if(run, m, out, sh, capped, NULL, 0);
+    pair_run_if(run, m, out, sh, capped, NULL);
 }
 
 /*
@@ -421,8 +491,7 @@ static void pair_run(const uint64_t *run, size_t m, sink *out, shared *sh,
  * none, and is not ordered.
  */
 static void pair_run_uneven_if(const uint64_t *run, size_t m, sink *out,
-                               shared *sh, const uint32_t *sizes,
-                               const firsts *f, unsigned band)
+                               shared *sh, const uint32_t *sizes, const rule *r)
 {
     uint64_t v[ND_BUCKET_CAP];
     uint64_t lo = UINT64_MAX, hi = 0;
@@ -453,7 +522,7 @@ static void pair_run_uneven_if(const uint64_t *run, size_t m, sink *out,
                 a = b;
                 b = t;
             }
-            if (!f || first_band(f, a, b, band))
+            if (!r || first_band(r, a, b, hot_of(r, a)))
                 push(out, sh, (uint64_t)a << 32 | b);
         }
     }
@@ -462,7 +531,7 @@ static void pair_run_uneven_if(const uint64_t *run, size_t m, sink *out,
 static void pair_run_uneven(const uint64_t *run, size_t m, sink *out, shared *sh,
                             const uint32_t *sizes)
 {
-    pair_run_uneven_if(run, m, out, sh, sizes, NULL, 0);
+    pair_run_uneven_if(run, m, out, sh, sizes, NULL);
 }
 
 
@@ -630,8 +699,9 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
             size_t cap = kcap;
             uint64_t *kv = malloc(sizeof *kv * cap);
             uint64_t *tmp = malloc(sizeof *tmp * cap);
+            uint8_t *ready = malloc(nb ? nb : 1);
             s->limit = pcap;
-            if (!kv || !tmp)
+            if (!kv || !tmp || !ready)
                 s->rc = ND_ERR_NOMEM;
             const unsigned extra = cb ? cb->bands : 0;
 #pragma omp for schedule(dynamic, 1)
@@ -674,6 +744,8 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                     if (s->rc != ND_OK)
                         break;
                     nd__sort_u64_hi32(kv, tmp, m);
+                    rule ru = {&fr, band, ready};
+                    rule_ready(&ru);
                     size_t ahead = 0;
                     for (size_t i = 0; i < m && s->rc == ND_OK;) {
                         size_t j = i + 1;
@@ -694,12 +766,11 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                         else if (!main && j - i > 1 && !band)
                             pair_run_uneven(kv + i, j - i, s, &sh, cb->sizes);
                         else if (!main && j - i > 1)
-                            pair_run_uneven_if(kv + i, j - i, s, &sh, cb->sizes, &fr,
-                                               band);
+                            pair_run_uneven_if(kv + i, j - i, s, &sh, cb->sizes, &ru);
                         else if (j - i > 1 && !band) /* the first pairs all */
                             pair_run(kv + i, j - i, s, &sh, &caps[t]);
                         else if (j - i > 1)
-                            pair_run_if(kv + i, j - i, s, &sh, &caps[t], &fr, band);
+                            pair_run_if(kv + i, j - i, s, &sh, &caps[t], &ru);
                         i = j;
                     }
                 }
@@ -715,6 +786,7 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
             }
             free(kv);
             free(tmp);
+            free(ready);
             if (s->rc == ND_OK && !sh.limited) {
                 s->rc = fold(&s->acc, s->v, s->n);
                 free(s->v);
