@@ -412,7 +412,7 @@ static int hot_of(const rule *r, uint32_t a)
  * be a coin toss.  The partners that band 0 does not settle are gathered
  * without a branch, then asked of the other bands.
  */
-#define RUN_LOCAL 128
+#define RUN_LOCAL ND_BUCKET_CAP /* a run this short is paired whole */
 
 static void pair_run_band0(const uint64_t *run, size_t m, sink *out, shared *sh,
                            const rule *r)
