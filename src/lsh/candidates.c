@@ -4,9 +4,12 @@
  * Instead of hash tables of buckets, each band builds an array of
  * (32-bit band key << 32 | doc) and radix-sorts it on the key (4 passes):
  * memory is 8 bytes a document a band in flight, access is sequential, and
- * the order (hence the output) does not depend on the number of threads.  Bands run in parallel; each thread
- * keeps its pairs sorted and unique as it goes (a pair shared by many bands
- * is kept once), and the threads' lists are merged at the end.
+ * the order (hence the output) does not depend on the number of threads.  Bands run in parallel; a
+ * band pairs two documents only if no earlier band certainly did (the
+ * first-collision rule, below), so a pair shared by many bands comes out
+ * about once; each thread keeps its pairs sorted and unique as it goes (the
+ * few repeats the rule lets through are dropped there), and the threads'
+ * lists are merged at the end.
  *
  * Under a memory limit the same pairs come out in the same order, from
  * bounded buffers.  A band's key words are built in P passes over the
@@ -250,18 +253,232 @@ static void push(sink *s, shared *sh, uint64_t x)
 }
 
 /*
- * Pairs of one run of equal keys: v holds (key << 32 | doc), docs ascending
- * within a run as the sort is stable and documents go in in order.
+ * The first-collision rule.  A pair of near copies shares many bands (on
+ * 200k `scale` documents, 40.2M pairs came out of the bands for 1.8M
+ * distinct ones), and sorting the repeats away was the largest cost of
+ * candidate generation.  So band j pairs two documents only if no earlier
+ * band certainly pairs them: each distinct pair comes out about once.
+ *
+ * Band e certainly pairs a and b (a < b) when their rows of e are equal
+ * (then so are their keys: the same run) and the cap does not stop it: the
+ * run of e is at most ND_BUCKET_CAP long, or e is a main band and
+ * b - a <= ND_BUCKET_CAP (documents are in order in a run, so their places
+ * are at most that far apart: within the window).  Containment bands come
+ * after the main bands, so an earlier containment band is only asked for
+ * a pair that a containment band pairs, which is uneven then.  Which runs
+ * are over the cap each band publishes once it has seen all its runs (the
+ * keys of those runs, ascending); a band not yet published counts as
+ * uncertain.  Uncertain is never wrong: the pair comes out twice, and the
+ * sort drops the repeat, so the pairs are the same for any timing and
+ * number of threads.  Rows that differ while their 32-bit keys collide are
+ * uncertain in the same way.
  */
-static void pair_run(const uint64_t *run, size_t m, sink *out, shared *sh,
-                     uint64_t *capped)
+typedef struct {
+    uint32_t *keys; /* keys of the band's runs over the cap, ascending */
+    size_t n, cap;
+    int done;       /* set (release) once keys is complete */
+} overcap;
+
+typedef struct {
+    const void *sigs;
+    int wide;
+    unsigned k, bands, rows, cbands, crows;
+    uint64_t seed;
+    overcap *oc;
+    uint8_t *hot; /* 1: in a run over the cap of some published band */
+} firsts;
+
+/* The key of band e of document d, as the band loop makes it. */
+static uint32_t band_key_of(const firsts *f, uint32_t d, unsigned e);
+
+static int rows_equal(const firsts *f, uint32_t a, uint32_t b, size_t off,
+                      unsigned rows)
+{
+    if (f->wide) {
+        const uint32_t *x = (const uint32_t *)f->sigs + (size_t)a * f->k + off,
+                       *y = (const uint32_t *)f->sigs + (size_t)b * f->k + off;
+        for (unsigned r = 0; r < rows; r++)
+            if (x[r] != y[r])
+                return 0;
+        return 1;
+    }
+    const uint16_t *x = (const uint16_t *)f->sigs + (size_t)a * f->k + off,
+                   *y = (const uint16_t *)f->sigs + (size_t)b * f->k + off;
+    for (unsigned r = 0; r < rows; r++)
+        if (x[r] != y[r])
+            return 0;
+    return 1;
+}
+
+static int over_cap(const overcap *o, uint32_t key)
+{
+    size_t lo = 0, hi = o->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (o->keys[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < o->n && o->keys[lo] == key;
+}
+
+/*
+ * What a band's pairing reads of the rule: the bands published when it
+ * took ready[] (acquired), and after that, a document's hot byte, which
+ * then holds every mark of those bands.
+ */
+typedef struct {
+    const firsts *f;
+    unsigned band;
+    uint8_t *ready; /* ready[e]: band e was published */
+} rule;
+
+/* Take which of the bands before r->band are published. */
+static void rule_ready(rule *r)
+{
+    for (unsigned e = 0; e < r->band; e++)
+        r->ready[e] = (uint8_t)__atomic_load_n(&r->f->oc[e].done, __ATOMIC_ACQUIRE);
+}
+
+/* Band e, whose rows a and b share, pairs them certainly (1), or maybe
+   not (0): its run may be over the cap.  hot: a's hot byte. */
+static inline int certain(const rule *r, uint32_t a, uint32_t b, unsigned e, int hot)
+{
+    if (e < r->f->bands && b - a <= ND_BUCKET_CAP)
+        return 1;
+    return r->ready[e] && (!hot || !over_cap(&r->f->oc[e], band_key_of(r->f, a, e)));
+}
+
+/* The rule after the main bands: the containment bands before the band,
+   and any band of 32-bit values. */
+static int first_band_slow(const rule *r, uint32_t a, uint32_t b, int hot)
+{
+    const firsts *f = r->f;
+    const unsigned band = r->band, nmain = band < f->bands ? band : f->bands;
+    if (f->wide)
+        for (unsigned e = 0; e < nmain; e++)
+            if (rows_equal(f, a, b, (size_t)e * f->rows, f->rows) &&
+                certain(r, a, b, e, hot))
+                return 0;
+    for (unsigned e = f->bands; e < band; e++)
+        if (rows_equal(f, a, b, (size_t)(e - f->bands) * f->crows, f->crows) &&
+            certain(r, a, b, e, hot))
+            return 0;
+    return 1;
+}
+
+/* 1 when no band from `from` to before r->band certainly pairs a and b
+   (a < b); from is 0, or with 16-bit values at most the main bands. */
+static inline int first_band_from(const rule *r, uint32_t a, uint32_t b, int hot,
+                                  unsigned from)
+{
+    const firsts *f = r->f;
+    if (!f->wide) {
+        /* The main bands' rows lie side by side from the signature's
+           start: walk them with one pointer a document. */
+        const unsigned rows = f->rows, nmain = r->band < f->bands ? r->band : f->bands;
+        const uint16_t *x = (const uint16_t *)f->sigs + (size_t)a * f->k + from * rows,
+                       *y = (const uint16_t *)f->sigs + (size_t)b * f->k + from * rows;
+        for (unsigned e = from; e < nmain; e++, x += rows, y += rows) {
+            unsigned i = 0;
+            while (i < rows && x[i] == y[i])
+                i++;
+            if (i == rows && certain(r, a, b, e, hot))
+                return 0;
+        }
+        if (r->band <= f->bands)
+            return 1;
+    }
+    return first_band_slow(r, a, b, hot);
+}
+
+/* 1 when no band before r->band certainly pairs a and b (a < b). */
+static inline int first_band(const rule *r, uint32_t a, uint32_t b, int hot)
+{
+    return first_band_from(r, a, b, hot, 0);
+}
+
+/* a's hot byte, read after r's ready[] was taken. */
+static int hot_of(const rule *r, uint32_t a)
+{
+    return __atomic_load_n(&r->f->hot[a], __ATOMIC_RELAXED);
+}
+
+/*
+ * The pairs of a run (of at most RUN_LOCAL members: all pairs, no window)
+ * that the rule keeps, band 0 asked of all partners of a member at once:
+ * most pairs of near copies share band 0, and a branch a pair on it would
+ * be a coin toss.  The partners that band 0 does not settle are gathered
+ * without a branch, then asked of the other bands.
+ */
+#define RUN_LOCAL ND_BUCKET_CAP /* a run this short is paired whole */
+
+static void pair_run_band0(const uint64_t *run, size_t m, sink *out, shared *sh,
+                           const rule *r)
+{
+    const firsts *f = r->f;
+    uint64_t g[RUN_LOCAL]; /* the rows of band 0, side by side */
+    uint32_t d[RUN_LOCAL], rest[RUN_LOCAL];
+    for (size_t t = 0; t < m; t++) {
+        d[t] = (uint32_t)run[t];
+        const uint16_t *x = (const uint16_t *)f->sigs + (size_t)d[t] * f->k;
+        uint64_t v = 0;
+        for (unsigned q = 0; q < f->rows; q++)
+            v = v << 16 | x[q];
+        g[t] = v;
+    }
+    for (size_t i = 0; i + 1 < m && out->rc == ND_OK; i++) {
+        const uint32_t a = d[i];
+        const int hot = hot_of(r, a);
+        /* band 0 pairs a with an equal partner certainly if the partner is
+           near, or if band 0 was published and a is in none of its runs
+           over the cap */
+        const uint64_t far_ok = r->ready[0] && !hot;
+        size_t nr = 0;
+        for (size_t j = i + 1; j < m; j++) {
+            const uint64_t settled = (g[j] == g[i]) & (far_ok | (d[j] - a <= ND_BUCKET_CAP));
+            rest[nr] = d[j];
+            nr += !settled;
+        }
+        for (size_t q = 0; q < nr; q++)
+            if (first_band_from(r, a, rest[q], hot, 1))
+                push(out, sh, (uint64_t)a << 32 | rest[q]);
+    }
+}
+
+/*
+ * Pairs of one run of equal keys: v holds (key << 32 | doc), docs ascending
+ * within a run as the sort is stable and documents go in in order.  With
+ * r, only the pairs no band before r->band certainly pairs (the rule
+ * above).
+ */
+static void pair_run_if(const uint64_t *run, size_t m, sink *out, shared *sh,
+                        uint64_t *capped, const rule *r)
 {
     size_t window = m > ND_BUCKET_CAP ? ND_BUCKET_CAP : m;
     if (m > ND_BUCKET_CAP)
         (*capped)++;
-    for (size_t i = 0; i < m && out->rc == ND_OK; i++)
-        for (size_t j = i + 1; j < m && j <= i + window; j++)
-            push(out, sh, (run[i] & 0xffffffffu) << 32 | (run[j] & 0xffffffffu));
+    if (r && !r->f->wide && r->band > 0 && r->f->bands > 0 && r->f->rows <= 4 &&
+        m <= RUN_LOCAL) {
+        pair_run_band0(run, m, out, sh, r);
+        return;
+    }
+    for (size_t i = 0; i < m && out->rc == ND_OK; i++) {
+        const uint32_t a = (uint32_t)run[i];
+        const int hot = r ? hot_of(r, a) : 0;
+        for (size_t j = i + 1; j < m && j <= i + window; j++) {
+            uint32_t b = (uint32_t)run[j];
+            if (!r || first_band(r, a, b, hot))
+                push(out, sh, (uint64_t)a << 32 | b);
+        }
+    }
+}
+
+static void pair_run(const uint64_t *run, size_t m, sink *out, shared *sh,
+                     uint64_t *capped)
+{
+    pair_run_if(run, m, out, sh, capped, NULL);
 }
 
 /*
@@ -269,12 +486,22 @@ static void pair_run(const uint64_t *run, size_t m, sink *out, shared *sh,
  * members): only those of which one has at most half the shingles of the
  * other.  The members are ordered by size once, (size << 32 | doc), so
  * each one's partners are the members from the first twice its size on:
- * a size is read once a member, not once a pair.
+ * a size is read once a member, not once a pair.  A run whose largest
+ * member is under twice its smallest (most runs: copies of one text) has
+ * none, and is not ordered.
  */
-static void pair_run_uneven(const uint64_t *run, size_t m, sink *out, shared *sh,
-                            const uint32_t *sizes)
+static void pair_run_uneven_if(const uint64_t *run, size_t m, sink *out,
+                               shared *sh, const uint32_t *sizes, const rule *r)
 {
     uint64_t v[ND_BUCKET_CAP];
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < m; i++) {
+        uint64_t z = sizes[(uint32_t)run[i]];
+        lo = z < lo ? z : lo;
+        hi = z > hi ? z : hi;
+    }
+    if (hi < 2 * lo)
+        return;
     for (size_t i = 0; i < m; i++) {
         uint32_t d = (uint32_t)run[i];
         uint64_t x = (uint64_t)sizes[d] << 32 | d;
@@ -290,9 +517,21 @@ static void pair_run_uneven(const uint64_t *run, size_t m, sink *out, shared *sh
             from++;
         for (size_t j = from; j < m; j++) {
             uint32_t a = (uint32_t)v[i], b = (uint32_t)v[j];
-            push(out, sh, a < b ? (uint64_t)a << 32 | b : (uint64_t)b << 32 | a);
+            if (a > b) {
+                uint32_t t = a;
+                a = b;
+                b = t;
+            }
+            if (!r || first_band(r, a, b, hot_of(r, a)))
+                push(out, sh, (uint64_t)a << 32 | b);
         }
     }
+}
+
+static void pair_run_uneven(const uint64_t *run, size_t m, sink *out, shared *sh,
+                            const uint32_t *sizes)
+{
+    pair_run_uneven_if(run, m, out, sh, sizes, NULL);
 }
 
 
@@ -312,6 +551,16 @@ static uint64_t key_of(const void *sigs, int wide, size_t i, unsigned k,
     if (wide)
         return nd__band_key((const uint32_t *)sigs + i * k, band, rows, seed);
     return nd__band_key16((const uint16_t *)sigs + i * k, band, rows, seed);
+}
+
+static uint32_t band_key_of(const firsts *f, uint32_t d, unsigned e)
+{
+    const int main = e < f->bands;
+    const unsigned bi = main ? e : e - f->bands, br = main ? f->rows : f->crows;
+    const uint64_t bseed = main ? f->seed : f->seed ^ CONTAIN_SEED;
+    if (!f->wide && br == 2)
+        return (uint32_t)raw_key2((const uint16_t *)f->sigs + (size_t)d * f->k, bi);
+    return (uint32_t)(key_of(f->sigs, f->wide, d, f->k, bi, br, bseed) >> 32);
 }
 
 /* ------------------------------------------------------------- the stream */
@@ -360,6 +609,34 @@ void nd__cands_free(nd__cands *c)
 
 /* ------------------------------------------------------------ the bands */
 
+/* How many run members ahead of the one paired a signature is fetched. */
+#define SIG_AHEAD 16
+
+static void prefetch_sig(const firsts *f, uint32_t d)
+{
+    __builtin_prefetch((const char *)f->sigs + (size_t)d * f->k * (f->wide ? 4 : 2));
+}
+
+/* Add the key of a run over the cap to its band's list (keys come in
+   ascending order: parts are slices of the key range in order), and mark
+   its members hot. */
+static int note_over_cap(overcap *o, const firsts *f, const uint64_t *run, size_t m)
+{
+    const uint32_t key = (uint32_t)(run[0] >> 32);
+    for (size_t i = 0; i < m; i++)
+        __atomic_store_n(&f->hot[(uint32_t)run[i]], 1, __ATOMIC_RELAXED);
+    if (o->n == o->cap) {
+        size_t c = o->cap ? o->cap * 2 : 16;
+        uint32_t *v = realloc(o->keys, sizeof *v * c);
+        if (!v)
+            return ND_ERR_NOMEM;
+        o->keys = v;
+        o->cap = c;
+    }
+    o->keys[o->n++] = key;
+    return ND_OK;
+}
+
 /*
  * The budget under a limit of `memory` bytes: a quarter for the threads'
  * band arrays (key words and sort scratch, 16 bytes a document), half for
@@ -403,7 +680,12 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
     sink *snk = calloc(threads, sizeof *snk);
     uint64_t *caps = calloc(threads, sizeof *caps);
     nd__cands *c = calloc(1, sizeof *c);
-    if (!snk || !caps || !c)
+    const unsigned nb = bands + (cb ? cb->bands : 0);
+    overcap *oc = calloc(nb ? nb : 1, sizeof *oc);
+    uint8_t *hot = calloc(n ? n : 1, 1);
+    const firsts fr = {sigs, wide, k, bands, rows, cb ? cb->bands : 0,
+                       cb ? cb->rows : 0, seed, oc, hot};
+    if (!snk || !caps || !c || !oc || !hot)
         record(&sh, ND_ERR_NOMEM, NULL);
 
     if (sh.rc == ND_OK) {
@@ -417,8 +699,9 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
             size_t cap = kcap;
             uint64_t *kv = malloc(sizeof *kv * cap);
             uint64_t *tmp = malloc(sizeof *tmp * cap);
+            uint8_t *ready = malloc(nb ? nb : 1);
             s->limit = pcap;
-            if (!kv || !tmp)
+            if (!kv || !tmp || !ready)
                 s->rc = ND_ERR_NOMEM;
             const unsigned extra = cb ? cb->bands : 0;
 #pragma omp for schedule(dynamic, 1)
@@ -461,6 +744,9 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                     if (s->rc != ND_OK)
                         break;
                     nd__sort_u64_hi32(kv, tmp, m);
+                    rule ru = {&fr, band, ready};
+                    rule_ready(&ru);
+                    size_t ahead = 0;
                     for (size_t i = 0; i < m && s->rc == ND_OK;) {
                         size_t j = i + 1;
                         while (j < m && kv[j] >> 32 == kv[i] >> 32)
@@ -468,15 +754,27 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                         /* A containment band shared by more documents than
                            a bucket pairs is a common phrase, not a copy:
                            it is skipped (counted as capped). */
-                        if (!main && j - i > ND_BUCKET_CAP)
+                        /* The first cache line of the signatures the
+                           rule reads next. */
+                        for (; ahead < m && ahead < j + SIG_AHEAD; ahead++)
+                            prefetch_sig(&fr, (uint32_t)kv[ahead]);
+                        if (j - i > ND_BUCKET_CAP &&
+                            note_over_cap(&oc[band], &fr, kv + i, j - i) != ND_OK)
+                            s->rc = ND_ERR_NOMEM;
+                        else if (!main && j - i > ND_BUCKET_CAP)
                             caps[t]++;
-                        else if (!main && j - i > 1)
+                        else if (!main && j - i > 1 && !band)
                             pair_run_uneven(kv + i, j - i, s, &sh, cb->sizes);
-                        else if (j - i > 1)
+                        else if (!main && j - i > 1)
+                            pair_run_uneven_if(kv + i, j - i, s, &sh, cb->sizes, &ru);
+                        else if (j - i > 1 && !band) /* the first pairs all */
                             pair_run(kv + i, j - i, s, &sh, &caps[t]);
+                        else if (j - i > 1)
+                            pair_run_if(kv + i, j - i, s, &sh, &caps[t], &ru);
                         i = j;
                     }
                 }
+                __atomic_store_n(&oc[band].done, 1, __ATOMIC_RELEASE);
                 /* No limit: fold when the new pairs rival the kept ones:
                    amortised linear, and memory stays near the distinct
                    pairs. */
@@ -488,6 +786,7 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
             }
             free(kv);
             free(tmp);
+            free(ready);
             if (s->rc == ND_OK && !sh.limited) {
                 s->rc = fold(&s->acc, s->v, s->n);
                 free(s->v);
@@ -551,6 +850,10 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
         free(snk[t].acc.v);
     free(snk);
     free(caps);
+    for (unsigned b = 0; oc && b < nb; b++)
+        free(oc[b].keys);
+    free(oc);
+    free(hot);
     nd__spill_close(sh.spill);
     if (sh.rc != ND_OK) {
         nd__cands_free(c);
