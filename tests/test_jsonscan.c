@@ -222,11 +222,42 @@ static const char *show(const char *s, size_t n)
     return buf;
 }
 
+/*
+ * The scanner that decodes the text as it goes gives the verdict and the
+ * values of the plain one, the text decoded (into a buffer of exactly n
+ * bytes, so a write past the room it promises is caught under ASan).
+ */
+static void check_decode(const char *s, size_t n, int got,
+                         const nd__jsval v[ND__JS_MAX_FIELDS])
+{
+    char *dst = malloc(n ? n : 1);
+    nd__jsval d[ND__JS_MAX_FIELDS];
+    cr_assert_eq(nd__jsonscan_decode(s, n, NAMES, d, dst), got, "%s", show(s, n));
+    for (int i = 0; got && i < ND__JS_MAX_FIELDS; i++) {
+        cr_assert_eq(d[i].type, v[i].type, "%s", show(s, n));
+        if (i > 0 || v[i].type != ND__JS_STRING) {
+            cr_assert(d[i].p == v[i].p && d[i].n == v[i].n &&
+                      d[i].escaped == v[i].escaped, "%s", show(s, n));
+            continue;
+        }
+        char *want = malloc(v[i].n + 1);
+        size_t k = nd__json_unescape(want, v[i].p, v[i].n);
+        cr_assert_eq(d[i].escaped, 0);
+        cr_assert_eq(d[i].n, k, "decoded length in %s", show(s, n));
+        cr_assert(memcmp(d[i].p, want, k) == 0, "decoded text in %s", show(s, n));
+        /* Without an escape the text stays where it is in the line. */
+        cr_assert_eq(d[i].p == v[i].p, !v[i].escaped, "%s", show(s, n));
+        free(want);
+    }
+    free(dst);
+}
+
 /* Compare scanner and jansson on one line; returns the scanner verdict. */
 static int check_line(const char *s, size_t n)
 {
     nd__jsval v[ND__JS_MAX_FIELDS];
     int got = nd__jsonscan(s, n, NAMES, v);
+    check_decode(s, n, got, v);
     json_error_t err;
     json_t *j = json_loadb(s, n, JSON_ALLOW_NUL, &err);
     int ok = j && json_is_object(j);
