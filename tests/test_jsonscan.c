@@ -375,6 +375,52 @@ Test(jsonscan, golden_values)
     cr_assert_eq(v[2].type, ND__JS_ABSENT);
 }
 
+/*
+ * Long strings are tested 32 bytes a step (16 when decoded): an escape, a
+ * multi-byte or bad UTF-8 sequence, a control character or the closing
+ * quote at every offset across two steps, with text after it of lengths
+ * around a step, in the text (decoded) and in the id (scanned).
+ */
+Test(jsonscan, specials_at_every_offset_of_long_strings)
+{
+    static const char *const specials[] = {
+        "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\ud83d\\ude00", "\\u0000",
+        "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3", "\xed\xa0\x80",
+        "\x80", "\x1f", "\\x", "\\u12", "\\ud83d", "\"", "",
+    };
+    static const size_t tails[] = {0, 1, 15, 16, 17, 31, 33};
+    char line[256], body[160];
+    size_t accepted = 0, total = 0;
+    for (int field = 0; field < 2; field++) {
+        for (size_t sp = 0; sp < sizeof specials / sizeof *specials; sp++) {
+            for (size_t k = 0; k <= 70; k++) {
+                for (size_t t = 0; t < sizeof tails / sizeof *tails; t++) {
+                    size_t n = 0;
+                    for (size_t i = 0; i < k; i++)
+                        body[n++] = (char)('a' + i % 26);
+                    size_t m = strlen(specials[sp]);
+                    memcpy(body + n, specials[sp], m);
+                    n += m;
+                    for (size_t i = 0; i < tails[t]; i++)
+                        body[n++] = (char)('A' + i % 26);
+                    int len = field == 0
+                                  ? snprintf(line, sizeof line,
+                                             "{\"id\":\"x\",\"text\":\"%.*s\"}",
+                                             (int)n, body)
+                                  : snprintf(line, sizeof line,
+                                             "{\"id\":\"%.*s\",\"text\":\"x\"}",
+                                             (int)n, body);
+                    accepted += (size_t)check_line(line, (size_t)len);
+                    total++;
+                }
+            }
+        }
+    }
+    /* Most lines are valid; the bad sequences and a bare quote are not. */
+    cr_assert_gt(accepted, total / 2);
+    cr_assert_lt(accepted, total);
+}
+
 /* ---------------------------------------------------------- mutations */
 
 static uint64_t rng_state;
