@@ -86,6 +86,12 @@ static double ref_area(double lo, double hi, unsigned b, unsigned r, int want)
     return sum * h / 3.0;
 }
 
+/* The error area of b bands of r rows around t, as first written. */
+static double ref_error(double t, unsigned b, unsigned r)
+{
+    return 0.5 * ref_area(0.0, t, b, r, 1) + 0.5 * ref_area(t, 1.0, b, r, 0);
+}
+
 Test(params, layout_is_the_direct_computation_s)
 {
     static const unsigned ks[] = {16, 64, 100, 128, 256};
@@ -100,8 +106,7 @@ Test(params, layout_is_the_direct_computation_s)
             unsigned wb = 1, wr = p.num_perm;
             for (unsigned b = 1; b <= p.num_perm; b++)
                 for (unsigned r = 1; r <= p.num_perm / b; r++) {
-                    double e = 0.5 * ref_area(0.0, t, b, r, 1) +
-                               0.5 * ref_area(t, 1.0, b, r, 0);
+                    double e = ref_error(t, b, r);
                     if (e < best - 1e-12) {
                         best = e;
                         wb = b;
@@ -612,8 +617,7 @@ Test(params, containment_layout_is_the_direct_computation_s)
                 double t = c * rho / (1.0 + rho - c * rho), best = INFINITY;
                 unsigned r = rows - 1, wb = 0;
                 for (unsigned b = 1; b <= p.num_perm / r; b++) {
-                    double e = 0.5 * ref_area(0.0, t, b, r, 1) +
-                               0.5 * ref_area(t, 1.0, b, r, 0);
+                    double e = ref_error(t, b, r);
                     if (e < best - 1e-12) {
                         best = e;
                         wb = b;

@@ -124,6 +124,36 @@ static size_t utf8_len(const unsigned char *s, const unsigned char *e)
 enum { STR_ESCAPED = 1, STR_NUL = 2 };
 
 /*
+ * The \u escape at *sp (which starts "\u"): its code point, a surrogate
+ * pair taken as one, with *sp moved past it; -1 when it is not a valid
+ * one (a lone or reversed surrogate, a bad digit, too short).  \u0000 sets
+ * STR_NUL in *flags.
+ */
+static long escape_u(const unsigned char **sp, const unsigned char *e, int *flags)
+{
+    const unsigned char *s = *sp;
+    if (e - s < 6)
+        return -1;
+    long u = hex4(s + 2);
+    if (u < 0 || (u >= 0xdc00 && u <= 0xdfff))
+        return -1;
+    if (u == 0)
+        *flags |= STR_NUL;
+    s += 6;
+    if (u >= 0xd800 && u <= 0xdbff) {
+        if (e - s < 6 || s[0] != '\\' || s[1] != 'u')
+            return -1;
+        long lo = hex4(s + 2);
+        if (lo < 0xdc00 || lo > 0xdfff)
+            return -1;
+        s += 6;
+        u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+    }
+    *sp = s;
+    return u;
+}
+
+/*
  * s is just past an opening quote.  Returns the closing quote, or NULL if
  * the string is invalid or unterminated; *flags gets STR_*.
  */
@@ -189,22 +219,8 @@ static const unsigned char *scan_string(const unsigned char *s,
             default:
                 return NULL;
             }
-            if (e - s < 6)
+            if (escape_u(&s, e, flags) < 0)
                 return NULL;
-            long u = hex4(s + 2);
-            if (u < 0 || (u >= 0xdc00 && u <= 0xdfff))
-                return NULL;
-            if (u == 0)
-                *flags |= STR_NUL;
-            s += 6;
-            if (u >= 0xd800 && u <= 0xdbff) {
-                if (e - s < 6 || s[0] != '\\' || s[1] != 'u')
-                    return NULL;
-                long lo = hex4(s + 2);
-                if (lo < 0xdc00 || lo > 0xdfff)
-                    return NULL;
-                s += 6;
-            }
         } else if (c < 0x20) {
             return NULL;
         } else if (c >= 0x80) {
@@ -298,23 +314,9 @@ static const unsigned char *scan_decode(const unsigned char *s,
                 s += 2;
                 continue;
             }
-            if (x != 'u' || e - s < 6)
+            long u;
+            if (x != 'u' || (u = escape_u(&s, e, flags)) < 0)
                 return NULL;
-            long u = hex4(s + 2);
-            if (u < 0 || (u >= 0xdc00 && u <= 0xdfff))
-                return NULL;
-            if (u == 0)
-                *flags |= STR_NUL;
-            s += 6;
-            if (u >= 0xd800 && u <= 0xdbff) {
-                if (e - s < 6 || s[0] != '\\' || s[1] != 'u')
-                    return NULL;
-                long lo = hex4(s + 2);
-                if (lo < 0xdc00 || lo > 0xdfff)
-                    return NULL;
-                s += 6;
-                u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-            }
             o += put_utf8(o, (unsigned long)u);
         } else if (c < 0x20) {
             return NULL;
@@ -639,28 +641,14 @@ size_t nd__json_unescape(char *dst, const char *src, size_t n)
         case 'r': *o++ = '\r'; break;
         case 't': *o++ = '\t'; break;
         case 'u': {
-            unsigned long u = (unsigned long)hex4(s);
-            s += 4;
-            if (u >= 0xd800 && u <= 0xdbff) {
-                unsigned long lo = (unsigned long)hex4(s + 2);
-                s += 6;
-                u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-            }
-            if (u < 0x80) {
-                *o++ = (char)u;
-            } else if (u < 0x800) {
-                *o++ = (char)(0xc0 | (u >> 6));
-                *o++ = (char)(0x80 | (u & 0x3f));
-            } else if (u < 0x10000) {
-                *o++ = (char)(0xe0 | (u >> 12));
-                *o++ = (char)(0x80 | ((u >> 6) & 0x3f));
-                *o++ = (char)(0x80 | (u & 0x3f));
-            } else {
-                *o++ = (char)(0xf0 | (u >> 18));
-                *o++ = (char)(0x80 | ((u >> 12) & 0x3f));
-                *o++ = (char)(0x80 | ((u >> 6) & 0x3f));
-                *o++ = (char)(0x80 | (u & 0x3f));
-            }
+            /* The scanner accepted the body: the escape is a valid one. */
+            const unsigned char *q = b;
+            int f = 0;
+            long u = escape_u(&q, e, &f);
+            if (u < 0)
+                u = 'u', q = b + 2; /* not reached; 1 byte for 2 */
+            s = q;
+            o += put_utf8(o, (unsigned long)u);
             break;
         }
         default: /* " \ / */
