@@ -72,6 +72,55 @@ Test(params, lsh_layout_matches_the_reference_optimum)
     }
 }
 
+/* The layout as first written: every layout's two integrals of
+   P(s) = 1 - (1 - s^r)^b by Simpson's rule, each point its own. */
+static double ref_area(double lo, double hi, unsigned b, unsigned r, int want)
+{
+    double h = (hi - lo) / 64, sum = 0.0;
+    for (int i = 0; i <= 64; i++) {
+        double s = lo + h * i, f = 1.0 - pow(1.0 - pow(s, r), b);
+        if (!want)
+            f = 1.0 - f;
+        sum += f * (i == 0 || i == 64 ? 1 : (i % 2 ? 4 : 2));
+    }
+    return sum * h / 3.0;
+}
+
+/* The error area of b bands of r rows around t, as first written. */
+static double ref_error(double t, unsigned b, unsigned r)
+{
+    return 0.5 * ref_area(0.0, t, b, r, 1) + 0.5 * ref_area(t, 1.0, b, r, 0);
+}
+
+Test(params, layout_is_the_direct_computation_s)
+{
+    static const unsigned ks[] = {16, 64, 100, 128, 256};
+    for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++) {
+        for (int ti = 1; ti < 50; ti++) {
+            nd_params p;
+            nd_params_init(&p);
+            p.threshold = ti / 50.0;
+            p.containment = 0;
+            p.num_perm = ks[ki];
+            double t = p.threshold, best = INFINITY;
+            unsigned wb = 1, wr = p.num_perm;
+            for (unsigned b = 1; b <= p.num_perm; b++)
+                for (unsigned r = 1; r <= p.num_perm / b; r++) {
+                    double e = ref_error(t, b, r);
+                    if (e < best - 1e-12) {
+                        best = e;
+                        wb = b;
+                        wr = r;
+                    }
+                }
+            unsigned b, r;
+            nd_params_lsh(&p, &b, &r);
+            cr_assert(b == wb && r == wr, "t=%.2f k=%u: %u x %u, want %u x %u",
+                      t, p.num_perm, b, r, wb, wr);
+        }
+    }
+}
+
 Test(params, explicit_layout_is_kept)
 {
     nd_params p;
@@ -551,4 +600,34 @@ Test(minhash, exact_scores_of_sets)
     nd_exact_scores(a, 4, a, 4, &j, &c);
     cr_assert_float_eq(j, 1.0, 1e-12);
     cr_assert_float_eq(c, 1.0, 1e-12);
+}
+
+Test(params, containment_layout_is_the_direct_computation_s)
+{
+    static const double cs[] = {0.3, 0.5, 0.65, 0.8, 0.95};
+    static const unsigned ks[] = {64, 128, 256};
+    for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++) {
+        for (size_t ci = 0; ci < sizeof cs / sizeof *cs; ci++) {
+            for (unsigned rows = 2; rows <= 9; rows++) {
+                nd_params p;
+                nd_params_init(&p);
+                p.num_perm = ks[ki];
+                p.containment = cs[ci];
+                double rho = 1.0 / 3.0, c = p.containment;
+                double t = c * rho / (1.0 + rho - c * rho), best = INFINITY;
+                unsigned r = rows - 1, wb = 0;
+                for (unsigned b = 1; b <= p.num_perm / r; b++) {
+                    double e = ref_error(t, b, r);
+                    if (e < best - 1e-12) {
+                        best = e;
+                        wb = b;
+                    }
+                }
+                unsigned cb, cr;
+                nd__params_lsh_contain(&p, rows, &cb, &cr);
+                cr_assert(cb == wb && cr == r, "c=%.2f k=%u rows %u: %u x %u, want %u x %u",
+                          c, p.num_perm, rows, cb, cr, wb, r);
+            }
+        }
+    }
 }

@@ -335,6 +335,62 @@ Test(io, jsonl_crlf_and_blank_lines)
     nd_reader_close(r);
 }
 
+/*
+ * Texts of every length from 0 to 99 bytes before an escape, so that the
+ * escapes fall at every offset of the decoder's 16-byte steps, the last
+ * one ending in an escape on a line without a final newline; read from
+ * the file and from its gzip copy, and an empty file is no record.
+ */
+Test(io, jsonl_escapes_at_every_offset_and_no_final_newline)
+{
+    enum { LINES = 100 };
+    size_t cap = 64 * 1024;
+    char *doc = malloc(cap), *want[LINES];
+    size_t n = 0;
+    for (int i = 0; i < LINES; i++) {
+        want[i] = malloc(256);
+        size_t w = 0;
+        n += (size_t)snprintf(doc + n, cap - n, "{\"id\": %d, \"text\": \"", i);
+        for (int k = 0; k < i; k++) {
+            doc[n++] = (char)('a' + k % 26);
+            want[i][w++] = (char)('a' + k % 26);
+        }
+        /* an escape, a two-byte character escaped, text, then an escape
+           just before the closing quote */
+        n += (size_t)snprintf(doc + n, cap - n, "\\n\\u00e9%.*s\\\"\"}%s",
+                              i % 40, "0123456789012345678901234567890123456789",
+                              i + 1 < LINES ? "\n" : "");
+        memcpy(want[i] + w, "\n\xc3\xa9", 3);
+        w += 3;
+        memcpy(want[i] + w, "0123456789012345678901234567890123456789", (size_t)(i % 40));
+        w += (size_t)(i % 40);
+        want[i][w++] = '"';
+        want[i][w] = '\0';
+    }
+    doc[n] = '\0';
+    write_str("esc.jsonl", doc);
+    write_gz("esc.jsonl.gz", doc);
+    write_str("empty.jsonl", "");
+    const char *names[] = {"esc.jsonl", "esc.jsonl.gz"};
+    for (int f = 0; f < 2; f++) {
+        nd_reader *r = open1(names[f], NULL);
+        nd_record rec;
+        for (int i = 0; i < LINES; i++) {
+            char id[16];
+            snprintf(id, sizeof id, "%d", i);
+            expect(r, &rec, id, want[i], (uint64_t)i + 1);
+        }
+        expect_end(r);
+        nd_reader_close(r);
+    }
+    nd_reader *r = open1("empty.jsonl", NULL);
+    expect_end(r);
+    nd_reader_close(r);
+    for (int i = 0; i < LINES; i++)
+        free(want[i]);
+    free(doc);
+}
+
 Test(io, jsonl_custom_fields_and_id_not_scalar)
 {
     write_str("f.jsonl", "{\"doc\": 3, \"body\": \"x\", \"text\": 5}\n"

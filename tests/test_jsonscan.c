@@ -222,11 +222,42 @@ static const char *show(const char *s, size_t n)
     return buf;
 }
 
+/*
+ * The scanner that decodes the text as it goes gives the verdict and the
+ * values of the plain one, the text decoded (into a buffer of exactly n
+ * bytes, so a write past the room it promises is caught under ASan).
+ */
+static void check_decode(const char *s, size_t n, int got,
+                         const nd__jsval v[ND__JS_MAX_FIELDS])
+{
+    char *dst = malloc(n ? n : 1);
+    nd__jsval d[ND__JS_MAX_FIELDS];
+    cr_assert_eq(nd__jsonscan_decode(s, n, NAMES, d, dst), got, "%s", show(s, n));
+    for (int i = 0; got && i < ND__JS_MAX_FIELDS; i++) {
+        cr_assert_eq(d[i].type, v[i].type, "%s", show(s, n));
+        if (i > 0 || v[i].type != ND__JS_STRING) {
+            cr_assert(d[i].p == v[i].p && d[i].n == v[i].n &&
+                      d[i].escaped == v[i].escaped, "%s", show(s, n));
+            continue;
+        }
+        char *want = malloc(v[i].n + 1);
+        size_t k = nd__json_unescape(want, v[i].p, v[i].n);
+        cr_assert_eq(d[i].escaped, 0);
+        cr_assert_eq(d[i].n, k, "decoded length in %s", show(s, n));
+        cr_assert(memcmp(d[i].p, want, k) == 0, "decoded text in %s", show(s, n));
+        /* Without an escape the text stays where it is in the line. */
+        cr_assert_eq(d[i].p == v[i].p, !v[i].escaped, "%s", show(s, n));
+        free(want);
+    }
+    free(dst);
+}
+
 /* Compare scanner and jansson on one line; returns the scanner verdict. */
 static int check_line(const char *s, size_t n)
 {
     nd__jsval v[ND__JS_MAX_FIELDS];
     int got = nd__jsonscan(s, n, NAMES, v);
+    check_decode(s, n, got, v);
     json_error_t err;
     json_t *j = json_loadb(s, n, JSON_ALLOW_NUL, &err);
     int ok = j && json_is_object(j);
@@ -342,6 +373,52 @@ Test(jsonscan, golden_values)
     cr_assert_eq(v[1].type, ND__JS_STRING);
     cr_assert_eq(v[1].p, v[0].p);
     cr_assert_eq(v[2].type, ND__JS_ABSENT);
+}
+
+/*
+ * Long strings are tested 32 bytes a step (16 when decoded): an escape, a
+ * multi-byte or bad UTF-8 sequence, a control character or the closing
+ * quote at every offset across two steps, with text after it of lengths
+ * around a step, in the text (decoded) and in the id (scanned).
+ */
+Test(jsonscan, specials_at_every_offset_of_long_strings)
+{
+    static const char *const specials[] = {
+        "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\ud83d\\ude00", "\\u0000",
+        "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3", "\xed\xa0\x80",
+        "\x80", "\x1f", "\\x", "\\u12", "\\ud83d", "\"", "",
+    };
+    static const size_t tails[] = {0, 1, 15, 16, 17, 31, 33};
+    char line[256], body[160];
+    size_t accepted = 0, total = 0;
+    for (int field = 0; field < 2; field++) {
+        for (size_t sp = 0; sp < sizeof specials / sizeof *specials; sp++) {
+            for (size_t k = 0; k <= 70; k++) {
+                for (size_t t = 0; t < sizeof tails / sizeof *tails; t++) {
+                    size_t n = 0;
+                    for (size_t i = 0; i < k; i++)
+                        body[n++] = (char)('a' + i % 26);
+                    size_t m = strlen(specials[sp]);
+                    memcpy(body + n, specials[sp], m);
+                    n += m;
+                    for (size_t i = 0; i < tails[t]; i++)
+                        body[n++] = (char)('A' + i % 26);
+                    int len = field == 0
+                                  ? snprintf(line, sizeof line,
+                                             "{\"id\":\"x\",\"text\":\"%.*s\"}",
+                                             (int)n, body)
+                                  : snprintf(line, sizeof line,
+                                             "{\"id\":\"%.*s\",\"text\":\"x\"}",
+                                             (int)n, body);
+                    accepted += (size_t)check_line(line, (size_t)len);
+                    total++;
+                }
+            }
+        }
+    }
+    /* Most lines are valid; the bad sequences and a bare quote are not. */
+    cr_assert_gt(accepted, total / 2);
+    cr_assert_lt(accepted, total);
 }
 
 /* ---------------------------------------------------------- mutations */

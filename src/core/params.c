@@ -10,6 +10,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "params.h"
 
@@ -144,6 +145,43 @@ static double area(double lo, double hi, unsigned b, unsigned r, int want)
     return sum * h / 3.0;
 }
 
+/*
+ * area(0, t, b, r, 1) and area(t, 1, b, r, 0) with 1 - s^r of each point
+ * read from q (q[i] for [0, t], q[STEPS + 1 + i] for [t, 1]), computed
+ * once a row count rather than once a layout: the same operations on the
+ * same numbers, so the same sums, for half the calls of pow.
+ */
+static double area_pair(double t, unsigned b, const double *q)
+{
+    enum { STEPS = 64 };
+    double sum[2];
+    for (int half = 0; half < 2; half++) {
+        const double lo = half ? t : 0.0, hi = half ? 1.0 : t;
+        const double h = (hi - lo) / STEPS;
+        double acc = 0.0;
+        for (int i = 0; i <= STEPS; i++) {
+            double f = 1.0 - pow(q[half * (STEPS + 1) + i], b);
+            if (half)
+                f = 1.0 - f;
+            acc += f * (i == 0 || i == STEPS ? 1 : (i % 2 ? 4 : 2));
+        }
+        sum[half] = acc * h / 3.0;
+    }
+    return 0.5 * sum[0] + 0.5 * sum[1];
+}
+
+/* 1 - s^r at the points of area's two integrals around t (area_pair). */
+static void inner_points(double t, unsigned r, double *q)
+{
+    enum { STEPS = 64 };
+    for (int half = 0; half < 2; half++) {
+        const double lo = half ? t : 0.0, hi = half ? 1.0 : t;
+        const double h = (hi - lo) / STEPS;
+        for (int i = 0; i <= STEPS; i++)
+            q[half * (STEPS + 1) + i] = 1.0 - pow(lo + h * i, r);
+    }
+}
+
 ND_API void nd_params_lsh(const nd_params *p, unsigned *bands, unsigned *rows)
 {
     if (p->bands && p->rows) {
@@ -153,9 +191,14 @@ ND_API void nd_params_lsh(const nd_params *p, unsigned *bands, unsigned *rows)
     }
     double t = nd__params_lsh_target(p), best = INFINITY;
     unsigned bb = 1, br = p->num_perm;
+    /* 2 x 65 points a row count; without the memory, each layout its own. */
+    double *q = malloc((size_t)p->num_perm * 130 * sizeof *q);
+    for (unsigned r = 1; q && r <= p->num_perm; r++)
+        inner_points(t, r, q + (size_t)(r - 1) * 130);
     for (unsigned b = 1; b <= p->num_perm; b++) {
         for (unsigned r = 1; r <= p->num_perm / b; r++) {
-            double e = 0.5 * area(0.0, t, b, r, 1) + 0.5 * area(t, 1.0, b, r, 0);
+            double e = q ? area_pair(t, b, q + (size_t)(r - 1) * 130)
+                         : 0.5 * area(0.0, t, b, r, 1) + 0.5 * area(t, 1.0, b, r, 0);
             if (e < best - 1e-12) {
                 best = e;
                 bb = b;
@@ -163,6 +206,7 @@ ND_API void nd_params_lsh(const nd_params *p, unsigned *bands, unsigned *rows)
             }
         }
     }
+    free(q);
     *bands = bb;
     *rows = br;
 }
@@ -188,8 +232,10 @@ void nd__params_lsh_contain(const nd_params *p, unsigned rows, unsigned *cbands,
     const double rho = 1.0 / CONTAIN_RATIO, c = p->containment;
     double t = c * rho / (1.0 + rho - c * rho), best = INFINITY;
     unsigned r = rows - 1;
+    double q[130];
+    inner_points(t, r, q);
     for (unsigned b = 1; b <= p->num_perm / r; b++) {
-        double e = 0.5 * area(0.0, t, b, r, 1) + 0.5 * area(t, 1.0, b, r, 0);
+        double e = area_pair(t, b, q);
         if (e < best - 1e-12) {
             best = e;
             *cbands = b;

@@ -6,7 +6,10 @@
  * was over half of a whole clustering run.  The reader needs only the text,
  * the id and perhaps a time, so this scanner walks the line once with a
  * small explicit stack (no recursion), checks the grammar of RFC 8259 and
- * records where the wanted members' values are, copying nothing.
+ * records where the wanted members' values are, copying nothing; or, for
+ * the reader, decodes the text as it scans it (nd__jsonscan_decode: the
+ * scan and the copy of the escapes' bytes in one walk of the text rather
+ * than a scan and then an unescape of a text with \n every line).
  *
  * Strictness is jansson's, since jansson stays the reference: white space is
  * only space, tab, CR and LF; strings must be valid UTF-8 (no overlongs, no
@@ -30,7 +33,10 @@
  * Mycroft, applied to w ^ '"' etc.); only such bytes leave the fast loop.
  * The lowest flagged byte of that test is always a true hit, so on
  * little-endian machines the count of trailing zero bits jumps straight to
- * it; elsewhere the word is walked byte by byte.
+ * it; elsewhere the word is walked byte by byte.  With SSE2 (every x86-64)
+ * 32 bytes are tested a step first: a quote, a backslash, or a byte below
+ * 0x20 as a signed char, which is a control character or any byte >= 0x80
+ * (about twice the speed of the words on news text).
  */
 #include "jsonscan.h"
 
@@ -59,6 +65,12 @@ static inline uint64_t special_bytes(uint64_t w)
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define FIRST_FLAGGED(m) ((size_t)__builtin_ctzll(m) >> 3)
+#endif
+
+/* x86-64 always has SSE2: strings are then skimmed 32 bytes a step. */
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define ND_SCAN_SSE2 1
 #endif
 
 static int hexval(unsigned c)
@@ -112,6 +124,36 @@ static size_t utf8_len(const unsigned char *s, const unsigned char *e)
 enum { STR_ESCAPED = 1, STR_NUL = 2 };
 
 /*
+ * The \u escape at *sp (which starts "\u"): its code point, a surrogate
+ * pair taken as one, with *sp moved past it; -1 when it is not a valid
+ * one (a lone or reversed surrogate, a bad digit, too short).  \u0000 sets
+ * STR_NUL in *flags.
+ */
+static long escape_u(const unsigned char **sp, const unsigned char *e, int *flags)
+{
+    const unsigned char *s = *sp;
+    if (e - s < 6)
+        return -1;
+    long u = hex4(s + 2);
+    if (u < 0 || (u >= 0xdc00 && u <= 0xdfff))
+        return -1;
+    if (u == 0)
+        *flags |= STR_NUL;
+    s += 6;
+    if (u >= 0xd800 && u <= 0xdbff) {
+        if (e - s < 6 || s[0] != '\\' || s[1] != 'u')
+            return -1;
+        long lo = hex4(s + 2);
+        if (lo < 0xdc00 || lo > 0xdfff)
+            return -1;
+        s += 6;
+        u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+    }
+    *sp = s;
+    return u;
+}
+
+/*
  * s is just past an opening quote.  Returns the closing quote, or NULL if
  * the string is invalid or unterminated; *flags gets STR_*.
  */
@@ -120,6 +162,29 @@ static const unsigned char *scan_string(const unsigned char *s,
 {
     *flags = 0;
     for (;;) {
+#ifdef ND_SCAN_SSE2
+        /* 32 bytes a step: a quote, a backslash, or a byte below 0x20 as
+           a signed char (control characters and every byte >= 0x80). */
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                      space = _mm_set1_epi8(0x20);
+        while (e - s >= 32) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(const void *)s);
+            __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+            __m128i ma = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, quote),
+                                                   _mm_cmpeq_epi8(a, bslash)),
+                                      _mm_cmplt_epi8(a, space));
+            __m128i mb = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, quote),
+                                                   _mm_cmpeq_epi8(b, bslash)),
+                                      _mm_cmplt_epi8(b, space));
+            uint32_t m = (uint32_t)_mm_movemask_epi8(ma) |
+                         (uint32_t)_mm_movemask_epi8(mb) << 16;
+            if (m) {
+                s += __builtin_ctz(m);
+                goto special;
+            }
+            s += 32;
+        }
+#endif
         while (e - s >= 8) {
             uint64_t w;
             memcpy(&w, s, 8);
@@ -132,6 +197,9 @@ static const unsigned char *scan_string(const unsigned char *s,
             }
             s += 8;
         }
+#ifdef ND_SCAN_SSE2
+    special:
+#endif
         if (s >= e)
             return NULL;
         unsigned c = *s;
@@ -151,22 +219,8 @@ static const unsigned char *scan_string(const unsigned char *s,
             default:
                 return NULL;
             }
-            if (e - s < 6)
+            if (escape_u(&s, e, flags) < 0)
                 return NULL;
-            long u = hex4(s + 2);
-            if (u < 0 || (u >= 0xdc00 && u <= 0xdfff))
-                return NULL;
-            if (u == 0)
-                *flags |= STR_NUL;
-            s += 6;
-            if (u >= 0xd800 && u <= 0xdbff) {
-                if (e - s < 6 || s[0] != '\\' || s[1] != 'u')
-                    return NULL;
-                long lo = hex4(s + 2);
-                if (lo < 0xdc00 || lo > 0xdfff)
-                    return NULL;
-                s += 6;
-            }
         } else if (c < 0x20) {
             return NULL;
         } else if (c >= 0x80) {
@@ -175,6 +229,106 @@ static const unsigned char *scan_string(const unsigned char *s,
                 return NULL;
             s += k;
         } else {
+            s++;
+        }
+    }
+}
+
+/* The UTF-8 encoding of code point u at o; the bytes written. */
+static size_t put_utf8(char *o, unsigned long u)
+{
+    if (u < 0x80) {
+        o[0] = (char)u;
+        return 1;
+    }
+    if (u < 0x800) {
+        o[0] = (char)(0xc0 | (u >> 6));
+        o[1] = (char)(0x80 | (u & 0x3f));
+        return 2;
+    }
+    if (u < 0x10000) {
+        o[0] = (char)(0xe0 | (u >> 12));
+        o[1] = (char)(0x80 | ((u >> 6) & 0x3f));
+        o[2] = (char)(0x80 | (u & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | (u >> 18));
+    o[1] = (char)(0x80 | ((u >> 12) & 0x3f));
+    o[2] = (char)(0x80 | ((u >> 6) & 0x3f));
+    o[3] = (char)(0x80 | (u & 0x3f));
+    return 4;
+}
+
+/*
+ * scan_string, decoding the body into dst as it goes: the same strings
+ * accepted, *dlen the decoded length.  The output never runs ahead of the
+ * input (an escape is longer than what it stands for), so dst needs room
+ * for the bytes from s to e, and a whole step of 16 bytes stored before it
+ * is tested stays inside that room.
+ */
+static const unsigned char *scan_decode(const unsigned char *s,
+                                        const unsigned char *e, int *flags,
+                                        char *dst, size_t *dlen)
+{
+    char *o = dst;
+    *flags = 0;
+    for (;;) {
+#ifdef ND_SCAN_SSE2
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                      space = _mm_set1_epi8(0x20);
+        while (e - s >= 16) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(const void *)s);
+            _mm_storeu_si128((__m128i *)(void *)o, a);
+            __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, quote),
+                                                  _mm_cmpeq_epi8(a, bslash)),
+                                     _mm_cmplt_epi8(a, space));
+            unsigned bits = (unsigned)_mm_movemask_epi8(m);
+            if (bits) {
+                unsigned k = (unsigned)__builtin_ctz(bits);
+                s += k;
+                o += k;
+                break;
+            }
+            s += 16;
+            o += 16;
+        }
+#endif
+        if (s >= e)
+            return NULL;
+        unsigned c = *s;
+        if (c == '"') {
+            *dlen = (size_t)(o - dst);
+            return s;
+        }
+        if (c == '\\') {
+            *flags |= STR_ESCAPED;
+            if (e - s < 2)
+                return NULL;
+            static const char simple[] = {['"'] = '"', ['\\'] = '\\',
+                                          ['/'] = '/', ['b'] = '\b',
+                                          ['f'] = '\f', ['n'] = '\n',
+                                          ['r'] = '\r', ['t'] = '\t'};
+            unsigned x = s[1];
+            if (x < sizeof simple && simple[x]) {
+                *o++ = simple[x];
+                s += 2;
+                continue;
+            }
+            long u;
+            if (x != 'u' || (u = escape_u(&s, e, flags)) < 0)
+                return NULL;
+            o += put_utf8(o, (unsigned long)u);
+        } else if (c < 0x20) {
+            return NULL;
+        } else if (c >= 0x80) {
+            size_t k = utf8_len(s, e);
+            if (!k)
+                return NULL;
+            memcpy(o, s, k);
+            o += k;
+            s += k;
+        } else {
+            *o++ = (char)c;
             s++;
         }
     }
@@ -289,6 +443,13 @@ int nd__jsonscan(const char *line, size_t len,
                  const char *const names[ND__JS_MAX_FIELDS],
                  nd__jsval out[ND__JS_MAX_FIELDS])
 {
+    return nd__jsonscan_decode(line, len, names, out, NULL);
+}
+
+int nd__jsonscan_decode(const char *line, size_t len,
+                        const char *const names[ND__JS_MAX_FIELDS],
+                        nd__jsval out[ND__JS_MAX_FIELDS], char *dst)
+{
     const unsigned char *s = (const unsigned char *)line;
     const unsigned char *e = s + len;
     size_t lens[ND__JS_MAX_FIELDS];
@@ -341,6 +502,19 @@ int nd__jsonscan(const char *line, size_t len,
             int type;
             switch (*s) {
             case '"':
+                if (dst && (fields & 1)) {
+                    size_t dn = 0;
+                    q = scan_decode(s + 1, e, &flags, dst, &dn);
+                    if (!q)
+                        return 0;
+                    s = q + 1;
+                    put(out, fields,
+                        flags & STR_ESCAPED
+                            ? (nd__jsval){dst, dn, ND__JS_STRING, 0}
+                            : (nd__jsval){(const char *)v + 1,
+                                          (size_t)(q - v - 1), ND__JS_STRING, 0});
+                    goto after_value;
+                }
                 q = scan_string(s + 1, e, &flags);
                 if (!q)
                     return 0;
@@ -430,7 +604,29 @@ size_t nd__json_unescape(char *dst, const char *src, size_t n)
     const unsigned char *e = s + n;
     char *o = dst;
     for (;;) {
-        const unsigned char *b = memchr(s, '\\', (size_t)(e - s));
+        const unsigned char *b = NULL;
+#ifdef ND_SCAN_SSE2
+        /* 16 bytes copied a step up to the next backslash.  The output
+           never runs ahead of the input (an escape is longer than what it
+           stands for), so a whole step stays inside dst[0..n). */
+        const __m128i bslash = _mm_set1_epi8('\\');
+        while (e - s >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+            _mm_storeu_si128((__m128i *)(void *)o, v);
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bslash));
+            if (m) {
+                unsigned k = (unsigned)__builtin_ctz(m);
+                s += k;
+                o += k;
+                b = s;
+                break;
+            }
+            s += 16;
+            o += 16;
+        }
+#endif
+        if (!b)
+            b = memchr(s, '\\', (size_t)(e - s));
         size_t run = (size_t)((b ? b : e) - s);
         memcpy(o, s, run);
         o += run;
@@ -445,28 +641,14 @@ size_t nd__json_unescape(char *dst, const char *src, size_t n)
         case 'r': *o++ = '\r'; break;
         case 't': *o++ = '\t'; break;
         case 'u': {
-            unsigned long u = (unsigned long)hex4(s);
-            s += 4;
-            if (u >= 0xd800 && u <= 0xdbff) {
-                unsigned long lo = (unsigned long)hex4(s + 2);
-                s += 6;
-                u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-            }
-            if (u < 0x80) {
-                *o++ = (char)u;
-            } else if (u < 0x800) {
-                *o++ = (char)(0xc0 | (u >> 6));
-                *o++ = (char)(0x80 | (u & 0x3f));
-            } else if (u < 0x10000) {
-                *o++ = (char)(0xe0 | (u >> 12));
-                *o++ = (char)(0x80 | ((u >> 6) & 0x3f));
-                *o++ = (char)(0x80 | (u & 0x3f));
-            } else {
-                *o++ = (char)(0xf0 | (u >> 18));
-                *o++ = (char)(0x80 | ((u >> 12) & 0x3f));
-                *o++ = (char)(0x80 | ((u >> 6) & 0x3f));
-                *o++ = (char)(0x80 | (u & 0x3f));
-            }
+            /* The scanner accepted the body: the escape is a valid one. */
+            const unsigned char *q = b;
+            int f = 0;
+            long u = escape_u(&q, e, &f);
+            if (u < 0)
+                u = 'u', q = b + 2; /* not reached; 1 byte for 2 */
+            s = q;
+            o += put_utf8(o, (unsigned long)u);
             break;
         }
         default: /* " \ / */

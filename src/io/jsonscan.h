@@ -48,6 +48,16 @@ int nd__jsonscan(const char *line, size_t len,
                  nd__jsval out[ND__JS_MAX_FIELDS]);
 
 /*
+ * nd__jsonscan, with the string value of names[0] decoded as it is scanned
+ * into dst (room for len bytes) when it holds an escape: out[0] (and any
+ * out[i] of the same name) then points into dst, escaped 0.  A text without
+ * escapes stays in place.  dst NULL: nd__jsonscan.
+ */
+int nd__jsonscan_decode(const char *line, size_t len,
+                        const char *const names[ND__JS_MAX_FIELDS],
+                        nd__jsval out[ND__JS_MAX_FIELDS], char *dst);
+
+/*
  * Decode the body of a string the scanner accepted into dst (room for n
  * bytes: decoding never lengthens).  Returns the decoded length.
  */

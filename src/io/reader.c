@@ -15,7 +15,8 @@
  *
  * JSONL lines go first through nd__jsonscan (jsonscan.c), which validates
  * the line as strictly as jansson and finds the members without building a
- * tree; a text without escapes is then handed out in place.  Lines it
+ * tree; a text with escapes is decoded in the same walk, one without is
+ * handed out in place.  Lines it
  * declines, and records that are errors, are parsed by jansson, so jansson
  * decides every doubtful case and words every message.
  *
@@ -875,7 +876,10 @@ static int scan_jsonl(nd_reader *r, const item *it, const char *line,
     const char *names[ND__JS_MAX_FIELDS] = {r->text_field, r->id_field,
                                             r->time_field, r->source_field};
     nd__jsval v[ND__JS_MAX_FIELDS];
-    if (!nd__jsonscan(line, len, names, v))
+    /* The text is decoded into r->text as the line is scanned. */
+    if (gb_reserve(&r->text, len + 1) < 0)
+        return ND_ERR_NOMEM;
+    if (!nd__jsonscan_decode(line, len, names, v, r->text.p))
         return 0;
     if (v[0].type == ND__JS_ABSENT) {
         set_err(r, "%s:%llu: no \"%s\" field", it->path,

@@ -93,6 +93,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         }
     }
+    /* Decoding the first name's string as it is scanned: the same verdict,
+       the same values, that string decoded (into exactly n bytes). */
+    char *dst = malloc(n ? n : 1);
+    nd__jsval w[ND__JS_MAX_FIELDS];
+    if (!dst || nd__jsonscan_decode(line, n, names, w, dst) != got)
+        abort();
+    for (int i = 0; got && i < ND__JS_MAX_FIELDS; i++) {
+        if (w[i].type != v[i].type)
+            abort();
+        if (v[i].type != ND__JS_STRING || !names[0] || !names[i] ||
+            strcmp(names[i], names[0]) != 0) {
+            if (w[i].p != v[i].p || w[i].n != v[i].n || w[i].escaped != v[i].escaped)
+                abort();
+            continue;
+        }
+        char *d = malloc(v[i].n + 1);
+        if (!d)
+            abort();
+        size_t k = nd__json_unescape(d, v[i].p, v[i].n);
+        if (w[i].escaped || w[i].n != k || memcmp(w[i].p, d, k) != 0)
+            abort();
+        free(d);
+    }
+    free(dst);
     json_decref(j);
     free(line);
     return 0;
