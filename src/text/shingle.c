@@ -653,6 +653,7 @@ static int shingle_raw(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
 /* The set from count raw hashes in t->hashes: sorted or in no order. */
 static int finish_set(nd__textbuf *t, size_t count, int sorted)
 {
+    t->nhashes = 0;
     if (!sorted)
         return count ? dedupe_hashes(t, t->hashes, count, &t->nhashes) : ND_OK;
     int rc = grow_u64(&t->tmp, &t->tmp_cap, 2 * count + 1);
@@ -679,21 +680,38 @@ int nd__shingle(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
     return rc ? rc : finish_set(t, count, 1);
 }
 
+int nd__shingle_stream(nd__textbuf *t, const char *in, size_t len,
+                       unsigned flags, int *bad_utf8, nd_shingle_kind kind,
+                       unsigned n, uint64_t seed, size_t *count)
+{
+    t->nhashes = 0;
+    *count = 0;
+    if (kind != ND_SHINGLE_GLYPH) {
+        int rc = nd__normalize(t, in, len, flags, bad_utf8);
+        return rc ? rc : shingle_raw(t, kind, n, seed, count);
+    }
+    assert(n > 0);
+    size_t ng;
+    int rc = nd__normalize_glyphs(t, in, len, flags, bad_utf8, &ng);
+    return rc ? rc : glyph_windows(t, ng, n, seed, count);
+}
+
+int nd__shingle_finish(nd__textbuf *t, size_t count, int sorted)
+{
+    return finish_set(t, count, sorted);
+}
+
+int nd__shingle_distinct(nd__textbuf *t, uint64_t *a, size_t n, size_t *out)
+{
+    *out = 0;
+    return n ? dedupe_hashes(t, a, n, out) : ND_OK;
+}
+
 int nd__shingle_text(nd__textbuf *t, const char *in, size_t len, unsigned flags,
                      int *bad_utf8, nd_shingle_kind kind, unsigned n,
                      uint64_t seed, int sorted)
 {
-    t->nhashes = 0;
-    if (kind != ND_SHINGLE_GLYPH) {
-        int rc = nd__normalize(t, in, len, flags, bad_utf8);
-        if (rc)
-            return rc;
-        return sorted ? nd__shingle(t, kind, n, seed) : nd__shingle_bag(t, kind, n, seed);
-    }
-    assert(n > 0);
-    size_t ng, count;
-    int rc = nd__normalize_glyphs(t, in, len, flags, bad_utf8, &ng);
-    if (rc == ND_OK)
-        rc = glyph_windows(t, ng, n, seed, &count);
+    size_t count;
+    int rc = nd__shingle_stream(t, in, len, flags, bad_utf8, kind, n, seed, &count);
     return rc ? rc : finish_set(t, count, sorted);
 }
