@@ -546,6 +546,13 @@ Test(sketch, filter_on_the_stream_equals_filter_on_the_set)
         for (size_t i = 0; i < c; i++)
             occ += nd__df_get(&df, tb.hashes[i]) > CUTOFF;
         cr_assert_eq(st2.suppressed - st.suppressed, occ, "text %d", d);
+        /* the stream's distinct count, whole and up to the bound */
+        size_t all, upto;
+        memcpy(kept, tb.hashes, c * sizeof *kept);
+        cr_assert_eq(nd__shingle_distinct(&tb, kept, c, SIZE_MAX, &all), ND_OK);
+        cr_assert_eq(all, n, "text %d", d);
+        cr_assert_eq(nd__shingle_distinct(&tb, tb.hashes, c, stub, &upto), ND_OK);
+        cr_assert_eq(upto, n < stub ? n : stub, "text %d", d);
         cr_assert_geq(occ, n - m, "text %d", d);
         cr_assert_eq(st2.suppressed_docs - st.suppressed_docs, m < n, "text %d", d);
         if (d % 4 == 0) /* the footer, thrice: its shingles are dropped thrice */

@@ -71,7 +71,9 @@ static int often_build(nd_sketcher *s)
  * set.  The size before the filter is wanted only against the stub bound
  * (attach.c: a contained text smaller than it is not attached), so it is
  * counted, through the table, only when the set after the filter is below
- * the bound; else that set's size, already as large, stands for it.
+ * the bound, and then only until the count reaches the bound (the first
+ * shingles of a page are nearly all new); else that set's size, already as
+ * large, stands for it.
  * st.suppressed counts the occurrences dropped.
  */
 static int filter_text(nd_sketcher *s, const char *text, size_t len, int *bad,
@@ -123,7 +125,7 @@ static int filter_text(nd_sketcher *s, const char *text, size_t len, int *bad,
         return ND_OK;
     }
     size_t raw;
-    rc = nd__shingle_distinct(t, s->keep, n, &raw);
+    rc = nd__shingle_distinct(t, s->keep, n, s->stub, &raw);
     s->raw = raw;
     return rc;
 }

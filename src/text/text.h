@@ -109,9 +109,12 @@ int nd__shingle_finish(nd__textbuf *t, size_t count, int sorted);
 /*
  * Drop the repeats of a[0..n) in place (the distinct values first, in no
  * particular order) and store their number in *out, through the table of t;
- * a need not be t->hashes.  Returns ND_OK or ND_ERR_NOMEM.
+ * a need not be t->hashes.  Once stop distinct values are found it stops
+ * there (*out is then stop and the rest of a is left unread): what a bound
+ * on the number needs.  Returns ND_OK or ND_ERR_NOMEM.
  */
-int nd__shingle_distinct(nd__textbuf *t, uint64_t *a, size_t n, size_t *out);
+int nd__shingle_distinct(nd__textbuf *t, uint64_t *a, size_t n, size_t stop,
+                         size_t *out);
 
 /*
  * The glyphs (above) of the normalized form of in[0..len) into
