@@ -15,6 +15,8 @@
 #include "../src/lsh/lsh.h"
 #include "../src/sketch/sketch.h"
 #include "../src/core/dfcount.h"
+#include "../src/core/params.h"
+#include "../src/text/text.h"
 #include "golden/minhash.h"
 #include "golden/sketch.h"
 #include "pairs.h"
@@ -361,6 +363,22 @@ Test(sketch, only_oph_flags_copies)
 }
 
 /*
+ * The size before the filter as the sketcher promises it (sketch.h): n, the
+ * set's true size, when below the stub bound, else at least the bound, so
+ * the stub rule decides as on n.
+ */
+static void raw_size_is(const nd_sketcher *s, uint64_t n)
+{
+    nd_params p;
+    nd_params_init(&p);
+    const uint64_t stub = nd__params_stub_shingles(&p), raw = nd__sketcher_raw_size(s);
+    if (n < stub)
+        cr_assert_eq(raw, n);
+    else
+        cr_assert_geq(raw, stub, "%llu shingles", (unsigned long long)n);
+}
+
+/*
  * The boilerplate filter drops exactly the shingles whose counter is above
  * the cut-off, whatever the sketcher reads the counters through, and a new
  * cut-off takes effect at the next text.
@@ -408,13 +426,13 @@ Test(sketch, filter_drops_the_shingles_above_the_cutoff)
             uint64_t size;
             cr_assert_eq(nd_sketcher_sketch(s, text[d], strlen(text[d]), sig, &size), ND_OK);
             cr_assert_eq(size, want, "cut-off %u, text %d", cutoffs[c], d);
-            cr_assert_eq(nd__sketcher_raw_size(s), n);
+            raw_size_is(s, n);
             /* the set made and sorted (exact) gives the same values */
             uint32_t sig2[128];
             uint64_t size2;
             cr_assert_eq(nd_sketcher_sketch(ex, text[d], strlen(text[d]), sig2, &size2), ND_OK);
             cr_assert_eq(size2, size);
-            cr_assert_eq(nd__sketcher_raw_size(ex), n);
+            raw_size_is(ex, n);
             cr_assert_eq(memcmp(sig, sig2, sizeof sig), 0, "cut-off %u, text %d", cutoffs[c], d);
             dropped_texts += want < n;
         }
@@ -431,4 +449,135 @@ Test(sketch, filter_drops_the_shingles_above_the_cutoff)
     nd_sketcher_free(raw);
     nd_sketcher_free(s);
     nd_sketcher_free(ex);
+}
+
+/*
+ * The filter runs on the stream of shingles before their repeats are
+ * dropped: the same signature, set size and stub decision as the set made
+ * first and filtered after, on pages of heavy boilerplate (a long footer
+ * most pages share, and its lines repeated), on pages with none, and on
+ * short texts whose kept set is under the stub bound while the whole is
+ * over it, or both under.  The dropped occurrences are counted.
+ */
+Test(sketch, filter_on_the_stream_equals_filter_on_the_set)
+{
+    nd_params p;
+    nd_params_init(&p);
+    const uint64_t stub = nd__params_stub_shingles(&p);
+    nd_sketcher *s, *ref;
+    cr_assert_eq(nd_sketcher_create(&p, &s), ND_OK);
+    cr_assert_eq(nd_sketcher_create(&p, &ref), ND_OK);
+    nd__perm perm;
+    cr_assert_eq(nd__sketch_init(&perm, p.sketch, p.num_perm, p.seed), ND_OK);
+    nd__df df;
+    cr_assert_eq(nd__df_init(&df, 20), ND_OK);
+    enum { N = 120, CUTOFF = 20 };
+    static char text[N][8192];
+    static const char footer[] =
+        " Subscribe to our newsletter for the latest headlines. Follow us on"
+        " social media. Terms of use, privacy policy and cookie settings."
+        " Copyright 2026 The Daily Courier, all rights reserved.";
+    uint64_t r = 7;
+    for (int d = 0; d < N; d++) {
+        /* d % 4: 0 a long page with the footer thrice, 1 a long page with
+           none, 2 a short page with the footer, 3 a short page alone */
+        const int kind = d % 4, words = kind < 2 ? 300 : 2 + d % 40;
+        int len = snprintf(text[d], sizeof text[d], "Item %d.", d);
+        if (kind == 0 || kind == 2)
+            len += snprintf(text[d] + len, sizeof text[d] - (size_t)len, "%s", footer);
+        for (int w = 0; w < words; w++)
+            len += snprintf(text[d] + len, sizeof text[d] - (size_t)len, " %s%llu",
+                            w % 7 ? "word" : "the",
+                            (unsigned long long)(nd__splitmix64(&r) % 100000));
+        if (kind == 0)
+            len += snprintf(text[d] + len, sizeof text[d] - (size_t)len, "%s%s",
+                            footer, footer);
+        cr_assert_lt((size_t)len, sizeof text[d] - 1);
+        const uint64_t *set;
+        size_t n;
+        cr_assert_eq(nd__sketcher_bag(ref, text[d], strlen(text[d]), &set, &n), ND_OK);
+        nd__df_add(&df, set, n);
+    }
+    nd__sketcher_filter(s, &df, CUTOFF);
+    /* the footer's shingles, all frequent (more than half the pages) */
+    const uint64_t *fset;
+    size_t footer_kept;
+    cr_assert_eq(nd__sketcher_bag(ref, footer, strlen(footer), &fset, &footer_kept), ND_OK);
+    cr_assert_gt(footer_kept, 40);
+    for (size_t i = 0; i < footer_kept; i++)
+        cr_assert_gt(nd__df_get(&df, fset[i]), CUTOFF);
+    nd__textbuf tb = {0};
+    uint64_t *kept = malloc(sizeof *kept * 8192);
+    cr_assert_not_null(kept);
+    unsigned cases[4][2] = {{0}}; /* [kind][kept set under the stub bound] */
+    unsigned under_over = 0;      /* kept under the bound, all of it over */
+    uint64_t dropped = 0;
+    size_t dropped_docs = 0;
+    for (int d = 0; d < N; d++) {
+        /* the reference: the whole set, filtered, then sketched */
+        const uint64_t *set;
+        size_t n, m = 0;
+        cr_assert_eq(nd__sketcher_bag(ref, text[d], strlen(text[d]), &set, &n), ND_OK);
+        for (size_t i = 0; i < n; i++)
+            if (nd__df_get(&df, set[i]) <= CUTOFF)
+                kept[m++] = set[i];
+        uint32_t want[128], sig[128];
+        cr_assert_eq(p.num_perm, 128u);
+        nd__minhash(&perm, kept, m, want);
+        /* the occurrences of the dropped shingles, counted on the stream */
+        nd_text_stats st;
+        nd_sketcher_stats(s, &st);
+        uint64_t size;
+        cr_assert_eq(nd_sketcher_sketch(s, text[d], strlen(text[d]), sig, &size), ND_OK);
+        cr_assert_eq(size, m, "text %d", d);
+        cr_assert_eq(memcmp(sig, want, sizeof sig), 0, "text %d", d);
+        const uint64_t raw = nd__sketcher_raw_size(s);
+        cr_assert_eq(raw < stub, n < stub, "text %d: %llu before the filter, told %llu", d,
+                     (unsigned long long)n, (unsigned long long)raw);
+        if (n < stub)
+            cr_assert_eq(raw, n, "text %d", d);
+        nd_text_stats st2;
+        nd_sketcher_stats(s, &st2);
+        /* the occurrences of the frequent shingles in the text's stream */
+        size_t c;
+        cr_assert_eq(nd__shingle_stream(&tb, text[d], strlen(text[d]), p.norm, NULL,
+                                        p.shingle, p.ngram, p.seed, &c), ND_OK);
+        uint64_t occ = 0;
+        for (size_t i = 0; i < c; i++)
+            occ += nd__df_get(&df, tb.hashes[i]) > CUTOFF;
+        cr_assert_eq(st2.suppressed - st.suppressed, occ, "text %d", d);
+        /* the stream's distinct count, whole and up to the bound */
+        size_t all, upto;
+        memcpy(kept, tb.hashes, c * sizeof *kept);
+        cr_assert_eq(nd__shingle_distinct(&tb, kept, c, SIZE_MAX, &all), ND_OK);
+        cr_assert_eq(all, n, "text %d", d);
+        cr_assert_eq(nd__shingle_distinct(&tb, tb.hashes, c, stub, &upto), ND_OK);
+        cr_assert_eq(upto, n < stub ? n : stub, "text %d", d);
+        cr_assert_geq(occ, n - m, "text %d", d);
+        cr_assert_eq(st2.suppressed_docs - st.suppressed_docs, m < n, "text %d", d);
+        if (d % 4 == 0) /* the footer, thrice: its shingles are dropped thrice */
+            cr_assert_geq(st2.suppressed - st.suppressed, n - m + 2 * footer_kept, "text %d", d);
+        dropped += st2.suppressed - st.suppressed;
+        dropped_docs += m < n;
+        cases[d % 4][m < stub]++;
+        under_over += m < stub && n >= stub;
+    }
+    /* every kind of text met, and the cases the raw count is needed for */
+    cr_assert_eq(cases[0][0], N / 4, "long pages keep more than the bound");
+    cr_assert_eq(cases[1][0], N / 4);
+    cr_assert_gt(cases[2][1], 0);
+    cr_assert_gt(cases[3][1], 0);
+    cr_assert_gt(cases[3][0], 0);
+    cr_assert_gt(under_over, 0);
+    cr_assert_geq(dropped_docs, N / 2, "the pages with the footer at least");
+    nd_text_stats st;
+    nd_sketcher_stats(s, &st);
+    cr_assert_eq(st.suppressed, dropped);
+    cr_assert_eq(st.suppressed_docs, dropped_docs);
+    free(kept);
+    nd__textbuf_free(&tb);
+    nd__df_free(&df);
+    nd__perm_free(&perm);
+    nd_sketcher_free(s);
+    nd_sketcher_free(ref);
 }

@@ -148,7 +148,9 @@ static inline int nd__same_part(unsigned ax, unsigned ay, unsigned both)
  */
 int nd__figs_differ(const uint32_t *a, uint32_t na, const uint32_t *b,
                     uint32_t nb, double min_share);
-/* The shingles of the last text sketched before boilerplate was dropped. */
+/* The shingles of the last text sketched before boilerplate was dropped:
+   exact when fewer than nd__params_stub_shingles (what the stub rule reads
+   them against), else a number at least that large (sketcher.c). */
 uint64_t nd__sketcher_raw_size(const nd_sketcher *s);
 /* Read the figures of a text into the sketcher (for nd__sketcher_figures)
    without sketching it.  ND_OK or ND_ERR_NOMEM. */

@@ -5,6 +5,7 @@
 
 #include "../text/text.h"
 #include "../core/dfcount.h"
+#include "../core/params.h"
 #include "sketch.h"
 
 struct nd_sketcher {
@@ -17,7 +18,11 @@ struct nd_sketcher {
     uint64_t *often;     /* bit i: counter i of df is above df_cutoff */
     size_t often_cap;    /* words of often */
     int often_ready;     /* often is that of df and df_cutoff */
-    uint64_t raw;        /* the last text's shingles before the filter */
+    uint64_t raw;        /* the last text's shingles before the filter
+                            (below stub exact, else at least stub) */
+    uint64_t stub;       /* nd__params_stub_shingles of p */
+    uint64_t *keep;      /* the shingles the filter passes, repeats and all */
+    size_t keep_cap;
 };
 
 void nd__sketcher_filter(nd_sketcher *s, const nd__df *df, uint32_t cutoff)
@@ -56,21 +61,73 @@ static int often_build(nd_sketcher *s)
     return ND_OK;
 }
 
-/* Drop the shingles more than df_cutoff documents hold. */
-static void suppress(nd_sketcher *s)
+/*
+ * Filter and shingle text: the set of its shingles that at most df_cutoff
+ * documents hold into s->tb (sorted when `sorted`), the number before the
+ * filter into s->raw.  The filter runs on the stream of shingles, repeats
+ * and all, before the repeats are dropped, so the table that drops them
+ * sees only the few that pass (most of a page's shingles are its site's
+ * boilerplate); passing one by one, they make the same set as filtering the
+ * set.  The size before the filter is wanted only against the stub bound
+ * (attach.c: a contained text smaller than it is not attached), so it is
+ * counted, through the table, only when the set after the filter is below
+ * the bound, and then only until the count reaches the bound (the first
+ * shingles of a page are nearly all new); else that set's size, already as
+ * large, stands for it.
+ * st.suppressed counts the occurrences dropped.
+ */
+static int filter_text(nd_sketcher *s, const char *text, size_t len, int *bad,
+                       int sorted)
 {
-    uint64_t *h = s->tb.hashes;
-    const uint64_t *often = s->often;
+    nd__textbuf *t = &s->tb;
+    size_t n;
+    s->raw = 0;
+    int rc = nd__shingle_stream(t, text, len, s->p.norm, bad, s->p.shingle,
+                                s->p.ngram, s->p.seed, &n);
+    if (rc == ND_OK && !s->often_ready)
+        rc = often_build(s);
+    if (rc == ND_OK && s->keep_cap < n + 1) {
+        size_t c = s->keep_cap ? s->keep_cap : 256;
+        while (c < n + 1)
+            c *= 2;
+        uint64_t *q = malloc(c * sizeof *q);
+        if (!q)
+            rc = ND_ERR_NOMEM;
+        free(s->keep);
+        s->keep = q;
+        s->keep_cap = q ? c : 0;
+    }
+    if (rc != ND_OK)
+        return rc;
+    const uint64_t *h = t->hashes, *often = s->often;
+    uint64_t *k = s->keep;
     const uint64_t mask = ((uint64_t)1 << s->df->bits) - 1;
-    size_t w = 0, n = s->tb.nhashes;
+    size_t w = 0;
     for (size_t i = 0; i < n; i++) {
         const uint64_t v = h[i], c = v & mask; /* the counter of v (dfcount.h) */
-        h[w] = v; /* kept or not, written; w counts the kept */
+        k[w] = v; /* kept or not, written; w counts the kept */
         w += !(often[c >> 6] >> (c & 63) & 1);
     }
-    s->tb.nhashes = w;
     s->st.suppressed += n - w;
     s->st.suppressed_docs += w < n;
+    /* The kept become t's shingles; the stream stays in s->keep. */
+    uint64_t *stream = t->hashes;
+    size_t stream_cap = t->hashes_cap;
+    t->hashes = s->keep;
+    t->hashes_cap = s->keep_cap;
+    s->keep = stream;
+    s->keep_cap = stream_cap;
+    rc = nd__shingle_finish(t, w, sorted);
+    if (rc != ND_OK)
+        return rc;
+    if (t->nhashes >= s->stub) {
+        s->raw = t->nhashes;
+        return ND_OK;
+    }
+    size_t raw;
+    rc = nd__shingle_distinct(t, s->keep, n, s->stub, &raw);
+    s->raw = raw;
+    return rc;
 }
 
 ND_API int nd_sketcher_create(const nd_params *p, nd_sketcher **out)
@@ -82,6 +139,7 @@ ND_API int nd_sketcher_create(const nd_params *p, nd_sketcher **out)
     if (!s)
         return ND_ERR_NOMEM;
     s->p = *p;
+    s->stub = nd__params_stub_shingles(p);
     if (nd__sketch_init(&s->perm, p->sketch, p->num_perm, p->seed) != ND_OK) {
         free(s);
         return ND_ERR_NOMEM;
@@ -97,6 +155,7 @@ ND_API void nd_sketcher_free(nd_sketcher *s)
     nd__perm_free(&s->perm);
     nd__textbuf_free(&s->tb);
     free(s->often);
+    free(s->keep);
     free(s);
 }
 
@@ -155,13 +214,13 @@ ND_API int nd_sketcher_normalize(nd_sketcher *s, const char *text, size_t len,
 ND_API int nd_sketcher_sketch(nd_sketcher *s, const char *text, size_t len,
                               uint32_t *sig, uint64_t *set_size)
 {
-    int bad = 0;
-    int rc = shingle_text(s, text, len, &bad, s->p.exact);
-    s->raw = rc == ND_OK ? s->tb.nhashes : 0;
-    if (rc == ND_OK && s->df && !s->often_ready)
-        rc = often_build(s);
-    if (rc == ND_OK && s->df)
-        suppress(s);
+    int bad = 0, rc;
+    if (s->df) {
+        rc = filter_text(s, text, len, &bad, s->p.exact);
+    } else {
+        rc = shingle_text(s, text, len, &bad, s->p.exact);
+        s->raw = rc == ND_OK ? s->tb.nhashes : 0;
+    }
     if (rc == ND_OK && s->p.figures > 0.0)
         rc = nd__figures(&s->tb, text, len, s->p.seed);
     else

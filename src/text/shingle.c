@@ -571,12 +571,12 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
 
 #define DEFINE_DEDUPE(NAME, T)                                                 \
     static size_t NAME(T *tab, unsigned char *stamps, unsigned bits,           \
-                       unsigned char now, uint64_t *a, size_t n)               \
+                       unsigned char now, uint64_t *a, size_t n, size_t stop)  \
     {                                                                          \
         const size_t mask = ((size_t)1 << bits) - 1;                           \
         const unsigned shift = 64 - bits;                                      \
         size_t w = 0;                                                          \
-        for (size_t i = 0; i < n; i++) {                                       \
+        for (size_t i = 0; i < n && w < stop; i++) {                           \
             const uint64_t v = a[i];                                           \
             size_t j = (size_t)(v >> shift);                                   \
             int busy = stamps[j] == now;                                       \
@@ -599,10 +599,14 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
 DEFINE_DEDUPE(dedupe16, uint16_t)
 DEFINE_DEDUPE(dedupe32, uint32_t)
 
-static int dedupe_hashes(nd__textbuf *t, uint64_t *a, size_t n, size_t *out)
+/* Stops once stop distinct values are found (the table is sized for as
+   many): *out is then stop. */
+static int dedupe_hashes(nd__textbuf *t, uint64_t *a, size_t len, size_t stop,
+                         size_t *out)
 {
-    if (n >= UINT32_MAX) /* beyond any text a reader passes */
+    if (len >= UINT32_MAX) /* beyond any text a reader passes */
         return ND_ERR_NOMEM;
+    const size_t n = len < stop ? len : stop;
     unsigned bits = 1, least = 1;
     while (((size_t)1 << bits) < DEDUPE_SLOTS * n && bits < DEDUPE_ROOMY_BITS)
         bits++;
@@ -631,8 +635,8 @@ static int dedupe_hashes(nd__textbuf *t, uint64_t *a, size_t n, size_t *out)
         t->stamp = 0;
     }
     const unsigned char now = ++t->stamp;
-    *out = wide ? dedupe32((uint32_t *)t->dedupe, t->stamps, bits, now, a, n)
-                : dedupe16((uint16_t *)t->dedupe, t->stamps, bits, now, a, n);
+    *out = wide ? dedupe32((uint32_t *)t->dedupe, t->stamps, bits, now, a, len, n)
+                : dedupe16((uint16_t *)t->dedupe, t->stamps, bits, now, a, len, n);
     return ND_OK;
 }
 
@@ -653,8 +657,9 @@ static int shingle_raw(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
 /* The set from count raw hashes in t->hashes: sorted or in no order. */
 static int finish_set(nd__textbuf *t, size_t count, int sorted)
 {
+    t->nhashes = 0;
     if (!sorted)
-        return count ? dedupe_hashes(t, t->hashes, count, &t->nhashes) : ND_OK;
+        return count ? dedupe_hashes(t, t->hashes, count, count, &t->nhashes) : ND_OK;
     int rc = grow_u64(&t->tmp, &t->tmp_cap, 2 * count + 1);
     if (rc)
         return rc;
@@ -679,21 +684,39 @@ int nd__shingle(nd__textbuf *t, nd_shingle_kind kind, unsigned n,
     return rc ? rc : finish_set(t, count, 1);
 }
 
+int nd__shingle_stream(nd__textbuf *t, const char *in, size_t len,
+                       unsigned flags, int *bad_utf8, nd_shingle_kind kind,
+                       unsigned n, uint64_t seed, size_t *count)
+{
+    t->nhashes = 0;
+    *count = 0;
+    if (kind != ND_SHINGLE_GLYPH) {
+        int rc = nd__normalize(t, in, len, flags, bad_utf8);
+        return rc ? rc : shingle_raw(t, kind, n, seed, count);
+    }
+    assert(n > 0);
+    size_t ng;
+    int rc = nd__normalize_glyphs(t, in, len, flags, bad_utf8, &ng);
+    return rc ? rc : glyph_windows(t, ng, n, seed, count);
+}
+
+int nd__shingle_finish(nd__textbuf *t, size_t count, int sorted)
+{
+    return finish_set(t, count, sorted);
+}
+
+int nd__shingle_distinct(nd__textbuf *t, uint64_t *a, size_t n, size_t stop,
+                         size_t *out)
+{
+    *out = 0;
+    return n && stop ? dedupe_hashes(t, a, n, stop, out) : ND_OK;
+}
+
 int nd__shingle_text(nd__textbuf *t, const char *in, size_t len, unsigned flags,
                      int *bad_utf8, nd_shingle_kind kind, unsigned n,
                      uint64_t seed, int sorted)
 {
-    t->nhashes = 0;
-    if (kind != ND_SHINGLE_GLYPH) {
-        int rc = nd__normalize(t, in, len, flags, bad_utf8);
-        if (rc)
-            return rc;
-        return sorted ? nd__shingle(t, kind, n, seed) : nd__shingle_bag(t, kind, n, seed);
-    }
-    assert(n > 0);
-    size_t ng, count;
-    int rc = nd__normalize_glyphs(t, in, len, flags, bad_utf8, &ng);
-    if (rc == ND_OK)
-        rc = glyph_windows(t, ng, n, seed, &count);
+    size_t count;
+    int rc = nd__shingle_stream(t, in, len, flags, bad_utf8, kind, n, seed, &count);
     return rc ? rc : finish_set(t, count, sorted);
 }

@@ -94,6 +94,29 @@ int nd__shingle_text(nd__textbuf *t, const char *in, size_t len, unsigned flags,
                      uint64_t seed, int sorted);
 
 /*
+ * The first half of nd__shingle_text: the shingle hashes of in[0..len),
+ * repeats and all, in text order, into t->hashes[0..*count) (t->nhashes is
+ * left 0).  nd__shingle_finish(t, count, sorted) then makes of
+ * t->hashes[0..count) the set nd__shingle_text would, so a filter of single
+ * shingles may run on the stream in between (the set of what passes is the
+ * same as filtering the set).
+ */
+int nd__shingle_stream(nd__textbuf *t, const char *in, size_t len,
+                       unsigned flags, int *bad_utf8, nd_shingle_kind kind,
+                       unsigned n, uint64_t seed, size_t *count);
+int nd__shingle_finish(nd__textbuf *t, size_t count, int sorted);
+
+/*
+ * Drop the repeats of a[0..n) in place (the distinct values first, in no
+ * particular order) and store their number in *out, through the table of t;
+ * a need not be t->hashes.  Once stop distinct values are found it stops
+ * there (*out is then stop and the rest of a is left unread): what a bound
+ * on the number needs.  Returns ND_OK or ND_ERR_NOMEM.
+ */
+int nd__shingle_distinct(nd__textbuf *t, uint64_t *a, size_t n, size_t stop,
+                         size_t *out);
+
+/*
  * The glyphs (above) of the normalized form of in[0..len) into
  * t->glyphs[0..*nglyphs), without writing the normalized text: ASCII is
  * folded byte by byte, non-ASCII runs go through the normalization of
