@@ -115,6 +115,7 @@ struct nd_batch {
     nd_text_stats counted_text; /* the sketchers' counters when the count
                                    pass ended */
     nd_text_stats elsewhere;    /* texts sketched by other processes */
+    nd__batch_given *given;     /* a shared run's verified pairs (jobint.h) */
     char err[512];
 };
 
@@ -1133,6 +1134,68 @@ static int push_edge(nd_edge **v, size_t *n, size_t *cap, const nd_edge *e)
     return ND_OK;
 }
 
+/* ---------------------------------------------- a shared run (jobint.h) */
+
+/* The containment bands of the batch's params (0 bands: none). */
+static nd__lsh_contain contain_bands(const nd_batch *b)
+{
+    nd__lsh_contain cb = {0, 0, b->sizes};
+    nd__params_lsh_contain(&b->p, b->rows, &cb.bands, &cb.rows);
+    return cb;
+}
+
+unsigned nd__batch_bands(const nd_batch *b, unsigned *main)
+{
+    *main = b->bands;
+    return b->bands + contain_bands(b).bands;
+}
+
+void nd__batch_band_keys(const nd_batch *b, unsigned band, size_t n, uint32_t *key)
+{
+    const nd__lsh_contain cb = contain_bands(b);
+#pragma omp parallel for num_threads(b->threads) schedule(static)
+    for (size_t d = 0; d < n; d++)
+        key[d] = nd__lsh_key16(b->sigs + d * b->p.num_perm, band, b->bands, b->rows, &cb,
+                               b->p.seed);
+}
+
+int nd__batch_skipped(const nd_batch *b, size_t doc)
+{
+    if (b->sizes[doc] == 0)
+        return 1;
+    return b->shorts && b->shorts[doc] ? 2 : 0;
+}
+
+uint32_t nd__batch_set_size(const nd_batch *b, size_t doc)
+{
+    return b->sizes[doc];
+}
+
+void nd__batch_verify(const nd_batch *b, const uint64_t *pairs, size_t m, nd_edge *e,
+                      uint8_t *kind)
+{
+    const int attach = b->p.cluster == ND_CLUSTER_ATTACH &&
+                       b->p.measure == ND_MEASURE_JACCARD && b->p.containment > 0.0;
+#pragma omp parallel for num_threads(b->threads) schedule(static)
+    for (size_t i = 0; i < m; i++) {
+        int v = verify_why(b, (uint32_t)(pairs[i] >> 32), (uint32_t)pairs[i], &e[i]);
+        kind[i] = v == V_MATCH     ? ND__V_MATCH
+                  : v == V_FIGURES ? ND__V_FIGURES
+                  : v == V_WINDOW  ? ND__V_WINDOW
+                                   : ND__V_NO;
+        if (v != V_MATCH && attach && e[i].jaccard < b->p.threshold &&
+            e[i].containment >= PARTIAL * b->p.containment)
+            kind[i] |= ND__V_PART;
+    }
+}
+
+void nd__batch_give(nd_batch *b, nd__batch_given *g)
+{
+    b->given = g;
+}
+
+static int cluster(nd_batch *b, nd_edge *part, size_t npart);
+
 ND_API int nd_batch_run(nd_batch *b)
 {
     if (b->ran)
@@ -1152,6 +1215,21 @@ ND_API int nd_batch_run(nd_batch *b)
         int grc = gather(b->gather_ctx, b, gmsg, sizeof gmsg);
         if (grc != ND_OK)
             return fail(b, grc, gmsg[0] ? gmsg : NULL);
+    }
+    if (b->given) {
+        /* Candidates and verification were shared: cluster what they gave. */
+        nd__batch_given *g = b->given;
+        b->given = NULL;
+        b->edges = g->edges;
+        b->nedges = g->nedges;
+        b->st.candidates = g->candidates;
+        b->st.capped_buckets = g->capped;
+        b->st.figures_refused = g->figures_refused;
+        b->st.window_refused = g->window_refused;
+        b->st.short_docs = g->short_docs;
+        b->st.seconds_lsh = g->seconds_lsh;
+        b->st.seconds_verify = g->seconds_verify;
+        return cluster(b, g->part, g->npart);
     }
     const size_t n = b->n;
     double t0 = now();
@@ -1248,6 +1326,17 @@ ND_API int nd_batch_run(nd_batch *b)
     b->edges = edges;
     b->nedges = ne;
     phase(b, ND_PHASE_VERIFY, np, np);
+    b->st.candidates = np;
+    b->st.seconds_lsh = t1 - t0 + merging;
+    b->st.seconds_verify = now() - t1 - merging;
+    return cluster(b, part, npart);
+}
+
+/* Cluster the batch's edges (attach: and part[0..npart), which it frees),
+   then the ran state. */
+static int cluster(nd_batch *b, nd_edge *part, size_t npart)
+{
+    const size_t n = b->n, ne = b->nedges;
     phase(b, ND_PHASE_CLUSTER, 0, ne);
     double t2 = now();
 
@@ -1294,11 +1383,8 @@ ND_API int nd_batch_run(nd_batch *b)
     double t3 = now();
     phase(b, ND_PHASE_CLUSTER, ne, ne);
 
-    b->st.candidates = np;
     b->st.edges = ne;
     b->st.clusters = nc;
-    b->st.seconds_lsh = t1 - t0 + merging;
-    b->st.seconds_verify = t2 - t1 - merging;
     b->st.seconds_cluster = t3 - t2;
     b->ran = 1;
     return ND_OK;

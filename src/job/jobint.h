@@ -45,6 +45,39 @@ void nd__batch_doc_put(nd_batch *b, size_t doc, const unsigned char *in);
    params.exact), and a copy of one put in (ND_OK or ND_ERR_NOMEM). */
 const uint64_t *nd__batch_doc_set(const nd_batch *b, size_t doc, size_t *m);
 int nd__batch_doc_set_put(nd_batch *b, size_t doc, const uint64_t *set, size_t m);
+/*
+ * Candidates and verification shared too (src/mpi/).  Each process takes
+ * the band keys of its documents: nd__batch_bands bands (the first *main
+ * the main ones, then the containment bands), the 32-bit keys of
+ * documents [0, n) in one (key[d]: lsh.h nd__lsh_key16), whether a
+ * document takes part (0; 1 an empty text, 2 a
+ * short one: neither has candidates) and its set size (which containment
+ * bands pair by).  nd__batch_verify verifies pairs[0..m) (a << 32 | b,
+ * documents of b) as nd_batch_run does: e[i] is the pair scored, kind[i]
+ * ND__V_MATCH, ND__V_NO or the rule that refused it, with ND__V_PART set
+ * when the attach clustering reads it as holding part of the other.
+ * Then the process that goes on gives the batch, from gather, the
+ * verified pairs of all (global document numbers; edges and part
+ * malloc'ed, which the batch takes, as it takes g, which must outlive
+ * nd_batch_run) and the counters of candidates and verification; its
+ * batch then holds, at their numbers, the state of every document the
+ * pairs name, and nd_batch_run clusters them.
+ */
+enum { ND__V_NO = 0, ND__V_MATCH = 1, ND__V_FIGURES = 2, ND__V_WINDOW = 3, ND__V_PART = 4 };
+typedef struct {
+    nd_edge *edges, *part;
+    size_t nedges, npart;
+    uint64_t candidates, capped, figures_refused, window_refused, short_docs;
+    double seconds_lsh, seconds_verify;
+} nd__batch_given;
+unsigned nd__batch_bands(const nd_batch *b, unsigned *main);
+void nd__batch_band_keys(const nd_batch *b, unsigned band, size_t n, uint32_t *key);
+int nd__batch_skipped(const nd_batch *b, size_t doc);
+uint32_t nd__batch_set_size(const nd_batch *b, size_t doc);
+void nd__batch_verify(const nd_batch *b, const uint64_t *pairs, size_t m, nd_edge *e,
+                      uint8_t *kind);
+void nd__batch_give(nd_batch *b, nd__batch_given *g);
+
 /* The text counters of the texts this process sketched (the count pass
    left out); and counters of texts sketched elsewhere, added to those
    nd_batch_stats_get reports. */

@@ -563,6 +563,41 @@ static uint32_t band_key_of(const firsts *f, uint32_t d, unsigned e)
     return (uint32_t)(key_of(f->sigs, f->wide, d, f->k, bi, br, bseed) >> 32);
 }
 
+/* ------------------------------------------------ bands shared among processes */
+
+uint32_t nd__lsh_key16(const uint16_t *sig, unsigned band, unsigned bands, unsigned rows,
+                       const nd__lsh_contain *cb, uint64_t seed)
+{
+    const int main = band < bands;
+    const unsigned bi = main ? band : band - bands, br = main ? rows : cb->rows;
+    if (br == 2)
+        return (uint32_t)raw_key2(sig, bi);
+    return (uint32_t)(nd__band_key16(sig, bi, br, main ? seed : seed ^ CONTAIN_SEED) >> 32);
+}
+
+int nd__lsh_pair_runs(const uint64_t *kv, size_t m, const uint32_t *sizes,
+                      uint64_t **pairs, size_t *n, size_t *cap, uint64_t *capped)
+{
+    shared sh = {0, NULL, NULL, ND_OK, {0}};
+    sink s = {*pairs, NULL, *n, 0, *cap, 0, {NULL, 0, 0}, ND_OK};
+    for (size_t i = 0; i < m && s.rc == ND_OK;) {
+        size_t j = i + 1;
+        while (j < m && kv[j] >> 32 == kv[i] >> 32)
+            j++;
+        if (sizes && j - i > ND_BUCKET_CAP)
+            (*capped)++;
+        else if (sizes && j - i > 1)
+            pair_run_uneven(kv + i, j - i, &s, &sh, sizes);
+        else if (j - i > 1)
+            pair_run(kv + i, j - i, &s, &sh, capped);
+        i = j;
+    }
+    *pairs = s.v;
+    *n = s.n;
+    *cap = s.cap;
+    return s.rc;
+}
+
 /* ------------------------------------------------------------- the stream */
 
 struct nd__cands {

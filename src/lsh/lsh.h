@@ -80,6 +80,22 @@ int nd__cands_next(nd__cands *c, const uint64_t **pairs, size_t *m, char *err,
 void nd__cands_spilled(const nd__cands *c, uint64_t *runs, uint64_t *bytes);
 void nd__cands_free(nd__cands *c);
 
+/*
+ * Bands shared among processes, each pairing the runs of the keys it
+ * owns: the 32-bit key nd__lsh_cands16 gives a signature in band `band`
+ * (bands main bands, then cb's; cb may be NULL without them), and the
+ * pairs of one band's kv[0..m) (key << 32 | i, sorted by key, i ascending
+ * within a key) paired as nd__lsh_cands16 pairs them: sizes NULL, a main
+ * band (runs over ND_BUCKET_CAP by the window, counted in *capped); else
+ * a containment band of set sizes sizes[i].  The pairs (i << 32 | j),
+ * i < j, neither sorted nor unique, are appended to the malloc'ed
+ * *pairs (*n of them, room for *cap).  ND_OK or ND_ERR_NOMEM.
+ */
+uint32_t nd__lsh_key16(const uint16_t *sig, unsigned band, unsigned bands, unsigned rows,
+                       const nd__lsh_contain *cb, uint64_t seed);
+int nd__lsh_pair_runs(const uint64_t *kv, size_t m, const uint32_t *sizes,
+                      uint64_t **pairs, size_t *n, size_t *cap, uint64_t *capped);
+
 /* ---- spill.c: sorted runs of values on disk and their merge ---- */
 
 typedef struct nd__spill nd__spill;

@@ -10,10 +10,12 @@
  * part only; the boilerplate count samples by the documents' numbers and
  * the ranks merge their counts in the count exchange (the level sums and
  * the held sample: jobint.h), so the counts are one process's.  Each rank
- * sketches its documents; rank 0 then receives the others' sketched state
- * (a few hundred bytes a document), exact sets, warnings and record
- * counters (for pairs also the ids and texts), in rank order, which is
- * input order, and runs candidates, verification and clustering alone.
+ * sketches its documents; the ranks share candidates and verification
+ * (match: band keys by key range, pairs at the owner of their first
+ * document, verified there); rank 0 then receives the verified pairs and
+ * their documents' state, and the others' warnings and record counters
+ * (for pairs also the ids and texts), in rank order, which is input
+ * order, and clusters alone.
  * The rows of cluster and dedup are written by the ranks that own the
  * documents (write_rows); those of pairs by rank 0.
  *
@@ -40,7 +42,9 @@
 #include <unistd.h>
 
 #include "../cli/cli.h"
+#include "../core/sort.h"
 #include "../job/jobint.h"
+#include "../lsh/lsh.h"
 
 /* Bytes of one message at most (MPI counts are int). */
 #define PIECE (1 << 28)
@@ -360,10 +364,10 @@ static void replay_warnings(nd_job *job, const unsigned char *p, size_t n)
 
 /* -------------------------------------------------------- the exchange */
 
-/* What a rank sends before its share: documents, bytes of their sketched
-   state, elements of their exact sets, bytes of warnings, bytes it read,
-   and the text counters of what it sketched. */
-enum { H_DOCS, H_BYTES, H_SETS, H_WARN, H_READ, H_TEXT, H_LEN = H_TEXT + 6 };
+/* What a rank sends rank 0 after the shared verification: its documents,
+   bytes of warnings, bytes it read, and the text counters of what it
+   sketched. */
+enum { H_DOCS, H_WARN, H_READ, H_TEXT, H_LEN = H_TEXT + 6 };
 
 static void pack_text(uint64_t *h, const nd_text_stats *s)
 {
@@ -462,42 +466,604 @@ static int stream_get(void *ctx, void *p, size_t n)
     return ND_OK;
 }
 
-/* A rank other than 0: send the sketched state of its documents, their
-   exact sets, its warnings and the rows' data of its job, then stop the
-   batch (ND_ERR_STATE, handed_over set). */
+/* ------------------------------------------- the shared candidates */
+
+/*
+ * Candidates, verification and the clusters' input, shared (jobint.h).
+ * Band by band, each rank computes the keys of its documents and sends
+ * each (key, document) to the rank that owns the key (its top bits:
+ * key * nranks >> 32), in document order; the owner receives them in
+ * rank order, which is document order, sorts them by key (stably) and
+ * pairs the runs of equal keys as one process does (nd__lsh_pair_runs):
+ * the same runs, in the same order, so the same pairs.  Each rank sends
+ * its pairs (a < b) to the rank that owns document a, which keeps them
+ * sorted and unique: every rank holds the candidates of its documents,
+ * the distinct pairs of one process.  It fetches the state of each
+ * distinct b it lacks from b's owner (a request, then the answers as
+ * nd__batch_doc_get records with their exact sets) and verifies its pairs
+ * as one process does.  Rank 0 then receives the verified pairs (edges
+ * and attach's partial ones), in rank order, which is pair order, and
+ * the state of each document they name, and clusters them.
+ */
+
+/* The first document of each rank, and the total, at [nranks]. */
+static uint64_t *starts;
+/* Bytes this rank sent to the others (--stats): band keys, pairs, the
+   requests and answers of the states fetched, what it sent rank 0. */
+static uint64_t sent_keys, sent_pairs, sent_fetch, sent_edges;
+/* Rank 0: the same summed over the ranks, and the states fetched. */
+static uint64_t all_sent[5];
+
+static int owner_of(uint64_t doc)
+{
+    int lo = 0, hi = nranks - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (starts[mid] <= doc)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        die(EXIT_IO, "out of memory for %zu bytes", n);
+    return p;
+}
+
+/*
+ * Send bytes[r] bytes of buf (in rank order) to each rank r, and receive
+ * what each sends this one, in rank order, into *out (malloc'ed) of *got
+ * bytes; from[r] (if not NULL) the bytes from rank r.  *sent counts the
+ * bytes to the other ranks.
+ */
+static void exchange(const void *buf, const uint64_t *bytes, void **out, uint64_t *got,
+                     uint64_t *from, uint64_t *sent)
+{
+    uint64_t *in = xmalloc(sizeof *in * (size_t)nranks);
+    int *sc = xmalloc(sizeof *sc * (size_t)nranks * 4), *sd = sc + nranks,
+        *rc = sc + 2 * nranks, *rd = sc + 3 * nranks;
+    MPI_Alltoall(bytes, 1, MPI_UINT64_T, in, 1, MPI_UINT64_T, MPI_COMM_WORLD);
+    uint64_t so = 0, ro = 0;
+    for (int r = 0; r < nranks; r++) {
+        if (so > INT_MAX || ro > INT_MAX || bytes[r] > INT_MAX - so ||
+            in[r] > INT_MAX - ro)
+            die(EXIT_IO, "over %d bytes in one exchange: use more ranks", INT_MAX);
+        sc[r] = (int)bytes[r];
+        sd[r] = (int)so;
+        rc[r] = (int)in[r];
+        rd[r] = (int)ro;
+        so += bytes[r];
+        ro += in[r];
+        if (r != rank)
+            *sent += bytes[r];
+        if (from)
+            from[r] = in[r];
+    }
+    *out = xmalloc((size_t)ro);
+    if (MPI_Alltoallv(buf, sc, sd, MPI_BYTE, *out, rc, rd, MPI_BYTE, MPI_COMM_WORLD) !=
+        MPI_SUCCESS)
+        die(EXIT_IO, "an exchange among the ranks failed");
+    *got = ro;
+    free(in);
+    free(sc);
+}
+
+/* Sort v[0..n) and drop repeats; the new length. */
+static size_t sort_unique(uint64_t *v, size_t n)
+{
+    uint64_t *tmp = xmalloc(sizeof *tmp * n);
+    nd__sort_u64(v, tmp, n);
+    free(tmp);
+    return nd__unique_u64(v, n);
+}
+
+/*
+ * Pairs kept sorted and unique as they come.  Under --memory (lim > 0
+ * values) a set over half its limit after sorting goes to a temporary
+ * file as a sorted run (spill.c), and the set is read back as the merge
+ * of its runs: the same pairs, in the same order, from bounded buffers.
+ */
+typedef struct {
+    uint64_t *v;
+    size_t n, cap, kept, lim, at;
+    nd__spill *spill;
+    nd__merge *merge;
+    uint64_t *blk;
+} pairset;
+
+static void pairs_fail(int rc, const char *err)
+{
+    die(EXIT_IO, "%s", rc == ND_ERR_NOMEM ? "out of memory for the candidates" : err);
+}
+
+/* Fold the pairs added since the last fold in; spill a full set. */
+static void pairs_fold(pairset *p)
+{
+    p->kept = p->n = sort_unique(p->v, p->n);
+    if (p->lim && p->n > p->lim / 2) {
+        char err[300];
+        int rc = p->spill ? ND_OK
+                          : nd__spill_open(opts->params.tmpdir, &p->spill, err, sizeof err);
+        if (rc == ND_OK)
+            rc = nd__spill_put(p->spill, p->v, p->n, err, sizeof err);
+        if (rc != ND_OK)
+            pairs_fail(rc, err);
+        p->kept = p->n = 0;
+    }
+}
+
+/* After pairs were appended to p->v: fold when they rival the kept ones
+   (amortised linear), or fill the limit. */
+static void pairs_check(pairset *p)
+{
+    const size_t fresh = p->n - p->kept;
+    if (p->lim ? p->n >= p->lim : fresh >= (p->kept > (1u << 20) ? p->kept : (1u << 20)))
+        pairs_fold(p);
+}
+
+static void pairs_add(pairset *p, const uint64_t *x, size_t m)
+{
+    if (p->n + m > p->cap) {
+        size_t cap = p->cap ? p->cap : 4096;
+        while (cap < p->n + m)
+            cap *= 2;
+        uint64_t *v = realloc(p->v, sizeof *v * cap);
+        if (!v)
+            pairs_fail(ND_ERR_NOMEM, NULL);
+        p->v = v;
+        p->cap = cap;
+    }
+    memcpy(p->v + p->n, x, m * sizeof *x);
+    p->n += m;
+    pairs_check(p);
+}
+
+/* No more pairs: ready to be read in order. */
+static void pairs_done(pairset *p)
+{
+    pairs_fold(p);
+    if (!p->spill)
+        return;
+    char err[300];
+    int rc = nd__spill_put(p->spill, p->v, p->n, err, sizeof err);
+    free(p->v);
+    p->v = NULL;
+    p->n = p->cap = p->kept = 0;
+    if (rc == ND_OK)
+        rc = nd__merge_open(p->spill, (size_t)(opts->params.memory / 4), &p->merge, err,
+                            sizeof err);
+    if (rc == ND_OK && !(p->blk = malloc(sizeof *p->blk * p->lim)))
+        rc = ND_ERR_NOMEM;
+    if (rc != ND_OK)
+        pairs_fail(rc, err);
+}
+
+/* The next pairs in order, at most max (0: all): *m of them at the
+   pointer returned, valid until the next call; *m 0 at the end. */
+static const uint64_t *pairs_next(pairset *p, size_t max, size_t *m)
+{
+    if (!p->merge) {
+        size_t k = p->n - p->at;
+        if (max && k > max)
+            k = max;
+        const uint64_t *v = p->v ? p->v + p->at : NULL;
+        p->at += k;
+        *m = k;
+        return v;
+    }
+    char err[300];
+    int rc = nd__merge_read(p->merge, p->blk, max && max < p->lim ? max : p->lim, m, err,
+                            sizeof err);
+    if (rc != ND_OK)
+        pairs_fail(rc, err);
+    return p->blk;
+}
+
+static void pairs_free(pairset *p)
+{
+    nd__merge_close(p->merge);
+    nd__spill_close(p->spill);
+    free(p->blk);
+    free(p->v);
+    memset(p, 0, sizeof *p);
+}
+
+/* The candidates of every band, each sent to the rank that owns its
+   first document: this rank's candidates, sorted and unique, into
+   *got_pairs, and the distinct second documents of them held elsewhere
+   (sorted) into *wantp (*nwant). */
+static void band_pairs(const nd_batch *b, uint64_t *capped, uint64_t *shorts, pairset *got_pairs,
+                       uint64_t **wantp, size_t *nwant)
+{
+    const size_t n = nd_batch_size(b);
+    const uint64_t first = starts[rank];
+    unsigned main;
+    const unsigned nb = nd__batch_bands(b, &main);
+    uint8_t *skip = xmalloc(n);
+    for (size_t d = 0; d < n; d++) {
+        int s = nd__batch_skipped(b, d);
+        skip[d] = s != 0;
+        *shorts += s == 2;
+    }
+    uint32_t *key = xmalloc(sizeof *key * n);
+    uint64_t *bytes = xmalloc(sizeof *bytes * (size_t)nranks);
+    uint64_t *at = xmalloc(sizeof *at * (size_t)nranks);
+    uint64_t *send = xmalloc(sizeof *send * 2 * n);
+    /* Values a set holds under --memory: 8 bytes each and as many of
+       sort scratch, a quarter of the limit for each of the two. */
+    const size_t lim = opts->params.memory
+                           ? (size_t)(opts->params.memory / 64 > 4096 ? opts->params.memory / 64
+                                                                       : 4096)
+                           : 0;
+    pairset mine = {0};
+    mine.lim = lim;
+    for (unsigned band = 0; band < nb; band++) {
+        /* (key << 32 | document), and the set size in a containment band. */
+        const size_t w = band < main ? 1 : 2;
+        memset(bytes, 0, sizeof *bytes * (size_t)nranks);
+        nd__batch_band_keys(b, band, n, key);
+        for (size_t d = 0; d < n; d++)
+            if (!skip[d])
+                bytes[((uint64_t)key[d] * (uint64_t)nranks) >> 32] += w * sizeof *send;
+        for (uint64_t r = 0, o = 0; r < (uint64_t)nranks; r++) {
+            at[r] = o;
+            o += bytes[r] / sizeof *send;
+        }
+        for (size_t d = 0; d < n; d++) {
+            if (skip[d])
+                continue;
+            uint64_t *p = send + at[((uint64_t)key[d] * (uint64_t)nranks) >> 32];
+            p[0] = (uint64_t)key[d] << 32 | (first + d);
+            if (w == 2)
+                p[1] = nd__batch_set_size(b, d);
+            at[((uint64_t)key[d] * (uint64_t)nranks) >> 32] += w;
+        }
+        void *in;
+        uint64_t got;
+        exchange(send, bytes, &in, &got, NULL, &sent_keys);
+        const uint64_t *rec = in;
+        const size_t m = (size_t)(got / sizeof *send / w);
+        /* Runs by key, members by their rank-order place, which is
+           document order; pairs of places, then of documents. */
+        uint64_t *kv = xmalloc(sizeof *kv * m), *tmp = xmalloc(sizeof *tmp * m);
+        uint32_t *doc = xmalloc(sizeof *doc * m), *size = w == 2 ? xmalloc(sizeof *size * m)
+                                                                  : NULL;
+        for (size_t i = 0; i < m; i++) {
+            kv[i] = (rec[i * w] >> 32) << 32 | i;
+            doc[i] = (uint32_t)rec[i * w];
+            if (size)
+                size[i] = (uint32_t)rec[i * w + 1];
+        }
+        free(in);
+        nd__sort_u64_hi32(kv, tmp, m);
+        free(tmp);
+        const size_t before = mine.n;
+        if (nd__lsh_pair_runs(kv, m, size, &mine.v, &mine.n, &mine.cap, capped) != ND_OK)
+            die(EXIT_IO, "out of memory for the candidates");
+        for (size_t i = before; i < mine.n; i++)
+            mine.v[i] = (uint64_t)doc[mine.v[i] >> 32] << 32 | doc[(uint32_t)mine.v[i]];
+        free(kv);
+        free(doc);
+        free(size);
+        /* Kept unique as they come: a pair of many bands is held once. */
+        pairs_check(&mine);
+    }
+    free(skip);
+    free(key);
+    free(send);
+    pairs_done(&mine);
+    /* To the owners of the first documents (sorted, so by owner), in
+       rounds of at most lim pairs from each rank under --memory. */
+    const uint64_t end = starts[rank + 1];
+    uint64_t *want = NULL;
+    size_t nw = 0, wcap = 0, wkept = 0;
+    got_pairs->lim = lim;
+    for (;;) {
+        size_t m;
+        const uint64_t *v = pairs_next(&mine, lim, &m);
+        memset(bytes, 0, sizeof *bytes * (size_t)nranks);
+        for (size_t i = 0; i < m; i++)
+            bytes[owner_of(v[i] >> 32)] += sizeof *v;
+        void *in;
+        uint64_t got;
+        exchange(v, bytes, &in, &got, NULL, &sent_pairs);
+        const uint64_t *p = in;
+        const size_t k = (size_t)(got / sizeof *p);
+        /* The second documents held elsewhere (b >= end, as a is here). */
+        for (size_t i = 0; i < k; i++) {
+            if ((uint32_t)p[i] < end)
+                continue;
+            if (nw == wcap) {
+                wcap = wcap ? wcap * 2 : 4096;
+                uint64_t *w = realloc(want, sizeof *w * wcap);
+                if (!w)
+                    die(EXIT_IO, "out of memory for the documents to fetch");
+                want = w;
+            }
+            want[nw++] = (uint32_t)p[i];
+            if (nw - wkept >= (wkept > 4096 ? wkept : 4096))
+                wkept = nw = sort_unique(want, nw);
+        }
+        pairs_add(got_pairs, p, k);
+        free(in);
+        int more = m > 0, any = 0;
+        MPI_Allreduce(&more, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        if (!any)
+            break;
+    }
+    pairs_free(&mine);
+    pairs_done(got_pairs);
+    free(bytes);
+    free(at);
+    *nwant = sort_unique(want, nw);
+    *wantp = want;
+}
+
+/* The state of document d of b (nd__batch_doc_get) and its exact set
+   (length, elements) at p, or only its bytes when p is NULL. */
+static size_t state_put(const nd_batch *b, size_t d, unsigned char *p)
+{
+    const size_t w = nd__batch_doc_bytes(b);
+    size_t m;
+    const uint64_t *set = nd__batch_doc_set(b, d, &m);
+    const size_t exact = opts->params.exact ? sizeof(uint64_t) + m * sizeof *set : 0;
+    if (p) {
+        nd__batch_doc_get(b, d, p);
+        if (exact) {
+            uint64_t len = m;
+            memcpy(p + w, &len, sizeof len);
+            if (m)
+                memcpy(p + w + sizeof len, set, m * sizeof *set);
+        }
+    }
+    return w + exact;
+}
+
+/* Put a state of state_put into document d of b; what follows it. */
+static const unsigned char *state_take(nd_batch *b, size_t d, const unsigned char *p)
+{
+    const size_t w = nd__batch_doc_bytes(b);
+    nd__batch_doc_put(b, d, p);
+    p += w;
+    if (opts->params.exact) {
+        uint64_t len;
+        memcpy(&len, p, sizeof len);
+        p += sizeof len;
+        uint64_t *set = xmalloc(sizeof *set * (size_t)len);
+        if (len)
+            memcpy(set, p, (size_t)len * sizeof *set);
+        if (nd__batch_doc_set_put(b, d, set, (size_t)len) != ND_OK)
+            die(EXIT_IO, "out of memory");
+        free(set);
+        p += len * sizeof *set;
+    }
+    return p;
+}
+
+/* Pairs verified at a time: bounded buffers (17 bytes a pair). */
+#define VERIFY_BLOCK (1u << 18)
+
+/* What a rank sends rank 0 after verifying: counts, then its edges, its
+   partial pairs, the documents they name and those documents' states. */
+enum { M_EDGES, M_PART, M_DOCS, M_CANDS, M_CAPPED, M_FIGS, M_WINDOW, M_SHORT, M_LEN };
+
+/* Every rank: the candidates and verification of its documents; rank 0
+   gets every rank's verified pairs and their documents' states, and
+   gives them to b (g). */
+static void match(nd_batch *b, nd__batch_given *g)
+{
+    const double t0 = MPI_Wtime();
+    const size_t n = nd_batch_size(b);
+    starts = xmalloc(sizeof *starts * ((size_t)nranks + 1));
+    uint64_t mine = n;
+    MPI_Allgather(&mine, 1, MPI_UINT64_T, starts, 1, MPI_UINT64_T, MPI_COMM_WORLD);
+    uint64_t sum = 0;
+    for (int r = 0; r <= nranks; r++) {
+        uint64_t c = r < nranks ? starts[r] : 0;
+        starts[r] = sum;
+        sum += c;
+    }
+    const uint64_t first = starts[rank], end = starts[rank + 1];
+    uint64_t h[M_LEN] = {0};
+    pairset cands = {0};
+    uint64_t *want;
+    size_t nf;
+    band_pairs(b, &h[M_CAPPED], &h[M_SHORT], &cands, &want, &nf);
+    const double t1 = MPI_Wtime();
+
+    uint64_t *bytes = xmalloc(sizeof *bytes * (size_t)nranks);
+    uint64_t *from = xmalloc(sizeof *from * (size_t)nranks);
+    memset(bytes, 0, sizeof *bytes * (size_t)nranks);
+    for (size_t i = 0; i < nf; i++)
+        bytes[owner_of(want[i])] += sizeof *want;
+    void *in;
+    uint64_t got;
+    exchange(want, bytes, &in, &got, from, &sent_fetch);
+    /* The answers: the states asked for, in the order asked. */
+    const uint64_t *ask = in;
+    const size_t nask = (size_t)(got / sizeof *ask);
+    size_t abytes = 0;
+    for (size_t i = 0; i < nask; i++)
+        abytes += state_put(b, (size_t)(ask[i] - first), NULL);
+    unsigned char *ans = xmalloc(abytes), *p = ans;
+    memset(bytes, 0, sizeof *bytes * (size_t)nranks);
+    for (int r = 0, i = 0; r < nranks; r++)
+        for (uint64_t k = 0; k < from[r] / sizeof *ask; k++, i++) {
+            size_t s = state_put(b, (size_t)(ask[i] - first), p);
+            p += s;
+            bytes[r] += s;
+        }
+    free(in);
+    exchange(ans, bytes, &in, &got, NULL, &sent_fetch);
+    free(ans);
+    if (nd__batch_grow_to(b, n + nf) != ND_OK)
+        die(EXIT_IO, "out of memory for the states of %zu documents", nf);
+    const unsigned char *q = in;
+    for (size_t i = 0; i < nf; i++)
+        q = state_take(b, n + i, q);
+    free(in);
+
+    /* Verify in blocks, in pair order, the documents by their places in b. */
+    nd_edge *edges = NULL, *part = NULL;
+    size_t ne = 0, ecap = 0, npart = 0, partcap = 0;
+    uint64_t *blk = xmalloc(sizeof *blk * VERIFY_BLOCK);
+    nd_edge *e = xmalloc(sizeof *e * VERIFY_BLOCK);
+    uint8_t *kind = xmalloc(VERIFY_BLOCK);
+    for (;;) {
+        size_t m;
+        const uint64_t *pairs = pairs_next(&cands, VERIFY_BLOCK, &m);
+        if (!m)
+            break;
+        h[M_CANDS] += m;
+        for (size_t i = 0; i < m; i++) {
+            uint64_t x = pairs[i] >> 32, y = (uint32_t)pairs[i];
+            y = y < end ? y - first : n + nd__lower_u64(want, nf, y);
+            blk[i] = (x - first) << 32 | y;
+        }
+        nd__batch_verify(b, blk, m, e, kind);
+        for (size_t i = 0; i < m; i++) {
+            const int k = kind[i] & ~ND__V_PART;
+            h[M_FIGS] += k == ND__V_FIGURES;
+            h[M_WINDOW] += k == ND__V_WINDOW;
+            if (k != ND__V_MATCH && !(kind[i] & ND__V_PART))
+                continue;
+            nd_edge **v = k == ND__V_MATCH ? &edges : &part;
+            size_t *c = k == ND__V_MATCH ? &ne : &npart, *cp = k == ND__V_MATCH ? &ecap : &partcap;
+            if (*c == *cp) {
+                *cp = *cp ? *cp * 2 : 4096;
+                nd_edge *grown = realloc(*v, sizeof **v * *cp);
+                if (!grown)
+                    die(EXIT_IO, "out of memory for the verified pairs");
+                *v = grown;
+            }
+            e[i].a = (uint32_t)(pairs[i] >> 32);
+            e[i].b = (uint32_t)pairs[i];
+            (*v)[(*c)++] = e[i];
+        }
+    }
+    free(blk);
+    free(e);
+    free(kind);
+    pairs_free(&cands);
+    const double t2 = MPI_Wtime();
+
+    /* To rank 0: the verified pairs and the states of their documents. */
+    uint64_t *named = xmalloc(sizeof *named * 2 * (ne + npart));
+    size_t nn = 0;
+    for (size_t i = 0; i < ne; i++) {
+        named[nn++] = edges[i].a;
+        named[nn++] = edges[i].b;
+    }
+    for (size_t i = 0; i < npart; i++) {
+        named[nn++] = part[i].a;
+        named[nn++] = part[i].b;
+    }
+    nn = sort_unique(named, nn);
+    h[M_EDGES] = ne;
+    h[M_PART] = npart;
+    h[M_DOCS] = nn;
+    size_t out = sizeof h + (ne + npart) * sizeof *edges + nn * sizeof *named;
+    for (size_t i = 0; i < nn; i++) {
+        const uint64_t d = named[i];
+        out += state_put(b, d < end ? d - first : n + nd__lower_u64(want, nf, d), NULL);
+    }
+    unsigned char *buf = xmalloc(out);
+    p = buf;
+    memcpy(p, h, sizeof h);
+    p += sizeof h;
+    if (ne)
+        memcpy(p, edges, ne * sizeof *edges);
+    p += ne * sizeof *edges;
+    if (npart)
+        memcpy(p, part, npart * sizeof *part);
+    p += npart * sizeof *part;
+    memcpy(p, named, nn * sizeof *named);
+    p += nn * sizeof *named;
+    for (size_t i = 0; i < nn; i++) {
+        const uint64_t d = named[i];
+        p += state_put(b, d < end ? d - first : n + nd__lower_u64(want, nf, d), p);
+    }
+    free(edges);
+    free(part);
+    free(named);
+    free(want);
+    memset(bytes, 0, sizeof *bytes * (size_t)nranks);
+    bytes[0] = out;
+    exchange(buf, bytes, &in, &got, from, &sent_edges);
+    free(buf);
+    free(bytes);
+    if (rank == 0) {
+        /* Edges and partial pairs in rank order: pair order. */
+        uint64_t all_e = 0, all_p = 0;
+        q = in;
+        for (int r = 0; r < nranks; q += from[r], r++) {
+            uint64_t hr[M_LEN];
+            memcpy(hr, q, sizeof hr);
+            all_e += hr[M_EDGES];
+            all_p += hr[M_PART];
+            g->candidates += hr[M_CANDS];
+            g->capped += hr[M_CAPPED];
+            g->figures_refused += hr[M_FIGS];
+            g->window_refused += hr[M_WINDOW];
+            g->short_docs += hr[M_SHORT];
+        }
+        g->edges = xmalloc(sizeof *g->edges * (size_t)all_e);
+        g->part = xmalloc(sizeof *g->part * (size_t)all_p);
+        if (nd__batch_grow_to(b, (size_t)starts[nranks]) != ND_OK)
+            die(EXIT_IO, "out of memory for %llu documents",
+                (unsigned long long)starts[nranks]);
+        q = in;
+        for (int r = 0; r < nranks; r++) {
+            uint64_t hr[M_LEN];
+            memcpy(hr, q, sizeof hr);
+            q += sizeof hr;
+            memcpy(g->edges + g->nedges, q, (size_t)hr[M_EDGES] * sizeof *g->edges);
+            g->nedges += (size_t)hr[M_EDGES];
+            q += hr[M_EDGES] * sizeof *g->edges;
+            memcpy(g->part + g->npart, q, (size_t)hr[M_PART] * sizeof *g->part);
+            g->npart += (size_t)hr[M_PART];
+            q += hr[M_PART] * sizeof *g->part;
+            const unsigned char *docs = q;
+            q += hr[M_DOCS] * sizeof(uint64_t);
+            for (uint64_t i = 0; i < hr[M_DOCS]; i++) {
+                uint64_t d;
+                memcpy(&d, docs + i * sizeof d, sizeof d);
+                q = state_take(b, (size_t)d, q);
+            }
+        }
+        g->seconds_lsh = t1 - t0;
+        g->seconds_verify = t2 - t1;
+        nd__batch_give(b, g);
+        gathered_bytes += got - from[0];
+    }
+    free(in);
+    free(from);
+    uint64_t sent[5] = {sent_keys, sent_pairs, sent_fetch, sent_edges, nf};
+    MPI_Reduce(sent, all_sent, 5, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+}
+
+/* A rank other than 0: the shared candidates and verification (match),
+   then its counters, its warnings and the rows' data of its job to rank
+   0; then stop the batch (ND_ERR_STATE, handed_over set). */
 static int gather_send(void *ctx, nd_batch *b, char *msg, size_t cap)
 {
     nd_job *job = ctx;
     maybe_die("share");
-    const size_t n = nd_batch_size(b), w = nd__batch_doc_bytes(b);
-    unsigned char *buf = malloc(n * w + 1);
-    if (!buf)
-        die(EXIT_IO, "out of memory for the %zu bytes of its share", n * w);
-    size_t sets = 0, m;
-    for (size_t d = 0; d < n; d++) {
-        nd__batch_doc_get(b, d, buf + d * w);
-        nd__batch_doc_set(b, d, &m);
-        sets += m;
-    }
+    const size_t n = nd_batch_size(b);
     uint64_t h[H_LEN];
     nd_text_stats st;
     nd__batch_sketched_stats(b, &st);
+    match(b, NULL);
     h[H_DOCS] = n;
-    h[H_BYTES] = n * w;
-    h[H_SETS] = sets;
     h[H_WARN] = nwarns;
     h[H_READ] = bytes_mine;
     pack_text(h + H_TEXT, &st);
     MPI_Send(h, H_LEN, MPI_UINT64_T, 0, 0, MPI_COMM_WORLD);
-    send_bytes(buf, n * w, 0);
-    free(buf);
-    for (size_t d = 0; d < n && sets; d++) {
-        uint64_t len;
-        const uint64_t *set = nd__batch_doc_set(b, d, &m);
-        len = m;
-        send_bytes(&len, sizeof len, 0);
-        send_bytes(set, m * sizeof *set, 0);
-    }
     send_bytes(warns, nwarns, 0);
     stream s = {malloc(STREAM), 0, 0, 0, 0};
     if (!s.buf)
@@ -524,48 +1090,26 @@ static int gather_recv(void *ctx, nd_batch *b, char *msg, size_t cap)
     (void)msg;
     (void)cap;
     maybe_die("share");
-    const size_t w = nd__batch_doc_bytes(b);
-    unsigned char *buf = NULL;
+    static nd__batch_given given;
+    const size_t n0 = nd_batch_size(b);
+    match(b, &given);
     stream s = {malloc(STREAM), 0, 0, 0, 0};
     read_by = calloc((size_t)nranks, sizeof *read_by);
     docs_of = calloc((size_t)nranks, sizeof *docs_of);
     if (!s.buf || !read_by || !docs_of)
         die(EXIT_IO, "out of memory");
     read_by[0] = bytes_mine;
-    docs_of[0] = nd_batch_size(b);
+    docs_of[0] = n0;
     for (int r = 1; r < nranks; r++) {
         uint64_t h[H_LEN];
         MPI_Recv(h, H_LEN, MPI_UINT64_T, r, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         read_by[r] = h[H_READ];
         docs_of[r] = h[H_DOCS];
-        const size_t base = nd_batch_size(b), m = (size_t)h[H_DOCS];
-        if (h[H_BYTES] != (uint64_t)m * w)
-            die(EXIT_IO, "rank %d sent %llu bytes for %zu documents", r,
-                (unsigned long long)h[H_BYTES], m);
-        if (nd__batch_grow_to(b, base + m) != ND_OK)
-            die(EXIT_IO, "out of memory for rank %d's %zu documents", r, m);
-        unsigned char *p = realloc(buf, m * w + 1);
-        if (!p)
-            die(EXIT_IO, "out of memory for the %zu bytes of rank %d's share", m * w, r);
-        buf = p;
-        recv_bytes(buf, m * w, r);
-        for (size_t d = 0; d < m; d++)
-            nd__batch_doc_put(b, base + d, buf + d * w);
-        gathered_bytes += m * w + sizeof h;
-        uint64_t *set = NULL;
-        for (size_t d = 0; d < m && h[H_SETS]; d++) {
-            uint64_t len;
-            recv_bytes(&len, sizeof len, r);
-            uint64_t *q = realloc(set, (size_t)len * sizeof *q + 1);
-            if (!q)
-                die(EXIT_IO, "out of memory");
-            set = q;
-            recv_bytes(set, (size_t)len * sizeof *set, r);
-            if (nd__batch_doc_set_put(b, base + d, set, (size_t)len) != ND_OK)
-                die(EXIT_IO, "out of memory");
-            gathered_bytes += sizeof len + len * sizeof *set;
-        }
-        free(set);
+        if (starts[r + 1] - starts[r] != h[H_DOCS])
+            die(EXIT_IO, "rank %d sent the counters of %llu documents, not %llu", r,
+                (unsigned long long)h[H_DOCS],
+                (unsigned long long)(starts[r + 1] - starts[r]));
+        gathered_bytes += sizeof h;
         nd_text_stats st;
         unpack_text(&st, h + H_TEXT);
         nd__batch_add_stats(b, &st);
@@ -588,7 +1132,6 @@ static int gather_recv(void *ctx, nd_batch *b, char *msg, size_t cap)
     }
     gathered_rows += s.bytes;
     free(s.buf);
-    free(buf);
     gathered_docs = nd_batch_size(b);
     return ND_OK;
 }
@@ -1084,6 +1627,14 @@ int main(int argc, char **argv)
                     "rank, %llu bytes of held sample in all\n",
                     (unsigned long long)count_sum_bytes,
                     (unsigned long long)count_held_bytes);
+            const double nd = gathered_docs ? (double)gathered_docs : 1.0;
+            fprintf(stderr,
+                    "neardup-mpi: bytes sent among the ranks a document: band keys "
+                    "%.1f, pairs %.1f, states fetched %.1f (%llu states), verified "
+                    "pairs and their states to rank 0 %.1f\n",
+                    (double)all_sent[0] / nd, (double)all_sent[1] / nd,
+                    (double)all_sent[2] / nd, (unsigned long long)all_sent[4],
+                    (double)all_sent[3] / nd);
             fprintf(stderr, "neardup-mpi: bytes read by rank:");
             for (int r = 0; read_by && r < nranks; r++)
                 fprintf(stderr, " %llu", (unsigned long long)read_by[r]);

@@ -8,7 +8,9 @@
 # without ids (FILE:LINE ids across the cuts), CRLF lines, bad records
 # under --skip-bad in several ranks' parts (the same warnings in the same
 # order); standard output and -o through a link; --stats: no ids or
-# records sent to rank 0 for cluster and dedup.  Then the faults: a rank
+# records sent to rank 0 for cluster and dedup; the candidates made and
+# verified by the ranks: the same counts as one process's, with buckets
+# over the cap, containment and partial pairs, and all keys on one rank.  Then the faults: a rank
 # killed where it hands its share over, or while the ranks write their
 # rows into the temporary output file, an input missing on one rank, inputs that differ between ranks: each
 # fails the job, names the rank and host, and leaves no output file.
@@ -144,6 +146,51 @@ else
     ko "--stats of pairs on 3 ranks: ids still sent"
     cat "$T/got.err" >&2
 fi
+# Candidates and verification shared among the ranks (band keys sent to
+# the rank owning the key, pairs to the rank owning their first document,
+# states fetched from their owners): the same candidate, edge, refused
+# and capped counts as one process (--stats) and the same rows, for 1 to
+# 4 ranks, on truncated copies (containment pairs), digests (attach's
+# partial pairs), a corpus whose buckets exceed the cap (copies of one
+# text and of its first third), and copies alone (each band's keys all
+# equal, so all on one rank).
+line1=$(head -1 "$T/big.jsonl" | sed 's/^{"id": "[^"]*", "text": "\([^"]*\)".*$/\1/')
+third=$(printf '%s' "$line1" | cut -c1-$((${#line1} / 3)))
+third=${third% *}
+{
+    for i in $(seq 1 200); do printf '{"id": "c%d", "text": "%s"}\n' "$i" "$line1"; done
+    for i in $(seq 1 100); do printf '{"id": "t%d", "text": "%s"}\n' "$i" "$third"; done
+    head -500 "$T/s1.jsonl"
+} >"$T/capped.jsonl"
+for i in $(seq 1 300); do printf '{"id": "s%d", "text": "%s"}\n' "$i" "$line1"; done >"$T/copies.jsonl"
+"$BUILD/ndgen" --preset digest --docs 1500 --seed 10 --out "$T/digest.jsonl" || exit 2
+counts() {
+    grep '^neardup:' "$1" | sed 's/[0-9.]* s$//'
+}
+for f in s1 digest capped copies; do
+    "$ND" cluster -q --stats "$T/$f.jsonl" -o "$T/want" 2>"$T/want.err"
+    counts "$T/want.err" >"$T/want.txt"
+    case $f in
+    capped | copies) grep -q ' [1-9][0-9]* capped buckets' "$T/want.txt" ||
+        ko "$f: no capped bucket in one process" ;;
+    esac
+    for n in 1 2 3 4; do
+        $RUN -np $n "$MPI" cluster -q --stats "$T/$f.jsonl" -o "$T/got" 2>"$T/got.err"
+        counts "$T/got.err" >"$T/got.txt"
+        if cmp -s "$T/want" "$T/got" && cmp -s "$T/want.txt" "$T/got.txt" &&
+           grep -q ' [1-9][0-9]* candidate pairs, [1-9][0-9]* edges' "$T/got.txt"; then
+            ok
+        else
+            ko "shared candidates, $f, $n ranks"
+            diff "$T/want.txt" "$T/got.txt" >&2
+            cmp "$T/want" "$T/got" >&2
+        fi
+    done
+done
+same pairs "$T/capped.jsonl"
+same cluster --exact --cluster guarded "$T/capped.jsonl"
+same dedup --memory 64K --keep longest "$T/digest.jsonl"
+
 # Standard output: the ranks' rows in order through rank 0.
 for n in 1 3; do
     "$ND" cluster -q "$T/big.jsonl" >"$T/want"
