@@ -553,14 +553,18 @@ static uint64_t key_of(const void *sigs, int wide, size_t i, unsigned k,
     return nd__band_key16((const uint16_t *)sigs + i * k, band, rows, seed);
 }
 
+/* The 32-bit key of band e (main bands first) of document d. */
 static uint32_t band_key_of(const firsts *f, uint32_t d, unsigned e)
 {
+    if (!f->wide) {
+        const nd__lsh_contain cb = {0, f->crows, NULL};
+        return nd__lsh_key16((const uint16_t *)f->sigs + (size_t)d * f->k, e, f->bands,
+                             f->rows, &cb, f->seed);
+    }
     const int main = e < f->bands;
     const unsigned bi = main ? e : e - f->bands, br = main ? f->rows : f->crows;
-    const uint64_t bseed = main ? f->seed : f->seed ^ CONTAIN_SEED;
-    if (!f->wide && br == 2)
-        return (uint32_t)raw_key2((const uint16_t *)f->sigs + (size_t)d * f->k, bi);
-    return (uint32_t)(key_of(f->sigs, f->wide, d, f->k, bi, br, bseed) >> 32);
+    return (uint32_t)(key_of(f->sigs, 1, d, f->k, bi, br,
+                             main ? f->seed : f->seed ^ CONTAIN_SEED) >> 32);
 }
 
 /* ------------------------------------------------ bands shared among processes */
