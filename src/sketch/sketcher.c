@@ -86,17 +86,8 @@ static int filter_text(nd_sketcher *s, const char *text, size_t len, int *bad,
                                 s->p.ngram, s->p.seed, &n);
     if (rc == ND_OK && !s->often_ready)
         rc = often_build(s);
-    if (rc == ND_OK && s->keep_cap < n + 1) {
-        size_t c = s->keep_cap ? s->keep_cap : 256;
-        while (c < n + 1)
-            c *= 2;
-        uint64_t *q = malloc(c * sizeof *q);
-        if (!q)
-            rc = ND_ERR_NOMEM;
-        free(s->keep);
-        s->keep = q;
-        s->keep_cap = q ? c : 0;
-    }
+    if (rc == ND_OK)
+        rc = nd__grow_u64(&s->keep, &s->keep_cap, n + 1);
     if (rc != ND_OK)
         return rc;
     const uint64_t *h = t->hashes, *often = s->often;

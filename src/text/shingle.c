@@ -22,7 +22,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-static int grow_u64(uint64_t **p, size_t *cap, size_t need)
+int nd__grow_u64(uint64_t **p, size_t *cap, size_t need)
 {
     if (need <= *cap)
         return ND_OK;
@@ -142,13 +142,13 @@ static int shingle_words(nd__textbuf *t, unsigned n, uint64_t seed,
                          size_t *count)
 {
     const unsigned char *s = (const unsigned char *)t->norm;
-    int rc = grow_u64(&t->tmp, &t->tmp_cap, t->norm_len / 2 + 1);
+    int rc = nd__grow_u64(&t->tmp, &t->tmp_cap, t->norm_len / 2 + 1);
     if (rc)
         return rc;
     uint64_t *th = t->tmp; /* token ends, then their hashes in place */
     const size_t ntok = token_ends(s, t->norm_len, th);
     const size_t nsh = ntok < n ? 1 : ntok - n + 1;
-    rc = grow_u64(&t->hashes, &t->hashes_cap, nsh);
+    rc = nd__grow_u64(&t->hashes, &t->hashes_cap, nsh);
     if (rc)
         return rc;
     const size_t len = ntok < n ? ntok : n;
@@ -186,7 +186,7 @@ static int shingle_chars(nd__textbuf *t, unsigned n, uint64_t seed,
 {
     const unsigned char *s = (const unsigned char *)t->norm;
     const unsigned char *end = s + t->norm_len;
-    int rc = grow_u64(&t->hashes, &t->hashes_cap, t->norm_len);
+    int rc = nd__grow_u64(&t->hashes, &t->hashes_cap, t->norm_len);
     if (rc)
         return rc;
 
@@ -487,7 +487,7 @@ static int glyph_windows(nd__textbuf *t, size_t ng, unsigned n, uint64_t seed,
         return ND_OK;
     memset(g + ng, 0, 16); /* the windows read 16 bytes at a time */
     /* About half the windows are kept: room grows a block at a time. */
-    int rc = grow_u64(&t->hashes, &t->hashes_cap,
+    int rc = nd__grow_u64(&t->hashes, &t->hashes_cap,
                       (ng < GLYPH_BLOCK ? ng : ng / 2) + GLYPH_BLOCK + 8);
     if (rc)
         return rc;
@@ -660,7 +660,7 @@ static int finish_set(nd__textbuf *t, size_t count, int sorted)
     t->nhashes = 0;
     if (!sorted)
         return count ? dedupe_hashes(t, t->hashes, count, count, &t->nhashes) : ND_OK;
-    int rc = grow_u64(&t->tmp, &t->tmp_cap, 2 * count + 1);
+    int rc = nd__grow_u64(&t->tmp, &t->tmp_cap, 2 * count + 1);
     if (rc)
         return rc;
     nd__sort_u64_spread(t->hashes, t->tmp, count);

@@ -106,6 +106,10 @@ int nd__shingle_stream(nd__textbuf *t, const char *in, size_t len,
                        unsigned n, uint64_t seed, size_t *count);
 int nd__shingle_finish(nd__textbuf *t, size_t count, int sorted);
 
+/* Make *p hold at least need values (contents not kept: a scratch buffer;
+   on failure *p is unchanged): ND_OK or ND_ERR_NOMEM. */
+int nd__grow_u64(uint64_t **p, size_t *cap, size_t need);
+
 /*
  * Drop the repeats of a[0..n) in place (the distinct values first, in no
  * particular order) and store their number in *out, through the table of t;
