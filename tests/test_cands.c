@@ -334,3 +334,61 @@ Test(cands, wide_signatures_equal_the_pairs_of_shared_bands)
     free(sigs);
     free(narrow);
 }
+
+/*
+ * Whole runs the rule settles at once (candidates.c, run_settled): runs
+ * whose members all share the rows of an earlier band.  900 documents:
+ * the first 400 identical in band 0 (a run over the cap, so band 0 pairs
+ * only documents at most ND_BUCKET_CAP apart); among them groups of 12
+ * spread over all 400 share bands 1 and 2 (a run of band 2 identical to
+ * one of band 1, both under the cap: band 2 adds nothing), and groups of
+ * 8 a third of the way apart share band 3 alone (their far pairs come
+ * out of band 3 only, though band 0 holds all of them).  The other 500
+ * form families of exact copies, identical runs in every band, some
+ * spanning more than ND_BUCKET_CAP document numbers.  Main bands of 3
+ * and of 5 rows (the two pairing paths), containment bands over them.
+ */
+Test(cands, runs_identical_to_an_earlier_band)
+{
+    const unsigned k = 30;
+    const size_t n = 900;
+    uint16_t *sigs = malloc(sizeof *sigs * n * k);
+    uint32_t *sizes = malloc(sizeof *sizes * n);
+    for (size_t d = 0; d < n; d++) {
+        for (unsigned i = 0; i < k; i++)
+            sigs[d * k + i] = (uint16_t)(d * k + i + 1);
+        sizes[d] = (uint32_t)(d % 5 + 1) * 7;
+    }
+    for (unsigned rows = 3; rows <= 5; rows += 2) {
+        for (size_t d = 0; d < n; d++)
+            for (unsigned i = 0; i < k; i++)
+                sigs[d * k + i] = (uint16_t)(d * k + i + 1);
+        for (size_t d = 0; d < 400; d++) {
+            for (unsigned i = 0; i < rows; i++)
+                sigs[d * k + i] = 7;
+            /* group d % 33: members d, d + 33, ... (span up to 396) */
+            for (unsigned i = rows; i < 3 * rows; i++)
+                sigs[d * k + i] = (uint16_t)(50000 + (d % 33) * 8 + i);
+            /* group d % 133: members d, d + 133, d + 266 */
+            for (unsigned i = 3 * rows; i < 4 * rows; i++)
+                sigs[d * k + i] = (uint16_t)(40000 + (d % 133) * 8 + i);
+        }
+        /* families of exact copies: every band the same run */
+        for (size_t d = 400; d < n; d++) {
+            size_t f = (d - 400) % 50; /* members d, d + 50, ... */
+            for (unsigned i = 0; i < k; i++)
+                sigs[d * k + i] = (uint16_t)(30000 + f * k + i);
+        }
+        nd__lsh_contain cb = {4, 2, sizes};
+        uint64_t capped;
+        size_t got = check(sigs, n, k, k / rows, rows, &cb, NULL, &capped);
+        cr_assert_geq(capped, 1);
+        /* band 0's 400 windowed (400 x 128 - 128 x 129 / 2 pairs), the far
+           pairs of bands 1-3, the 50 families of 10 */
+        cr_assert_gt(got, (size_t)400 * 128 - 128 * 129 / 2 + 50 * 45, "%zu pairs", got);
+        got = check(sigs, n, k, k / rows, rows, NULL, NULL, NULL);
+        cr_assert_gt(got, (size_t)400 * 128 - 128 * 129 / 2 + 50 * 45, "%zu pairs", got);
+    }
+    free(sigs);
+    free(sizes);
+}
