@@ -8,48 +8,58 @@
  * from the raw text, where "$0.21" is still one figure and not the two
  * tokens normalization makes of it.
  */
+#include "numbers.h"
 #include "text.h"
 #include "../core/mix.h"
-#include "../core/sort.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
+/* What each byte is to the scan, in one table instead of chains of
+   compares: ASCII digits and letters, the punctuation that may sit inside
+   a figure ("1,250.5", "9:30", and what OCR strews between digits), and
+   the letters OCR puts for digits.  Bytes >= 0x80 are none of them. */
+enum { DIGIT = 1, ALPHA = 2, INNER = 4, LOOK = 8, ALNUM = DIGIT | ALPHA };
+static const unsigned char byte_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 4, 0, 4, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 0, 0, 0, 0,
+    0, 2, 2, 2, 2, 2, 2, 2, 2, 10, 2, 2, 2, 2, 2, 10,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0,
+    4, 2, 2, 2, 2, 2, 2, 2, 2, 10, 2, 2, 10, 2, 2, 10,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0};
 
-static int is_alnum(char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+static inline unsigned class_of(char c) { return byte_class[(unsigned char)c]; }
 
-/* Punctuation that may sit inside a figure: "1,250.5", "9:30", and what
- * OCR strews between digits. */
-static int is_inner(char c)
-{
-    return c == '.' || c == ',' || c == ':' || c == ';' || c == '\'' ||
-           c == '`';
-}
+static inline int is_digit(char c) { return class_of(c) & DIGIT; }
 
-/* The digit an OCR look-alike stands for, or 0. */
-static char digit_of(char c)
+static inline int is_alpha(char c) { return class_of(c) & ALPHA; }
+
+/* The digit an OCR look-alike stands for ('O', 'o': 0; 'l', 'I', 'i': 1),
+   a digit itself, or 0. */
+static inline char digit_of(char c)
 {
-    switch (c) {
-    case 'O': case 'o': return '0';
-    case 'l': case 'I': case 'i': return '1';
-    default: return is_digit(c) ? c : 0;
-    }
+    const unsigned k = class_of(c);
+    if (k & DIGIT)
+        return c;
+    if (k & LOOK)
+        return (c | 0x20) == 'o' ? '0' : '1';
+    return 0;
 }
 
 /*
  * The first digit at or after i in text[0..len), or len.  News text is a few
  * percent digits, so it is skipped eight bytes at a time: the high bit of
  * each byte of w that lies in '0'..'9' (exact for every byte; bytes >= 0x80
- * never match).
+ * never match).  The vector paths (numbers_avx2.c, numbers_avx512.c) test
+ * 32 and 64 bytes at a time and return the same.
  */
-static size_t next_digit(const char *text, size_t i, size_t len)
+size_t nd__next_digit_scalar(const char *text, size_t i, size_t len)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101), low7 = ones * 0x7F;
     for (; i + 8 <= len; i += 8) {
@@ -71,20 +81,37 @@ static size_t next_digit(const char *text, size_t i, size_t len)
     return i;
 }
 
-static int is_alpha(char c) { return (unsigned)((c | 0x20) - 'a') < 26u; }
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__)
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define LITTLE_ENDIAN_LOADS 1
+#endif
+#endif
 
-/* A hash of a word of n letters: its first 8, case folded, and n. */
-static inline uint32_t word_hash(const char *w, size_t n)
+/* A hash of a word of n (>= 1) letters: its first 8, case folded, and n.
+   The text is readable up to end: away from it the 8 bytes are read whole
+   and the ones past the word masked off (a fixed-size load, not a copy of
+   a variable length). */
+static inline uint32_t word_hash(const char *w, size_t n, const char *end)
 {
+    const size_t k = n < 8 ? n : 8;
     uint64_t x = 0;
-    memcpy(&x, w, n < 8 ? n : 8);
-    x |= UINT64_C(0x2020202020202020) >> (8 * (8 - (n < 8 ? n : 8)));
+#ifdef LITTLE_ENDIAN_LOADS
+    if (end - w >= 8) {
+        memcpy(&x, w, 8);
+        x &= ~UINT64_C(0) >> (8 * (8 - k));
+    } else
+#endif
+    {
+        (void)end;
+        memcpy(&x, w, k);
+    }
+    x |= UINT64_C(0x2020202020202020) >> (8 * (8 - k));
     return (uint32_t)(nd__fmix64(x ^ (uint64_t)n << 56) >> 32);
 }
 
 /* The hash of the nearest word of letters before text[a] (within 16
-   bytes), or 0. */
-static uint32_t word_before(const char *text, size_t a)
+   bytes) of text[0..len), or 0. */
+static uint32_t word_before(const char *text, size_t a, size_t len)
 {
     size_t lim = a > 16 ? a - 16 : 0, e = a;
     while (e > lim && !is_alpha(text[e - 1]))
@@ -92,7 +119,7 @@ static uint32_t word_before(const char *text, size_t a)
     size_t b = e;
     while (b > 0 && e - b < 16 && is_alpha(text[b - 1]))
         b--;
-    return e > lim && b < e ? word_hash(text + b, e - b) : 0;
+    return e > lim && b < e ? word_hash(text + b, e - b, text + len) : 0;
 }
 
 /* The hash of the nearest word of letters at or after text[i] (within 16
@@ -105,7 +132,7 @@ static uint32_t word_after(const char *text, size_t i, size_t len)
     size_t e = b;
     while (e < len && is_alpha(text[e]))
         e++;
-    return b < lim && b < e ? word_hash(text + b, e - b) : 0;
+    return b < lim && b < e ? word_hash(text + b, e - b, text + len) : 0;
 }
 
 /*
@@ -138,10 +165,16 @@ static int push_fig(nd__textbuf *t, const char *d, size_t n, uint64_t seed,
     }
     uint32_t v = (uint32_t)x & 0xFFFFu;
     const uint64_t f = (uint64_t)((ctx & 0xFFFF0000u) | v) << 32;
-    for (size_t i = 0; i < t->nfigs; i++) /* at most ND__FIGS_KEPT */
-        if (t->figs[i] == f)
-            return ND_OK;
-    t->figs[t->nfigs++] = f;
+    /* Kept sorted as they come (at most ND__FIGS_KEPT + 1): the place of f
+       tells a repeat too, and no sort is left for the end. */
+    size_t k = t->nfigs;
+    while (k > 0 && t->figs[k - 1] > f)
+        k--;
+    if (k > 0 && t->figs[k - 1] == f)
+        return ND_OK;
+    memmove(t->figs + k + 1, t->figs + k, (t->nfigs - k) * sizeof *t->figs);
+    t->figs[k] = f;
+    t->nfigs++;
     return ND_OK;
 }
 
@@ -205,7 +238,8 @@ static int telling(const char *d, size_t n, int colon, int punct)
  * garbled; in any other word ("10lbs", "in1987") only the digits count.
  * Figures that tell little (telling()) are left out.
  */
-int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
+static int figures_with(nd__next_digit_fn next_digit, nd__textbuf *t,
+                        const char *text, size_t len, uint64_t seed)
 {
     const uint64_t fseed = seed ^ 0x66696775726573ull; /* "figures" */
     char buf[64];
@@ -214,22 +248,22 @@ int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
     while ((i = next_digit(text, i, len)) < len) {
         /* The word around this digit: alphanumerics with inner
            punctuation between them, not reaching into the last word. */
-        size_t a = i, digits = 0, others = 0;
-        while (a > done && (is_alnum(text[a - 1]) ||
-                            (is_inner(text[a - 1]) && a - 1 > done &&
-                             is_alnum(text[a - 2]))))
+        size_t a = i, others = 0;
+        while (a > done) {
+            const unsigned k = class_of(text[a - 1]);
+            if (!(k & ALNUM) &&
+                !((k & INNER) && a - 1 > done && (class_of(text[a - 2]) & ALNUM)))
+                break;
             a--;
+        }
         i = a;
         while (i < len) {
-            char c = text[i];
-            if (is_alnum(c)) {
-                if (is_digit(c))
-                    digits++;
-                else if (!digit_of(c))
-                    others++;
+            const unsigned k = class_of(text[i]);
+            if (k & ALNUM) {
+                others += (k & (DIGIT | LOOK)) == 0;
                 i++;
-            } else if (is_inner(c) && i > a && i + 1 < len &&
-                       is_alnum(text[i + 1])) {
+            } else if ((k & INNER) && i > a && i + 1 < len &&
+                       (class_of(text[i + 1]) & ALNUM)) {
                 i++;
             } else {
                 break;
@@ -246,11 +280,12 @@ int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
             if (d) {
                 if (n < sizeof buf)
                     buf[n++] = d;
-            } else if (n && (j == i || is_alnum(text[j]))) {
+            } else if (n && (j == i || (class_of(text[j]) & ALNUM))) {
                 if (telling(buf, n, colon, punct) &&
                     !(n <= 2 && !punct && after_month(text, a))) {
                     if (!have_ctx) {
-                        ctx = (word_before(text, a) * 31u + word_after(text, i, len)) *
+                        ctx = (word_before(text, a, len) * 31u +
+                               word_after(text, i, len)) *
                               2654435761u;
                         have_ctx = 1;
                     }
@@ -258,7 +293,7 @@ int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
                     if (rc)
                         return rc;
                     if (t->nfigs > ND__FIGS_KEPT)
-                        goto enough; /* more than a check reads */
+                        return ND_OK; /* more than a check reads */
                 }
                 n = 0;
                 colon = punct = 0;
@@ -268,17 +303,73 @@ int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
             }
         }
     }
-enough:
-    /* The sort's scratch is the second half of the array (a few figures
-       are sorted by insertion and never touch it). */
-    if (t->figs_cap < 2 * t->nfigs) {
-        uint64_t *p = realloc(t->figs, 2 * t->nfigs * sizeof *p);
-        if (!p)
-            return ND_ERR_NOMEM;
-        t->figs = p;
-        t->figs_cap = 2 * t->nfigs;
-    }
-    if (t->nfigs > 1) /* none: figs may be NULL, and NULL + 0 is undefined */
-        nd__sort_u64(t->figs, t->figs + t->nfigs, t->nfigs);
     return ND_OK;
+}
+
+/* --------------------------------------------------------- dispatch */
+
+unsigned nd__digit_paths(void)
+{
+    /* Racing first calls store the same value. */
+    static _Atomic unsigned cached;
+    unsigned m = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (m)
+        return m;
+    m = 1u << ND__DIGITS_SCALAR;
+#ifdef ND__TEXT_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        m |= 1u << ND__DIGITS_AVX2;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
+        m |= 1u << ND__DIGITS_AVX512;
+#endif
+    atomic_store_explicit(&cached, m, memory_order_relaxed);
+    return m;
+}
+
+static nd__next_digit_fn digit_finder(nd__digits_path p)
+{
+    switch (p) {
+#ifdef ND__TEXT_X86
+    case ND__DIGITS_AVX2:
+        return nd__next_digit_avx2;
+    case ND__DIGITS_AVX512:
+        return nd__next_digit_avx512;
+#endif
+    default:
+        return nd__next_digit_scalar;
+    }
+}
+
+/* The digit finder of the fastest path of this CPU, chosen once. */
+static nd__next_digit_fn best_finder(void)
+{
+    static _Atomic(nd__next_digit_fn) best;
+    nd__next_digit_fn f = atomic_load_explicit(&best, memory_order_relaxed);
+    if (!f) {
+        unsigned m = nd__digit_paths();
+        int c = ND__DIGITS_PATHS - 1;
+        while (!(m >> c & 1))
+            c--;
+        f = digit_finder((nd__digits_path)c);
+        atomic_store_explicit(&best, f, memory_order_relaxed);
+    }
+    return f;
+}
+
+size_t nd__next_digit_on(nd__digits_path p, const char *text, size_t i,
+                         size_t len)
+{
+    return digit_finder(p)(text, i, len);
+}
+
+int nd__figures_on(nd__digits_path p, nd__textbuf *t, const char *text,
+                   size_t len, uint64_t seed)
+{
+    return figures_with(digit_finder(p), t, text, len, seed);
+}
+
+int nd__figures(nd__textbuf *t, const char *text, size_t len, uint64_t seed)
+{
+    return figures_with(best_finder(), t, text, len, seed);
 }
