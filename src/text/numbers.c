@@ -158,6 +158,7 @@ static nd__byte_masks masks_between(const nd__byte_masks *lo,
 {
     nd__byte_masks m;
     m.alpha = hi->alpha << s | lo->alpha >> (64 - s);
+    m.digit = hi->digit << s | lo->digit >> (64 - s);
     m.alnum = hi->alnum << s | lo->alnum >> (64 - s);
     m.inner = hi->inner << s | lo->inner >> (64 - s);
     m.sep = hi->sep << s | lo->sep >> (64 - s);
@@ -169,14 +170,14 @@ static nd__byte_masks masks_between(const nd__byte_masks *lo,
    shifted in are unknown, and 0. */
 static nd__byte_masks masks_up(const nd__byte_masks *m, unsigned s)
 {
-    return (nd__byte_masks){m->alpha << s, m->alnum << s, m->inner << s,
-                            m->sep << s, m->other << s};
+    return (nd__byte_masks){m->alpha << s, m->digit << s, m->alnum << s,
+                            m->inner << s, m->sep << s, m->other << s};
 }
 
 static nd__byte_masks masks_down(const nd__byte_masks *m, unsigned s)
 {
-    return (nd__byte_masks){m->alpha >> s, m->alnum >> s, m->inner >> s,
-                            m->sep >> s, m->other >> s};
+    return (nd__byte_masks){m->alpha >> s, m->digit >> s, m->alnum >> s,
+                            m->inner >> s, m->sep >> s, m->other >> s};
 }
 
 static uint32_t word_before_m(const char *text, size_t a, size_t len,
@@ -448,7 +449,8 @@ static int figures_with(nd__next_digit_fn next_digit, nd__byte_masks_fn masks,
     size_t i = 0, done = 0;
     nd__byte_masks before, after;
     unsigned after_known = 64;
-    while ((i = next_digit(text, i, len)) < len) {
+    size_t d = next_digit(text, 0, len); /* the digit the word is found from */
+    while (d < len) {
         size_t a;
         int others;
         /* With masks: those of the 64 bytes before the digit and the 64
@@ -456,7 +458,6 @@ static int figures_with(nd__next_digit_fn next_digit, nd__byte_masks_fn masks,
            long words (then more masks or the loops). */
         nd__byte_masks lo, hi, here;
         if (masks) {
-            const size_t d = i;
             nd__byte_masks two[2];
             masks(text, len, (ptrdiff_t)d - 64, two);
             lo = two[0];
@@ -486,7 +487,7 @@ static int figures_with(nd__next_digit_fn next_digit, nd__byte_masks_fn masks,
                 after_known = 64;
             }
         } else {
-            a = word_start(text, i, done);
+            a = word_start(text, d, done);
             i = word_end(text, a, len, &others);
         }
         done = i;
@@ -494,12 +495,12 @@ static int figures_with(nd__next_digit_fn next_digit, nd__byte_masks_fn masks,
         int colon = 0, punct = 0, have_ctx = 0;
         uint32_t ctx = 0;
         for (size_t j = a; j <= i; j++) {
-            char d = j < i ? (others ? (is_digit(text[j]) ? text[j] : 0)
+            char c = j < i ? (others ? (is_digit(text[j]) ? text[j] : 0)
                                      : digit_of(text[j]))
                            : 0;
-            if (d) {
+            if (c) {
                 if (n < sizeof buf)
-                    buf[n++] = d;
+                    buf[n++] = c;
             } else if (n && (j == i || (class_of(text[j]) & ALNUM))) {
                 if (telling(buf, n, colon, punct) &&
                     !(n <= 2 && !punct && /* perhaps "July 16" */
@@ -527,6 +528,16 @@ static int figures_with(nd__next_digit_fn next_digit, nd__byte_masks_fn masks,
                 punct = 1;
             }
         }
+        /* The next digit: in the masks if they reach it. */
+        if (masks && i - d < 64) {
+            const uint64_t rest = hi.digit >> (i - d);
+            if (rest) {
+                d = i + (size_t)__builtin_ctzll(rest);
+                continue;
+            }
+            i = d + 64;
+        }
+        d = next_digit(text, i < len ? i : len, len);
     }
     return ND_OK;
 }
@@ -559,7 +570,7 @@ void nd__byte_masks_scalar(const char *text, size_t len, ptrdiff_t base,
                            nd__byte_masks m[2])
 {
     for (unsigned h = 0; h < 2; h++) {
-        uint64_t alpha = 0, alnum = 0, inner = 0, sep = 0, other = 0;
+        uint64_t alpha = 0, digit = 0, alnum = 0, inner = 0, sep = 0, other = 0;
         for (unsigned k = 0; k < 64; k++) {
             const ptrdiff_t at = base + (ptrdiff_t)(64 * h + k);
             if (at < 0 || (size_t)at >= len)
@@ -567,12 +578,13 @@ void nd__byte_masks_scalar(const char *text, size_t len, ptrdiff_t base,
             const unsigned c = class_of(text[at]);
             const uint64_t bit = UINT64_C(1) << k;
             alpha |= c & ALPHA ? bit : 0;
+            digit |= c & DIGIT ? bit : 0;
             alnum |= c & ALNUM ? bit : 0;
             inner |= c & INNER ? bit : 0;
             sep |= c & SEP ? bit : 0;
             other |= (c & (ALPHA | LOOK)) == ALPHA ? bit : 0;
         }
-        m[h] = (nd__byte_masks){alpha, alnum, inner, sep, other};
+        m[h] = (nd__byte_masks){alpha, digit, alnum, inner, sep, other};
     }
 }
 

@@ -28,13 +28,14 @@ typedef enum {
  * What the bytes text[base..base + 64) are, bit k for text[base + k]
  * (m[0]), and the 64 after them (m[1]); bytes
  * outside text[0..len) are none of them (base may be negative or run past
- * the end; nothing outside is read).  alpha: ASCII letters; alnum: letters
+ * the end; nothing outside is read).  alpha: ASCII letters; digit: ASCII
+ * digits; alnum: letters
  * and digits; inner: the punctuation that may sit inside a figure (. , : ;
  * ' `); sep: space, comma and dot; other: the letters that are no OCR
  * look-alike of a digit (all but O o l I i).
  */
 typedef struct {
-    uint64_t alpha, alnum, inner, sep, other;
+    uint64_t alpha, digit, alnum, inner, sep, other;
 } nd__byte_masks;
 typedef void (*nd__byte_masks_fn)(const char *text, size_t len, ptrdiff_t base,
                                   nd__byte_masks m[2]);

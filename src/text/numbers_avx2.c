@@ -46,7 +46,7 @@ __attribute__((target("avx2"))) static inline unsigned eq(__m256i x, char c)
 /* The masks of the 64 bytes at p, all inside the text. */
 __attribute__((target("avx2"))) static inline nd__byte_masks block(const char *p)
 {
-    uint64_t alpha = 0, alnum = 0, inner = 0, sep = 0, other = 0;
+    uint64_t alpha = 0, digit = 0, alnum = 0, inner = 0, sep = 0, other = 0;
     for (int h = 1; h >= 0; h--) {
         const __m256i x = _mm256_loadu_si256((const void *)(p + 32 * h));
         const __m256i low = _mm256_or_si256(x, _mm256_set1_epi8(0x20));
@@ -54,13 +54,14 @@ __attribute__((target("avx2"))) static inline nd__byte_masks block(const char *p
                        dot = eq(x, '.'), comma = eq(x, ','),
                        look = eq(low, 'o') | eq(low, 'i') | eq(x, 'l');
         alpha = alpha << 32 | al;
+        digit = digit << 32 | di;
         alnum = alnum << 32 | (al | di);
         inner = inner << 32 | (dot | comma | eq(x, ':') | eq(x, ';') | eq(x, '\'') |
                                eq(x, '`'));
         sep = sep << 32 | (dot | comma | eq(x, ' '));
         other = other << 32 | (al & ~look);
     }
-    return (nd__byte_masks){alpha, alnum, inner, sep, other};
+    return (nd__byte_masks){alpha, digit, alnum, inner, sep, other};
 }
 
 __attribute__((target("avx2"))) void

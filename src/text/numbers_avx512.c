@@ -62,7 +62,7 @@ block(const char *text, size_t len, ptrdiff_t base)
                     look = _mm512_cmpeq_epi8_mask(low, _mm512_set1_epi8('o')) |
                            _mm512_cmpeq_epi8_mask(low, _mm512_set1_epi8('i')) |
                            _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('l'));
-    return (nd__byte_masks){alpha, alpha | digit, dot | comma | colons | quote | grave,
+    return (nd__byte_masks){alpha, digit, alpha | digit, dot | comma | colons | quote | grave,
                             space | dot | comma, alpha & ~look};
 }
 
