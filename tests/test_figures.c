@@ -400,3 +400,45 @@ Test(figures, the_reference_reads_the_rules)
     cr_assert_eq(f[0], g[0], "the same digits, the same words around");
     cr_assert_eq(ref_figures("charged on 16 counts", 20, 1, f), 1);
 }
+
+ParameterizedTestParameters(figures, class_masks_on_every_path)
+{
+    static nd__digits_path paths[] = {ND__DIGITS_SCALAR, ND__DIGITS_AVX2,
+                                      ND__DIGITS_AVX512};
+    return cr_make_param_array(nd__digits_path, paths, sizeof paths / sizeof *paths);
+}
+
+/* The class masks of 128 bytes from every base, before the text, across
+   it and past its end, against each byte's class written plainly. */
+ParameterizedTest(nd__digits_path *p, figures, class_masks_on_every_path)
+{
+    need_path(*p);
+    rng = 99;
+    for (size_t len = 0; len <= 300; len += len < 140 ? 1 : 37) {
+        char *s = malloc(len ? len : 1);
+        cr_assert_not_null(s);
+        random_text(s, len);
+        for (ptrdiff_t base = -140; base <= (ptrdiff_t)len + 10; base++) {
+            nd__byte_masks m[2];
+            nd__byte_masks_on(*p, s, len, base, m);
+            for (int h = 0; h < 2; h++)
+                for (int k = 0; k < 64; k++) {
+                    const ptrdiff_t at = base + 64 * h + k;
+                    const char c = at >= 0 && at < (ptrdiff_t)len ? s[at] : 0;
+                    const int in = at >= 0 && at < (ptrdiff_t)len;
+                    const int alpha = in && ref_alpha(c), digit = in && ref_digit(c);
+                    const int want[6] = {
+                        alpha, digit, alpha || digit, in && ref_inner(c),
+                        in && (c == ' ' || c == ',' || c == '.'),
+                        alpha && !ref_digit_of(c)};
+                    const uint64_t got[6] = {m[h].alpha, m[h].digit, m[h].alnum,
+                                             m[h].inner, m[h].sep, m[h].other};
+                    for (int q = 0; q < 6; q++)
+                        cr_assert_eq((int)(got[q] >> k & 1), want[q],
+                                     "path %d, length %zu, base %td, byte %td, mask %d",
+                                     (int)*p, len, base, at, q);
+                }
+        }
+        free(s);
+    }
+}

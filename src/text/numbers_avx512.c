@@ -34,24 +34,16 @@ nd__next_digit_avx512(const char *text, size_t i, size_t len)
     return len;
 }
 
+/* The masks of 64 bytes x (bytes outside the text read as 0, which no
+   class holds). */
 __attribute__((target("avx512f,avx512bw"))) static inline nd__byte_masks
-block(const char *text, size_t len, ptrdiff_t base)
+classes(__m512i x)
 {
-    uint64_t valid = ~UINT64_C(0);
-    if (base < 0)
-        valid = base <= -64 ? 0 : valid << -base;
-    if ((ptrdiff_t)len - base < 64)
-        valid &= (ptrdiff_t)len <= base ? 0
-                                        : ((UINT64_C(1) << ((ptrdiff_t)len - base)) - 1);
-    /* The address of text[base], by integers: base may lie outside. */
-    const void *p = (const void *)((uintptr_t)text + (uintptr_t)base);
-    const __m512i x = _mm512_maskz_loadu_epi8(valid, p);
     const __m512i low = _mm512_or_si512(x, _mm512_set1_epi8(0x20));
     const __mmask64 alpha = _mm512_cmplt_epu8_mask(
         _mm512_sub_epi8(low, _mm512_set1_epi8('a')), _mm512_set1_epi8(26));
     const __mmask64 digit = _mm512_cmplt_epu8_mask(
         _mm512_sub_epi8(x, _mm512_set1_epi8('0')), _mm512_set1_epi8(10));
-    /* Bytes outside the text read as 0, which no compare below matches. */
     const __mmask64 dot = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('.')),
                     comma = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(',')),
                     space = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(' ')),
@@ -66,12 +58,33 @@ block(const char *text, size_t len, ptrdiff_t base)
                             space | dot | comma, alpha & ~look};
 }
 
+/* The masks of text[base..base + 64), base anywhere: a masked load reads
+   only the bytes inside the text. */
+__attribute__((target("avx512f,avx512bw"))) static inline nd__byte_masks
+block(const char *text, size_t len, ptrdiff_t base)
+{
+    uint64_t valid = ~UINT64_C(0);
+    if (base < 0)
+        valid = base <= -64 ? 0 : valid << -base;
+    if ((ptrdiff_t)len - base < 64)
+        valid &= (ptrdiff_t)len <= base ? 0
+                                        : ((UINT64_C(1) << ((ptrdiff_t)len - base)) - 1);
+    /* The address of text[base], by integers: base may lie outside. */
+    const void *p = (const void *)((uintptr_t)text + (uintptr_t)base);
+    return classes(_mm512_maskz_loadu_epi8(valid, p));
+}
+
 __attribute__((target("avx512f,avx512bw"))) void
 nd__byte_masks_avx512(const char *text, size_t len, ptrdiff_t base,
                       nd__byte_masks m[2])
 {
-    m[0] = block(text, len, base);
-    m[1] = block(text, len, base + 64);
+    if (base >= 0 && (ptrdiff_t)len - base >= 128) { /* most calls */
+        m[0] = classes(_mm512_loadu_si512((const void *)(text + base)));
+        m[1] = classes(_mm512_loadu_si512((const void *)(text + base + 64)));
+    } else {
+        m[0] = block(text, len, base);
+        m[1] = block(text, len, base + 64);
+    }
 }
 
 #endif
