@@ -341,7 +341,8 @@ static int after_month_m(const char *text, size_t a, size_t len,
     const uint64_t not_sep = ~m->sep;
     unsigned t = not_sep ? (unsigned)__builtin_clzll(not_sep) : 64;
     const unsigned e = 64 - (t < 3 ? t : 3);
-    const uint64_t gaps = ~m->alpha & ((UINT64_C(1) << e) - 1);
+    const uint64_t below = e < 64 ? (UINT64_C(1) << e) - 1 : ~UINT64_C(0);
+    const uint64_t gaps = ~m->alpha & below;
     const unsigned b = gaps ? 64 - (unsigned)__builtin_clzll(gaps) : 0;
     if (e - b < 3 || e - b > 10) /* longer: its first 10 letters, not a word */
         return 0;
