@@ -599,7 +599,7 @@ static scan_path path_of(nd__digits_path p)
     switch (p) {
 #ifdef ND__TEXT_X86
     case ND__DIGITS_AVX2:
-        return (scan_path){nd__next_digit_avx2, nd__byte_masks_avx2};
+        return (scan_path){nd__next_digit_avx2, NULL}; /* masks: no gain */
     case ND__DIGITS_AVX512:
         return (scan_path){nd__next_digit_avx512, nd__byte_masks_avx512};
 #endif

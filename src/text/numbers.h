@@ -25,14 +25,13 @@ typedef enum {
 } nd__digits_path;
 
 /*
- * What the bytes text[base..base + 64) are, bit k for text[base + k]
- * (m[0]), and the 64 after them (m[1]); bytes
- * outside text[0..len) are none of them (base may be negative or run past
- * the end; nothing outside is read).  alpha: ASCII letters; digit: ASCII
- * digits; alnum: letters
- * and digits; inner: the punctuation that may sit inside a figure (. , : ;
- * ' `); sep: space, comma and dot; other: the letters that are no OCR
- * look-alike of a digit (all but O o l I i).
+ * What the bytes text[base..base + 64) are, bit k for text[base + k] (m[0]),
+ * and the 64 after them (m[1]); bytes outside text[0..len) are none of them
+ * (base may be negative or run past the end; nothing outside is read).
+ * alpha: ASCII letters; digit: ASCII digits; alnum: both; inner: the
+ * punctuation that may sit inside a figure (. , : ; ' `); sep: space, comma
+ * and dot; other: the letters that are no OCR look-alike of a digit (all
+ * but O o l I i).
  */
 typedef struct {
     uint64_t alpha, digit, alnum, inner, sep, other;
@@ -44,8 +43,8 @@ typedef void (*nd__byte_masks_fn)(const char *text, size_t len, ptrdiff_t base,
 unsigned nd__digit_paths(void);
 
 /* On a given path, which must be one of nd__digit_paths(): the digit
-   search, the class masks (the scalar path has none of its own: it walks
-   byte by byte; these give nd__byte_masks_scalar), and nd__figures (text.h)
+   search, the class masks (only AVX-512 has its own: the other paths walk
+   byte by byte, and here give nd__byte_masks_scalar), and nd__figures (text.h)
    with them (the same output on every path; nd__figures takes the
    fastest). */
 size_t nd__next_digit_on(nd__digits_path p, const char *text, size_t i,
@@ -60,8 +59,6 @@ void nd__byte_masks_scalar(const char *text, size_t len, ptrdiff_t base,
                            nd__byte_masks m[2]);
 #ifdef ND__TEXT_X86
 size_t nd__next_digit_avx2(const char *text, size_t i, size_t len);
-void nd__byte_masks_avx2(const char *text, size_t len, ptrdiff_t base,
-                         nd__byte_masks m[2]);
 size_t nd__next_digit_avx512(const char *text, size_t i, size_t len);
 void nd__byte_masks_avx512(const char *text, size_t len, ptrdiff_t base,
                            nd__byte_masks m[2]);
