@@ -92,6 +92,7 @@ static double pass(const corpus *c, int path, nd__textbuf *tb, uint64_t *sum,
         ns += tb->nfigs > ND__FIGS_KEPT;
     }
     const double t = cpu_now() - t0;
+    (void)sink;
     *sum = h;
     *figs = nf;
     *stops = ns;
