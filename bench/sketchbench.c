@@ -3,8 +3,8 @@
  * path of this CPU, on generated sets of 64-bit shingle hashes.
  *
  * A micro-benchmark of the internal sketch kernels (src/sketch/sketch.h),
- * so the only file of bench/ that looks past neardup.h: it isolates the
- * sketch stage from normalization and shingling.
+ * so, with figsbench.c, one of the files of bench/ that look past
+ * neardup.h: it isolates the sketch stage from normalization and shingling.
  *
  * Speed: ns per document for n shingles, k = 128, median of RUNS runs after
  * a warm-up, each run sketching a pool of documents for about 40 ms.  MB/s
