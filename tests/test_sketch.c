@@ -75,10 +75,11 @@ ParameterizedTest(nd__cpu *cpu, sketch, golden_on_every_path)
     }
 }
 
-/* Every k from 1 to 72 and set sizes around the kernels' chunk of 512. */
+/* Every k from 1 to 72 and set sizes around the kernels' chunk of 512 and
+   OPH's block of 256. */
 Test(sketch, paths_agree_on_every_k)
 {
-    static const size_t sizes[] = {0, 1, 2, 7, 33, 511, 512, 513, 1025};
+    static const size_t sizes[] = {0, 1, 2, 7, 33, 255, 256, 257, 511, 512, 513, 1025};
     uint32_t want[73], got[73];
     for (size_t a = 0; a < 3; a++)
         for (unsigned k = 1; k <= 72; k++) {

@@ -20,6 +20,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "../src/core/dfcount.h"
 #include "../src/text/text.h"
 #include "golden/words.h"
 
@@ -670,4 +671,85 @@ Test(text, free_resets)
     cr_expect_eq(tb.nhashes, 0);
     nd__textbuf_free(&tb); /* twice is harmless */
     nd__textbuf_free(NULL);
+}
+
+/* -------------------------------------------------- counting the set */
+
+/*
+ * Text of ntok words drawn from a vocabulary of vocab ("w" and a number),
+ * each of them from rnd(); vocab 0: every word distinct.
+ */
+static char *words_text(size_t ntok, size_t vocab)
+{
+    char *s = malloc(ntok * 12 + 1), *o = s;
+    cr_assert_not_null(s);
+    for (size_t i = 0; i < ntok; i++)
+        o += sprintf(o, "%sw%zu", i ? " " : "", vocab ? (size_t)(rnd() % vocab) : i);
+    *o = '\0';
+    return s;
+}
+
+/*
+ * nd__shingle_text_count against nd__shingle_text then nd__df_add_own: the
+ * same set in the same order and the same counters, over several texts
+ * counted in turn into one df of 2^bits counters.
+ */
+static void check_count(const char *const *texts, size_t ntexts,
+                        nd_shingle_kind kind, unsigned n, unsigned bits)
+{
+    nd__textbuf ref = {0};
+    nd__df want, got;
+    cr_assert_eq(nd__df_init(&want, bits), ND_OK);
+    cr_assert_eq(nd__df_init(&got, bits), ND_OK);
+    for (size_t i = 0; i < ntexts; i++) {
+        const size_t len = strlen(texts[i]);
+        cr_assert_eq(nd__shingle_text(&ref, texts[i], len, 0, NULL, kind, n, 9, 0), ND_OK);
+        nd__df_add_own(&want, ref.hashes, ref.nhashes);
+        cr_assert_eq(nd__shingle_text_count(&tb, texts[i], len, 0, NULL, kind, n, 9, &got),
+                     ND_OK);
+        cr_assert_eq(tb.nhashes, ref.nhashes, "text %zu: %zu shingles, want %zu", i,
+                     tb.nhashes, ref.nhashes);
+        cr_assert(tb.nhashes == 0 ||
+                      memcmp(tb.hashes, ref.hashes, tb.nhashes * sizeof *tb.hashes) == 0,
+                  "text %zu: another set or order", i);
+    }
+    size_t total = 0, any = 0;
+    for (size_t i = 0; i < ntexts; i++)
+        any += texts[i][0] != '\0';
+    for (size_t c = 0; c < (size_t)1 << bits; c++) {
+        const unsigned w = atomic_load(&want.cnt[c]), g = atomic_load(&got.cnt[c]);
+        cr_assert_eq(g, w, "counter %zu: %u, want %u", c, g, w);
+        total += g;
+    }
+    cr_assert_eq(total > 0, any > 0, "counted %zu with %zu texts not empty", total, any);
+    nd__df_free(&want);
+    nd__df_free(&got);
+    nd__textbuf_free(&ref);
+}
+
+Test(text, counting_the_set_equals_counting_after)
+{
+    rng_state = 11;
+    const char *empty[] = {""};
+    check_count(empty, 1, ND_SHINGLE_GLYPH, 8, 10);
+    char *all = words_text(3000, 1); /* one word: every shingle a repeat */
+    char *none = words_text(3000, 0); /* every word new */
+    char *some = words_text(5000, 400);
+    char *wide = words_text(70000, 0); /* more distinct than 16-bit places */
+    const char *mix[] = {all, none, some, "", some, wide, all};
+    check_count(mix, 7, ND_SHINGLE_WORD, 1, 12);
+    check_count(mix, 7, ND_SHINGLE_WORD, 3, 20);
+    check_count(mix, 7, ND_SHINGLE_GLYPH, 8, 16);
+    /* Many texts in turn: the table's stamps wrap past 255 calls. */
+    enum { MANY = 300 };
+    char *many[MANY];
+    for (size_t i = 0; i < MANY; i++)
+        many[i] = words_text(1 + rnd() % 200, 50 + i);
+    check_count((const char *const *)many, MANY, ND_SHINGLE_GLYPH, 8, 14);
+    for (size_t i = 0; i < MANY; i++)
+        free(many[i]);
+    free(all);
+    free(none);
+    free(some);
+    free(wide);
 }

@@ -496,12 +496,14 @@ static void count_segment(nd_batch *b, size_t from, size_t to,
             if (o % rate == 0) {
                 const uint64_t *set;
                 size_t m;
-                r = nd__sketcher_bag(b->sk[t], texts[i], lens[i], &set, &m);
+                /* Counted as the set is made, unless threads share df. */
+                if (own || !parallel)
+                    r = nd__sketcher_bag_count(b->sk[t], texts[i], lens[i],
+                                               t ? &b->own[t - 1] : &b->df, &set, &m);
+                else if ((r = nd__sketcher_bag(b->sk[t], texts[i], lens[i], &set,
+                                               &m)) == ND_OK)
+                    nd__df_add(&b->df, set, m);
                 if (r == ND_OK) {
-                    if (own)
-                        nd__df_add_own(t ? &b->own[t - 1] : &b->df, set, m);
-                    else
-                        nd__df_add(&b->df, set, m);
                     uint32_t figs[ND__FIGS], nfigs = 0;
                     int held;
 #pragma omp critical(nd_batch_held)

@@ -169,6 +169,10 @@ const uint64_t *nd__sketcher_set(const nd_sketcher *s, size_t *n);
 /* The shingle set of text[0..len), in no particular order (for counting). */
 int nd__sketcher_bag(nd_sketcher *s, const char *text, size_t len,
                      const uint64_t **set, size_t *n);
+/* nd__sketcher_bag, counting the set into df as nd__df_add_own does (only
+   this thread counts into df) while it is made. */
+int nd__sketcher_bag_count(nd_sketcher *s, const char *text, size_t len,
+                           struct nd__df *df, const uint64_t **set, size_t *n);
 /* Reset a sketcher's counters (a batch add that failed adds nothing). */
 void nd__sketcher_stats_set(nd_sketcher *s, const nd_text_stats *st);
 

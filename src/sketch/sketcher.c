@@ -179,6 +179,18 @@ int nd__sketcher_bag(nd_sketcher *s, const char *text, size_t len,
     return rc;
 }
 
+int nd__sketcher_bag_count(nd_sketcher *s, const char *text, size_t len,
+                           nd__df *df, const uint64_t **set, size_t *n)
+{
+    int rc = nd__shingle_text_count(&s->tb, text, len, s->p.norm, NULL,
+                                    s->p.shingle, s->p.ngram, s->p.seed, df);
+    if (rc != ND_OK)
+        s->tb.nhashes = 0;
+    *set = s->tb.hashes;
+    *n = s->tb.nhashes;
+    return rc;
+}
+
 ND_API int nd_sketcher_shingles(nd_sketcher *s, const char *text, size_t len,
                                 const uint64_t **set, size_t *n)
 {

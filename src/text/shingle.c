@@ -11,6 +11,7 @@
  * dropping adjacent repeats.
  */
 #include "text.h"
+#include "../core/dfcount.h"
 #include "../core/mix.h"
 #include "../core/sort.h"
 
@@ -569,14 +570,31 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
 #define DEDUPE_SLOTS 32
 #define DEDUPE_ROOMY_BITS 16
 
-#define DEFINE_DEDUPE(NAME, T)                                                 \
+/* How far ahead the counting variant asks for a counter (dfcount.c). */
+#define DEDUPE_COUNT_AHEAD 16
+
+/*
+ * COUNT: also add one to the counter (cnt, indexed by the hash under
+ * cmask) of each distinct value, as nd__df_add_own does, when it is first
+ * seen: the counters' cache misses then overlap the table's work, where a
+ * second pass over the set waited on them alone.
+ */
+#define DEFINE_DEDUPE(NAME, T, COUNT)                                          \
     static size_t NAME(T *tab, unsigned char *stamps, unsigned bits,           \
-                       unsigned char now, uint64_t *a, size_t n, size_t stop)  \
+                       unsigned char now, uint64_t *a, size_t n, size_t stop,  \
+                       atomic_uint *cnt, uint64_t cmask)                       \
     {                                                                          \
         const size_t mask = ((size_t)1 << bits) - 1;                           \
         const unsigned shift = 64 - bits;                                      \
         size_t w = 0;                                                          \
+        (void)cnt;                                                             \
+        (void)cmask;                                                           \
+        if (COUNT)                                                             \
+            for (size_t i = 0; i < n && i < DEDUPE_COUNT_AHEAD; i++)           \
+                __builtin_prefetch(&cnt[a[i] & cmask]);                        \
         for (size_t i = 0; i < n && w < stop; i++) {                           \
+            if (COUNT && i + DEDUPE_COUNT_AHEAD < n)                           \
+                __builtin_prefetch(&cnt[a[i + DEDUPE_COUNT_AHEAD] & cmask]);   \
             const uint64_t v = a[i];                                           \
             size_t j = (size_t)(v >> shift);                                   \
             int busy = stamps[j] == now;                                       \
@@ -587,8 +605,15 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
                 } while (busy && a[tab[j]] != v);                              \
             }                                                                  \
             /* busy: a repeat of a[tab[j]]; else v is new, slot j free */      \
-            if (!busy)                                                         \
+            if (!busy) {                                                       \
                 tab[j] = (T)w;                                                 \
+                if (COUNT) {                                                   \
+                    atomic_uint *c = &cnt[v & cmask];                          \
+                    atomic_store_explicit(                                     \
+                        c, atomic_load_explicit(c, memory_order_relaxed) + 1u, \
+                        memory_order_relaxed);                                 \
+                }                                                              \
+            }                                                                  \
             stamps[j] = now;                                                   \
             a[w] = v;                                                          \
             w += !busy;                                                        \
@@ -596,13 +621,16 @@ static int shingle_glyphs(nd__textbuf *t, unsigned n, uint64_t seed,
         return w;                                                              \
     }
 
-DEFINE_DEDUPE(dedupe16, uint16_t)
-DEFINE_DEDUPE(dedupe32, uint32_t)
+DEFINE_DEDUPE(dedupe16, uint16_t, 0)
+DEFINE_DEDUPE(dedupe32, uint32_t, 0)
+DEFINE_DEDUPE(count16, uint16_t, 1)
+DEFINE_DEDUPE(count32, uint32_t, 1)
 
 /* Stops once stop distinct values are found (the table is sized for as
-   many): *out is then stop. */
+   many): *out is then stop.  With df, counts each distinct value into it
+   (stop is then len). */
 static int dedupe_hashes(nd__textbuf *t, uint64_t *a, size_t len, size_t stop,
-                         size_t *out)
+                         nd__df *df, size_t *out)
 {
     if (len >= UINT32_MAX) /* beyond any text a reader passes */
         return ND_ERR_NOMEM;
@@ -635,8 +663,18 @@ static int dedupe_hashes(nd__textbuf *t, uint64_t *a, size_t len, size_t stop,
         t->stamp = 0;
     }
     const unsigned char now = ++t->stamp;
-    *out = wide ? dedupe32((uint32_t *)t->dedupe, t->stamps, bits, now, a, len, n)
-                : dedupe16((uint16_t *)t->dedupe, t->stamps, bits, now, a, len, n);
+    if (df) {
+        const uint64_t cmask = ((uint64_t)1 << df->bits) - 1;
+        *out = wide ? count32((uint32_t *)t->dedupe, t->stamps, bits, now, a, len,
+                              n, df->cnt, cmask)
+                    : count16((uint16_t *)t->dedupe, t->stamps, bits, now, a, len,
+                              n, df->cnt, cmask);
+    } else {
+        *out = wide ? dedupe32((uint32_t *)t->dedupe, t->stamps, bits, now, a, len,
+                               n, NULL, 0)
+                    : dedupe16((uint16_t *)t->dedupe, t->stamps, bits, now, a, len,
+                               n, NULL, 0);
+    }
     return ND_OK;
 }
 
@@ -659,7 +697,8 @@ static int finish_set(nd__textbuf *t, size_t count, int sorted)
 {
     t->nhashes = 0;
     if (!sorted)
-        return count ? dedupe_hashes(t, t->hashes, count, count, &t->nhashes) : ND_OK;
+        return count ? dedupe_hashes(t, t->hashes, count, count, NULL, &t->nhashes)
+                     : ND_OK;
     int rc = nd__grow_u64(&t->tmp, &t->tmp_cap, 2 * count + 1);
     if (rc)
         return rc;
@@ -709,7 +748,7 @@ int nd__shingle_distinct(nd__textbuf *t, uint64_t *a, size_t n, size_t stop,
                          size_t *out)
 {
     *out = 0;
-    return n && stop ? dedupe_hashes(t, a, n, stop, out) : ND_OK;
+    return n && stop ? dedupe_hashes(t, a, n, stop, NULL, out) : ND_OK;
 }
 
 int nd__shingle_text(nd__textbuf *t, const char *in, size_t len, unsigned flags,
@@ -719,4 +758,14 @@ int nd__shingle_text(nd__textbuf *t, const char *in, size_t len, unsigned flags,
     size_t count;
     int rc = nd__shingle_stream(t, in, len, flags, bad_utf8, kind, n, seed, &count);
     return rc ? rc : finish_set(t, count, sorted);
+}
+
+int nd__shingle_text_count(nd__textbuf *t, const char *in, size_t len,
+                           unsigned flags, int *bad_utf8, nd_shingle_kind kind,
+                           unsigned n, uint64_t seed, nd__df *df)
+{
+    size_t count;
+    int rc = nd__shingle_stream(t, in, len, flags, bad_utf8, kind, n, seed, &count);
+    t->nhashes = 0;
+    return rc || !count ? rc : dedupe_hashes(t, t->hashes, count, count, df, &t->nhashes);
 }

@@ -120,6 +120,16 @@ int nd__grow_u64(uint64_t **p, size_t *cap, size_t need);
 int nd__shingle_distinct(nd__textbuf *t, uint64_t *a, size_t n, size_t stop,
                          size_t *out);
 
+struct nd__df;
+/*
+ * nd__shingle_text unsorted, counting each shingle of the set into df as
+ * nd__df_add_own does (only this thread counts into df), in the pass that
+ * drops the repeats.
+ */
+int nd__shingle_text_count(nd__textbuf *t, const char *in, size_t len,
+                           unsigned flags, int *bad_utf8, nd_shingle_kind kind,
+                           unsigned n, uint64_t seed, struct nd__df *df);
+
 /*
  * The glyphs (above) of the normalized form of in[0..len) into
  * t->glyphs[0..*nglyphs), without writing the normalized text: ASCII is
