@@ -6,10 +6,12 @@
 # count exchange's level sums (all ranks) and held sample, the band keys
 # sent to the ranks owning them, the candidate pairs sent to the owners of
 # their first documents, the states fetched for verification (requests
-# and answers), the verified pairs and their documents' states sent to
-# rank 0, the rows' data sent with them (the record counters; for pairs
-# the ids), and the clusters rank 0 sends back to the ranks that write the
-# rows.  Ranks run with --oversubscribe on this machine's
+# and answers), the rows' data sent to rank 0 (the record counters; for
+# pairs the ids), and the clustering by connected component: the label
+# rounds and their bytes, the pairs and states sent to the components'
+# owners, the first members and cluster numbers sent back to the
+# documents' owners, and the most documents one rank clusters.  Ranks run
+# with --oversubscribe on this machine's
 # cores: on 2 cores, 4 ranks time-share them, so the figures say what the
 # work and the exchange cost, not how a cluster of real nodes scales.
 # BUILD=build by default; RUNS=3 runs each, the median printed.
@@ -25,9 +27,10 @@ export OMPI_MCA_btl=self,vader OMPI_MCA_plm_rsh_agent=false
 MPI=$(cd "$BUILD" && pwd)/neardup-mpi
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-printf '%-5s %11s %10s %9s %10s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n' ranks 'docs/s wall' \
-    'docs/s cpu' 'peak MB 0' 'peak MB 1-' 'read max' 'B/d sums' 'B/d held' 'B/d keys' \
-    'B/d pairs' 'B/d fetch' 'B/d to 0' 'B/d rows' 'B/d back'
+printf '%-5s %11s %10s %9s %10s %9s %9s %9s %9s %9s %9s %9s %6s %9s %9s %9s %9s\n' ranks \
+    'docs/s wall' 'docs/s cpu' 'peak MB 0' 'peak MB 1-' 'read max' 'B/d sums' 'B/d held' \
+    'B/d keys' 'B/d pairs' 'B/d fetch' 'B/d rows' 'rounds' 'B/d label' 'B/d comp' \
+    'B/d back' 'comp max'
 for n in 1 2 4; do
     : >"$T/wall"
     : >"$T/cpu"
@@ -49,9 +52,12 @@ for n in 1 2 4; do
         keys=$(sed -n 's/.*band keys \([0-9.]*\),.*/\1/p' "$T/err")
         pairs=$(sed -n 's/.*, pairs \([0-9.]*\),.*/\1/p' "$T/err")
         fetch=$(sed -n 's/.*states fetched \([0-9.]*\) .*/\1/p' "$T/err")
-        sent=$(sed -n 's/.*rank 0: [0-9]* bytes, \([0-9.]*\) a document.*/\1/p' "$T/err")
         ids=$(sed -n "s/.*the rows' data: [0-9]* bytes, \([0-9.]*\) a document.*/\1/p" "$T/err")
-        back=$(sed -n "s/.*sent back: [0-9]* bytes, \([0-9.]*\) a document.*/\1/p" "$T/err")
+        rounds=$(sed -n 's/.*component: \([0-9]*\) rounds of labels.*/\1/p' "$T/err")
+        labels=$(sed -n 's/.*rounds of labels, \([0-9.]*\) bytes a document.*/\1/p' "$T/err")
+        comp=$(sed -n "s/.*components' owners \([0-9.]*\);.*/\1/p" "$T/err")
+        back=$(sed -n 's/.*cluster numbers back \([0-9.]*\);.*/\1/p' "$T/err")
+        most=$(sed -n 's/.*at most \([0-9]*\) documents clustered.*/\1/p' "$T/err")
         sums=$(sed -n 's/.*exchange: \([0-9]*\) bytes of level sums.*/\1/p' "$T/err" |
             awk -v d="$DOCS" -v n="$n" '{ printf "%.1f", $1 * n / d }')
         held=$(sed -n 's/.*sums a rank, \([0-9]*\) bytes of held.*/\1/p' "$T/err" |
@@ -59,15 +65,17 @@ for n in 1 2 4; do
         read=$(sed -n 's/.*bytes read by rank: //p' "$T/err" | tr ' ' '\n' |
             awk -v b="$(stat -c %s "$T/in.jsonl")" '{ if ($1 > m) m = $1 } END { printf "%.2f", m / b }')
     done
-    printf '%-5s %11.0f %10.0f %9.0f %10.0f %9s %9s %9s %9s %9s %9s %9s %9s %9s\n' "$n" \
-        "$(median <"$T/wall")" "$(median <"$T/cpu")" "$(median <"$T/peak0")" \
-        "$(median <"$T/peak")" "$read" "$sums" "$held" "$keys" "$pairs" "$fetch" "$sent" \
-        "$ids" "$back"
+    printf '%-5s %11.0f %10.0f %9.0f %10.0f %9s %9s %9s %9s %9s %9s %9s %6s %9s %9s %9s %9s\n' \
+        "$n" "$(median <"$T/wall")" "$(median <"$T/cpu")" "$(median <"$T/peak0")" \
+        "$(median <"$T/peak")" "$read" "$sums" "$held" "$keys" "$pairs" "$fetch" "$ids" \
+        "$rounds" "$labels" "$comp" "$back" "$most"
 done
 echo "(median of $RUNS runs each; $(nproc) cores here, ranks oversubscribed;"
 echo " docs/s cpu: over the CPU seconds of all ranks; peak MB 1-: the largest"
 echo " of ranks 1..; read max: the bytes the busiest rank reads, over the input's;"
 echo " B/d: bytes a document, over all documents: the level sums all ranks send,"
 echo " the held sample all send, the band keys, candidate pairs and fetched states"
-echo " all ranks send each other, the verified pairs with their states and the"
-echo " rows' data rank 0 receives, the clusters it sends back)"
+echo " all ranks send each other, the rows' data rank 0 receives; rounds: of the"
+echo " component labels; label: their bytes; comp: pairs and states to the"
+echo " components' owners; back: first members and cluster numbers to the"
+echo " documents' owners; comp max: the most documents one rank clusters)"

@@ -1196,6 +1196,11 @@ void nd__batch_give(nd_batch *b, nd__batch_given *g)
     b->given = g;
 }
 
+int nd__batch_sibling(const nd_batch *b, nd_batch **out)
+{
+    return nd_batch_create(&b->p, out);
+}
+
 static int cluster(nd_batch *b, nd_edge *part, size_t npart);
 
 ND_API int nd_batch_run(nd_batch *b)
@@ -1231,6 +1236,14 @@ ND_API int nd_batch_run(nd_batch *b)
         b->st.short_docs = g->short_docs;
         b->st.seconds_lsh = g->seconds_lsh;
         b->st.seconds_verify = g->seconds_verify;
+        if (g->clustered) {
+            b->st.edges = g->all_edges;
+            b->st.clusters = g->clusters;
+            b->st.guard_rejected = g->guard_rejected;
+            b->st.seconds_cluster = g->seconds_cluster;
+            b->ran = 1;
+            return ND_OK;
+        }
         return cluster(b, g->part, g->npart);
     }
     const size_t n = b->n;
@@ -1396,12 +1409,12 @@ ND_API size_t nd_batch_size(const nd_batch *b) { return b->n; }
 
 ND_API uint32_t nd_batch_cluster(const nd_batch *b, size_t doc)
 {
-    return b->ran && doc < b->n ? b->cluster[doc] : UINT32_MAX;
+    return b->ran && b->cluster && doc < b->n ? b->cluster[doc] : UINT32_MAX;
 }
 
 ND_API uint32_t nd_batch_rep(const nd_batch *b, size_t doc)
 {
-    return b->ran && doc < b->n ? b->rep[doc] : UINT32_MAX;
+    return b->ran && b->rep && doc < b->n ? b->rep[doc] : UINT32_MAX;
 }
 
 ND_API const nd_edge *nd_batch_edges(const nd_batch *b, size_t *n)

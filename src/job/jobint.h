@@ -69,6 +69,13 @@ typedef struct {
     size_t nedges, npart;
     uint64_t candidates, capped, figures_refused, window_refused, short_docs;
     double seconds_lsh, seconds_verify;
+    /* Clustered elsewhere (each connected component on one process):
+       with clustered set, edges and part are NULL, nd_batch_run clusters
+       nothing and reports these counters, and the batch holds no clusters
+       (nd_batch_cluster and nd_batch_rep give UINT32_MAX). */
+    int clustered;
+    uint64_t all_edges, clusters, guard_rejected;
+    double seconds_cluster;
 } nd__batch_given;
 unsigned nd__batch_bands(const nd_batch *b, unsigned *main);
 void nd__batch_band_keys(const nd_batch *b, unsigned band, size_t n, uint32_t *key);
@@ -77,6 +84,11 @@ uint32_t nd__batch_set_size(const nd_batch *b, size_t doc);
 void nd__batch_verify(const nd_batch *b, const uint64_t *pairs, size_t m, nd_edge *e,
                       uint8_t *kind);
 void nd__batch_give(nd_batch *b, nd__batch_given *g);
+/* An empty batch of b's params (ND_OK, ND_ERR_NOMEM): the process that
+   owns connected components grows it (nd__batch_grow_to), puts their
+   documents' state in, gives it their pairs and runs it, the clustering
+   of one process on them. */
+int nd__batch_sibling(const nd_batch *b, nd_batch **out);
 
 /* The text counters of the texts this process sketched (the count pass
    left out); and counters of texts sketched elsewhere, added to those

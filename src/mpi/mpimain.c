@@ -12,10 +12,16 @@
  * the held sample: jobint.h), so the counts are one process's.  Each rank
  * sketches its documents; the ranks share candidates and verification
  * (match: band keys by key range, pairs at the owner of their first
- * document, verified there); rank 0 then receives the verified pairs and
- * their documents' state, and the others' warnings and record counters
- * (for pairs also the ids and texts), in rank order, which is input
- * order, and clusters alone.
+ * document, verified there).  For cluster and dedup the ranks then find
+ * the connected components of the verified pairs (label rounds) and
+ * cluster each on one rank (a hash of its smallest document), which
+ * receives its pairs and its members' states; clusters are numbered by first
+ * member across the ranks (shared_clusters), and rank 0 receives only
+ * the summed counters.  For pairs, whose rows are the verified pairs in
+ * order, rank 0 receives the verified pairs and their documents' state
+ * and clusters alone.  Rank 0 also receives the others' warnings and
+ * record counters (for pairs also the ids and texts), in rank order,
+ * which is input order.
  * The rows of cluster and dedup are written by the ranks that own the
  * documents (write_rows); those of pairs by rank 0.
  *
@@ -42,6 +48,7 @@
 #include <unistd.h>
 
 #include "../cli/cli.h"
+#include "../cluster/cluster.h"
 #include "../core/sort.h"
 #include "../job/jobint.h"
 #include "../lsh/lsh.h"
@@ -54,9 +61,9 @@ static char host[MPI_MAX_PROCESSOR_NAME];
 static char prefix[64 + MPI_MAX_PROCESSOR_NAME];
 /* Set when this rank has handed its share to rank 0. */
 static int handed_over;
-/* Rank 0: documents, and bytes of the shares received (--stats); bytes
-   of the documents' clusters sent back for the rows. */
-static uint64_t gathered_docs, gathered_bytes, gathered_rows, scattered_rows;
+/* Rank 0: documents, bytes of the shares received and of the rows' data
+   (--stats). */
+static uint64_t gathered_docs, gathered_bytes, gathered_rows;
 /* cluster, dedup: each rank writes the rows of its own documents. */
 static int by_owner;
 /* The options, and -o as given (rank 0's command writes to /dev/null). */
@@ -481,9 +488,11 @@ static int stream_get(void *ctx, void *p, size_t n)
  * the distinct pairs of one process.  It fetches the state of each
  * distinct b it lacks from b's owner (a request, then the answers as
  * nd__batch_doc_get records with their exact sets) and verifies its pairs
- * as one process does.  Rank 0 then receives the verified pairs (edges
- * and attach's partial ones), in rank order, which is pair order, and
- * the state of each document they name, and clusters them.
+ * as one process does.  For cluster and dedup the components are then
+ * clustered where they are owned (shared_clusters); for pairs rank 0
+ * receives the verified pairs (edges and attach's partial ones), in rank
+ * order, which is pair order, and the state of each document they name,
+ * and clusters them.
  */
 
 /* The first document of each rank, and the total, at [nranks]. */
@@ -492,7 +501,7 @@ static uint64_t *starts;
    requests and answers of the states fetched, what it sent rank 0. */
 static uint64_t sent_keys, sent_pairs, sent_fetch, sent_edges;
 /* Rank 0: the same summed over the ranks, and the states fetched. */
-static uint64_t all_sent[5];
+static uint64_t all_sent[8];
 
 static int owner_of(uint64_t doc)
 {
@@ -845,6 +854,528 @@ static const unsigned char *state_take(nd_batch *b, size_t d, const unsigned cha
     return p;
 }
 
+/* ------------------------------------- the clusters, by connected component */
+
+/*
+ * cluster and dedup: every clustering method decides inside one connected
+ * component of the graph of the verified pairs (src/cluster/): the
+ * union-find of the components method joins the two ends of a pair; the
+ * guard (guard.c) joins the clusters of the two ends of an edge when
+ * their centers match, each center a member of one of them, its degree
+ * summed over its own edges; attach (attach.c) makes cores of the edges,
+ * asks holds() of a core's first members (in document order) and a text
+ * of a linked core, and joins two cores an edge links; the keep policy
+ * (represent.c) compares the members of one cluster.  Attach also reads
+ * the partial pairs, as the texts a container holds: holds_other(), for
+ * a container and a text of an edge, reads each other text it holds,
+ * whose core counts only when it is the text's core or linked to it (by
+ * an edge, so in the component), and whose state share() reads.  So a
+ * partial pair's partner outside the component is read, never joined:
+ * it goes along with the component (its state and the partial pair) as
+ * a guest, its own clusters made elsewhere.  Every order these follow
+ * (edges sorted by their scores, then documents; roots, which are the
+ * smallest members; first members; held texts) is one of document
+ * numbers, which a numbering in ascending global order keeps.  So each
+ * component is clustered alone, as one process clusters it among all
+ * the others:
+ *
+ *  1. components of the edges: labels, each document's smallest known
+ *     fellow member, min-propagated in rounds until an Allreduce says
+ *     none changed; within a rank a union-find over its edges joins at
+ *     once what they link (the pairs of a document are on its owner), an
+ *     owner spreads what it receives through its own edges in the same
+ *     round, and each rank follows its documents' labels to the labels
+ *     those hold (shortcutting);
+ *  2. each component with two members or more goes to one rank
+ *     (comp_rank, a hash of its label): its edges and the partial pairs
+ *     of its members from the ranks that verified them, the state of each
+ *     member and guest once, from the rank owning it; that rank numbers
+ *     its components' documents in ascending global order in a batch of
+ *     its own (nd__batch_sibling) and runs it, the clustering of one
+ *     process (batch.c's cluster());
+ *  3. each member's owner learns the global number of its cluster's first
+ *     member and whether it represents it; clusters are numbered by first
+ *     member over the ranks (MPI_Exscan of the first members each rank
+ *     owns), a document learning its first member's number from that
+ *     member's owner.
+ *
+ * No rank holds more than its documents, its pairs and the components it
+ * clusters.
+ */
+
+/* This rank's documents' rows: their clusters' numbers and the
+   representatives' flags. */
+static nd__doc_row *my_rows;
+static size_t my_nrows;
+/* Bytes this rank sent for the clusters (--stats): label rounds, pairs
+   and states to the components' owners, first members and cluster
+   numbers back; the rounds. */
+static uint64_t sent_labels, sent_comp, sent_back, label_rounds;
+/* Rank 0: the components, the documents in them, and the most documents
+   one rank clustered (with the partners of partial pairs). */
+static uint64_t comp_count, comp_docs_all, comp_docs_max;
+
+/* Bytes to each rank of n values (8 bytes each) of sorted documents v, each
+   to its owner. */
+static void bytes_by_owner(const uint64_t *v, size_t n, uint64_t *bytes)
+{
+    memset(bytes, 0, sizeof *bytes * (size_t)nranks);
+    for (size_t i = 0; i < n; i++)
+        bytes[owner_of(v[i])] += sizeof *v;
+}
+
+/* Labels within the rank: each set of root (the components of its pairs)
+   takes its least label, then each of its n documents whose label is
+   another of its documents takes that one's (shortcutting: a smaller
+   document, whose label is settled first).  1 when a label changed. */
+static int settle(uint64_t *lab, uint64_t *low, const uint32_t *root, size_t nodes, size_t n,
+                  uint64_t first)
+{
+    int changed = 0;
+    for (size_t x = 0; x < nodes; x++)
+        low[x] = UINT64_MAX;
+    for (size_t x = 0; x < nodes; x++)
+        if (lab[x] < low[root[x]])
+            low[root[x]] = lab[x];
+    for (size_t x = 0; x < nodes; x++)
+        if (low[root[x]] < lab[x]) {
+            lab[x] = low[root[x]];
+            changed = 1;
+        }
+    for (size_t i = 0; i < n; i++)
+        if (lab[i] >= first && lab[i] < first + i && lab[lab[i] - first] < lab[i]) {
+            lab[i] = lab[lab[i] - first];
+            changed = 1;
+        }
+    return changed;
+}
+
+/*
+ * The components of the verified pairs (edges) and each document's label
+ * in them, the smallest document of its component.  For this rank's n
+ * documents then the documents of other ranks its edges and partial
+ * pairs name (rem, sorted): lab[] (a document in no edge is its own
+ * label) and in_edge[], 1 for a document in an edge of any rank.
+ */
+typedef struct {
+    size_t n, nr;
+    uint64_t *rem, *lab;
+    uint8_t *in_edge;
+} comps;
+
+static size_t comp_node(const comps *c, uint64_t d)
+{
+    const uint64_t first = starts[rank];
+    return d >= first && d < first + c->n ? (size_t)(d - first)
+                                          : c->n + nd__lower_u64(c->rem, c->nr, d);
+}
+
+static void components(size_t n, const nd_edge *edges, size_t ne, const nd_edge *part,
+                       size_t npart, comps *c)
+{
+    const uint64_t first = starts[rank], end = starts[rank + 1];
+    /* The documents of other ranks the pairs name (all second ones), and
+       whether an edge names them (bit 0). */
+    uint64_t *rem = xmalloc(sizeof *rem * (ne + npart));
+    size_t nr = 0;
+    for (size_t i = 0; i < ne; i++)
+        if (edges[i].b >= end)
+            rem[nr++] = (uint64_t)edges[i].b << 1 | 1;
+    for (size_t i = 0; i < npart; i++)
+        if (part[i].b >= end)
+            rem[nr++] = (uint64_t)part[i].b << 1;
+    nr = nr ? sort_unique(rem, nr) : 0;
+    /* One entry a document, flagged when an edge names it. */
+    size_t u = 0;
+    for (size_t i = 0; i < nr; i++) {
+        if (u && rem[u - 1] >> 1 == rem[i] >> 1)
+            rem[u - 1] |= rem[i] & 1;
+        else
+            rem[u++] = rem[i];
+    }
+    nr = u;
+    /* Nodes: this rank's documents, then rem: in global order. */
+    const size_t nodes = n + nr;
+    if (nodes >= UINT32_MAX)
+        die(EXIT_IO, "over %u documents in the pairs of one rank: use more ranks",
+            UINT32_MAX);
+    uint64_t *lab = xmalloc(sizeof *lab * nodes), *low = xmalloc(sizeof *low * nodes);
+    uint8_t *in_edge = xmalloc(nodes);
+    memset(in_edge, 0, nodes);
+    for (size_t i = 0; i < n; i++)
+        lab[i] = first + i;
+    for (size_t j = 0; j < nr; j++)
+        lab[n + j] = rem[j] >> 1;
+    nd__uf uf;
+    if (nd__uf_init(&uf, nodes) != ND_OK)
+        die(EXIT_IO, "out of memory for the components of %zu documents", nodes);
+    for (size_t i = 0; i < ne; i++) {
+        const size_t x = (size_t)(edges[i].a - first);
+        const size_t y = edges[i].b < end ? (size_t)(edges[i].b - first)
+                                          : n + nd__lower_u64(lab + n, nr, edges[i].b);
+        nd__uf_union(&uf, (uint32_t)x, (uint32_t)y);
+        in_edge[x] = in_edge[y] = 1;
+    }
+    uint32_t *root = xmalloc(sizeof *root * nodes);
+    for (size_t x = 0; x < nodes; x++)
+        root[x] = nd__uf_find(&uf, (uint32_t)x);
+    nd__uf_free(&uf);
+    /* Each owner learns which of its documents each rank holds (asks, in
+       rank order, each rank's sorted) and which are in an edge there. */
+    uint64_t *rbytes = xmalloc(sizeof *rbytes * (size_t)nranks);
+    uint64_t *abytes = xmalloc(sizeof *abytes * (size_t)nranks);
+    memset(rbytes, 0, sizeof *rbytes * (size_t)nranks);
+    for (size_t j = 0; j < nr; j++)
+        rbytes[owner_of(rem[j] >> 1)] += sizeof *rem;
+    void *in;
+    uint64_t got;
+    exchange(rem, rbytes, &in, &got, abytes, &sent_labels);
+    uint64_t *ask = in;
+    const size_t nask = (size_t)(got / sizeof *ask);
+    for (size_t k = 0; k < nask; k++) {
+        in_edge[(ask[k] >> 1) - first] |= ask[k] & 1;
+        ask[k] >>= 1;
+    }
+    for (size_t j = 0; j < nr; j++)
+        rem[j] >>= 1;
+    uint64_t *val = xmalloc(sizeof *val * (nr > nask ? nr : nask));
+    for (;;) {
+        /* Within the rank: each component of its edges takes its least
+           label; the labels of others' documents go to their owners, who
+           keep the least and spread it through their own edges at once. */
+        int changed = settle(lab, low, root, nodes, n, first);
+        for (size_t j = 0; j < nr; j++)
+            val[j] = lab[n + j];
+        exchange(val, rbytes, &in, &got, NULL, &sent_labels);
+        const uint64_t *v = in;
+        for (size_t k = 0; k < nask; k++)
+            if (v[k] < lab[ask[k] - first]) {
+                lab[ask[k] - first] = v[k];
+                changed = 1;
+            }
+        free(in);
+        changed |= settle(lab, low, root, nodes, n, first);
+        /* The owners' labels back to the ranks that hold their documents. */
+        for (size_t k = 0; k < nask; k++)
+            val[k] = lab[ask[k] - first];
+        exchange(val, abytes, &in, &got, NULL, &sent_labels);
+        v = in;
+        for (size_t j = 0; j < nr; j++)
+            if (v[j] < lab[n + j]) {
+                lab[n + j] = v[j];
+                changed = 1;
+            }
+        free(in);
+        label_rounds++;
+        int any = 0;
+        MPI_Allreduce(&changed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        if (!any)
+            break;
+    }
+    /* Settled: every rank holds its owner's label of the others'
+       documents.  Whether an edge of any rank names them. */
+    for (size_t k = 0; k < nask; k++)
+        val[k] = in_edge[ask[k] - first];
+    exchange(val, abytes, &in, &got, NULL, &sent_labels);
+    const uint64_t *v = in;
+    for (size_t j = 0; j < nr; j++)
+        in_edge[n + j] = (uint8_t)v[j];
+    free(in);
+    free(val);
+    free(ask);
+    free(rbytes);
+    free(abytes);
+    free(root);
+    free(low);
+    *c = (comps){n, nr, rem, lab, in_edge};
+}
+
+static void comps_free(comps *c)
+{
+    free(c->rem);
+    free(c->lab);
+    free(c->in_edge);
+}
+
+/*
+ * The rank that clusters the component labelled l (its smallest
+ * document): a hash of l, not l's owner.  Copies of a story are spread
+ * through an input in arrival order, so the smallest member of most
+ * components falls early: by owner, the first ranks would cluster nearly
+ * all (9,975 of 10,000 documents on one of 3 ranks, a web corpus).
+ */
+static int comp_rank(uint64_t l)
+{
+    return (int)(((l * 0x9e3779b97f4a7c15ull) >> 32) * (uint64_t)nranks >> 32);
+}
+
+/* The rank clustering the component of document d (-1: d is in no edge). */
+static int comp_owner(const comps *c, uint64_t d)
+{
+    const size_t x = comp_node(c, d);
+    return c->in_edge[x] ? comp_rank(c->lab[x]) : -1;
+}
+
+/* Edges (part 0) to the ranks clustering their components; partial
+   pairs (part 1) to those of the components of each end in an edge (once
+   when both are one).  In pair order; v is freed once copied out, and
+   those this rank receives go into *out (*got). */
+static void pairs_to_owners(const comps *c, nd_edge *v, size_t m, int part, nd_edge **out,
+                            size_t *got)
+{
+    uint64_t *bytes = xmalloc(sizeof *bytes * (size_t)nranks);
+    uint64_t *at = xmalloc(sizeof *at * (size_t)nranks);
+    memset(bytes, 0, sizeof *bytes * (size_t)nranks);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < m; i++) {
+            int d[2] = {comp_owner(c, v[i].a), part ? comp_owner(c, v[i].b) : -1};
+            if (d[1] == d[0])
+                d[1] = -1;
+            for (int k = 0; k < 2; k++)
+                if (d[k] >= 0) {
+                    if (pass == 0)
+                        bytes[d[k]] += sizeof *v;
+                    else
+                        (*out)[at[d[k]]++] = v[i];
+                }
+        }
+        if (pass == 0) {
+            uint64_t o = 0;
+            for (int r = 0; r < nranks; r++) {
+                at[r] = o;
+                o += bytes[r] / sizeof *v;
+            }
+            *out = xmalloc((size_t)o * sizeof *v);
+        }
+    }
+    free(v);
+    void *in;
+    uint64_t n;
+    exchange(*out, bytes, &in, &n, NULL, &sent_comp);
+    free(*out);
+    free(bytes);
+    free(at);
+    *out = in;
+    *got = (size_t)(n / sizeof **out);
+}
+
+/* Sort v[0..n) and drop repeats; the new length (n may be 0). */
+static size_t sort_unique0(uint64_t *v, size_t n)
+{
+    return n ? sort_unique(v, n) : 0;
+}
+
+/*
+ * Every rank: cluster the components it owns and number the clusters
+ * (above), its documents the first n of b; my_rows gets their rows.
+ * edges and part are freed.  s[0..5) gets (summed over the ranks at rank 0) the edges, the clusters,
+ * the pairs or joins the method refused, the components and the
+ * documents in them.
+ */
+static void shared_clusters(const nd_batch *b, size_t n, nd_edge *edges, size_t ne,
+                            nd_edge *part, size_t npart, uint64_t *s)
+{
+    const uint64_t first = starts[rank];
+    comps c;
+    components(n, edges, ne, part, npart, &c);
+
+    nd_edge *E, *P;
+    size_t ke, kp;
+    pairs_to_owners(&c, edges, ne, 0, &E, &ke);
+    /*
+     * The states the components' owners read (dest << 32 | document): a
+     * document in an edge, at the owner of its component; the partner of
+     * a partial pair, at the owner of the component of the other end
+     * (attach reads it as a text its container holds, and is no member).
+     * Asked of the documents' owners, which send each state once a rank.
+     */
+    uint64_t *bytes = xmalloc(sizeof *bytes * (size_t)nranks);
+    uint64_t *from = xmalloc(sizeof *from * (size_t)nranks);
+    uint64_t *req = xmalloc(sizeof *req * (2 * npart + 1));
+    size_t nq = 0;
+    for (size_t i = 0; i < npart; i++) {
+        const int da = comp_owner(&c, part[i].a), db = comp_owner(&c, part[i].b);
+        if (da >= 0)
+            req[nq++] = (uint64_t)part[i].b << 32 | (uint64_t)da;
+        if (db >= 0)
+            req[nq++] = (uint64_t)part[i].a << 32 | (uint64_t)db;
+    }
+    pairs_to_owners(&c, part, npart, 1, &P, &kp);
+    /* By the document's owner (document order), as (dest << 32 | doc). */
+    nq = sort_unique0(req, nq);
+    memset(bytes, 0, sizeof *bytes * (size_t)nranks);
+    for (size_t i = 0; i < nq; i++) {
+        bytes[owner_of(req[i] >> 32)] += sizeof *req;
+        req[i] = (req[i] & 0xffffffffu) << 32 | req[i] >> 32;
+    }
+    void *in;
+    uint64_t got;
+    exchange(req, bytes, &in, &got, NULL, &sent_comp);
+    free(req);
+    uint64_t *asked = in;
+    size_t na = (size_t)(got / sizeof *asked), nl = na, nmem = 0;
+    uint64_t *L = xmalloc(sizeof *L * (na + n + 1));
+    memcpy(L, asked, na * sizeof *L);
+    free(asked);
+    for (size_t i = 0; i < n; i++)
+        if (c.in_edge[i]) {
+            L[nl++] = (uint64_t)comp_rank(c.lab[i]) << 32 | (first + i);
+            nmem++;
+        }
+    nl = sort_unique0(L, nl);
+    /* Numbers, then states, by dest (ascending documents within each). */
+    uint64_t *ids = xmalloc(sizeof *ids * (nl + 1));
+    memset(bytes, 0, sizeof *bytes * (size_t)nranks);
+    for (size_t j = 0; j < nl; j++) {
+        ids[j] = L[j] & 0xffffffffu;
+        bytes[L[j] >> 32] += sizeof *ids;
+    }
+    exchange(ids, bytes, &in, &got, from, &sent_comp);
+    free(ids);
+    const uint64_t *docs = in;
+    const size_t k = (size_t)(got / sizeof *docs);
+    memset(bytes, 0, sizeof *bytes * (size_t)nranks);
+    size_t sbytes = 0;
+    for (size_t j = 0; j < nl; j++)
+        sbytes += state_put(b, (size_t)((L[j] & 0xffffffffu) - first), NULL);
+    unsigned char *st = xmalloc(sbytes), *p = st;
+    for (size_t j = 0; j < nl; j++) {
+        const size_t w = state_put(b, (size_t)((L[j] & 0xffffffffu) - first), p);
+        p += w;
+        bytes[L[j] >> 32] += w;
+    }
+    void *sin;
+    exchange(st, bytes, &sin, &got, NULL, &sent_comp);
+    free(st);
+
+    /* The components owned here, with the partners their partial pairs
+       name: documents in ascending global order. */
+    nd_batch *lb;
+    if (nd__batch_sibling(b, &lb) != ND_OK || nd__batch_grow_to(lb, k) != ND_OK)
+        die(EXIT_IO, "out of memory for the components of %zu documents", k);
+    const unsigned char *q = sin;
+    for (size_t i = 0; i < k; i++)
+        q = state_take(lb, i, q);
+    free(sin);
+    uint8_t *member = xmalloc(k + 1);
+    memset(member, 0, k + 1);
+    for (size_t i = 0; i < ke; i++) {
+        E[i].a = (uint32_t)nd__lower_u64(docs, k, E[i].a);
+        E[i].b = (uint32_t)nd__lower_u64(docs, k, E[i].b);
+        member[E[i].a] = member[E[i].b] = 1;
+    }
+    for (size_t i = 0; i < kp; i++) {
+        P[i].a = (uint32_t)nd__lower_u64(docs, k, P[i].a);
+        P[i].b = (uint32_t)nd__lower_u64(docs, k, P[i].b);
+    }
+    nd__batch_given lg = {0};
+    lg.edges = E;
+    lg.nedges = ke;
+    lg.part = P;
+    lg.npart = kp;
+    nd__batch_give(lb, &lg);
+    if (nd_batch_run(lb) != ND_OK)
+        die(EXIT_IO, "clustering %zu documents: %s", k, nd_batch_errmsg(lb));
+    nd_batch_stats lst;
+    nd_batch_stats_get(lb, &lst);
+    /* Each member: its cluster's first member << 1 | it represents it,
+       back to its owner (in the order it sent them). */
+    uint32_t *firstof = xmalloc(sizeof *firstof * (size_t)(lst.clusters + 1));
+    for (uint64_t cl = 0; cl < lst.clusters; cl++)
+        firstof[cl] = UINT32_MAX;
+    uint64_t *ans = xmalloc(sizeof *ans * (k + 1));
+    size_t na2 = 0, ncomp = 0, nmembers = 0;
+    for (int r = 0, i = 0; r < nranks; r++) {
+        const size_t cnt = (size_t)(from[r] / sizeof *docs);
+        bytes[r] = 0;
+        for (size_t t = 0; t < cnt; t++, i++) {
+            const uint32_t cl = nd_batch_cluster(lb, (size_t)i);
+            if (firstof[cl] == UINT32_MAX)
+                firstof[cl] = (uint32_t)i;
+            if (!member[i])
+                continue;
+            ans[na2++] = docs[firstof[cl]] << 1 | (nd_batch_rep(lb, (size_t)i) == (size_t)i);
+            bytes[r] += sizeof *ans;
+            nmembers++;
+        }
+    }
+    nd_batch_free(lb);
+    free(firstof);
+    free(member);
+    free(in);
+    exchange(ans, bytes, &in, &got, NULL, &sent_back);
+    free(ans);
+    if (got / sizeof(uint64_t) != nmem)
+        die(EXIT_IO, "%zu clusters came back for %zu documents in components",
+            (size_t)(got / sizeof(uint64_t)), nmem);
+    uint64_t *fm = xmalloc(sizeof *fm * (n + 1));
+    for (size_t i = 0; i < n; i++)
+        fm[i] = (first + i) << 1 | 1;
+    const uint64_t *back = in;
+    for (size_t j = 0, t = 0; j < nl; j++) {
+        const uint64_t d = L[j] & 0xffffffffu;
+        if (d >= first && d < first + n && c.in_edge[d - first] &&
+            (L[j] >> 32) == (uint64_t)comp_rank(c.lab[d - first]))
+            fm[d - first] = back[t++];
+    }
+    free(in);
+    free(L);
+    for (size_t i = 0; i < n; i++)
+        ncomp += c.in_edge[i] && c.lab[i] == first + i;
+    comps_free(&c);
+
+    /* Clusters numbered by first member: those of the ranks before, then
+       this rank's in order. */
+    uint64_t nfirst = 0, before = 0, total = 0;
+    for (size_t i = 0; i < n; i++)
+        nfirst += fm[i] >> 1 == first + i;
+    MPI_Exscan(&nfirst, &before, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    if (rank == 0)
+        before = 0;
+    MPI_Allreduce(&nfirst, &total, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    if (total > UINT32_MAX)
+        die(EXIT_IO, "over %u clusters", UINT32_MAX);
+    my_nrows = n;
+    my_rows = xmalloc(sizeof *my_rows * (n + 1));
+    uint64_t *want = xmalloc(sizeof *want * (n + 1));
+    size_t nw = 0;
+    for (size_t i = 0, next = (size_t)before; i < n; i++) {
+        const uint64_t f = fm[i] >> 1;
+        my_rows[i].flags = fm[i] & 1 ? ND__ROW_REP : 0;
+        if (f == first + i)
+            my_rows[i].cluster = (uint32_t)next++;
+        else if (f >= first)
+            my_rows[i].cluster = my_rows[f - first].cluster;
+        else
+            want[nw++] = f;
+    }
+    /* First members of other ranks: their numbers from their owners. */
+    nw = sort_unique0(want, nw);
+    bytes_by_owner(want, nw, bytes);
+    exchange(want, bytes, &in, &got, from, &sent_back);
+    uint64_t *nums = in;
+    for (size_t j = 0; j < (size_t)(got / sizeof *nums); j++)
+        nums[j] = my_rows[nums[j] - first].cluster;
+    exchange(nums, from, &in, &got, NULL, &sent_back);
+    free(nums);
+    nums = in;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t f = fm[i] >> 1;
+        if (f < first)
+            my_rows[i].cluster = (uint32_t)nums[nd__lower_u64(want, nw, f)];
+    }
+    free(in);
+    free(want);
+    free(fm);
+    free(bytes);
+    free(from);
+
+    uint64_t mine[5] = {ne, 0, lst.guard_rejected, ncomp, nmembers}, docs_here = k;
+    MPI_Reduce(mine, s, 5, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+    s[1] = total;
+    MPI_Reduce(&docs_here, &comp_docs_max, 1, MPI_UINT64_T, MPI_MAX, 0, MPI_COMM_WORLD);
+}
+
 /* Pairs verified at a time: bounded buffers (17 bytes a pair). */
 #define VERIFY_BLOCK (1u << 18)
 
@@ -952,6 +1483,38 @@ static void match(nd_batch *b, nd__batch_given *g)
     pairs_free(&cands);
     const double t2 = MPI_Wtime();
 
+    if (by_owner) {
+        /* cluster, dedup: each component clustered on its owner. */
+        free(want);
+        uint64_t s[5] = {0}, hs[M_LEN] = {0};
+        shared_clusters(b, n, edges, ne, part, npart, s);
+        MPI_Reduce(h, hs, M_LEN, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+        const double t3 = MPI_Wtime();
+        if (rank == 0) {
+            g->candidates = hs[M_CANDS];
+            g->capped = hs[M_CAPPED];
+            g->figures_refused = hs[M_FIGS];
+            g->window_refused = hs[M_WINDOW];
+            g->short_docs = hs[M_SHORT];
+            g->clustered = 1;
+            g->all_edges = s[0];
+            g->clusters = s[1];
+            g->guard_rejected = s[2];
+            comp_count = s[3];
+            comp_docs_all = s[4];
+            g->seconds_lsh = t1 - t0;
+            g->seconds_verify = t2 - t1;
+            g->seconds_cluster = t3 - t2;
+            nd__batch_give(b, g);
+        }
+        free(bytes);
+        free(from);
+        uint64_t sent[8] = {sent_keys, sent_pairs, sent_fetch, 0, nf,
+                            sent_labels, sent_comp, sent_back};
+        MPI_Reduce(sent, all_sent, 8, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+        return;
+    }
+
     /* To rank 0: the verified pairs and the states of their documents. */
     uint64_t *named = xmalloc(sizeof *named * 2 * (ne + npart));
     size_t nn = 0;
@@ -1043,8 +1606,8 @@ static void match(nd_batch *b, nd__batch_given *g)
     }
     free(in);
     free(from);
-    uint64_t sent[5] = {sent_keys, sent_pairs, sent_fetch, sent_edges, nf};
-    MPI_Reduce(sent, all_sent, 5, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+    uint64_t sent[8] = {sent_keys, sent_pairs, sent_fetch, sent_edges, nf, 0, 0, 0};
+    MPI_Reduce(sent, all_sent, 8, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
 }
 
 /* A rank other than 0: the shared candidates and verification (match),
@@ -1132,16 +1695,16 @@ static int gather_recv(void *ctx, nd_batch *b, char *msg, size_t cap)
     }
     gathered_rows += s.bytes;
     free(s.buf);
-    gathered_docs = nd_batch_size(b);
+    gathered_docs = starts[nranks];
     return ND_OK;
 }
 
 /* ------------------------------------------------------------ the rows */
 
 /*
- * cluster and dedup: rank 0 sends each rank the cluster and the
- * representative flag of its documents (MPI_Scatterv); each formats its
- * own rows, with the command's code, into a spool.  With -o a regular
+ * cluster and dedup: each rank knows the cluster and the representative
+ * flag of its documents (shared_clusters) and formats its own rows, with
+ * the command's code, into a spool.  With -o a regular
  * file (or none yet), rank 0 makes the temporary file beside it (shared
  * file system), each rank writes its bytes at its offset (MPI_Exscan of
  * the byte counts) with pwrite, and rank 0 renames it into place once
@@ -1220,37 +1783,14 @@ static int spool_out(FILE *f, uint64_t n, int fd, uint64_t off)
     return err;
 }
 
-/* Every rank: the rows of its documents; given (rank 0) every document's.
-   ND_OK, or ND_ERR_STATE with the cause printed. */
-static int write_rows(nd_job *job, const nd__doc_row *all)
+/* Every rank: the rows of its documents (my_rows).  ND_OK, or
+   ND_ERR_STATE with the cause printed. */
+static int write_rows(nd_job *job)
 {
-    MPI_Datatype row_t;
-    MPI_Type_contiguous((int)sizeof(nd__doc_row), MPI_BYTE, &row_t);
-    MPI_Type_commit(&row_t);
     const size_t mine = nd__job_docs(job);
-    int *counts = NULL, *displs = NULL;
-    if (rank == 0) {
-        counts = malloc(sizeof *counts * (size_t)nranks);
-        displs = malloc(sizeof *displs * (size_t)nranks);
-        if (!counts || !displs)
-            die(EXIT_IO, "out of memory");
-        uint64_t at = 0;
-        for (int r = 0; r < nranks; r++) {
-            if (at + docs_of[r] > INT_MAX)
-                die(EXIT_IO, "over %d documents", INT_MAX);
-            counts[r] = (int)docs_of[r];
-            displs[r] = (int)at;
-            at += docs_of[r];
-        }
-        scattered_rows = (at - docs_of[0]) * sizeof *all;
-    }
-    nd__doc_row *given = malloc(mine * sizeof *given + 1);
-    if (!given)
-        die(EXIT_IO, "out of memory for the rows of %zu documents", mine);
-    MPI_Scatterv(all, counts, displs, row_t, given, (int)mine, row_t, 0, MPI_COMM_WORLD);
-    MPI_Type_free(&row_t);
-    free(counts);
-    free(displs);
+    if (mine != my_nrows)
+        die(EXIT_IO, "%zu documents read and %zu clustered", mine, my_nrows);
+    nd__doc_row *given = my_rows;
     /* The TSV header (dedup), rank 0's. */
     size_t hlen = 0;
     const char *h0 = nd__job_header(job, &hlen);
@@ -1263,6 +1803,18 @@ static int write_rows(nd_job *job, const nd__doc_row *all)
         memcpy(header, h0, (size_t)hl);
     if (hl)
         MPI_Bcast(header, (int)hl, MPI_BYTE, 0, MPI_COMM_WORLD);
+    /* The header goes before the first representative of all. */
+    uint64_t reps = 0, reps_before = 0;
+    for (size_t i = 0; i < mine; i++)
+        reps += (given[i].flags & ND__ROW_REP) != 0;
+    MPI_Exscan(&reps, &reps_before, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    if (rank == 0)
+        reps_before = 0;
+    for (size_t i = 0; hl && !reps_before && i < mine; i++)
+        if (given[i].flags & ND__ROW_REP) {
+            given[i].flags |= ND__ROW_HEADER;
+            break;
+        }
 
     FILE *sp = rows_spool();
     nd_job_stats st0;
@@ -1271,7 +1823,8 @@ static int write_rows(nd_job *job, const nd__doc_row *all)
             ND_OK ||
         fflush(sp) != 0)
         die(EXIT_IO, "%s", ferror(sp) ? "temporary file: write failed" : nd_job_errmsg(job));
-    free(given);
+    free(my_rows);
+    my_rows = NULL;
     free(header);
     nd_job_stats st1;
     nd_job_stats_get(job, &st1);
@@ -1402,31 +1955,11 @@ static int write_rows(nd_job *job, const nd__doc_row *all)
     return err ? ND_ERR_STATE : ND_OK;
 }
 
-/* Rank 0, in place of the job's rows: every document's cluster and
-   whether it represents it (the first representative carries dedup's TSV
-   header), then write_rows. */
+/* Rank 0, in place of the job's rows: write_rows, as every rank. */
 static int rows_root(void *ctx, nd_job *job)
 {
     (void)ctx;
-    const nd_batch *b = nd__job_batch_early(job);
-    const size_t n = nd_batch_size(b);
-    nd__doc_row *all = malloc(n * sizeof *all + 1);
-    if (!all)
-        die(EXIT_IO, "out of memory for the rows of %zu documents", n);
-    size_t hlen;
-    nd__job_header(job, &hlen);
-    int header = hlen > 0;
-    for (size_t i = 0; i < n; i++) {
-        all[i].cluster = nd_batch_cluster(b, i);
-        all[i].flags = nd_batch_rep(b, i) == i ? ND__ROW_REP : 0;
-        if (header && all[i].flags) {
-            all[i].flags |= ND__ROW_HEADER;
-            header = 0;
-        }
-    }
-    int rc = write_rows(job, all);
-    free(all);
-    return rc;
+    return write_rows(job);
 }
 
 /* The count exchange (jobint.h): the sums of one sampling level. */
@@ -1522,7 +2055,7 @@ static int run_share(const cli_opts *o)
         die(rc == ND_ERR_DATA || rc == ND_ERR_UTF8 ? EXIT_DATA : EXIT_IO, "%s",
             rc == ND_OK ? "the job ended before the exchange" : nd_job_errmsg(job));
     int status = EXIT_OK;
-    if (by_owner && write_rows(job, NULL) != ND_OK)
+    if (by_owner && write_rows(job) != ND_OK)
         status = EXIT_IO;
     nd_job_free(job);
     return status;
@@ -1613,14 +2146,11 @@ int main(int argc, char **argv)
         if (o.stats)
             fprintf(stderr,
                     "neardup-mpi: %d ranks; the shares sent to rank 0: %llu bytes, "
-                    "%.1f a document; the rows' data: %llu bytes, %.1f a document; "
-                    "the clusters sent back: %llu bytes, %.1f a document\n",
+                    "%.1f a document; the rows' data: %llu bytes, %.1f a document\n",
                     nranks, (unsigned long long)gathered_bytes,
                     gathered_docs ? (double)gathered_bytes / (double)gathered_docs : 0.0,
                     (unsigned long long)gathered_rows,
-                    gathered_docs ? (double)gathered_rows / (double)gathered_docs : 0.0,
-                    (unsigned long long)scattered_rows,
-                    gathered_docs ? (double)scattered_rows / (double)gathered_docs : 0.0);
+                    gathered_docs ? (double)gathered_rows / (double)gathered_docs : 0.0);
         if (o.stats) {
             fprintf(stderr,
                     "neardup-mpi: the count exchange: %llu bytes of level sums a "
@@ -1635,6 +2165,17 @@ int main(int argc, char **argv)
                     (double)all_sent[0] / nd, (double)all_sent[1] / nd,
                     (double)all_sent[2] / nd, (unsigned long long)all_sent[4],
                     (double)all_sent[3] / nd);
+            if (by_owner)
+                fprintf(stderr,
+                        "neardup-mpi: clusters by connected component: %llu rounds of "
+                        "labels, %.1f bytes a document; pairs and states to the "
+                        "components' owners %.1f; first members and cluster numbers "
+                        "back %.1f; %llu components of %llu documents, at most %llu "
+                        "documents clustered on one rank\n",
+                        (unsigned long long)label_rounds, (double)all_sent[5] / nd,
+                        (double)all_sent[6] / nd, (double)all_sent[7] / nd,
+                        (unsigned long long)comp_count, (unsigned long long)comp_docs_all,
+                        (unsigned long long)comp_docs_max);
             fprintf(stderr, "neardup-mpi: bytes read by rank:");
             for (int r = 0; read_by && r < nranks; r++)
                 fprintf(stderr, " %llu", (unsigned long long)read_by[r]);

@@ -7,10 +7,14 @@
 # than ranks, gzip (read whole by one rank), text and TSV files, records
 # without ids (FILE:LINE ids across the cuts), CRLF lines, bad records
 # under --skip-bad in several ranks' parts (the same warnings in the same
-# order); standard output and -o through a link; --stats: no ids or
+# order); standard output and -o through a link; --stats: no ids, pairs or
 # records sent to rank 0 for cluster and dedup; the candidates made and
 # verified by the ranks: the same counts as one process's, with buckets
-# over the cap, containment and partial pairs, and all keys on one rank.  Then the faults: a rank
+# over the cap, containment and partial pairs, and all keys on one rank;
+# the clusters made by connected component on the ranks (components,
+# guarded and attach, the keep policies, --memory, --exact): a giant
+# component that crosses the ranks' shares, many singletons, digests, and
+# the components found exactly those of one process.  Then the faults: a rank
 # killed where it hands its share over, or while the ranks write their
 # rows into the temporary output file, an input missing on one rank, inputs that differ between ranks: each
 # fails the job, names the rank and host, and leaves no output file.
@@ -133,14 +137,18 @@ fi
 
 # The rows of cluster and dedup are written by the ranks that own the
 # documents: rank 0 receives no ids and no records (the rows' data is the
-# ranks' counters, under a byte a document) and sends each rank its
-# documents' clusters, 8 bytes each.
-grep -q "the rows' data: [0-9]* bytes, 0.0 a document; the clusters sent back: [1-9][0-9]* bytes, [45]\.[0-9] a document" "$T/got.err" &&
+# ranks' counters, under a byte a document), no verified pair and no
+# state (the components are clustered on their owners), and sends no
+# clusters back.
+grep -q "the rows' data: [0-9]* bytes, 0.0 a document$" "$T/got.err" &&
+    grep -q "verified pairs and their states to rank 0 0.0$" "$T/got.err" &&
+    grep -q "^neardup-mpi: clusters by connected component: [1-9][0-9]* rounds of labels" "$T/got.err" &&
     ok || { ko "--stats on 3 ranks: the rows' data"; cat "$T/got.err" >&2; }
 "$ND" pairs -q "$T/s1.jsonl" -o "$T/want" 2>/dev/null
 $RUN -np 3 "$MPI" pairs -q --stats "$T/s1.jsonl" -o "$T/got" 2>"$T/got.err"
 if cmp -s "$T/want" "$T/got" &&
-   grep -q "the rows' data: [0-9]* bytes, [1-9][0-9.]* a document; the clusters sent back: 0 bytes" "$T/got.err"; then
+   grep -q "the rows' data: [0-9]* bytes, [1-9][0-9.]* a document$" "$T/got.err" &&
+   grep -q "verified pairs and their states to rank 0 [1-9][0-9.]*$" "$T/got.err"; then
     ok
 else
     ko "--stats of pairs on 3 ranks: ids still sent"
@@ -190,6 +198,94 @@ done
 same pairs "$T/capped.jsonl"
 same cluster --exact --cluster guarded "$T/capped.jsonl"
 same dedup --memory 64K --keep longest "$T/digest.jsonl"
+
+# The clusters are made by connected component, each on one rank (a hash
+# of its smallest document).  A chain of 600 texts, each a 200-word
+# window of one word stream 5 words on from the last (a neighbour alike,
+# a text 40 away sharing nothing), shuffled (stride 233) and spread among
+# 2,400 other documents: one giant component under components that
+# crosses the ranks' shares back and forth, split by guarded and attach.
+head -400 "$T/big.jsonl" | sed 's/^{"id": "[^"]*", "text": "\([^"]*\)".*$/\1/; s/\\n/ /g; s/\\//g' |
+    tr -s ' ' '\n' | grep -v '^$' >"$T/words"
+awk -v N=600 '{ w[n++] = $0 } END {
+    for (p = 0; p < N; p++) {
+        i = (p * 233) % N
+        t = w[i * 5]
+        for (k = 1; k < 200; k++) t = t " " w[i * 5 + k]
+        printf "{\"id\": \"z%d\", \"text\": \"%s\"}\n", i, t
+    }
+}' "$T/words" >"$T/chainonly.jsonl"
+head -2400 "$T/levels.jsonl" |
+    awk 'NR == FNR { c[NR] = $0; n = NR; next } { print } FNR % 4 == 0 && k < n { print c[++k] }' \
+        "$T/chainonly.jsonl" - >"$T/chain.jsonl"
+# Many singletons: 3,000 texts of 150 words drawn at random, every 100th
+# copied at the end (pairs from the first rank's share to the last's).
+awk 'BEGIN { srand(5) } { w[n++] = $0 } END {
+    for (d = 0; d < 3000; d++) {
+        t = w[int(rand() * n)]
+        for (k = 1; k < 150; k++) t = t " " w[int(rand() * n)]
+        printf "{\"id\": \"r%d\", \"text\": \"%s\"}\n", d, t
+    }
+}' "$T/words" >"$T/singles.jsonl"
+awk 'NR % 100 == 1 { sub(/"id": "r/, "\"id\": \"copy"); print }' "$T/singles.jsonl" >"$T/rcopies"
+cat "$T/rcopies" >>"$T/singles.jsonl"
+# The corpora are what they say: one cluster of 600 or more under
+# components, none under guarded; 30 pairs among singletons.
+"$ND" cluster -q --cluster components "$T/chain.jsonl" -o "$T/want"
+big=$(sed 's/.*"cluster": \([0-9]*\).*/\1/' "$T/want" | sort | uniq -c | sort -rn | awk 'NR == 1 { print $1 }')
+"$ND" cluster -q --cluster guarded "$T/chain.jsonl" -o "$T/want"
+bigg=$(sed 's/.*"cluster": \([0-9]*\).*/\1/' "$T/want" | sort | uniq -c | sort -rn | awk 'NR == 1 { print $1 }')
+"$ND" dedup -q "$T/singles.jsonl" -o "$T/want"
+if [ "$big" -ge 600 ] && [ "$bigg" -lt 600 ] && [ "$(wc -l <"$T/want")" = 3000 ]; then
+    ok
+else
+    ko "the chain and singletons corpora: largest clusters $big and $bigg, $(wc -l <"$T/want") kept"
+fi
+for m in components guarded attach; do
+    same cluster --cluster $m "$T/chain.jsonl"
+    same dedup --cluster $m "$T/singles.jsonl" "$T/chain.jsonl"
+done
+same cluster --cluster guarded "$T/digest.jsonl"
+same cluster --keep longest "$T/chain.jsonl" "$T/singles.jsonl"
+same dedup --keep earliest --time-field published "$T/chain.jsonl"
+same cluster --cluster components --keep source --source-priority "$T/prio" "$T/singles.jsonl" "$T/chain.jsonl"
+same cluster --cluster components --memory 64K "$T/chain.jsonl"
+same dedup --exact "$T/chain.jsonl"
+# The giant component crosses the ranks: its pairs and states go to the
+# rank that clusters it, the labels take rounds, and one rank clusters it;
+# the counters are one process's, and the components found are exactly
+# the clusters of two documents or more of --cluster components (the
+# output alone would not tell: clustering two components together gives
+# the same clusters).
+"$ND" cluster -q --stats --cluster components "$T/chain.jsonl" -o "$T/want" 2>"$T/want.err"
+counts "$T/want.err" >"$T/want.txt"
+ncomp=$(sed 's/.*"cluster": \([0-9]*\).*/\1/' "$T/want" | sort | uniq -c | awk '$1 > 1' | wc -l)
+ndocs=$(sed 's/.*"cluster": \([0-9]*\).*/\1/' "$T/want" | sort | uniq -c | awk '$1 > 1 { s += $1 } END { print s }')
+for n in 1 2 3 4; do
+    $RUN -np $n "$MPI" cluster -q --stats --cluster components "$T/chain.jsonl" -o "$T/got" 2>"$T/got.err"
+    counts "$T/got.err" >"$T/got.txt"
+    if cmp -s "$T/want" "$T/got" && cmp -s "$T/want.txt" "$T/got.txt" &&
+       grep -q "^neardup-mpi: clusters by connected component: [2-9][0-9]* rounds of labels, [0-9.]* bytes a document; pairs and states to the components' owners [0-9.]*; first members and cluster numbers back [0-9.]*; $ncomp components of $ndocs documents, at most \([6-9][0-9][0-9]\|[1-9][0-9][0-9][0-9]\) documents clustered on one rank" "$T/got.err" &&
+       { [ $n = 1 ] || grep -q "components' owners [1-9][0-9.]*;" "$T/got.err"; }; then
+        ok
+    else
+        ko "the giant component on $n ranks ($ncomp components of $ndocs documents)"
+        diff "$T/want.txt" "$T/got.txt" >&2
+        grep '^neardup-mpi:' "$T/got.err" >&2
+    fi
+done
+# The same on the 10,000 documents (attach: the partners of partial pairs
+# go along, read, not clustered).
+"$ND" cluster -q --cluster components "$T/big.jsonl" -o "$T/want"
+ncomp=$(sed 's/.*"cluster": \([0-9]*\).*/\1/' "$T/want" | sort | uniq -c | awk '$1 > 1' | wc -l)
+"$ND" cluster -q "$T/big.jsonl" -o "$T/want"
+$RUN -np 3 "$MPI" cluster -q --stats "$T/big.jsonl" -o "$T/got" 2>"$T/got.err"
+if cmp -s "$T/want" "$T/got" && grep -q " $ncomp components of " "$T/got.err"; then
+    ok
+else
+    ko "the components of the 10,000 documents on 3 ranks ($ncomp)"
+    grep '^neardup-mpi:' "$T/got.err" >&2
+fi
 
 # Standard output: the ranks' rows in order through rank 0.
 for n in 1 3; do
