@@ -61,11 +61,11 @@
  * not merely another multiplier.  The gain is speed: one multiply per key
  * and an add and a min per (key, hash), against a multiply per (key, hash).
  */
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sketch.h"
+#include "../core/cpu.h"
 
 uint64_t nd__splitmix64(uint64_t *state)
 {
@@ -280,20 +280,13 @@ static void oph(const nd__perm *p, nd__cpu cpu, const uint64_t *x, size_t n,
 
 unsigned nd__cpu_paths(void)
 {
-    /* Racing first calls store the same value. */
-    static _Atomic unsigned cached;
-    unsigned m = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (m)
-        return m;
-    m = 1u << ND__CPU_SCALAR;
+    unsigned m = 1u << ND__CPU_SCALAR;
 #ifdef ND__HAVE_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2"))
+    if (nd__isa_has(ND__ISA_AVX2))
         m |= 1u << ND__CPU_AVX2;
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
+    if (nd__isa_has(ND__ISA_AVX512F | ND__ISA_AVX512DQ))
         m |= 1u << ND__CPU_AVX512;
 #endif
-    atomic_store_explicit(&cached, m, memory_order_relaxed);
     return m;
 }
 
@@ -348,14 +341,5 @@ int nd__minhash_on(const nd__perm *p, nd__cpu cpu, const uint64_t *h, size_t n,
 
 void nd__minhash(const nd__perm *p, const uint64_t *h, size_t n, uint32_t *sig)
 {
-    static _Atomic int best = -1;
-    int c = atomic_load_explicit(&best, memory_order_relaxed);
-    if (c < 0) {
-        unsigned m = nd__cpu_paths();
-        c = ND__CPU_COUNT - 1;
-        while (!(m >> c & 1))
-            c--;
-        atomic_store_explicit(&best, c, memory_order_relaxed);
-    }
-    nd__minhash_on(p, (nd__cpu)c, h, n, sig);
+    nd__minhash_on(p, (nd__cpu)nd__best_path(nd__cpu_paths()), h, n, sig);
 }

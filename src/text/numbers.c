@@ -10,9 +10,9 @@
  */
 #include "numbers.h"
 #include "text.h"
+#include "../core/cpu.h"
 #include "../core/mix.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -547,20 +547,13 @@ static int figures_with(nd__next_digit_fn next_digit, nd__byte_masks_fn masks,
 
 unsigned nd__digit_paths(void)
 {
-    /* Racing first calls store the same value. */
-    static _Atomic unsigned cached;
-    unsigned m = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (m)
-        return m;
-    m = 1u << ND__DIGITS_SCALAR;
+    unsigned m = 1u << ND__DIGITS_SCALAR;
 #ifdef ND__TEXT_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2"))
+    if (nd__isa_has(ND__ISA_AVX2))
         m |= 1u << ND__DIGITS_AVX2;
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
+    if (nd__isa_has(ND__ISA_AVX512F | ND__ISA_AVX512BW))
         m |= 1u << ND__DIGITS_AVX512;
 #endif
-    atomic_store_explicit(&cached, m, memory_order_relaxed);
     return m;
 }
 
@@ -608,19 +601,10 @@ static scan_path path_of(nd__digits_path p)
     }
 }
 
-/* The fastest path of this CPU, chosen once. */
+/* The fastest path of this CPU. */
 static nd__digits_path best_path(void)
 {
-    static _Atomic int best = -1;
-    int c = atomic_load_explicit(&best, memory_order_relaxed);
-    if (c < 0) {
-        unsigned m = nd__digit_paths();
-        c = ND__DIGITS_PATHS - 1;
-        while (!(m >> c & 1))
-            c--;
-        atomic_store_explicit(&best, c, memory_order_relaxed);
-    }
-    return (nd__digits_path)c;
+    return (nd__digits_path)nd__best_path(nd__digit_paths());
 }
 
 size_t nd__next_digit_on(nd__digits_path p, const char *text, size_t i,

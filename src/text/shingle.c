@@ -11,6 +11,7 @@
  * dropping adjacent repeats.
  */
 #include "text.h"
+#include "../core/cpu.h"
 #include "../core/dfcount.h"
 #include "../core/mix.h"
 #include "../core/sort.h"
@@ -398,36 +399,19 @@ size_t nd__pick_windows_scalar(const unsigned char *g, size_t from, size_t to,
 
 unsigned nd__text_paths(void)
 {
-    /* Racing first calls store the same value. */
-    static _Atomic unsigned cached;
-    unsigned m = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (m)
-        return m;
-    m = 1u << ND__TEXT_SCALAR;
+    unsigned m = 1u << ND__TEXT_SCALAR;
 #ifdef ND__TEXT_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vbmi") &&
-        __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("popcnt"))
+    if (nd__isa_has(ND__ISA_AVX512F | ND__ISA_AVX512BW | ND__ISA_AVX512DQ |
+                    ND__ISA_AVX512VBMI | ND__ISA_AVX512VBMI2 | ND__ISA_POPCNT))
         m |= 1u << ND__TEXT_AVX512;
 #endif
-    atomic_store_explicit(&cached, m, memory_order_relaxed);
     return m;
 }
 
 /* The fastest path of this CPU. */
 static nd__text_path best_path(void)
 {
-    static _Atomic int best = -1;
-    int c = atomic_load_explicit(&best, memory_order_relaxed);
-    if (c < 0) {
-        unsigned m = nd__text_paths();
-        c = ND__TEXT_PATHS - 1;
-        while (!(m >> c & 1))
-            c--;
-        atomic_store_explicit(&best, c, memory_order_relaxed);
-    }
-    return (nd__text_path)c;
+    return (nd__text_path)nd__best_path(nd__text_paths());
 }
 
 size_t nd__fold_ascii_on(nd__text_path p, const unsigned char *s, size_t len,
