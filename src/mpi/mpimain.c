@@ -16,14 +16,16 @@
  * the connected components of the verified pairs (label rounds) and
  * cluster each on one rank (a hash of its smallest document), which
  * receives its pairs and its members' states; clusters are numbered by first
- * member across the ranks (shared_clusters), and rank 0 receives only
- * the summed counters.  For pairs, whose rows are the verified pairs in
- * order, rank 0 receives the verified pairs and their documents' state
- * and clusters alone.  Rank 0 also receives the others' warnings and
- * record counters (for pairs also the ids and texts), in rank order,
- * which is input order.
- * The rows of cluster and dedup are written by the ranks that own the
- * documents (write_rows); those of pairs by rank 0.
+ * member across the ranks (shared_clusters).  pairs, whose rows name no
+ * cluster, clusters the same way only for its counters (--stats,
+ * --stats-json).  Rank 0 receives only the summed counters, and the
+ * others' warnings and record counters, in rank order, which is input
+ * order.
+ * Every rank writes its own rows (write_rows): those of its documents
+ * for cluster and dedup; for pairs those of the verified pairs whose
+ * first document it owns (pair order is by first document, so a rank's
+ * pairs are one stretch of the output, in rank order), with the ids (and
+ * texts, --explain) of their second documents fetched from their owners.
  *
  * Faults: a rank that fails (an input it cannot read, a bad record, no
  * memory, inputs that differ from rank 0's) prints its rank, host and
@@ -492,11 +494,9 @@ static int stream_get(void *ctx, void *p, size_t n)
  * the distinct pairs of one process.  It fetches the state of each
  * distinct b it lacks from b's owner (a request, then the answers as
  * nd__batch_doc_get records with their exact sets) and verifies its pairs
- * as one process does.  For cluster and dedup the components are then
- * clustered where they are owned (shared_clusters); for pairs rank 0
- * receives the verified pairs (edges and attach's partial ones), in rank
- * order, which is pair order, and the state of each document they name,
- * and clusters them.
+ * as one process does.  The components are then clustered where they
+ * are owned (shared_clusters); pairs keep their verified pairs, in pair
+ * order, for the rows.
  */
 
 /* The first document of each rank, and the total, at [nranks]. */
@@ -1631,8 +1631,10 @@ static int gather_recv(void *ctx, nd_batch *b, char *msg, size_t cap)
 
 /*
  * cluster and dedup: each rank knows the cluster and the representative
- * flag of its documents (shared_clusters) and formats its own rows, with
- * the command's code, into a spool.  With -o a regular
+ * flag of its documents (shared_clusters); pairs: its verified pairs, and
+ * it fetches what their rows print of their second documents
+ * (spool_pairs).  Each formats its own rows, with the command's code,
+ * into a spool.  With -o a regular
  * file (or none yet), rank 0 makes the temporary file beside it (shared
  * file system), each rank writes its bytes at its offset (MPI_Exscan of
  * the byte counts) with pwrite, and rank 0 renames it into place once
