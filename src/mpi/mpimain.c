@@ -634,7 +634,8 @@ static void pairs_add(pairset *p, const uint64_t *x, size_t m)
         p->v = v;
         p->cap = cap;
     }
-    memcpy(p->v + p->n, x, m * sizeof *x);
+    if (m)
+        memcpy(p->v + p->n, x, m * sizeof *x);
     p->n += m;
     pairs_check(p);
 }
