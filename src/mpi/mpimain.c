@@ -1503,7 +1503,8 @@ static void match(nd_batch *b, nd__batch_given *g)
         pair_ne = ne;
         if (clustering) {
             edges = xmalloc(sizeof *edges * (ne + 1));
-            memcpy(edges, pair_edges, sizeof *edges * ne);
+            if (ne)
+                memcpy(edges, pair_edges, sizeof *edges * ne);
         }
     }
     if (clustering) {
@@ -1767,7 +1768,7 @@ static int mem_put(void *ctx, const void *p, size_t n)
             cap *= 2;
         unsigned char *q = realloc(m->p, cap);
         if (!q)
-            return ND_ERR_NOMEM;
+            die(EXIT_IO, "out of memory for the documents asked for the pairs' rows");
         m->p = q;
         m->cap = cap;
     }
@@ -1824,12 +1825,13 @@ static void spool_pairs(nd_job *job, FILE *sp)
         ask[k] -= first;
     }
     membuf out = {0};
-    for (int r = 0, i = 0; r < nranks; r++) {
+    size_t at = 0;
+    for (int r = 0; r < nranks; r++) {
         const size_t cnt = (size_t)(from[r] / sizeof *ask), before = out.n;
-        if (nd__job_export_docs(job, ask + i, cnt, mem_put, &out) != ND_OK)
+        if (nd__job_export_docs(job, ask + at, cnt, mem_put, &out) != ND_OK)
             die(EXIT_IO, "%s", nd_job_errmsg(job));
         bytes[r] = out.n - before;
-        i += (int)cnt;
+        at += cnt;
     }
     free(in);
     exchange(out.p, bytes, &in, &got, NULL, &sent_ids);

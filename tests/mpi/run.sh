@@ -278,7 +278,7 @@ else
     ko "the corpora of pairs on one rank: $(wc -l <"$T/want") pairs"
 fi
 same pairs "$T/pfirst.jsonl"
-same pairs "$T/plast.jsonl"
+same pairs --stats "$T/plast.jsonl"
 same pairs --explain "$T/plast.jsonl"
 same cluster --cluster guarded "$T/digest.jsonl"
 same cluster --keep longest "$T/chain.jsonl" "$T/singles.jsonl"
