@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../src/job/jobint.h"
 #include "../src/neardup.h"
 
 #define STORY_A "The council approved the new budget for the harbour district on Monday " \
@@ -299,6 +300,103 @@ Test(job, pairs_explained)
                                 "day and the rescue teams asked drivers to stay at "
                                 "home until the ploughs had cleared the road");
     remove_file(&t);
+}
+
+/* What nd__job_export_docs puts, in memory for nd__job_import_docs. */
+typedef struct {
+    unsigned char p[4096];
+    size_t n, at;
+} bytes_t;
+
+static int put_bytes(void *ctx, const void *p, size_t n)
+{
+    bytes_t *b = ctx;
+    cr_assert_leq(b->n + n, sizeof b->p);
+    memcpy(b->p + b->n, p, n);
+    b->n += n;
+    return ND_OK;
+}
+
+static int get_bytes(void *ctx, void *p, size_t n)
+{
+    bytes_t *b = ctx;
+    cr_assert_leq(b->at + n, b->n);
+    memcpy(p, b->p + b->at, n);
+    b->at += n;
+    return ND_OK;
+}
+
+/* The second ids of the rows, then on_row. */
+typedef struct {
+    seen s;
+    char b[16][32];
+} pair_seen;
+
+static int on_pair(void *ctx, const nd_job_row *r)
+{
+    pair_seen *p = ctx;
+    if (p->s.rows < 16)
+        snprintf(p->b[p->s.rows], sizeof p->b[0], "%.*s", (int)r->id_b_len, r->id_b);
+    return on_row(&p->s, r);
+}
+
+/* A shared run's pairs: the job holding a pair's first document imports
+   the id and text of the second from the job that read it, and writes
+   the row as one job would (explained). */
+Test(job, pairs_of_a_partner_read_elsewhere)
+{
+    tmpfile_t t1, t2;
+    write_file(&t1, "a.jsonl",
+               "{\"id\": \"a\", \"text\": \"" STORY_A "\"}\n"
+               "{\"id\": \"b\", \"text\": \"" STORY_B "\"}\n");
+    write_file(&t2, "b.jsonl",
+               "{\"id\": \"c\", \"text\": \"" STORY_B " today\"}\n"
+               "{\"id\": \"d\", \"text\": \"" STORY_A ".\"}\n");
+    nd_job *job[2];
+    seen s[2] = {{0}, {0}};
+    const char *paths[2] = {t1.path, t2.path};
+    for (int k = 0; k < 2; k++) {
+        nd_job_opts o;
+        nd_job_opts_init(&o);
+        o.kind = ND_JOB_PAIRS;
+        o.explain = 1;
+        o.paths = &paths[k];
+        o.npaths = 1;
+        o.on_row = on_row;
+        o.ctx = &s[k];
+        cr_assert_eq(nd_job_create(&o, &job[k]), ND_OK);
+        cr_assert_eq(nd_job_run(job[k]), ND_OK);
+        cr_assert_eq(s[k].rows, 0); /* no pair within a file */
+    }
+    /* Documents 0..3 of all: a, b (job 0), c, d (job 1); the pairs of
+       job 0's documents name d (3) and c (2). */
+    bytes_t b = {{0}, 0, 0};
+    const uint64_t ask[2] = {0, 1}; /* c and d, job 1's numbering */
+    cr_assert_eq(nd__job_export_docs(job[1], ask, 2, put_bytes, &b), ND_OK);
+    cr_assert_eq(nd__job_import_docs(job[0], 2, get_bytes, &b), ND_OK);
+    cr_assert_eq(b.at, b.n);
+    const nd_edge e[2] = {{0, 3, 0.9f, 0.95f}, {1, 2, 0.8f, 1.0f}};
+    const uint64_t others[2] = {2, 3};
+    pair_seen r = {0};
+    cr_assert_eq(nd__job_write_pairs(job[0], e, 2, 0, 2, others, 2, NULL, on_pair, &r), ND_OK);
+    cr_assert_eq(r.s.rows, 2);
+    cr_assert_str_eq(r.s.ids[0], "\"a\"");
+    cr_assert_str_eq(r.b[0], "\"d\"");
+    cr_assert_str_eq(r.s.ids[1], "\"b\"");
+    cr_assert_str_eq(r.b[1], "\"c\"");
+    cr_assert_eq(r.s.explained, 2);
+    /* b and c share story B's 27 words: c's text came from job 1 */
+    cr_assert_eq(r.s.shared_words, 27);
+    cr_assert_str_eq(r.s.passage, "heavy snow closed the mountain pass for a second "
+                                "day and the rescue teams asked drivers to stay at "
+                                "home until the ploughs had cleared the road");
+    /* A count that does not add up is refused. */
+    cr_assert_eq(nd__job_write_pairs(job[0], e, 2, 0, 2, others, 1, NULL, on_pair, &r),
+                 ND_ERR_STATE);
+    for (int k = 0; k < 2; k++)
+        nd_job_free(job[k]);
+    remove_file(&t1);
+    remove_file(&t2);
 }
 
 Test(job, options_checked_at_create)

@@ -35,10 +35,12 @@
  * A shared run (jobint.h, src/mpi/) reads pieces of the input in place of
  * the paths, numbers its records from the first it was given, and hands
  * its record counters to the process that clusters (nd__job_export,
- * _import); for pairs also its documents' ids and texts, appended after
- * that process's own, which writes every row.  The rows of cluster and
- * dedup are written by each process for its own documents, with the
- * clusters it is given (nd__job_write_given).
+ * _import).  The rows of cluster and dedup are written by each process
+ * for its own documents, with the clusters it is given
+ * (nd__job_write_given); those of pairs by the process owning the pair's
+ * first document, which imports the ids (and texts, explain) of the
+ * second documents it lacks (nd__job_export_docs, _import_docs,
+ * nd__job_write_pairs).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -1340,10 +1342,36 @@ static int emit(nd_job *j, const nd_job_row *row)
     return ND_OK;
 }
 
-static int write_pairs(nd_job *j)
+/* Where the rows of pairs find their documents: this job's own, numbered
+   first, first + 1, ..., then others[0..nothers) (sorted numbers),
+   appended after them; the clusters of its own (given, or the batch's). */
+typedef struct {
+    uint64_t first;
+    size_t own;
+    const uint64_t *others;
+    size_t nothers;
+    const nd__doc_row *given;
+} pair_docs;
+
+static size_t pair_doc(const pair_docs *m, uint64_t d)
 {
-    size_t ne;
-    const nd_edge *e = nd_batch_edges(j->batch, &ne);
+    if (d >= m->first && d - m->first < m->own)
+        return (size_t)(d - m->first);
+    size_t lo = 0, hi = m->nothers;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->others[mid] < d)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return m->own + lo;
+}
+
+/* The rows of the pairs e[0..ne), in order, to on_row. */
+static int write_pairs_of(nd_job *j, const nd_edge *e, size_t ne, const pair_docs *m,
+                          int (*on_row)(void *ctx, const nd_job_row *row), void *ctx)
+{
     start_phase(j, ND_PHASE_WRITE, ne);
     if (j->texts && fflush(j->texts) != 0)
         return jfail(j, ND_ERR_IO, "temporary file: write failed");
@@ -1358,19 +1386,20 @@ static int write_pairs(nd_job *j)
             status = oom(j);
     }
     for (size_t i = 0; i < ne && status == ND_OK; i++) {
+        const size_t la = pair_doc(m, e[i].a), lb = pair_doc(m, e[i].b);
         nd_job_row r = {0};
         r.doc = e[i].a;
         r.doc_b = e[i].b;
-        set_id(j, e[i].a, &r.id, &r.id_len);
-        set_id(j, e[i].b, &r.id_b, &r.id_b_len);
+        set_id(j, la, &r.id, &r.id_len);
+        set_id(j, lb, &r.id_b, &r.id_b_len);
         r.jaccard = e[i].jaccard;
         r.containment = e[i].containment;
-        r.cluster = nd_batch_cluster(j->batch, e[i].a);
+        r.cluster = m->given ? m->given[la].cluster : nd_batch_cluster(j->batch, e[i].a);
         if (j->o.explain) {
-            if (i == 0 || a.doc != e[i].a)
-                status = side_load(j, sk, &a, e[i].a);
+            if (i == 0 || a.doc != la)
+                status = side_load(j, sk, &a, la);
             if (status == ND_OK)
-                status = side_load(j, sk, &b, e[i].b);
+                status = side_load(j, sk, &b, lb);
             if (status != ND_OK)
                 break;
             nd_exact_scores(a.set, a.nset, b.set, b.nset, &r.exact_jaccard,
@@ -1395,7 +1424,9 @@ static int write_pairs(nd_job *j)
             r.passage = passage.n ? passage.p : "";
             r.passage_len = passage.n;
         }
-        status = emit(j, &r);
+        j->st.rows++;
+        if (on_row(ctx, &r) != 0)
+            status = jfail(j, ND_ERR_STATE, "the row callback stopped the job");
         report(j, ND_PHASE_WRITE, i + 1, ne, i + 1 == ne);
     }
     free(row);
@@ -1404,6 +1435,25 @@ static int write_pairs(nd_job *j)
     side_free(&b);
     nd_sketcher_free(sk);
     return status;
+}
+
+static int write_pairs(nd_job *j)
+{
+    size_t ne;
+    const nd_edge *e = nd_batch_edges(j->batch, &ne);
+    const pair_docs m = {0, j->nids, NULL, 0, NULL};
+    return write_pairs_of(j, e, ne, &m, j->o.on_row, j->o.ctx);
+}
+
+int nd__job_write_pairs(nd_job *j, const nd_edge *e, size_t ne, uint64_t first, size_t own,
+                        const uint64_t *others, size_t nothers, const nd__doc_row *given,
+                        int (*on_row)(void *ctx, const nd_job_row *row), void *ctx)
+{
+    if (own + nothers != j->nids)
+        return jfail(j, ND_ERR_STATE, "%zu documents held for the pairs' rows, not %zu",
+                     j->nids, own + nothers);
+    const pair_docs m = {first, own, others, nothers, given};
+    return write_pairs_of(j, e, ne, &m, on_row, ctx);
 }
 
 /* Read the next len bytes of the record spool into *out (grown as
@@ -1633,8 +1683,8 @@ ND_API int nd_job_run(nd_job *j)
     if (status == ND_OK && (status = nd_batch_run(j->batch)) != ND_OK)
         status = jfail(j, status, "%s", nd_batch_errmsg(j->batch));
     if (status == ND_OK && j->o.on_row)
-        status = j->o.kind == ND_JOB_PAIRS ? write_pairs(j)
-               : j->rows_fn                ? j->rows_fn(j->rows_ctx, j)
+        status = j->rows_fn                ? j->rows_fn(j->rows_ctx, j)
+               : j->o.kind == ND_JOB_PAIRS ? write_pairs(j)
                                            : write_docs(j);
     nd_batch_stats_get(j->batch, &j->st.batch);
     j->st.seconds = wall() - j->t0;
@@ -1751,9 +1801,106 @@ int nd__job_export(nd_job *j, int docs, nd__put_fn put, void *ctx)
     return rc;
 }
 
+/* What the rows of pairs need of documents docs[0..n) of this job (its
+   own numbering), as nd__job_export writes each: the id, and the text with
+   its meta (explain).  Not for dedup (raw records are read in order). */
+int nd__job_export_docs(nd_job *j, const uint64_t *docs, size_t n, nd__put_fn put, void *ctx)
+{
+    if (j->spool)
+        return jfail(j, ND_ERR_STATE, "records are exported in order only");
+    if (j->texts && fflush(j->texts) != 0)
+        return jfail(j, ND_ERR_IO, "temporary file: write failed");
+    buf tmp = {0};
+    int rc = ND_OK;
+    for (size_t i = 0; i < n && rc == ND_OK; i++) {
+        const size_t d = (size_t)docs[i];
+        if (d >= j->nids) {
+            rc = jfail(j, ND_ERR_STATE, "document %zu of %zu asked for", d, j->nids);
+            break;
+        }
+        const size_t idlen = j->id_off[d + 1] - j->id_off[d];
+        if ((rc = put_u64(put, ctx, idlen)) != ND_OK ||
+            (rc = put(ctx, j->ids.p + j->id_off[d], idlen)) != ND_OK || !j->texts)
+            continue;
+        uint64_t len;
+        if (fseeko(j->texts, (off_t)j->text_pos[d], SEEK_SET) != 0 ||
+            fread(&len, sizeof len, 1, j->texts) != 1) {
+            rc = jfail(j, ND_ERR_IO, "temporary file: read failed");
+            break;
+        }
+        tmp.n = 0;
+        if (buf_reserve(&tmp, (size_t)len + sizeof(nd_doc_meta))) {
+            rc = oom(j);
+            break;
+        }
+        if (fread(tmp.p, 1, (size_t)len + sizeof(nd_doc_meta), j->texts) !=
+            (size_t)len + sizeof(nd_doc_meta)) {
+            rc = jfail(j, ND_ERR_IO, "temporary file: read failed");
+            break;
+        }
+        if ((rc = put_u64(put, ctx, len)) == ND_OK)
+            rc = put(ctx, tmp.p, (size_t)len + sizeof(nd_doc_meta));
+    }
+    free(tmp.p);
+    return rc;
+}
+
 static int get_u64(nd__get_fn get, void *ctx, uint64_t *v)
 {
     return get(ctx, v, sizeof *v);
+}
+
+/* Append n documents as export writes them (each id, raw record, text
+   with meta) after this job's documents; tmp is scratch. */
+static int import_docs(nd_job *j, uint64_t n, nd__get_fn get, void *ctx, buf *tmp)
+{
+    int rc = ND_OK;
+    if ((j->spool && fseeko(j->spool, 0, SEEK_END) != 0) ||
+        (j->texts && fseeko(j->texts, 0, SEEK_END) != 0))
+        return jfail(j, ND_ERR_IO, "temporary file: write failed");
+    for (uint64_t d = 0; d < n && rc == ND_OK; d++) {
+        uint64_t len;
+        if ((rc = room_for_doc(j)) != ND_OK || (rc = get_u64(get, ctx, &len)) != ND_OK)
+            break;
+        if (buf_reserve(&j->ids, (size_t)len)) {
+            rc = oom(j);
+            break;
+        }
+        if ((rc = get(ctx, j->ids.p + j->ids.n, (size_t)len)) != ND_OK)
+            break;
+        j->id_off[j->nids] = j->ids.n;
+        j->ids.n += (size_t)len;
+        j->id_off[j->nids + 1] = j->ids.n;
+        for (int k = 0; k < 2 && rc == ND_OK; k++) {
+            FILE *f = k ? j->texts : j->spool;
+            if (!f)
+                continue;
+            const size_t head = k ? sizeof(nd_doc_meta) : 0;
+            tmp->n = 0;
+            if ((rc = get_u64(get, ctx, &len)) != ND_OK)
+                break;
+            if (buf_reserve(tmp, (size_t)len + head)) {
+                rc = oom(j);
+                break;
+            }
+            if ((rc = get(ctx, tmp->p, (size_t)len + head)) != ND_OK)
+                break;
+            if ((k && fwrite(&len, sizeof len, 1, f) != 1) ||
+                fwrite(tmp->p, 1, (size_t)len + head, f) != (size_t)len + head) {
+                rc = jfail(j, ND_ERR_IO, "temporary file: write failed");
+                break;
+            }
+            if (k) {
+                j->text_pos[j->nids] = j->texts_end;
+                j->texts_end += sizeof len + head + len;
+            } else {
+                j->raw_len[j->nids] = len;
+            }
+        }
+        if (rc == ND_OK)
+            j->nids++;
+    }
+    return rc;
 }
 
 /* Append what nd__job_export wrote elsewhere, after this job's documents
@@ -1787,53 +1934,15 @@ int nd__job_import(nd_job *j, int docs, nd__get_fn get, void *ctx)
         free(tmp.p);
         return ND_OK;
     }
-    if ((j->spool && fseeko(j->spool, 0, SEEK_END) != 0) ||
-        (j->texts && fseeko(j->texts, 0, SEEK_END) != 0)) {
-        free(tmp.p);
-        return jfail(j, ND_ERR_IO, "temporary file: write failed");
-    }
-    for (uint64_t d = 0; d < n && rc == ND_OK; d++) {
-        uint64_t len;
-        if ((rc = room_for_doc(j)) != ND_OK || (rc = get_u64(get, ctx, &len)) != ND_OK)
-            break;
-        if (buf_reserve(&j->ids, (size_t)len)) {
-            rc = oom(j);
-            break;
-        }
-        if ((rc = get(ctx, j->ids.p + j->ids.n, (size_t)len)) != ND_OK)
-            break;
-        j->id_off[j->nids] = j->ids.n;
-        j->ids.n += (size_t)len;
-        j->id_off[j->nids + 1] = j->ids.n;
-        for (int k = 0; k < 2 && rc == ND_OK; k++) {
-            FILE *f = k ? j->texts : j->spool;
-            if (!f)
-                continue;
-            const size_t head = k ? sizeof(nd_doc_meta) : 0;
-            tmp.n = 0;
-            if ((rc = get_u64(get, ctx, &len)) != ND_OK)
-                break;
-            if (buf_reserve(&tmp, (size_t)len + head)) {
-                rc = oom(j);
-                break;
-            }
-            if ((rc = get(ctx, tmp.p, (size_t)len + head)) != ND_OK)
-                break;
-            if ((k && fwrite(&len, sizeof len, 1, f) != 1) ||
-                fwrite(tmp.p, 1, (size_t)len + head, f) != (size_t)len + head) {
-                rc = jfail(j, ND_ERR_IO, "temporary file: write failed");
-                break;
-            }
-            if (k) {
-                j->text_pos[j->nids] = j->texts_end;
-                j->texts_end += sizeof len + head + len;
-            } else {
-                j->raw_len[j->nids] = len;
-            }
-        }
-        if (rc == ND_OK)
-            j->nids++;
-    }
+    rc = import_docs(j, n, get, ctx, &tmp);
+    free(tmp.p);
+    return rc;
+}
+
+int nd__job_import_docs(nd_job *j, uint64_t n, nd__get_fn get, void *ctx)
+{
+    buf tmp = {0};
+    int rc = import_docs(j, n, get, ctx, &tmp);
     free(tmp.p);
     return rc;
 }

@@ -155,7 +155,8 @@ int nd__job_import(nd_job *j, int docs, nd__get_fn get, void *ctx);
  * The rows of cluster and dedup in a shared run, each process writing its
  * own documents'.  The process that clustered sets rows_by before
  * nd_job_run: after the batch has run, fn(ctx, j) is called in place of
- * writing every document's row, and its code is the run's.  Each process
+ * writing every row (pairs too: nd__job_write_pairs below), and its code
+ * is the run's.  Each process
  * then calls write_given with given[d] for its d-th document (of
  * nd__job_docs, numbered first, first + 1, ... of all): the rows, as
  * nd_job_run's, go to on_row (non-zero stops it: ND_ERR_STATE), the
@@ -176,6 +177,23 @@ int nd__job_write_given(nd_job *j, const nd__doc_row *given, uint64_t first,
                         const char *header, size_t hlen,
                         int (*on_row)(void *ctx, const nd_job_row *row), void *ctx);
 void nd__job_add_rows(nd_job *j, uint64_t rows);
+/*
+ * The rows of pairs in a shared run, each process writing those of the
+ * pairs whose first document it owns.  export_docs puts what the rows
+ * need of its documents docs[] (its own numbering from 0: the id, and the
+ * text with its meta for explain) for the process that writes a pair of
+ * them; import_docs appends n documents so put after its own.  Then
+ * write_pairs hands the rows of e[0..ne) (global numbers, sorted by
+ * (a, b); a among its own documents, numbered first, ..., first + own - 1,
+ * b among them or others[0..nothers), sorted, the documents it imported
+ * in that order) to on_row, counted in the job's stats; given, if not
+ * NULL, the clusters of its own documents.
+ */
+int nd__job_export_docs(nd_job *j, const uint64_t *docs, size_t n, nd__put_fn put, void *ctx);
+int nd__job_import_docs(nd_job *j, uint64_t n, nd__get_fn get, void *ctx);
+int nd__job_write_pairs(nd_job *j, const nd_edge *e, size_t ne, uint64_t first, size_t own,
+                        const uint64_t *others, size_t nothers, const nd__doc_row *given,
+                        int (*on_row)(void *ctx, const nd_job_row *row), void *ctx);
 
 /* The batch of a job, from nd_job_create on (NULL before). */
 nd_batch *nd__job_batch_early(nd_job *j);

@@ -16,14 +16,16 @@
  * the connected components of the verified pairs (label rounds) and
  * cluster each on one rank (a hash of its smallest document), which
  * receives its pairs and its members' states; clusters are numbered by first
- * member across the ranks (shared_clusters), and rank 0 receives only
- * the summed counters.  For pairs, whose rows are the verified pairs in
- * order, rank 0 receives the verified pairs and their documents' state
- * and clusters alone.  Rank 0 also receives the others' warnings and
- * record counters (for pairs also the ids and texts), in rank order,
- * which is input order.
- * The rows of cluster and dedup are written by the ranks that own the
- * documents (write_rows); those of pairs by rank 0.
+ * member across the ranks (shared_clusters).  pairs, whose rows name no
+ * cluster, clusters the same way only for its counters (--stats,
+ * --stats-json).  Rank 0 receives only the summed counters, and the
+ * others' warnings and record counters, in rank order, which is input
+ * order.
+ * Every rank writes its own rows (write_rows): those of its documents
+ * for cluster and dedup; for pairs those of the verified pairs whose
+ * first document it owns (pair order is by first document, so a rank's
+ * pairs are one stretch of the output, in rank order), with the ids (and
+ * texts, --explain) of their second documents fetched from their owners.
  *
  * Faults: a rank that fails (an input it cannot read, a bad record, no
  * memory, inputs that differ from rank 0's) prints its rank, host and
@@ -64,8 +66,12 @@ static int handed_over;
 /* Rank 0: documents, bytes of the shares received and of the rows' data
    (--stats). */
 static uint64_t gathered_docs, gathered_bytes, gathered_rows;
-/* cluster, dedup: each rank writes the rows of its own documents. */
+/* cluster, dedup: each rank writes the rows of its own documents (pairs:
+   those of the pairs whose first document it owns). */
 static int by_owner;
+/* The components are clustered (shared_clusters): cluster, dedup, and
+   pairs when its counters are reported (--stats, --stats-json). */
+static int clustering;
 /* The options, and -o as given (rank 0's command writes to /dev/null). */
 static const cli_opts *opts;
 static const char *out_path;
@@ -488,20 +494,21 @@ static int stream_get(void *ctx, void *p, size_t n)
  * the distinct pairs of one process.  It fetches the state of each
  * distinct b it lacks from b's owner (a request, then the answers as
  * nd__batch_doc_get records with their exact sets) and verifies its pairs
- * as one process does.  For cluster and dedup the components are then
- * clustered where they are owned (shared_clusters); for pairs rank 0
- * receives the verified pairs (edges and attach's partial ones), in rank
- * order, which is pair order, and the state of each document they name,
- * and clusters them.
+ * as one process does.  The components are then clustered where they
+ * are owned (shared_clusters); pairs keep their verified pairs, in pair
+ * order, for the rows.
  */
 
 /* The first document of each rank, and the total, at [nranks]. */
 static uint64_t *starts;
 /* Bytes this rank sent to the others (--stats): band keys, pairs, the
-   requests and answers of the states fetched, what it sent rank 0. */
-static uint64_t sent_keys, sent_pairs, sent_fetch, sent_edges;
-/* Rank 0: the same summed over the ranks, and the states fetched. */
-static uint64_t all_sent[8];
+   requests and answers of the states fetched, and (pairs) of the ids
+   fetched for the rows. */
+static uint64_t sent_keys, sent_pairs, sent_fetch, sent_ids;
+/* Rank 0: the same summed over the ranks, the states fetched, the label
+   rounds' bytes, the components' and the cluster numbers back; and
+   (pairs) the documents whose ids were fetched. */
+static uint64_t all_sent[8], all_ids[2];
 
 static int owner_of(uint64_t doc)
 {
@@ -627,7 +634,8 @@ static void pairs_add(pairset *p, const uint64_t *x, size_t m)
         p->v = v;
         p->cap = cap;
     }
-    memcpy(p->v + p->n, x, m * sizeof *x);
+    if (m)
+        memcpy(p->v + p->n, x, m * sizeof *x);
     p->n += m;
     pairs_check(p);
 }
@@ -1379,13 +1387,15 @@ static void shared_clusters(const nd_batch *b, size_t n, nd_edge *edges, size_t 
 /* Pairs verified at a time: bounded buffers (17 bytes a pair). */
 #define VERIFY_BLOCK (1u << 18)
 
-/* What a rank sends rank 0 after verifying: counts, then its edges, its
-   partial pairs, the documents they name and those documents' states. */
-enum { M_EDGES, M_PART, M_DOCS, M_CANDS, M_CAPPED, M_FIGS, M_WINDOW, M_SHORT, M_LEN };
+/* The counters of candidates and verification, summed at rank 0. */
+enum { M_CANDS, M_CAPPED, M_FIGS, M_WINDOW, M_SHORT, M_LEN };
 
-/* Every rank: the candidates and verification of its documents; rank 0
-   gets every rank's verified pairs and their documents' states, and
-   gives them to b (g). */
+/* pairs: this rank's verified pairs, in pair order, for its rows. */
+static nd_edge *pair_edges;
+static size_t pair_ne;
+
+/* Every rank: the candidates and verification of its documents, and the
+   clusters (shared_clusters); rank 0 gives b (g) the summed counters. */
 static void match(nd_batch *b, nd__batch_given *g)
 {
     const double t0 = MPI_Wtime();
@@ -1483,130 +1493,50 @@ static void match(nd_batch *b, nd__batch_given *g)
     pairs_free(&cands);
     const double t2 = MPI_Wtime();
 
-    if (by_owner) {
-        /* cluster, dedup: each component clustered on its owner. */
-        free(want);
-        uint64_t s[5] = {0}, hs[M_LEN] = {0};
-        shared_clusters(b, n, edges, ne, part, npart, s);
-        MPI_Reduce(h, hs, M_LEN, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
-        const double t3 = MPI_Wtime();
-        if (rank == 0) {
-            g->candidates = hs[M_CANDS];
-            g->capped = hs[M_CAPPED];
-            g->figures_refused = hs[M_FIGS];
-            g->window_refused = hs[M_WINDOW];
-            g->short_docs = hs[M_SHORT];
-            g->clustered = 1;
-            g->all_edges = s[0];
-            g->clusters = s[1];
-            g->guard_rejected = s[2];
-            comp_count = s[3];
-            comp_docs_all = s[4];
-            g->seconds_lsh = t1 - t0;
-            g->seconds_verify = t2 - t1;
-            g->seconds_cluster = t3 - t2;
-            nd__batch_give(b, g);
-        }
-        free(bytes);
-        free(from);
-        uint64_t sent[8] = {sent_keys, sent_pairs, sent_fetch, 0, nf,
-                            sent_labels, sent_comp, sent_back};
-        MPI_Reduce(sent, all_sent, 8, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
-        return;
-    }
-
-    /* To rank 0: the verified pairs and the states of their documents. */
-    uint64_t *named = xmalloc(sizeof *named * 2 * (ne + npart));
-    size_t nn = 0;
-    for (size_t i = 0; i < ne; i++) {
-        named[nn++] = edges[i].a;
-        named[nn++] = edges[i].b;
-    }
-    for (size_t i = 0; i < npart; i++) {
-        named[nn++] = part[i].a;
-        named[nn++] = part[i].b;
-    }
-    nn = sort_unique(named, nn);
-    h[M_EDGES] = ne;
-    h[M_PART] = npart;
-    h[M_DOCS] = nn;
-    size_t out = sizeof h + (ne + npart) * sizeof *edges + nn * sizeof *named;
-    for (size_t i = 0; i < nn; i++) {
-        const uint64_t d = named[i];
-        out += state_put(b, d < end ? d - first : n + nd__lower_u64(want, nf, d), NULL);
-    }
-    unsigned char *buf = xmalloc(out);
-    p = buf;
-    memcpy(p, h, sizeof h);
-    p += sizeof h;
-    if (ne)
-        memcpy(p, edges, ne * sizeof *edges);
-    p += ne * sizeof *edges;
-    if (npart)
-        memcpy(p, part, npart * sizeof *part);
-    p += npart * sizeof *part;
-    memcpy(p, named, nn * sizeof *named);
-    p += nn * sizeof *named;
-    for (size_t i = 0; i < nn; i++) {
-        const uint64_t d = named[i];
-        p += state_put(b, d < end ? d - first : n + nd__lower_u64(want, nf, d), p);
-    }
-    free(edges);
-    free(part);
-    free(named);
+    /* Each component clustered on one rank; pairs keep their edges for
+       the rows, which name no cluster, and cluster only for the
+       counters. */
     free(want);
-    memset(bytes, 0, sizeof *bytes * (size_t)nranks);
-    bytes[0] = out;
-    exchange(buf, bytes, &in, &got, from, &sent_edges);
-    free(buf);
-    free(bytes);
+    uint64_t s[5] = {0}, hs[M_LEN] = {0};
+    if (!by_owner) {
+        pair_edges = edges;
+        pair_ne = ne;
+        if (clustering) {
+            edges = xmalloc(sizeof *edges * (ne + 1));
+            if (ne)
+                memcpy(edges, pair_edges, sizeof *edges * ne);
+        }
+    }
+    if (clustering) {
+        shared_clusters(b, n, edges, ne, part, npart, s);
+    } else {
+        free(part);
+        uint64_t e1 = ne;
+        MPI_Reduce(&e1, &s[0], 1, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+    }
+    MPI_Reduce(h, hs, M_LEN, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+    const double t3 = MPI_Wtime();
     if (rank == 0) {
-        /* Edges and partial pairs in rank order: pair order. */
-        uint64_t all_e = 0, all_p = 0;
-        q = in;
-        for (int r = 0; r < nranks; q += from[r], r++) {
-            uint64_t hr[M_LEN];
-            memcpy(hr, q, sizeof hr);
-            all_e += hr[M_EDGES];
-            all_p += hr[M_PART];
-            g->candidates += hr[M_CANDS];
-            g->capped += hr[M_CAPPED];
-            g->figures_refused += hr[M_FIGS];
-            g->window_refused += hr[M_WINDOW];
-            g->short_docs += hr[M_SHORT];
-        }
-        g->edges = xmalloc(sizeof *g->edges * (size_t)all_e);
-        g->part = xmalloc(sizeof *g->part * (size_t)all_p);
-        if (nd__batch_grow_to(b, (size_t)starts[nranks]) != ND_OK)
-            die(EXIT_IO, "out of memory for %llu documents",
-                (unsigned long long)starts[nranks]);
-        q = in;
-        for (int r = 0; r < nranks; r++) {
-            uint64_t hr[M_LEN];
-            memcpy(hr, q, sizeof hr);
-            q += sizeof hr;
-            memcpy(g->edges + g->nedges, q, (size_t)hr[M_EDGES] * sizeof *g->edges);
-            g->nedges += (size_t)hr[M_EDGES];
-            q += hr[M_EDGES] * sizeof *g->edges;
-            memcpy(g->part + g->npart, q, (size_t)hr[M_PART] * sizeof *g->part);
-            g->npart += (size_t)hr[M_PART];
-            q += hr[M_PART] * sizeof *g->part;
-            const unsigned char *docs = q;
-            q += hr[M_DOCS] * sizeof(uint64_t);
-            for (uint64_t i = 0; i < hr[M_DOCS]; i++) {
-                uint64_t d;
-                memcpy(&d, docs + i * sizeof d, sizeof d);
-                q = state_take(b, (size_t)d, q);
-            }
-        }
+        g->candidates = hs[M_CANDS];
+        g->capped = hs[M_CAPPED];
+        g->figures_refused = hs[M_FIGS];
+        g->window_refused = hs[M_WINDOW];
+        g->short_docs = hs[M_SHORT];
+        g->clustered = 1;
+        g->all_edges = s[0];
+        g->clusters = s[1];
+        g->guard_rejected = s[2];
+        comp_count = s[3];
+        comp_docs_all = s[4];
         g->seconds_lsh = t1 - t0;
         g->seconds_verify = t2 - t1;
+        g->seconds_cluster = t3 - t2;
         nd__batch_give(b, g);
-        gathered_bytes += got - from[0];
     }
-    free(in);
+    free(bytes);
     free(from);
-    uint64_t sent[8] = {sent_keys, sent_pairs, sent_fetch, sent_edges, nf, 0, 0, 0};
+    uint64_t sent[8] = {sent_keys, sent_pairs, sent_fetch, 0, nf,
+                        sent_labels, sent_comp, sent_back};
     MPI_Reduce(sent, all_sent, 8, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
 }
 
@@ -1631,7 +1561,7 @@ static int gather_send(void *ctx, nd_batch *b, char *msg, size_t cap)
     stream s = {malloc(STREAM), 0, 0, 0, 0};
     if (!s.buf)
         die(EXIT_IO, "out of memory");
-    if (nd__job_export(job, !by_owner, stream_put, &s) != ND_OK)
+    if (nd__job_export(job, 0, stream_put, &s) != ND_OK)
         die(EXIT_IO, "%s", nd_job_errmsg(job));
     if (s.n)
         MPI_Send(s.buf, (int)s.n, MPI_BYTE, 0, 2, MPI_COMM_WORLD);
@@ -1684,7 +1614,7 @@ static int gather_recv(void *ctx, nd_batch *b, char *msg, size_t cap)
         free(wb);
         s.peer = r;
         s.n = s.at = 0;
-        if (nd__job_import(job, !by_owner, stream_get, &s) != ND_OK)
+        if (nd__job_import(job, 0, stream_get, &s) != ND_OK)
             die(EXIT_IO, "%s", nd_job_errmsg(job));
         int end;
         MPI_Status mst;
@@ -1703,8 +1633,10 @@ static int gather_recv(void *ctx, nd_batch *b, char *msg, size_t cap)
 
 /*
  * cluster and dedup: each rank knows the cluster and the representative
- * flag of its documents (shared_clusters) and formats its own rows, with
- * the command's code, into a spool.  With -o a regular
+ * flag of its documents (shared_clusters); pairs: its verified pairs, and
+ * it fetches what their rows print of their second documents
+ * (spool_pairs).  Each formats its own rows, with the command's code,
+ * into a spool.  With -o a regular
  * file (or none yet), rank 0 makes the temporary file beside it (shared
  * file system), each rank writes its bytes at its offset (MPI_Exscan of
  * the byte counts) with pwrite, and rank 0 renames it into place once
@@ -1783,9 +1715,8 @@ static int spool_out(FILE *f, uint64_t n, int fd, uint64_t off)
     return err;
 }
 
-/* Every rank: the rows of its documents (my_rows).  ND_OK, or
-   ND_ERR_STATE with the cause printed. */
-static int write_rows(nd_job *job)
+/* cluster, dedup: the rows of this rank's documents (my_rows) into sp. */
+static void spool_docs(nd_job *job, FILE *sp)
 {
     const size_t mine = nd__job_docs(job);
     if (mine != my_nrows)
@@ -1815,17 +1746,129 @@ static int write_rows(nd_job *job)
             given[i].flags |= ND__ROW_HEADER;
             break;
         }
-
-    FILE *sp = rows_spool();
-    nd_job_stats st0;
-    nd_job_stats_get(job, &st0);
     if (nd__job_write_given(job, given, first_doc, header, (size_t)hl, spool_row, sp) !=
             ND_OK ||
         fflush(sp) != 0)
         die(EXIT_IO, "%s", ferror(sp) ? "temporary file: write failed" : nd_job_errmsg(job));
+    free(header);
+}
+
+/* What a job exports (nd__job_export_docs), into memory and back. */
+typedef struct {
+    unsigned char *p;
+    size_t n, cap, at;
+} membuf;
+
+static int mem_put(void *ctx, const void *p, size_t n)
+{
+    membuf *m = ctx;
+    if (m->n + n > m->cap) {
+        size_t cap = m->cap ? m->cap : 4096;
+        while (cap < m->n + n)
+            cap *= 2;
+        unsigned char *q = realloc(m->p, cap);
+        if (!q)
+            die(EXIT_IO, "out of memory for the documents asked for the pairs' rows");
+        m->p = q;
+        m->cap = cap;
+    }
+    if (n)
+        memcpy(m->p + m->n, p, n);
+    m->n += n;
+    return ND_OK;
+}
+
+static int mem_get(void *ctx, void *p, size_t n)
+{
+    membuf *m = ctx;
+    if (n > m->n - m->at)
+        die(EXIT_IO, "the documents fetched for the pairs' rows ended early");
+    if (n)
+        memcpy(p, m->p + m->at, n);
+    m->at += n;
+    return ND_OK;
+}
+
+/*
+ * pairs: the rows of this rank's verified pairs (pair_edges), whose
+ * first documents it owns, into sp.  The rows name the ids of both
+ * documents (and explain reads both texts): the second documents held
+ * elsewhere, each once, are asked of their owners (sorted), which answer
+ * with their ids (and texts with their meta), in the order asked; this
+ * rank appends them after its own documents.
+ */
+static void spool_pairs(nd_job *job, FILE *sp)
+{
+    const uint64_t first = starts[rank], end = starts[rank + 1];
+    const size_t own = nd__job_docs(job);
+    if (own != end - first)
+        die(EXIT_IO, "%zu documents read and %llu sketched", own,
+            (unsigned long long)(end - first));
+    uint64_t *want = xmalloc(sizeof *want * (pair_ne + 1));
+    size_t nw = 0;
+    for (size_t i = 0; i < pair_ne; i++)
+        if (pair_edges[i].b >= end)
+            want[nw++] = pair_edges[i].b;
+    nw = sort_unique0(want, nw);
+    uint64_t *bytes = xmalloc(sizeof *bytes * (size_t)nranks);
+    uint64_t *from = xmalloc(sizeof *from * (size_t)nranks);
+    bytes_by_owner(want, nw, bytes);
+    void *in;
+    uint64_t got;
+    exchange(want, bytes, &in, &got, from, &sent_ids);
+    uint64_t *ask = in;
+    const size_t nask = (size_t)(got / sizeof *ask);
+    for (size_t k = 0; k < nask; k++) {
+        if (ask[k] < first || ask[k] >= end)
+            die(EXIT_IO, "asked for document %llu, not this rank's",
+                (unsigned long long)ask[k]);
+        ask[k] -= first;
+    }
+    membuf out = {0};
+    size_t at = 0;
+    for (int r = 0; r < nranks; r++) {
+        const size_t cnt = (size_t)(from[r] / sizeof *ask), before = out.n;
+        if (nd__job_export_docs(job, ask + at, cnt, mem_put, &out) != ND_OK)
+            die(EXIT_IO, "%s", nd_job_errmsg(job));
+        bytes[r] = out.n - before;
+        at += cnt;
+    }
+    free(in);
+    exchange(out.p, bytes, &in, &got, NULL, &sent_ids);
+    free(out.p);
+    membuf back = {in, (size_t)got, (size_t)got, 0};
+    if (nd__job_import_docs(job, nw, mem_get, &back) != ND_OK)
+        die(EXIT_IO, "%s", nd_job_errmsg(job));
+    if (back.at != back.n)
+        die(EXIT_IO, "%zu bytes more than the %zu documents asked for",
+            back.n - back.at, nw);
+    free(in);
+    if (nd__job_write_pairs(job, pair_edges, pair_ne, first, own, want, nw, my_rows, spool_row,
+                            sp) != ND_OK ||
+        fflush(sp) != 0)
+        die(EXIT_IO, "%s", ferror(sp) ? "temporary file: write failed" : nd_job_errmsg(job));
+    uint64_t mine[2] = {sent_ids, nw};
+    MPI_Reduce(mine, all_ids, 2, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+    free(want);
+    free(bytes);
+    free(from);
+    free(pair_edges);
+    pair_edges = NULL;
+}
+
+/* Every rank: the rows of its documents (cluster, dedup) or of its pairs.
+   ND_OK, or ND_ERR_STATE with the cause printed. */
+static int write_rows(nd_job *job)
+{
+    FILE *sp = rows_spool();
+    nd_job_stats st0;
+    nd_job_stats_get(job, &st0);
+    if (by_owner)
+        spool_docs(job, sp);
+    else
+        spool_pairs(job, sp);
     free(my_rows);
     my_rows = NULL;
-    free(header);
     nd_job_stats st1;
     nd_job_stats_get(job, &st1);
     uint64_t rows = st1.rows - st0.rows, all_rows = 0;
@@ -2025,7 +2068,7 @@ static void share(nd_job *job)
         die(EXIT_IO, "out of memory");
     nd__job_pieces(job, pieces, npieces);
     nd__job_count_from(job, first_doc);
-    if (rank == 0 && by_owner)
+    if (rank == 0)
         nd__job_rows_by(job, rows_root, NULL);
 }
 
@@ -2055,7 +2098,7 @@ static int run_share(const cli_opts *o)
         die(rc == ND_ERR_DATA || rc == ND_ERR_UTF8 ? EXIT_DATA : EXIT_IO, "%s",
             rc == ND_OK ? "the job ended before the exchange" : nd_job_errmsg(job));
     int status = EXIT_OK;
-    if (by_owner && write_rows(job) != ND_OK)
+    if (write_rows(job) != ND_OK)
         status = EXIT_IO;
     nd_job_free(job);
     return status;
@@ -2134,12 +2177,12 @@ int main(int argc, char **argv)
     opts = &o;
     out_path = o.output;
     by_owner = cmd != CMD_PAIRS;
+    clustering = by_owner || o.stats || o.stats_json;
     if (rank == 0) {
         cli_job_hook = share_job;
-        /* The rows of cluster and dedup go to -o by write_rows. */
+        /* The rows go to -o by write_rows. */
         cli_opts o0 = o;
-        if (by_owner)
-            o0.output = "/dev/null";
+        o0.output = "/dev/null";
         status = cli_batch(&o0);
         if (status != EXIT_OK)
             MPI_Abort(MPI_COMM_WORLD, status);
@@ -2160,12 +2203,17 @@ int main(int argc, char **argv)
             const double nd = gathered_docs ? (double)gathered_docs : 1.0;
             fprintf(stderr,
                     "neardup-mpi: bytes sent among the ranks a document: band keys "
-                    "%.1f, pairs %.1f, states fetched %.1f (%llu states), verified "
-                    "pairs and their states to rank 0 %.1f\n",
+                    "%.1f, pairs %.1f, states fetched %.1f (%llu states)\n",
                     (double)all_sent[0] / nd, (double)all_sent[1] / nd,
-                    (double)all_sent[2] / nd, (unsigned long long)all_sent[4],
-                    (double)all_sent[3] / nd);
-            if (by_owner)
+                    (double)all_sent[2] / nd, (unsigned long long)all_sent[4]);
+            if (!by_owner)
+                fprintf(stderr,
+                        "neardup-mpi: the pairs' rows by the owners of their first "
+                        "documents: the partners' ids%s fetched %.1f bytes a document "
+                        "(%llu documents)\n",
+                        o.explain ? " and texts" : "", (double)all_ids[0] / nd,
+                        (unsigned long long)all_ids[1]);
+            if (clustering)
                 fprintf(stderr,
                         "neardup-mpi: clusters by connected component: %llu rounds of "
                         "labels, %.1f bytes a document; pairs and states to the "

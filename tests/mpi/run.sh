@@ -8,13 +8,16 @@
 # without ids (FILE:LINE ids across the cuts), CRLF lines, bad records
 # under --skip-bad in several ranks' parts (the same warnings in the same
 # order); standard output and -o through a link; --stats: no ids, pairs or
-# records sent to rank 0 for cluster and dedup; the candidates made and
+# records sent to rank 0; the candidates made and
 # verified by the ranks: the same counts as one process's, with buckets
 # over the cap, containment and partial pairs, and all keys on one rank;
 # the clusters made by connected component on the ranks (components,
 # guarded and attach, the keep policies, --memory, --exact): a giant
 # component that crosses the ranks' shares, many singletons, digests, and
-# the components found exactly those of one process.  Then the faults: a rank
+# the components found exactly those of one process; the rows of pairs
+# written by the ranks owning their first documents (partners on other
+# ranks, ranks without pairs, all pairs on the first or the last rank,
+# the same counters).  Then the faults: a rank
 # killed where it hands its share over, or while the ranks write their
 # rows into the temporary output file, an input missing on one rank, inputs that differ between ranks: each
 # fails the job, names the rank and host, and leaves no output file.
@@ -141,19 +144,27 @@ fi
 # state (the components are clustered on their owners), and sends no
 # clusters back.
 grep -q "the rows' data: [0-9]* bytes, 0.0 a document$" "$T/got.err" &&
-    grep -q "verified pairs and their states to rank 0 0.0$" "$T/got.err" &&
+    grep -q "states fetched [0-9.]* ([0-9]* states)$" "$T/got.err" &&
     grep -q "^neardup-mpi: clusters by connected component: [1-9][0-9]* rounds of labels" "$T/got.err" &&
+    ! grep -q "pairs' rows" "$T/got.err" &&
     ok || { ko "--stats on 3 ranks: the rows' data"; cat "$T/got.err" >&2; }
-"$ND" pairs -q "$T/s1.jsonl" -o "$T/want" 2>/dev/null
-$RUN -np 3 "$MPI" pairs -q --stats "$T/s1.jsonl" -o "$T/got" 2>"$T/got.err"
-if cmp -s "$T/want" "$T/got" &&
-   grep -q "the rows' data: [0-9]* bytes, [1-9][0-9.]* a document$" "$T/got.err" &&
-   grep -q "verified pairs and their states to rank 0 [1-9][0-9.]*$" "$T/got.err"; then
-    ok
-else
-    ko "--stats of pairs on 3 ranks: ids still sent"
-    cat "$T/got.err" >&2
-fi
+# The rows of pairs are written by the ranks owning their first documents,
+# which fetch the ids of the partners held elsewhere: rank 0 receives the
+# counters only (80 bytes a rank: under a byte a document), and the
+# counters (clusters too) are one process's.
+for m in components guarded attach; do
+    "$ND" pairs -q --stats --cluster $m "$T/s1.jsonl" -o "$T/want" 2>"$T/want.err"
+    $RUN -np 3 "$MPI" pairs -q --stats --cluster $m "$T/s1.jsonl" -o "$T/got" 2>"$T/got.err"
+    if cmp -s "$T/want" "$T/got" &&
+       [ "$(sed 's/[0-9.]* s$//' "$T/want.err")" = "$(grep -v '^neardup-mpi:' "$T/got.err" | sed 's/[0-9.]* s$//')" ] &&
+       grep -q "the rows' data: [0-9]* bytes, 0\.[0-9] a document$" "$T/got.err" &&
+       grep -q "^neardup-mpi: the pairs' rows by the owners of their first documents: the partners' ids fetched [1-9][0-9.]* bytes a document ([1-9][0-9]* documents)$" "$T/got.err"; then
+        ok
+    else
+        ko "--stats of pairs on 3 ranks, --cluster $m"
+        diff "$T/want.err" "$T/got.err" >&2
+    fi
+done
 # Candidates and verification shared among the ranks (band keys sent to
 # the rank owning the key, pairs to the rank owning their first document,
 # states fetched from their owners): the same candidate, edge, refused
@@ -245,6 +256,30 @@ for m in components guarded attach; do
     same cluster --cluster $m "$T/chain.jsonl"
     same dedup --cluster $m "$T/singles.jsonl" "$T/chain.jsonl"
 done
+# pairs: the copies at the end pair with documents of the first ranks
+# (their ids, and texts for --explain, fetched from there); the chain's
+# pairs cross the shares back and forth.
+same pairs "$T/singles.jsonl" "$T/chain.jsonl"
+same pairs --explain "$T/singles.jsonl"
+same pairs --memory 64K --cluster guarded "$T/chain.jsonl"
+# All pairs among the first documents, the other ranks with none (and the
+# reverse: all on the last rank, none on the others).  The 300 paired
+# texts are under a quarter of the bytes, so on 2 to 4 ranks every rank
+# but one holds no first document of a pair.
+head -3000 "$T/singles.jsonl" >"$T/alone.jsonl"
+head -300 "$T/s1.jsonl" >"$T/few.jsonl"
+cat "$T/few.jsonl" "$T/alone.jsonl" >"$T/pfirst.jsonl"
+cat "$T/alone.jsonl" "$T/few.jsonl" >"$T/plast.jsonl"
+"$ND" pairs -q "$T/pfirst.jsonl" -o "$T/want"
+if [ $(($(wc -c <"$T/few.jsonl") * 4)) -lt "$(wc -c <"$T/pfirst.jsonl")" ] &&
+   [ "$(wc -l <"$T/want")" -gt 100 ] && ! grep -q '"r[0-9]' "$T/want"; then
+    ok
+else
+    ko "the corpora of pairs on one rank: $(wc -l <"$T/want") pairs"
+fi
+same pairs "$T/pfirst.jsonl"
+same pairs --stats "$T/plast.jsonl"
+same pairs --explain "$T/plast.jsonl"
 same cluster --cluster guarded "$T/digest.jsonl"
 same cluster --keep longest "$T/chain.jsonl" "$T/singles.jsonl"
 same dedup --keep earliest --time-field published "$T/chain.jsonl"
@@ -294,7 +329,12 @@ for n in 1 3; do
     b=$?
     "$ND" dedup -q "$T/s1.jsonl" "$T/t.tsv" "$T/s2.jsonl" >"$T/want2"
     $RUN -np $n "$MPI" dedup -q "$T/s1.jsonl" "$T/t.tsv" "$T/s2.jsonl" >"$T/got2" 2>>"$T/got.err"
-    if [ "$b" = 0 ] && [ "$?" = 0 ] && cmp -s "$T/want" "$T/got" && cmp -s "$T/want2" "$T/got2"; then
+    c=$?
+    "$ND" pairs -q "$T/s1.jsonl" >"$T/want3"
+    $RUN -np $n "$MPI" pairs -q "$T/s1.jsonl" >"$T/got3" 2>>"$T/got.err"
+    d=$?
+    if [ "$b" = 0 ] && [ "$c" = 0 ] && [ "$d" = 0 ] && cmp -s "$T/want" "$T/got" &&
+       cmp -s "$T/want2" "$T/got2" && cmp -s "$T/want3" "$T/got3"; then
         ok
     else
         ko "stdout on $n ranks"
@@ -389,18 +429,21 @@ for r in 0 1 2; do
 done
 
 # A rank killed while the ranks write their rows into the temporary file
-# beside -o: the job fails, no output and no temporary file are left.
-for r in 0 1 2; do
-    mkdir -p "$T/rows$r"
-    NEARDUP_MPI_DIE=$r:rows $RUN -np 3 "$MPI" dedup -q "$T/big.jsonl" -o "$T/rows$r/out" \
+# beside -o: the job fails, no output and no temporary file are left
+# (dedup, and pairs on rank 1).
+for r in 0 1 2 p1; do
+    cmd=dedup
+    case $r in p*) cmd=pairs r=${r#p} ;; esac
+    mkdir -p "$T/rows$cmd$r"
+    NEARDUP_MPI_DIE=$r:rows $RUN -np 3 "$MPI" $cmd -q "$T/big.jsonl" -o "$T/rows$cmd$r/out" \
         >/dev/null 2>"$T/got.err"
     b=$?
-    if [ "$b" != 0 ] && no_output "$T/rows$r" && grep -q "rank $r" "$T/got.err" &&
+    if [ "$b" != 0 ] && no_output "$T/rows$cmd$r" && grep -q "rank $r" "$T/got.err" &&
        grep -qi "signal 9\|killed" "$T/got.err"; then
         ok
     else
-        ko "rank $r killed writing its rows: exit $b"
-        ls -A "$T/rows$r" >&2
+        ko "rank $r killed writing the rows of $cmd: exit $b"
+        ls -A "$T/rows$cmd$r" >&2
         cat "$T/got.err" >&2
     fi
 done
