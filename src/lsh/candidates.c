@@ -760,7 +760,8 @@ static int note_over_cap(overcap *o, const firsts *f, const uint64_t *run, size_
 /*
  * The budget under a limit of `memory` bytes: a quarter for the threads'
  * band arrays (key words and sort scratch, 16 bytes a document), half for
- * their pair buffers (value and scratch, 16 bytes a pair); after the bands,
+ * their pair buffers (value and scratch, 16 bytes a pair), the last quarter
+ * for every band's keys if they fit in it (band_keys); after the bands,
  * half for the merge's read buffers and a quarter for the block of pairs
  * the batch verifies at a time (8 bytes a pair here, 17 in the batch).
  */
