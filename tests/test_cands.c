@@ -112,42 +112,48 @@ static list reference(const uint16_t *sigs, size_t n, unsigned k, unsigned bands
 }
 
 /* The stream of nd__lsh_cands16 must be the reference, for 1 to 3 threads,
-   in memory and under a limit that spills. */
+   in memory, under a limit that spills and under one the band keys fit
+   in, with the keys taken first (nd__lsh_key_arrays 1, and by default
+   where they fit) or band by band from the signatures (0). */
 static size_t check(const uint16_t *sigs, size_t n, unsigned k, unsigned bands,
                     unsigned rows, const nd__lsh_contain *cb, const uint8_t *skip,
                     uint64_t *capped_out)
 {
     uint64_t want_capped;
     list want = reference(sigs, n, k, bands, rows, cb, skip, &want_capped);
-    for (unsigned threads = 1; threads <= 3; threads++)
-        for (int limited = 0; limited < 2; limited++) {
-            nd__cands *c;
-            uint64_t capped;
-            char err[300];
-            cr_assert_eq(nd__lsh_cands16(sigs, n, k, bands, rows, cb, SEED, skip,
-                                         threads, limited ? 1 : 0, NULL, &c, &capped,
-                                         err, sizeof err),
-                         ND_OK, "%s", err);
-            size_t at = 0, m;
-            const uint64_t *blk;
-            do {
-                cr_assert_eq(nd__cands_next(c, &blk, &m, err, sizeof err), ND_OK);
-                cr_assert_leq(at + m, want.n, "more pairs than the reference's %zu",
-                              want.n);
-                for (size_t i = 0; i < m; i++)
-                    cr_assert_eq(blk[i], want.v[at + i],
-                                 "pair %zu: %u-%u, the reference %u-%u (threads %u%s)",
-                                 at + i, (unsigned)(blk[i] >> 32), (unsigned)blk[i],
-                                 (unsigned)(want.v[at + i] >> 32),
-                                 (unsigned)want.v[at + i], threads,
-                                 limited ? ", spilled" : "");
-                at += m;
-            } while (m);
-            cr_assert_eq(at, want.n, "%zu pairs, the reference %zu (threads %u%s)", at,
-                         want.n, threads, limited ? ", spilled" : "");
-            cr_assert_eq(capped, want_capped);
-            nd__cands_free(c);
-        }
+    const uint64_t roomy = (uint64_t)64 * (bands + (cb ? cb->bands : 0)) * (n + 1);
+    for (int keys = -1; keys <= 1; keys++) {
+        for (unsigned threads = 1; threads <= 3; threads++)
+            for (int limited = 0; limited < 3; limited++) {
+                nd__cands *c;
+                uint64_t capped;
+                char err[300];
+                nd__lsh_key_arrays = keys;
+                cr_assert_eq(nd__lsh_cands16(sigs, n, k, bands, rows, cb, SEED, skip,
+                                             threads, limited == 2 ? roomy : (uint64_t)limited,
+                                             NULL, &c, &capped, err, sizeof err),
+                             ND_OK, "%s", err);
+                nd__lsh_key_arrays = -1;
+                size_t at = 0, m;
+                const uint64_t *blk;
+                do {
+                    cr_assert_eq(nd__cands_next(c, &blk, &m, err, sizeof err), ND_OK);
+                    cr_assert_leq(at + m, want.n, "more pairs than the reference's %zu",
+                                  want.n);
+                    for (size_t i = 0; i < m; i++)
+                        cr_assert_eq(blk[i], want.v[at + i],
+                                     "pair %zu: %u-%u, the reference %u-%u (threads %u, limit %d, keys %d)",
+                                     at + i, (unsigned)(blk[i] >> 32), (unsigned)blk[i],
+                                     (unsigned)(want.v[at + i] >> 32),
+                                     (unsigned)want.v[at + i], threads, limited, keys);
+                    at += m;
+                } while (m);
+                cr_assert_eq(at, want.n, "%zu pairs, the reference %zu (threads %u, limit %d, keys %d)",
+                             at, want.n, threads, limited, keys);
+                cr_assert_eq(capped, want_capped);
+                nd__cands_free(c);
+            }
+    }
     free(want.v);
     if (capped_out)
         *capped_out = want_capped;

@@ -71,6 +71,14 @@ int nd__lsh_cands16(const uint16_t *sigs, size_t n, unsigned k,
                     uint64_t seed, const uint8_t *skip, unsigned threads,
                     uint64_t memory, const char *tmpdir, nd__cands **out,
                     uint64_t *capped, char *err, size_t cap);
+/*
+ * Whether candidate generation takes every band's keys first, in one pass
+ * over the signatures (4 bytes a document a band, freed after the bands):
+ * -1 (the default) when they fit (always without a limit, in a quarter of
+ * one under it), 0 never, 1 always.  The pairs are the same either way;
+ * tests set it to reach both paths.
+ */
+extern int nd__lsh_key_arrays;
 /* The most pairs one nd__cands_next gives. */
 size_t nd__cands_block(const nd__cands *c);
 /* The next *m pairs at *pairs (valid until the next call); *m 0 at the end. */
