@@ -73,28 +73,6 @@ void nd__sig16_from32(const uint32_t *sig, unsigned k, uint16_t *out)
         out[i] = (uint16_t)sig[i];
 }
 
-/*
- * Equal values over the bins not copied in both (bit 15, ND__SIG_COPIED in
- * sketch/sketch.h; minhash.c says why), as nd_sig_jaccard does on 32 bits.
- * The low 16 bits hold that flag and 15 bits of value, so a pair of
- * Jaccard J has P(equal) = J + (1 - J) 2^-15 in a bin both filled.  The
- * unbiased correction would move an estimate by at most 2^-15, far below
- * its step and its noise (about 0.03 at k = 128), but it would move a pair
- * with exactly threshold * m equal values below the threshold: a
- * systematic shift of the decision by one step.  So it is not applied.
- */
-double nd__sig16_jaccard(const uint16_t *a, const uint16_t *b, unsigned k)
-{
-    enum { COPIED = 0x8000 };
-    unsigned eq = 0, both = 0;
-#pragma omp simd reduction(+ : eq, both)
-    for (unsigned i = 0; i < k; i++) {
-        eq += a[i] == b[i] && !(a[i] & COPIED);
-        both += (a[i] & b[i] & COPIED) != 0;
-    }
-    return k > both ? (double)eq / (k - both) : 0.0;
-}
-
 /* ------------------------------------------------------- pair collection */
 
 /* Pairs as (a << 32 | b); sorted and unique where a comment says so. */

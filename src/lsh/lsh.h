@@ -20,11 +20,6 @@ uint64_t nd__band_key16(const uint16_t *sig, unsigned band, unsigned rows,
 /* out[0..k) = the low 16 bits of sig[0..k): the batch's stored signature. */
 void nd__sig16_from32(const uint32_t *sig, unsigned k, uint16_t *out);
 
-/* The Jaccard similarity two 16-bit signatures estimate: equal values over
-   the bins not copied in both (why, and why without the b-bit correction:
-   candidates.c). */
-double nd__sig16_jaccard(const uint16_t *a, const uint16_t *b, unsigned k);
-
 /*
  * Every pair of documents that share a band key (its top 32 bits: a rare
  * collision only adds a candidate), once, as (a << 32 | b) with

@@ -51,16 +51,8 @@ int nd__figs_differ(const uint32_t *a, uint32_t na, const uint32_t *b,
         na = nb;
         nb = tn;
     }
-    uint32_t agree = 0, conflict = 0;
-    for (uint32_t i = 0; i < na; i++) {
-        int seen = 0, same = 0;
-        for (uint32_t j = 0; j < nb; j++) {
-            seen |= (a[i] >> 16) == (b[j] >> 16);
-            same |= a[i] == b[j];
-        }
-        agree += same;
-        conflict += seen && !same;
-    }
+    const nd__figs_counts c = nd__figs_count(a, na, b, nb);
+    const uint32_t agree = c.agree, conflict = c.conflict;
     return (conflict >= 2 || (conflict == 1 && agree == 0)) &&
            (double)agree < min_share * (agree + conflict);
 }

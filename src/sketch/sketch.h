@@ -107,6 +107,55 @@ void nd__oph_densify_avx512(uint64_t d, uint64_t e, unsigned k, uint32_t *sig,
                             const unsigned char *full);
 #endif
 
+/*
+ * The compares of verification (compare.c), on each path of nd__cpu (a bit
+ * per path in nd__compare_paths(); AVX-512 needs F and BW, both need
+ * POPCNT); every path gives the scalar twin's counts exactly.
+ *
+ * Two signatures of k 16-bit values: eq counts the bins equal and not
+ * copied in a, both the bins copied in a and in b.
+ */
+typedef struct {
+    unsigned eq, both;
+} nd__sig16_counts;
+/*
+ * The figures of sketch a (its first na values) against sketch b (its
+ * first nb), sketches of ND__FIGS values (nd__figs_sketch), na and nb at
+ * most ND__FIGS: agree counts a's values that b holds, conflict a's other
+ * values whose context (the top 16 bits) b holds.
+ */
+typedef struct {
+    uint32_t agree, conflict;
+} nd__figs_counts;
+unsigned nd__compare_paths(void);
+nd__sig16_counts nd__sig16_count_on(nd__cpu cpu, const uint16_t *a, const uint16_t *b,
+                                    unsigned k);
+nd__figs_counts nd__figs_count_on(nd__cpu cpu, const uint32_t *a, uint32_t na,
+                                  const uint32_t *b, uint32_t nb);
+/* The same on the fastest path. */
+nd__sig16_counts nd__sig16_count(const uint16_t *a, const uint16_t *b, unsigned k);
+nd__figs_counts nd__figs_count(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb);
+/* The Jaccard similarity two 16-bit signatures estimate: eq / (k - both),
+   0 when every bin is copied in both (why without the b-bit correction:
+   compare.c). */
+static inline double nd__sig16_jaccard(const uint16_t *a, const uint16_t *b, unsigned k)
+{
+    const nd__sig16_counts c = nd__sig16_count(a, b, k);
+    return k > c.both ? (double)c.eq / (k - c.both) : 0.0;
+}
+/* The kernels of each path. */
+nd__sig16_counts nd__sig16_count_scalar(const uint16_t *a, const uint16_t *b, unsigned k);
+nd__figs_counts nd__figs_count_scalar(const uint32_t *a, uint32_t na, const uint32_t *b,
+                                      uint32_t nb);
+#ifdef ND__HAVE_X86
+nd__sig16_counts nd__sig16_count_avx2(const uint16_t *a, const uint16_t *b, unsigned k);
+nd__sig16_counts nd__sig16_count_avx512(const uint16_t *a, const uint16_t *b, unsigned k);
+nd__figs_counts nd__figs_count_avx2(const uint32_t *a, uint32_t na, const uint32_t *b,
+                                    uint32_t nb);
+nd__figs_counts nd__figs_count_avx512(const uint32_t *a, uint32_t na, const uint32_t *b,
+                                      uint32_t nb);
+#endif
+
 /* s = a * sigma_g(x), the C-MinHash position of a shingle hash. */
 static inline uint64_t nd__cmin_pos(uint64_t a, uint64_t g, uint64_t x)
 {
