@@ -1298,16 +1298,27 @@ ND_API int nd_batch_run(nd_batch *b)
             break;
         np += m;
         /* Pairs come sorted: the first documents run in order, the second
-           ones jump, so their signatures (k * 2 bytes, cold) are fetched
-           a few pairs ahead. */
-        const size_t sigbytes = (size_t)b->p.num_perm * sizeof *b->sigs;
+           ones jump, so what verification reads of them (cold) is fetched
+           a few pairs ahead: every line of the signature (k * 2 bytes,
+           which need not start a line: 5 lines at k = 128), the set size,
+           the figure sketch (64 bytes, 2 lines). */
+        const size_t sigbytes = b->p.exact ? 0 : (size_t)b->p.num_perm * sizeof *b->sigs;
+        const int figs = b->p.figures > 0.0;
 #pragma omp parallel for num_threads(b->threads) schedule(static)
         for (size_t i = 0; i < m; i++) {
-            if (i + VERIFY_AHEAD < m && !b->p.exact) {
-                const char *s = (const char *)(b->sigs + (size_t)(uint32_t)pairs[i + VERIFY_AHEAD] *
-                                                             b->p.num_perm);
-                for (size_t o = 0; o < sigbytes; o += 64)
-                    __builtin_prefetch(s + o);
+            if (i + VERIFY_AHEAD < m) {
+                const size_t y = (uint32_t)pairs[i + VERIFY_AHEAD];
+                if (sigbytes) {
+                    const uintptr_t s = (uintptr_t)(b->sigs + y * b->p.num_perm);
+                    for (uintptr_t l = s & ~(uintptr_t)63; l < s + sigbytes; l += 64)
+                        __builtin_prefetch((const void *)l);
+                }
+                __builtin_prefetch(b->sizes + y);
+                if (figs) {
+                    __builtin_prefetch(b->nfigs + y);
+                    __builtin_prefetch(b->figs + y * ND__FIGS);
+                    __builtin_prefetch(b->figs + y * ND__FIGS + ND__FIGS - 1);
+                }
             }
             int v = verify_why(b, (uint32_t)(pairs[i] >> 32), (uint32_t)pairs[i],
                                &blk[i]);
