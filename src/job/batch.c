@@ -1121,18 +1121,19 @@ static int share_part(void *ctx, uint32_t l, uint32_t x, uint32_t y)
     return nd__same_part((unsigned)ax, (unsigned)ay, (unsigned)both);
 }
 
-/* Append *e to the growing array *v of *n edges (room for *cap). */
-static int push_edge(nd_edge **v, size_t *n, size_t *cap, const nd_edge *e)
+/* Room for need edges in the growing array *v (room for *cap). */
+static int reserve_edges(nd_edge **v, size_t *cap, size_t need)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 4096;
-        nd_edge *p = realloc(*v, sizeof *p * c);
-        if (!p)
-            return ND_ERR_NOMEM;
-        *v = p;
-        *cap = c;
-    }
-    (*v)[(*n)++] = *e;
+    if (need <= *cap)
+        return ND_OK;
+    size_t c = *cap ? *cap * 2 : 4096;
+    if (c < need)
+        c = need;
+    nd_edge *p = realloc(*v, sizeof *p * c);
+    if (!p)
+        return ND_ERR_NOMEM;
+    *v = p;
+    *cap = c;
     return ND_OK;
 }
 
@@ -1285,8 +1286,8 @@ ND_API int nd_batch_run(nd_batch *b)
                        b->p.measure == ND_MEASURE_JACCARD && b->p.containment > 0.0;
     nd_edge *part = NULL;
     size_t npart = 0, partcap = 0;
-    uint8_t *keep = malloc(block), *why = malloc(block);
-    if (!blk || !keep || !why)
+    uint8_t *keep = malloc(block);
+    if (!blk || !keep)
         rc = ND_ERR_NOMEM;
     while (rc == ND_OK) {
         const uint64_t *pairs;
@@ -1304,7 +1305,9 @@ ND_API int nd_batch_run(nd_batch *b)
            the figure sketch (64 bytes, 2 lines). */
         const size_t sigbytes = b->p.exact ? 0 : (size_t)b->p.num_perm * sizeof *b->sigs;
         const int figs = b->p.figures > 0.0;
-#pragma omp parallel for num_threads(b->threads) schedule(static)
+        size_t n1 = 0, n2 = 0, nfig = 0, nwin = 0;
+#pragma omp parallel for num_threads(b->threads) schedule(static) \
+    reduction(+ : n1, n2, nfig, nwin)
         for (size_t i = 0; i < m; i++) {
             if (i + VERIFY_AHEAD < m) {
                 const size_t y = (uint32_t)pairs[i + VERIFY_AHEAD];
@@ -1326,16 +1329,23 @@ ND_API int nd_batch_run(nd_batch *b)
             if (!keep[i] && attach && blk[i].jaccard < b->p.threshold &&
                 blk[i].containment >= PARTIAL * b->p.containment)
                 keep[i] = 2;
-            why[i] = (uint8_t)v;
+            n1 += keep[i] == 1;
+            n2 += keep[i] == 2;
+            nfig += v == V_FIGURES;
+            nwin += v == V_WINDOW;
         }
-        for (size_t i = 0; i < m && rc == ND_OK; i++) {
-            b->st.figures_refused += why[i] == V_FIGURES;
-            b->st.window_refused += why[i] == V_WINDOW;
-            if (!keep[i])
-                continue;
-            if (keep[i] == 2 ? push_edge(&part, &npart, &partcap, &blk[i])
-                             : push_edge(&edges, &ne, &cap, &blk[i]))
-                rc = ND_ERR_NOMEM;
+        b->st.figures_refused += nfig;
+        b->st.window_refused += nwin;
+        if (reserve_edges(&edges, &cap, ne + n1) != ND_OK ||
+            reserve_edges(&part, &partcap, npart + n2) != ND_OK) {
+            rc = ND_ERR_NOMEM;
+            break;
+        }
+        for (size_t i = 0; i < m; i++) {
+            if (keep[i] == 1)
+                edges[ne++] = blk[i];
+            else if (keep[i] == 2)
+                part[npart++] = blk[i];
         }
         /* The number of candidates is known only at the end. */
         phase(b, ND_PHASE_VERIFY, np, 0);
@@ -1343,7 +1353,6 @@ ND_API int nd_batch_run(nd_batch *b)
     nd__cands_free(cands);
     free(blk);
     free(keep);
-    free(why);
     if (rc != ND_OK) {
         free(edges);
         free(part);
