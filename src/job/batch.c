@@ -1121,14 +1121,15 @@ static int share_part(void *ctx, uint32_t l, uint32_t x, uint32_t y)
     return nd__same_part((unsigned)ax, (unsigned)ay, (unsigned)both);
 }
 
-/* Room for need edges in the growing array *v (room for *cap). */
+/* Room for need edges in the growing array *v (room for *cap), doubled
+   from 4096 as often as it takes. */
 static int reserve_edges(nd_edge **v, size_t *cap, size_t need)
 {
     if (need <= *cap)
         return ND_OK;
-    size_t c = *cap ? *cap * 2 : 4096;
-    if (c < need)
-        c = need;
+    size_t c = *cap;
+    while (c < need)
+        c = c ? c * 2 : 4096;
     nd_edge *p = realloc(*v, sizeof *p * c);
     if (!p)
         return ND_ERR_NOMEM;
