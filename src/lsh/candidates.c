@@ -2,7 +2,9 @@
  * candidates.c - batch LSH: sort (band key, doc) pairs, pair equal runs.
  *
  * Instead of hash tables of buckets, each band builds an array of
- * (32-bit band key << 32 | doc) and radix-sorts it on the key (4 passes):
+ * (32-bit band key << 32 | doc) and radix-sorts it on the key (three
+ * passes of 11 bits; with every band's keys taken first, the first pass
+ * reads them: nd__sort_keys32):
  * memory is 8 bytes a document a band in flight, access is sequential, and
  * the order (hence the output) does not depend on the number of threads.  Bands run in parallel; a
  * band pairs two documents only if no earlier band certainly did (the
@@ -902,14 +904,8 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                        n^2/2^33 a band: 116 at a million documents) */
                     size_t m = 0;
                     const uint32_t *bk = keys ? keys[band] : NULL;
-                    if (bk && parts == 1) {
-                        /* one pass: cap >= n, a skipped document's entry
-                           is overwritten by the next */
-                        for (size_t i = 0; i < n; i++) {
-                            kv[m] = (uint64_t)bk[i] << 32 | i;
-                            m += !(skip && skip[i]);
-                        }
-                    }
+                    if (bk && parts == 1) /* one pass: cap >= n */
+                        m = nd__sort_keys32(bk, skip, n, kv, tmp);
                     for (size_t i = 0; i < n && !(bk && parts == 1); i++) {
                         if (skip && skip[i])
                             continue;
@@ -934,7 +930,8 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                     }
                     if (s->rc != ND_OK)
                         break;
-                    nd__sort_u64_hi32(kv, tmp, m);
+                    if (!(bk && parts == 1))
+                        nd__sort_u64_hi32(kv, tmp, m);
                     rule ru = {&fr, band, ready};
                     rule_ready(&ru);
                     size_t ahead = 0;
