@@ -151,25 +151,28 @@ static size_t merge_unique(const uint64_t *a, size_t na, const uint64_t *b,
 }
 
 /*
- * Sort and dedupe v[0..n), then merge it into the sorted, unique *acc.
- * The same pair comes out of many bands, so keeping each thread's pairs
- * unique as it goes bounds memory by the distinct pairs, not by bands x
- * pairs.
+ * Sort and dedupe v[0..n) (unless it is sorted and unique already), then
+ * merge it into the sorted, unique *acc.  The same pair comes out of many
+ * bands, so keeping each thread's pairs unique as it goes bounds memory by
+ * the distinct pairs, not by bands x pairs.
  */
-static int fold(vec64 *acc, uint64_t *v, size_t n)
+static int fold(vec64 *acc, uint64_t *v, size_t n, int sorted)
 {
     if (!n)
         return ND_OK;
-    uint64_t *tmp = malloc(sizeof *tmp * n);
+    uint64_t *tmp = sorted ? NULL : malloc(sizeof *tmp * n);
     uint64_t *out = malloc(sizeof *out * (acc->n + n));
-    if (!tmp || !out) {
+    if ((!sorted && !tmp) || !out) {
         free(tmp);
         free(out);
         return ND_ERR_NOMEM;
     }
-    nd__sort_u64(v, tmp, n);
-    free(tmp);
-    size_t m = nd__unique_u64(v, n);
+    size_t m = n;
+    if (!sorted) {
+        nd__sort_u64(v, tmp, n);
+        free(tmp);
+        m = nd__unique_u64(v, n);
+    }
     size_t w = merge_unique(acc->v, acc->n, v, m, out);
     free(acc->v);
     acc->v = out;
@@ -972,7 +975,7 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                    pairs. */
                 if (!sh.limited && s->rc == ND_OK &&
                     s->n >= (s->acc.n > (1u << 20) ? s->acc.n : (1u << 20))) {
-                    s->rc = fold(&s->acc, s->v, s->n);
+                    s->rc = fold(&s->acc, s->v, s->n, 0);
                     s->n = 0;
                 }
             }
@@ -980,7 +983,7 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
             free(tmp);
             free(ready);
             if (s->rc == ND_OK && !sh.limited) {
-                s->rc = fold(&s->acc, s->v, s->n);
+                s->rc = fold(&s->acc, s->v, s->n, 0);
                 free(s->v);
                 s->v = NULL;
             } else if (s->rc == ND_OK && s->n > s->u) {
@@ -1025,9 +1028,9 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
             !(c->blk = malloc(sizeof *c->blk * c->block)))
             record(&sh, ND_ERR_NOMEM, NULL);
     } else if (sh.rc == ND_OK) {
-        /* The threads' lists, each sorted and unique, folded into one. */
+        /* The threads' lists, each sorted and unique, merged into one. */
         for (unsigned t = 1; t < threads && sh.rc == ND_OK; t++) {
-            if (fold(&snk[0].acc, snk[t].acc.v, snk[t].acc.n) != ND_OK)
+            if (fold(&snk[0].acc, snk[t].acc.v, snk[t].acc.n, 1) != ND_OK)
                 record(&sh, ND_ERR_NOMEM, NULL);
             free(snk[t].acc.v);
             snk[t].acc.v = NULL;
