@@ -315,6 +315,28 @@ static int rows_equal(const firsts *f, uint32_t a, uint32_t b, size_t off,
     return 1;
 }
 
+/* x[0..n) == y[0..n) for n bytes of rows; the widths of 3 and 2 rows of
+   16-bit values without a branch (whether two copies share a band is a
+   coin toss a branch would miss half the time). */
+static inline int same_band(const char *x, const char *y, size_t n)
+{
+    uint32_t a, b;
+    uint16_t c, d;
+    if (n == 6) {
+        memcpy(&a, x, 4);
+        memcpy(&b, y, 4);
+        memcpy(&c, x + 4, 2);
+        memcpy(&d, y + 4, 2);
+        return ((a ^ b) | (uint32_t)(c ^ d)) == 0;
+    }
+    if (n == 4) {
+        memcpy(&a, x, 4);
+        memcpy(&b, y, 4);
+        return a == b;
+    }
+    return memcmp(x, y, n) == 0;
+}
+
 static int over_cap(const overcap *o, uint32_t key)
 {
     size_t lo = 0, hi = o->n;
@@ -385,13 +407,10 @@ static inline int first_band_from(const rule *r, uint32_t a, uint32_t b, int hot
         const unsigned rows = f->rows, nmain = r->band < f->bands ? r->band : f->bands;
         const uint16_t *x = (const uint16_t *)f->sigs + (size_t)a * f->k + from * rows,
                        *y = (const uint16_t *)f->sigs + (size_t)b * f->k + from * rows;
-        for (unsigned e = from; e < nmain; e++, x += rows, y += rows) {
-            unsigned i = 0;
-            while (i < rows && x[i] == y[i])
-                i++;
-            if (i == rows && certain(r, a, b, e, hot))
+        for (unsigned e = from; e < nmain; e++, x += rows, y += rows)
+            if (same_band((const char *)x, (const char *)y, 2 * (size_t)rows) &&
+                certain(r, a, b, e, hot))
                 return 0;
-        }
         if (r->band <= f->bands)
             return 1;
     }
@@ -456,12 +475,16 @@ static int run_settled(const rule *r, const uint32_t *docs, size_t m)
     const char *base = f->sigs, *x0 = base + (size_t)docs[0] * f->k * wsz;
     const int near = docs[m - 1] - docs[0] <= ND_BUCKET_CAP;
     int hot = -1; /* docs[0]'s hot byte, read when first needed */
+    const char *x1 = base + (size_t)docs[1] * f->k * wsz;
     for (unsigned e = 0; e < r->band; e++) {
         const int main = e < f->bands;
-        const size_t rows = main ? f->rows : f->crows,
-                     off = (main ? (size_t)e * f->rows : (size_t)(e - f->bands) * f->crows) * wsz;
-        size_t t = 1;
-        while (t < m && same_rows(x0 + off, base + (size_t)docs[t] * f->k * wsz + off, rows * wsz))
+        const size_t n = (main ? f->rows : f->crows) * wsz,
+                     off = (main ? e : e - f->bands) * n;
+        /* the second member first: most bands end there */
+        if (!same_band(x0 + off, x1 + off, n))
+            continue;
+        size_t t = 2;
+        while (t < m && same_band(x0 + off, base + (size_t)docs[t] * f->k * wsz + off, n))
             t++;
         if (t < m)
             continue;
