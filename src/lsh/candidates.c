@@ -315,6 +315,8 @@ static int rows_equal(const firsts *f, uint32_t a, uint32_t b, size_t off,
     return 1;
 }
 
+static inline int same_rows(const char *x, const char *y, size_t n);
+
 /* x[0..n) == y[0..n) for n bytes of rows; the widths of 3 and 2 rows of
    16-bit values without a branch (whether two copies share a band is a
    coin toss a branch would miss half the time). */
@@ -334,7 +336,7 @@ static inline int same_band(const char *x, const char *y, size_t n)
         memcpy(&b, y, 4);
         return a == b;
     }
-    return memcmp(x, y, n) == 0;
+    return same_rows(x, y, n);
 }
 
 static int over_cap(const overcap *o, uint32_t key)
