@@ -319,6 +319,47 @@ Test(sort, top_half_is_stable_on_wide_keys)
     }
 }
 
+/*
+ * Band keys with their documents: the reference is qsort of key << 32 | i
+ * over the documents not skipped.  Sizes on both sides of the small path
+ * and not multiples of 8; keys uniform, with one, two or all three 11-bit
+ * digits constant (so 3, 2, 1 and 0 passes, ending in out either way);
+ * nothing, some, runs of more than 8, or all documents skipped.
+ */
+Test(sort, keys32_equals_the_reference)
+{
+    static const size_t sizes[] = {0, 1, 100, 4095, 4096, 5003, 70001};
+    static const uint32_t masks[] = {0xffffffffu, 0xffc00000u, 0x003fffffu, 0x7ffu, 0};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
+        for (size_t q = 0; q < sizeof masks / sizeof *masks; q++)
+            for (int sk = 0; sk < 4; sk++) {
+                const size_t n = sizes[s];
+                uint32_t *keys = malloc(4 * (n + 1));
+                uint8_t *skip = malloc(n + 1);
+                uint64_t *out = malloc(8 * (n + 1)), *t = malloc(8 * (n + 1)),
+                         *w = malloc(8 * (n + 1));
+                cr_assert(keys && skip && out && t && w);
+                uint64_t st = 100 * s + 10 * q + (uint64_t)sk;
+                size_t m = 0;
+                for (size_t i = 0; i < n; i++) {
+                    keys[i] = (uint32_t)nd__splitmix64(&st) & masks[q];
+                    skip[i] = sk == 1 ? i % 7 == 3 : sk == 2 ? i % 50 < 20 : sk == 3;
+                    if (!sk || !skip[i])
+                        w[m++] = (uint64_t)keys[i] << 32 | i;
+                }
+                qsort(w, m, 8, cmp_u64);
+                cr_assert_eq(nd__sort_keys32(keys, sk ? skip : NULL, n, out, t), m,
+                             "n=%zu mask %x skip %d", n, masks[q], sk);
+                cr_assert(m == 0 || memcmp(out, w, 8 * m) == 0, "n=%zu mask %x skip %d", n,
+                          masks[q], sk);
+                free(keys);
+                free(skip);
+                free(out);
+                free(t);
+                free(w);
+            }
+}
+
 Test(sort, unique)
 {
     uint64_t v[] = {1, 1, 2, 3, 3, 3, 9};

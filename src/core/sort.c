@@ -310,6 +310,118 @@ void nd__sort_u64_hi32(uint64_t *v, uint64_t *tmp, size_t n)
         memcpy(v, src, n * sizeof *v);
 }
 
+/*
+ * The band keys of candidate generation: 32-bit hashes, one a document,
+ * paired with the document number and sorted by key.  The first LSD pass
+ * reads the keys themselves (4 bytes a document) and writes the pairs in
+ * place, so the pairs are never written in input order first; the three
+ * digits' counts come from one read of the keys before it; and with an odd
+ * number of passes the first writes to out, so the last does too and no
+ * final copy is needed.  Digits of 11 bits (three passes, 16 KB of counts
+ * each in L1), a digit constant over all keys skipped.
+ */
+#define K32_BITS 11
+#define K32_SMALL 4096 /* below this, the general sort */
+
+size_t nd__sort_keys32(const uint32_t *keys, const uint8_t *skip, size_t n,
+                       uint64_t *out, uint64_t *tmp)
+{
+    enum { D = 1u << K32_BITS };
+    if (n < K32_SMALL) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!skip || !skip[i])
+                out[m++] = (uint64_t)keys[i] << 32 | i;
+        nd__sort_u64_hi32(out, tmp, m);
+        return m;
+    }
+    uint32_t cnt[3][D];
+    memset(cnt, 0, sizeof cnt);
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t k = keys[i];
+        cnt[0][k & (D - 1)]++;
+        cnt[1][(k >> K32_BITS) & (D - 1)]++;
+        cnt[2][k >> (2 * K32_BITS)]++;
+    }
+    size_t m = n;
+    /* The skipped documents (few) taken back out, 8 flags at a time. */
+    for (size_t i = 0; skip && i < n; i += 8) {
+        uint64_t w = 0;
+        if (i + 8 <= n)
+            memcpy(&w, skip + i, 8);
+        if (i + 8 <= n && !w)
+            continue;
+        for (size_t j = i; j < i + 8 && j < n; j++)
+            if (skip[j]) {
+                const uint32_t k = keys[j];
+                cnt[0][k & (D - 1)]--;
+                cnt[1][(k >> K32_BITS) & (D - 1)]--;
+                cnt[2][k >> (2 * K32_BITS)]--;
+                m--;
+            }
+    }
+    if (!m)
+        return 0;
+    /* The digits that vary, lowest first; their counts made offsets. */
+    unsigned pass[3], p = 0;
+    for (unsigned q = 0; q < 3; q++) {
+        int constant = 0; /* one digit in all m keys */
+        for (unsigned d = 0; d < D && !constant; d++)
+            constant = cnt[q][d] == m;
+        if (constant)
+            continue;
+        uint32_t sum = 0;
+        for (unsigned d = 0; d < D; d++) {
+            const uint32_t t = cnt[q][d];
+            cnt[q][d] = sum;
+            sum += t;
+        }
+        pass[p++] = q;
+    }
+    /* The first pass reads the keys; with p passes in all it writes where
+       the last one ends in out. */
+    uint64_t *restrict dst = (p & 1) || !p ? out : tmp;
+    if (!p) { /* one key: the documents in order */
+        for (size_t i = 0, w = 0; i < n; i++)
+            if (!skip || !skip[i])
+                dst[w++] = (uint64_t)keys[i] << 32 | i;
+        return m;
+    }
+    {
+        uint32_t *restrict c = cnt[pass[0]];
+        const unsigned s = K32_BITS * pass[0];
+        size_t i = 0;
+        if (skip) /* 8 documents at a time where none is skipped */
+            for (; i + 8 <= n; i += 8) {
+                uint64_t w;
+                memcpy(&w, skip + i, 8);
+                if (w) {
+                    for (size_t j = i; j < i + 8; j++)
+                        if (!skip[j])
+                            dst[c[(keys[j] >> s) & (D - 1)]++] = (uint64_t)keys[j] << 32 | j;
+                    continue;
+                }
+                for (size_t j = i; j < i + 8; j++)
+                    dst[c[(keys[j] >> s) & (D - 1)]++] = (uint64_t)keys[j] << 32 | j;
+            }
+        for (; i < n; i++)
+            if (!skip || !skip[i])
+                dst[c[(keys[i] >> s) & (D - 1)]++] = (uint64_t)keys[i] << 32 | i;
+    }
+    for (unsigned q = 1; q < p; q++) {
+        const uint64_t *restrict src = dst;
+        uint64_t *restrict to = dst == out ? tmp : out;
+        uint32_t *restrict c = cnt[pass[q]];
+        const unsigned s = 32 + K32_BITS * pass[q];
+        for (size_t i = 0; i < m; i++) {
+            const uint64_t v = src[i];
+            to[c[(v >> s) & (D - 1)]++] = v;
+        }
+        dst = to;
+    }
+    return m;
+}
+
 size_t nd__unique_u64(uint64_t *v, size_t n)
 {
     if (n == 0)

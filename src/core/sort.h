@@ -38,6 +38,15 @@ void nd__sort_kv(nd__kv *v, nd__kv *tmp, size_t n);
  */
 void nd__sort_u64_hi32(uint64_t *v, uint64_t *tmp, size_t n);
 
+/*
+ * The documents i < n not skipped (skip NULL, or skip[i] == 0) as
+ * keys[i] << 32 | i, sorted by key, documents ascending within a key, into
+ * out; returns how many.  out and tmp have room for n values; tmp is
+ * clobbered.  n < 2^32.
+ */
+size_t nd__sort_keys32(const uint32_t *keys, const uint8_t *skip, size_t n,
+                       uint64_t *out, uint64_t *tmp);
+
 /* Remove adjacent repeats of a sorted array; returns the new length. */
 size_t nd__unique_u64(uint64_t *v, size_t n);
 

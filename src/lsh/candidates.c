@@ -2,7 +2,9 @@
  * candidates.c - batch LSH: sort (band key, doc) pairs, pair equal runs.
  *
  * Instead of hash tables of buckets, each band builds an array of
- * (32-bit band key << 32 | doc) and radix-sorts it on the key (4 passes):
+ * (32-bit band key << 32 | doc) and radix-sorts it on the key (three
+ * passes of 11 bits; with every band's keys taken first, the first pass
+ * reads them: nd__sort_keys32):
  * memory is 8 bytes a document a band in flight, access is sequential, and
  * the order (hence the output) does not depend on the number of threads.  Bands run in parallel; a
  * band pairs two documents only if no earlier band certainly did (the
@@ -127,25 +129,28 @@ static size_t merge_unique(const uint64_t *a, size_t na, const uint64_t *b,
 }
 
 /*
- * Sort and dedupe v[0..n), then merge it into the sorted, unique *acc.
- * The same pair comes out of many bands, so keeping each thread's pairs
- * unique as it goes bounds memory by the distinct pairs, not by bands x
- * pairs.
+ * Sort and dedupe v[0..n) (unless it is sorted and unique already), then
+ * merge it into the sorted, unique *acc.  The same pair comes out of many
+ * bands, so keeping each thread's pairs unique as it goes bounds memory by
+ * the distinct pairs, not by bands x pairs.
  */
-static int fold(vec64 *acc, uint64_t *v, size_t n)
+static int fold(vec64 *acc, uint64_t *v, size_t n, int sorted)
 {
     if (!n)
         return ND_OK;
-    uint64_t *tmp = malloc(sizeof *tmp * n);
+    uint64_t *tmp = sorted ? NULL : malloc(sizeof *tmp * n);
     uint64_t *out = malloc(sizeof *out * (acc->n + n));
-    if (!tmp || !out) {
+    if ((!sorted && !tmp) || !out) {
         free(tmp);
         free(out);
         return ND_ERR_NOMEM;
     }
-    nd__sort_u64(v, tmp, n);
-    free(tmp);
-    size_t m = nd__unique_u64(v, n);
+    size_t m = n;
+    if (!sorted) {
+        nd__sort_u64(v, tmp, n);
+        free(tmp);
+        m = nd__unique_u64(v, n);
+    }
     size_t w = merge_unique(acc->v, acc->n, v, m, out);
     free(acc->v);
     acc->v = out;
@@ -288,6 +293,30 @@ static int rows_equal(const firsts *f, uint32_t a, uint32_t b, size_t off,
     return 1;
 }
 
+static inline int same_rows(const char *x, const char *y, size_t n);
+
+/* x[0..n) == y[0..n) for n bytes of rows; the widths of 3 and 2 rows of
+   16-bit values without a branch (whether two copies share a band is a
+   coin toss a branch would miss half the time). */
+static inline int same_band(const char *x, const char *y, size_t n)
+{
+    uint32_t a, b;
+    uint16_t c, d;
+    if (n == 6) {
+        memcpy(&a, x, 4);
+        memcpy(&b, y, 4);
+        memcpy(&c, x + 4, 2);
+        memcpy(&d, y + 4, 2);
+        return ((a ^ b) | (uint32_t)(c ^ d)) == 0;
+    }
+    if (n == 4) {
+        memcpy(&a, x, 4);
+        memcpy(&b, y, 4);
+        return a == b;
+    }
+    return same_rows(x, y, n);
+}
+
 static int over_cap(const overcap *o, uint32_t key)
 {
     size_t lo = 0, hi = o->n;
@@ -358,13 +387,10 @@ static inline int first_band_from(const rule *r, uint32_t a, uint32_t b, int hot
         const unsigned rows = f->rows, nmain = r->band < f->bands ? r->band : f->bands;
         const uint16_t *x = (const uint16_t *)f->sigs + (size_t)a * f->k + from * rows,
                        *y = (const uint16_t *)f->sigs + (size_t)b * f->k + from * rows;
-        for (unsigned e = from; e < nmain; e++, x += rows, y += rows) {
-            unsigned i = 0;
-            while (i < rows && x[i] == y[i])
-                i++;
-            if (i == rows && certain(r, a, b, e, hot))
+        for (unsigned e = from; e < nmain; e++, x += rows, y += rows)
+            if (same_band((const char *)x, (const char *)y, 2 * (size_t)rows) &&
+                certain(r, a, b, e, hot))
                 return 0;
-        }
         if (r->band <= f->bands)
             return 1;
     }
@@ -429,12 +455,16 @@ static int run_settled(const rule *r, const uint32_t *docs, size_t m)
     const char *base = f->sigs, *x0 = base + (size_t)docs[0] * f->k * wsz;
     const int near = docs[m - 1] - docs[0] <= ND_BUCKET_CAP;
     int hot = -1; /* docs[0]'s hot byte, read when first needed */
+    const char *x1 = base + (size_t)docs[1] * f->k * wsz;
     for (unsigned e = 0; e < r->band; e++) {
         const int main = e < f->bands;
-        const size_t rows = main ? f->rows : f->crows,
-                     off = (main ? (size_t)e * f->rows : (size_t)(e - f->bands) * f->crows) * wsz;
-        size_t t = 1;
-        while (t < m && same_rows(x0 + off, base + (size_t)docs[t] * f->k * wsz + off, rows * wsz))
+        const size_t n = (main ? f->rows : f->crows) * wsz,
+                     off = (main ? e : e - f->bands) * n;
+        /* the second member first: most bands end there */
+        if (!same_band(x0 + off, x1 + off, n))
+            continue;
+        size_t t = 2;
+        while (t < m && same_band(x0 + off, base + (size_t)docs[t] * f->k * wsz + off, n))
             t++;
         if (t < m)
             continue;
@@ -880,14 +910,8 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                        n^2/2^33 a band: 116 at a million documents) */
                     size_t m = 0;
                     const uint32_t *bk = keys ? keys[band] : NULL;
-                    if (bk && parts == 1) {
-                        /* one pass: cap >= n, a skipped document's entry
-                           is overwritten by the next */
-                        for (size_t i = 0; i < n; i++) {
-                            kv[m] = (uint64_t)bk[i] << 32 | i;
-                            m += !(skip && skip[i]);
-                        }
-                    }
+                    if (bk && parts == 1) /* one pass: cap >= n */
+                        m = nd__sort_keys32(bk, skip, n, kv, tmp);
                     for (size_t i = 0; i < n && !(bk && parts == 1); i++) {
                         if (skip && skip[i])
                             continue;
@@ -912,7 +936,8 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                     }
                     if (s->rc != ND_OK)
                         break;
-                    nd__sort_u64_hi32(kv, tmp, m);
+                    if (!(bk && parts == 1))
+                        nd__sort_u64_hi32(kv, tmp, m);
                     rule ru = {&fr, band, ready};
                     rule_ready(&ru);
                     size_t ahead = 0;
@@ -953,7 +978,7 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                    pairs. */
                 if (!sh.limited && s->rc == ND_OK &&
                     s->n >= (s->acc.n > (1u << 20) ? s->acc.n : (1u << 20))) {
-                    s->rc = fold(&s->acc, s->v, s->n);
+                    s->rc = fold(&s->acc, s->v, s->n, 0);
                     s->n = 0;
                 }
             }
@@ -961,7 +986,7 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
             free(tmp);
             free(ready);
             if (s->rc == ND_OK && !sh.limited) {
-                s->rc = fold(&s->acc, s->v, s->n);
+                s->rc = fold(&s->acc, s->v, s->n, 0);
                 free(s->v);
                 s->v = NULL;
             } else if (s->rc == ND_OK && s->n > s->u) {
@@ -1006,9 +1031,9 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
             !(c->blk = malloc(sizeof *c->blk * c->block)))
             record(&sh, ND_ERR_NOMEM, NULL);
     } else if (sh.rc == ND_OK) {
-        /* The threads' lists, each sorted and unique, folded into one. */
+        /* The threads' lists, each sorted and unique, merged into one. */
         for (unsigned t = 1; t < threads && sh.rc == ND_OK; t++) {
-            if (fold(&snk[0].acc, snk[t].acc.v, snk[t].acc.n) != ND_OK)
+            if (fold(&snk[0].acc, snk[t].acc.v, snk[t].acc.n, 1) != ND_OK)
                 record(&sh, ND_ERR_NOMEM, NULL);
             free(snk[t].acc.v);
             snk[t].acc.v = NULL;
