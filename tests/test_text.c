@@ -753,3 +753,43 @@ Test(text, counting_the_set_equals_counting_after)
     free(some);
     free(wide);
 }
+
+/*
+ * Counters of a huge page or more (2^19 and up) are laid on a huge-page
+ * boundary (dfcount.c), smaller ones are not: both start at zero, count,
+ * merge and halve alike, and free (the sanitizers check the block).
+ */
+Test(text, df_counters_on_either_allocation)
+{
+    const unsigned sizes[] = {4, 18, 19, 21};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        const unsigned bits = sizes[s];
+        const size_t n = (size_t)1 << bits;
+        nd__df d, e;
+        cr_assert_eq(nd__df_init(&d, bits), ND_OK);
+        cr_assert_eq(nd__df_init(&e, bits), ND_OK);
+#ifdef __linux__
+        if (bits >= 19)
+            cr_assert_eq((uintptr_t)(void *)d.cnt % ((uintptr_t)2 << 20), 0,
+                         "2^%u counters not on a huge-page boundary", bits);
+#endif
+        for (size_t c = 0; c < n; c++)
+            cr_assert_eq(atomic_load(&d.cnt[c]), 0u, "2^%u: counter %zu not zero", bits, c);
+        const uint64_t h[] = {0, 1, n - 1, n, 3 * n + 1, UINT64_MAX};
+        nd__df_add_own(&d, h, 6);
+        nd__df_add_own(&e, h, 6);
+        nd__df_add_own(&e, h, 6);
+        nd__df_merge(&d, &e);
+        nd__df_halve(&d);
+        /* Two hashes a counter, counted three times, halved. */
+        cr_assert_eq(nd__df_get(&d, 0), 3u); /* 0 and n */
+        cr_assert_eq(nd__df_get(&d, 1), 3u); /* 1 and 3n + 1 */
+        cr_assert_eq(nd__df_get(&d, n - 1), 3u); /* n - 1 and UINT64_MAX */
+        cr_assert_eq(nd__df_get(&d, 2), 0u);
+        cr_assert_eq(nd__df_get(&e, n - 1), 0u);
+        nd__df_free(&d);
+        nd__df_free(&e);
+        cr_assert_null(d.cnt);
+        nd__df_free(&d); /* freeing twice is harmless */
+    }
+}

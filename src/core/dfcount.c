@@ -17,7 +17,12 @@
  * counters are always those of the documents it holds.  Threads add
  * with relaxed atomic increments: sums do not depend on their order.
  */
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -25,16 +30,60 @@
 #include "../neardup.h"
 #include "dfcount.h"
 
+/*
+ * Counters of a huge page's size or more are laid on huge pages (Linux
+ * transparent huge pages, asked for with madvise): their lookups are
+ * random, and on 4 KB pages nearly each one also missed the TLB.  The
+ * block is over-allocated by a huge page to align them, and the block's
+ * address is kept in the word before them; calloc's fresh pages are zero,
+ * so the huge pages the kernel faults in are too.  Measured: the time the
+ * counting loop spends on 2^20 counters beyond dropping repeats, over the
+ * 48M shingles of 100k web pages, 40% less; the whole run on those pages
+ * (bench/README.md) faults 16% fewer pages and takes 2% less CPU.
+ */
+#define DF_HUGE ((size_t)2 << 20)
+
+static int df_huge(unsigned bits)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    return ((size_t)1 << bits) * sizeof(atomic_uint) >= DF_HUGE;
+#else
+    (void)bits;
+    return 0;
+#endif
+}
+
 int nd__df_init(nd__df *d, unsigned bits)
 {
     d->bits = bits;
-    d->cnt = calloc((size_t)1 << bits, sizeof *d->cnt);
-    return d->cnt ? ND_OK : ND_ERR_NOMEM;
+    d->cnt = NULL;
+    if (!df_huge(bits)) {
+        d->cnt = calloc((size_t)1 << bits, sizeof *d->cnt);
+        return d->cnt ? ND_OK : ND_ERR_NOMEM;
+    }
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    const size_t size = ((size_t)1 << bits) * sizeof *d->cnt;
+    char *mem = calloc(size + DF_HUGE, 1);
+    if (!mem)
+        return ND_ERR_NOMEM;
+    const uintptr_t at = ((uintptr_t)mem + sizeof mem + DF_HUGE - 1) & ~(uintptr_t)(DF_HUGE - 1);
+    char *c = mem + (at - (uintptr_t)mem);
+    memcpy(c - sizeof mem, &mem, sizeof mem);
+    (void)madvise(c, size, MADV_HUGEPAGE); /* a hint: 4 KB pages serve too */
+    d->cnt = (atomic_uint *)(void *)c;
+#endif
+    return ND_OK;
 }
 
 void nd__df_free(nd__df *d)
 {
-    free(d->cnt);
+    if (d->cnt && df_huge(d->bits)) {
+        char *mem;
+        memcpy(&mem, (char *)(void *)d->cnt - sizeof mem, sizeof mem);
+        free(mem);
+    } else {
+        free(d->cnt);
+    }
     d->cnt = NULL;
 }
 
