@@ -904,7 +904,7 @@ static int start_filtering(nd_batch *b)
     uint64_t lowered;
     int rc = nd__chrome_sort_out(&b->df, &b->held, c, COPIES_ALIKE,
                                  b->p.figures > 0.0 ? COPIES_FIGS : 0.0,
-                                 b->p.seed, &lowered);
+                                 b->p.seed, b->threads, &lowered);
     nd__held_free(&b->held);
     if (rc != ND_OK)
         return rc;
