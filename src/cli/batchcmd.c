@@ -62,15 +62,38 @@ static void put_json_chars(FILE *f, const char *p, size_t n)
     }
 }
 
+/* v in decimal at s, as %u writes it; returns its length. */
+static size_t put_u32(char *s, uint32_t v)
+{
+    char t[10];
+    size_t n = 0;
+    do
+        t[n++] = (char)('0' + v % 10);
+    while (v /= 10);
+    for (size_t i = 0; i < n; i++)
+        s[i] = t[n - 1 - i];
+    return n;
+}
+
 void cli_row_put(FILE *f, cli_cmd cmd, const nd_job_row *r)
 {
     switch (cmd) {
-    case CMD_CLUSTER:
-        fputs("{\"id\": ", f);
-        fwrite(r->id, 1, r->id_len, f);
-        fprintf(f, ", \"cluster\": %u, \"rep\": %s}\n", r->cluster,
-                r->rep ? "true" : "false");
+    case CMD_CLUSTER: {
+        /* A row a document: formatted by hand, one write after the id
+           (fprintf took most of the time the rows take). */
+        static const char head[] = "{\"id\": ", mid[] = ", \"cluster\": ",
+                          yes[] = ", \"rep\": true}\n", no[] = ", \"rep\": false}\n";
+        char tail[sizeof mid + 10 + sizeof no];
+        size_t n = sizeof mid - 1;
+        memcpy(tail, mid, n);
+        n += put_u32(tail + n, r->cluster);
+        memcpy(tail + n, r->rep ? yes : no, r->rep ? sizeof yes - 1 : sizeof no - 1);
+        n += r->rep ? sizeof yes - 1 : sizeof no - 1;
+        fwrite_unlocked(head, 1, sizeof head - 1, f);
+        fwrite_unlocked(r->id, 1, r->id_len, f);
+        fwrite_unlocked(tail, 1, n, f);
         break;
+    }
     case CMD_PAIRS:
         fputs("{\"a\": ", f);
         fwrite(r->id, 1, r->id_len, f);

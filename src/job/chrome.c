@@ -49,6 +49,12 @@
    ND__HELD_MAX of them. */
 #define GROUP_BITS 12
 _Static_assert(ND__HELD_MAX <= 1u << GROUP_BITS, "a group number fits GROUP_BITS");
+/* Fewer held documents are worked on one thread. */
+#define PARALLEL_MIN 256
+/* The frequent keys are counted, sorted and judged in PARTS parts by the
+   top PART_BITS bits of their counter, each part on one thread. */
+#define PART_BITS 4
+#define PARTS (1u << PART_BITS)
 
 void nd__held_free(nd__held *s)
 {
@@ -176,26 +182,42 @@ static double alike_sigs(const uint64_t *a, const uint64_t *b)
  * figures do not tell the two apart.  The held sets are sorted on the way.
  */
 static int group_copies(nd__held *s, const uint32_t *order, double alike,
-                        double min_share, uint64_t seed,
+                        double min_share, uint64_t seed, unsigned threads,
                         nd__uf *u)
 {
     const size_t n = s->n;
     uint64_t *sigs = malloc(n * BINS * sizeof *sigs);
     nd__kv *kv = malloc(2 * n * sizeof *kv);
-    uint64_t *tmp = malloc((2 * ND__HELD_SHINGLES + 1) * sizeof *tmp);
-    if (!sigs || !kv || !tmp) {
+    if (!sigs || !kv) {
         free(sigs);
         free(kv);
-        free(tmp);
         return ND_ERR_NOMEM;
     }
     const uint64_t gseed = nd__fmix64(seed ^ UINT64_C(0x6368726f6d65)); /* "chrome" */
-    for (size_t i = 0; i < n; i++) {
-        uint32_t d = order[i];
-        sign(s->h + s->off[d], s->len[d], gseed, sigs + i * BINS);
-        nd__sort_u64_spread(s->h + s->off[d], tmp, s->len[d]);
+    int nomem = 0;
+    /* Each document's signature and sorted set are its own: in parallel. */
+#pragma omp parallel num_threads(threads) if (threads > 1 && n >= PARALLEL_MIN)
+    {
+        uint64_t *tmp = malloc((2 * ND__HELD_SHINGLES + 1) * sizeof *tmp);
+        if (!tmp) {
+#pragma omp atomic write
+            nomem = 1;
+        }
+#pragma omp for schedule(dynamic, 16)
+        for (size_t i = 0; i < n; i++) {
+            uint32_t d = order[i];
+            if (!tmp)
+                continue;
+            sign(s->h + s->off[d], s->len[d], gseed, sigs + i * BINS);
+            nd__sort_u64_spread(s->h + s->off[d], tmp, s->len[d]);
+        }
+        free(tmp);
     }
-    free(tmp);
+    if (nomem) {
+        free(sigs);
+        free(kv);
+        return ND_ERR_NOMEM;
+    }
     /* The candidate pairs of every band, each once. */
     size_t np = 0, cap = 0;
     uint64_t *pairs = NULL;
@@ -268,72 +290,112 @@ static int group_copies(nd__held *s, const uint32_t *order, double alike,
  * counters themselves (random reads of 4 MB).
  */
 static int count_groups(nd__df *df, const nd__held *s, const uint32_t *order,
-                        nd__uf *u, uint32_t cutoff, uint64_t *lowered)
+                        nd__uf *u, uint32_t cutoff, unsigned threads, uint64_t *lowered)
 {
     const size_t n = s->n;
-    const uint64_t mask = ((uint64_t)1 << df->bits) - 1;
+    const unsigned bits = df->bits;
+    const uint64_t mask = ((uint64_t)1 << bits) - 1;
     const size_t words = ((size_t)mask >> 6) + 1;
+    /* A key's part: the top bits of its counter (all in part 0 when the
+       counters are fewer than the parts). */
+    const unsigned shift = bits > PART_BITS ? bits - PART_BITS : 0;
+    const int parallel = threads > 1 && n >= PARALLEL_MIN;
     uint64_t *often = malloc(words * sizeof *often);
-    if (!often)
+    uint64_t *g = malloc((n ? n : 1) * sizeof *g);
+    /* at[i * PARTS + p]: where document i's keys of part p go. */
+    size_t *at = malloc((n ? n : 1) * PARTS * sizeof *at);
+    if (!often || !g || !at) {
+        free(often);
+        free(g);
+        free(at);
         return ND_ERR_NOMEM;
-    for (size_t w = 0; w < words; w++) {
-        uint64_t bits = 0;
-        for (unsigned b = 0; b < 64 && 64 * w + b <= mask; b++)
-            bits |= (uint64_t)(atomic_load_explicit(&df->cnt[64 * w + b],
-                                                    memory_order_relaxed) > cutoff)
-                    << b;
-        often[w] = bits;
     }
-    size_t m = 0;
+    for (size_t w = 0; w < words; w++) {
+        uint64_t b = 0;
+        for (unsigned k = 0; k < 64 && 64 * w + k <= mask; k++)
+            b |= (uint64_t)(atomic_load_explicit(&df->cnt[64 * w + k],
+                                                 memory_order_relaxed) > cutoff)
+                 << k;
+        often[w] = b;
+    }
+    for (size_t i = 0; i < n; i++)
+        g[i] = nd__uf_find(u, (uint32_t)i);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 16) if (parallel)
     for (size_t i = 0; i < n; i++) {
         const uint64_t *h = s->h + s->off[order[i]];
         const uint32_t len = s->len[order[i]];
+        size_t c[PARTS] = {0};
         for (uint32_t t = 0; t < len; t++) {
-            const uint64_t c = h[t] & mask;
-            m += often[c >> 6] >> (c & 63) & 1;
+            const uint64_t k = h[t] & mask;
+            c[k >> shift] += often[k >> 6] >> (k & 63) & 1;
+        }
+        memcpy(at + i * PARTS, c, sizeof c);
+    }
+    /* The parts one after the other, each document's keys in order. */
+    size_t start[PARTS + 1], m = 0;
+    for (unsigned p = 0; p < PARTS; p++) {
+        start[p] = m;
+        for (size_t i = 0; i < n; i++) {
+            const size_t c = at[i * PARTS + p];
+            at[i * PARTS + p] = m;
+            m += c;
         }
     }
+    start[PARTS] = m;
     uint64_t *fk = malloc((2 * m + 1) * sizeof *fk);
     if (!fk) {
         free(often);
+        free(g);
+        free(at);
         return ND_ERR_NOMEM;
     }
-    m = 0;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 16) if (parallel)
     for (size_t i = 0; i < n; i++) {
         const uint64_t *h = s->h + s->off[order[i]];
         const uint32_t len = s->len[order[i]];
-        const uint64_t g = nd__uf_find(u, (uint32_t)i);
+        size_t *w = at + i * PARTS;
         for (uint32_t t = 0; t < len; t++) {
-            const uint64_t c = h[t] & mask;
-            fk[m] = c << GROUP_BITS | g; /* written; m counts the frequent */
-            m += often[c >> 6] >> (c & 63) & 1;
+            const uint64_t k = h[t] & mask;
+            if (often[k >> 6] >> (k & 63) & 1)
+                fk[w[k >> shift]++] = k << GROUP_BITS | g[i];
         }
     }
     free(often);
-    nd__sort_u64(fk, fk + m, m);
-    for (size_t i = 0; i < m;) {
-        const uint64_t counter = fk[i] >> GROUP_BITS;
-        size_t j = i + 1, groups = 1;
-        for (; j < m && fk[j] >> GROUP_BITS == counter; j++)
-            groups += fk[j] != fk[j - 1];
-        size_t carriers = j - i;
-        if (carriers >= HELD_MIN && groups < carriers) {
-            atomic_uint *c = &df->cnt[counter];
-            uint32_t was = atomic_load_explicit(c, memory_order_relaxed);
-            uint32_t now = (uint32_t)(((uint64_t)was * groups + carriers - 1) / carriers);
-            if (now < was) {
-                atomic_store_explicit(c, now, memory_order_relaxed);
-                *lowered += was > cutoff && now <= cutoff;
+    free(g);
+    free(at);
+    /* A part holds every key of its counters: sorted and judged alone. */
+    uint64_t low = 0;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (parallel) \
+    reduction(+ : low)
+    for (unsigned p = 0; p < PARTS; p++) {
+        uint64_t *v = fk + start[p];
+        const size_t pm = start[p + 1] - start[p];
+        nd__sort_u64(v, fk + m + start[p], pm);
+        for (size_t i = 0; i < pm;) {
+            const uint64_t counter = v[i] >> GROUP_BITS;
+            size_t j = i + 1, groups = 1;
+            for (; j < pm && v[j] >> GROUP_BITS == counter; j++)
+                groups += v[j] != v[j - 1];
+            size_t carriers = j - i;
+            if (carriers >= HELD_MIN && groups < carriers) {
+                atomic_uint *c = &df->cnt[counter];
+                uint32_t was = atomic_load_explicit(c, memory_order_relaxed);
+                uint32_t now = (uint32_t)(((uint64_t)was * groups + carriers - 1) / carriers);
+                if (now < was) {
+                    atomic_store_explicit(c, now, memory_order_relaxed);
+                    low += was > cutoff && now <= cutoff;
+                }
             }
+            i = j;
         }
-        i = j;
     }
+    *lowered += low;
     free(fk);
     return ND_OK;
 }
 
 int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
-                        double min_share, uint64_t seed,
+                        double min_share, uint64_t seed, unsigned threads,
                         uint64_t *lowered)
 {
     *lowered = 0;
@@ -352,11 +414,11 @@ int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
         nd__sort_kv(kv, kv + n, n);
         for (size_t i = 0; i < n; i++)
             order[i] = kv[i].doc;
-        rc = group_copies(s, order, alike, min_share, seed, &u);
+        rc = group_copies(s, order, alike, min_share, seed, threads, &u);
     }
     free(kv);
     if (rc == ND_OK)
-        rc = count_groups(df, s, order, &u, cutoff, lowered);
+        rc = count_groups(df, s, order, &u, cutoff, threads, lowered);
     nd__uf_free(&u);
     free(order);
     return rc;

@@ -49,10 +49,12 @@ int nd__held_add(nd__held *s, uint64_t o, const uint64_t *h, size_t n,
  * them apart at min_share, nd__figs_differ; 0: figures not read: reports
  * made from one template are not copies), its count becomes a count of groups: df times groups over
  * carriers.  Counts of shingles too rare among the held documents to
- * judge stay.  Returns ND_OK or ND_ERR_NOMEM (then df is unchanged).
+ * judge stay.  Works on up to `threads` OpenMP threads; the counts are the
+ * same for any number.  Returns ND_OK or ND_ERR_NOMEM (then df is
+ * unchanged).
  */
 int nd__chrome_sort_out(nd__df *df, nd__held *s, uint32_t cutoff, double alike,
-                        double min_share, uint64_t seed,
+                        double min_share, uint64_t seed, unsigned threads,
                         uint64_t *lowered);
 
 #endif
