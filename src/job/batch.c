@@ -41,15 +41,13 @@
  */
 #define DF_SAMPLE (1u << 14)
 /*
- * Fewer texts than this to shingle in a call are counted on the calling
- * thread.  Once the sample has filled, a call of 4096 records shingles
- * only 4096 / df_rate of them (256 of the last 70,000 of 200,000 `scale`
- * pages): counted on one thread, they left the other core idle for 60 of
- * the pass's 330 ms (the reading thread, skimming the rest, needs little
- * of it).  A parallel region costs a few microseconds against the ~4 us a
- * text takes.  The counts are the same either way.
+ * Once the sample has filled, a call counts only 1 text in df_rate, and the
+ * caller spends far longer producing the texts than counting them.  Fewer
+ * than this many to shingle are counted on the calling thread: a parallel
+ * region would leave its other threads spinning, after it ends, on the
+ * cores the caller's reading needs.  The counts are the same either way.
  */
-#define COUNT_PARALLEL_MIN 64
+#define COUNT_PARALLEL_MIN 1024
 
 /*
  * Held documents this alike (estimated Jaccard of their whole sets) are
