@@ -62,13 +62,6 @@
 
 #define CHUNK_DOCS 4096
 #define CHUNK_BYTES (64u << 20)
-/*
- * A pass's first chunk holds this many records, the next twice as many,
- * and so on up to CHUNK_DOCS: the sketching threads wait for the first
- * chunk alone, so it is read in a fraction of a millisecond rather than
- * the ~9 ms of a full chunk of 3.5 KB pages (twice a run: each pass).
- */
-#define FIRST_CHUNK_DOCS 256
 
 typedef struct {
     char *p;
@@ -131,8 +124,6 @@ typedef struct {
     size_t keep_off[CHUNK_DOCS + 1], id_len[CHUNK_DOCS];
     uint64_t ord[CHUNK_DOCS]; /* the record's ordinal among those read */
     uint64_t bytes;  /* input bytes the chunk's records took */
-    size_t max;      /* records it may take (fewer in a pass's first ones) */
-    size_t max_bytes;  /* and bytes of text, unless one record has more */
     note *notes;
     size_t nnotes, cap_notes;
     buf msgs;   /* NUL-terminated messages of the notes */
@@ -590,7 +581,6 @@ typedef struct feed {
     uint64_t added;
     size_t left;         /* the spooled pass: documents still to read */
     uint64_t skipped_bad, skipped_binary, repaired;
-    size_t ramp;         /* records the next chunk may take; 0: the first */
     nd__df_sched sched;  /* the skimming pass: which records are counted */
 
     /* Hand-over between the reading thread and the sketching one. */
@@ -712,23 +702,7 @@ static int put_record(const nd_job *j, chunk *c, const nd_record *rec,
 /* A chunk ends where the next record would overflow it. */
 static int chunk_full(const chunk *c, const nd_record *rec)
 {
-    return c->n == c->max || (c->n && c->text.n + rec->text_len > c->max_bytes);
-}
-
-/*
- * Empty chunk c for the pass's next records, the first few smaller.  Not
- * under strict UTF-8: its invalid texts are found as a chunk is counted,
- * after the chunk's reading warnings, so full chunks keep those warnings
- * in the order they always came.
- */
-static void chunk_start(feed *f, chunk *c)
-{
-    chunk_reset(c);
-    if (!f->ramp && (f->j->o.params.norm & ND_NORM_STRICT_UTF8))
-        f->ramp = CHUNK_DOCS;
-    c->max = f->ramp ? f->ramp : FIRST_CHUNK_DOCS;
-    c->max_bytes = (size_t)((uint64_t)CHUNK_BYTES * c->max / CHUNK_DOCS);
-    f->ramp = c->max < CHUNK_DOCS / 2 ? 2 * c->max : CHUNK_DOCS;
+    return c->n == CHUNK_DOCS || (c->n && c->text.n + rec->text_len > CHUNK_BYTES);
 }
 
 /* The record held back from the previous chunk, put first into this one:
@@ -907,7 +881,7 @@ static void fill_skim(feed *f, chunk *c)
 static void fill_spooled(feed *f, chunk *c)
 {
     FILE *in = f->j->texts;
-    while (f->left && c->n < c->max && (c->n == 0 || c->text.n < c->max_bytes)) {
+    while (f->left && c->n < CHUNK_DOCS && (c->n == 0 || c->text.n < CHUNK_BYTES)) {
         uint64_t len;
         size_t i = c->n;
         if (fread(&len, sizeof len, 1, in) != 1 ||
@@ -1021,7 +995,7 @@ static void *read_ahead(void *arg)
         if (stop)
             break;
         chunk *c = f->slot[k];
-        chunk_start(f, c);
+        chunk_reset(c);
         f->fill(f, c);
         int last = c->last;
         pthread_mutex_lock(&f->mu);
@@ -1064,7 +1038,7 @@ static int pump(nd_job *j, feed *f, chunk *const slot[2], int (*take)(nd_job *, 
     if (!threaded) {
         chunk *c = slot[0];
         do {
-            chunk_start(f, c);
+            chunk_reset(c);
             f->fill(f, c);
             st = take(j, c);
         } while (st == ND_OK && !c->last);
