@@ -153,3 +153,16 @@ void nd__df_halve(nd__df *d)
                               atomic_load_explicit(&d->cnt[i], memory_order_relaxed) / 2,
                               memory_order_relaxed);
 }
+
+void nd__df_above(const nd__df *d, uint32_t cutoff, uint64_t *bits)
+{
+    const size_t n = (size_t)1 << d->bits, words = (n + 63) / 64;
+    for (size_t w = 0; w < words; w++) {
+        uint64_t b = 0;
+        for (size_t k = 0; k < 64 && 64 * w + k < n; k++)
+            b |= (uint64_t)(atomic_load_explicit(&d->cnt[64 * w + k], memory_order_relaxed) >
+                            cutoff)
+                 << k;
+        bits[w] = b;
+    }
+}

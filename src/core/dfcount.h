@@ -31,6 +31,9 @@ void nd__df_merge(nd__df *d, nd__df *from);
 void nd__df_sub(nd__df *d, const uint64_t *h, size_t n);
 /* Halve every counter (the sampling rate was halved). */
 void nd__df_halve(nd__df *d);
+/* bits[w] bit b: counter 64 w + b is above cutoff; bits has room for
+   ((1 << d->bits) + 63) / 64 words. */
+void nd__df_above(const nd__df *d, uint32_t cutoff, uint64_t *bits);
 
 /* The counter of shingle h: its low bits (the hashes are uniform). */
 static inline atomic_uint *nd__df_counter(const nd__df *d, uint64_t h)

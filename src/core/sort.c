@@ -323,15 +323,24 @@ void nd__sort_u64_hi32(uint64_t *v, uint64_t *tmp, size_t n)
 #define K32_BITS 11
 #define K32_SMALL 4096 /* below this, the general sort */
 
+/* The documents not skipped as keys[i] << 32 | i, in input order, into
+   out; returns how many. */
+static size_t keyed_docs(const uint32_t *keys, const uint8_t *skip, size_t n,
+                         uint64_t *out)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!skip || !skip[i])
+            out[m++] = (uint64_t)keys[i] << 32 | i;
+    return m;
+}
+
 size_t nd__sort_keys32(const uint32_t *keys, const uint8_t *skip, size_t n,
                        uint64_t *out, uint64_t *tmp)
 {
     enum { D = 1u << K32_BITS };
     if (n < K32_SMALL) {
-        size_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (!skip || !skip[i])
-                out[m++] = (uint64_t)keys[i] << 32 | i;
+        const size_t m = keyed_docs(keys, skip, n, out);
         nd__sort_u64_hi32(out, tmp, m);
         return m;
     }
@@ -380,13 +389,9 @@ size_t nd__sort_keys32(const uint32_t *keys, const uint8_t *skip, size_t n,
     }
     /* The first pass reads the keys; with p passes in all it writes where
        the last one ends in out. */
-    uint64_t *restrict dst = (p & 1) || !p ? out : tmp;
-    if (!p) { /* one key: the documents in order */
-        for (size_t i = 0, w = 0; i < n; i++)
-            if (!skip || !skip[i])
-                dst[w++] = (uint64_t)keys[i] << 32 | i;
-        return m;
-    }
+    if (!p) /* one key: the documents in order */
+        return keyed_docs(keys, skip, n, out);
+    uint64_t *restrict dst = p & 1 ? out : tmp;
     {
         uint32_t *restrict c = cnt[pass[0]];
         const unsigned s = K32_BITS * pass[0];

@@ -310,14 +310,7 @@ static int count_groups(nd__df *df, const nd__held *s, const uint32_t *order,
         free(at);
         return ND_ERR_NOMEM;
     }
-    for (size_t w = 0; w < words; w++) {
-        uint64_t b = 0;
-        for (unsigned k = 0; k < 64 && 64 * w + k <= mask; k++)
-            b |= (uint64_t)(atomic_load_explicit(&df->cnt[64 * w + k],
-                                                 memory_order_relaxed) > cutoff)
-                 << k;
-        often[w] = b;
-    }
+    nd__df_above(df, cutoff, often);
     for (size_t i = 0; i < n; i++)
         g[i] = nd__uf_find(u, (uint32_t)i);
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 16) if (parallel)

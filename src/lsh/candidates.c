@@ -910,9 +910,12 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                        n^2/2^33 a band: 116 at a million documents) */
                     size_t m = 0;
                     const uint32_t *bk = keys ? keys[band] : NULL;
-                    if (bk && parts == 1) /* one pass: cap >= n */
+                    /* the keys taken and one pass: sorted as they go in
+                       (cap >= n) */
+                    const int sorted = bk && parts == 1;
+                    if (sorted)
                         m = nd__sort_keys32(bk, skip, n, kv, tmp);
-                    for (size_t i = 0; i < n && !(bk && parts == 1); i++) {
+                    for (size_t i = 0; i < n && !sorted; i++) {
                         if (skip && skip[i])
                             continue;
                         uint64_t hi = bk ? bk[i] : raw2 ? raw_key2((const uint16_t *)sigs + i * k, bi)
@@ -936,7 +939,7 @@ static int candidates(const void *sigs, int wide, size_t n, unsigned k,
                     }
                     if (s->rc != ND_OK)
                         break;
-                    if (!(bk && parts == 1))
+                    if (!sorted)
                         nd__sort_u64_hi32(kv, tmp, m);
                     rule ru = {&fr, band, ready};
                     rule_ready(&ru);

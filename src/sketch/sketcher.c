@@ -49,14 +49,7 @@ static int often_build(nd_sketcher *s)
         s->often = q;
         s->often_cap = words;
     }
-    const atomic_uint *cnt = s->df->cnt;
-    for (size_t w = 0; w < words; w++) {
-        uint64_t bits = 0;
-        for (size_t b = 0; b < 64 && 64 * w + b < n; b++)
-            bits |= (uint64_t)(atomic_load_explicit(&cnt[64 * w + b], memory_order_relaxed) >
-                               s->df_cutoff) << b;
-        s->often[w] = bits;
-    }
+    nd__df_above(s->df, s->df_cutoff, s->often);
     s->often_ready = 1;
     return ND_OK;
 }
