@@ -623,13 +623,15 @@ static void check_long(nd_shingle_kind kind, unsigned n, size_t ntok,
     for (size_t k = 0; k < ntok; k++) {
         unsigned w = (unsigned)(rnd() % vocab);
         char tok[24]; /* 2 to 19 bytes, across the 8-byte and 64-byte blocks */
-        int tl = snprintf(tok, sizeof tok, "w%u%.*s", w, (int)(w * 7 % 16),
-                          "abcdefghijklmnop");
-        th[k] = ref_token(tok, (size_t)tl, seed);
+        const int r = snprintf(tok, sizeof tok, "w%u%.*s", w, (int)(w * 7 % 16),
+                               "abcdefghijklmnop");
+        cr_assert(r > 0 && (size_t)r < sizeof tok);
+        const size_t tl = (size_t)r;
+        th[k] = ref_token(tok, tl, seed);
         if (k)
             text[len++] = ' ';
-        memcpy(text + len, tok, (size_t)tl);
-        len += (size_t)tl;
+        memcpy(text + len, tok, tl);
+        len += tl;
     }
     text[len] = '\0';
     size_t nw = 0;
