@@ -274,26 +274,38 @@ typedef struct {
 /* The key of band e of document d, as the band loop makes it. */
 static uint32_t band_key_of(const firsts *f, uint32_t d, unsigned e);
 
-static int rows_equal(const firsts *f, uint32_t a, uint32_t b, size_t off,
-                      unsigned rows)
+/* Where the signature of document d starts. */
+static inline const char *sig_row(const firsts *f, uint32_t d)
 {
-    if (f->wide) {
-        const uint32_t *x = (const uint32_t *)f->sigs + (size_t)a * f->k + off,
-                       *y = (const uint32_t *)f->sigs + (size_t)b * f->k + off;
-        for (unsigned r = 0; r < rows; r++)
-            if (x[r] != y[r])
-                return 0;
-        return 1;
-    }
-    const uint16_t *x = (const uint16_t *)f->sigs + (size_t)a * f->k + off,
-                   *y = (const uint16_t *)f->sigs + (size_t)b * f->k + off;
-    for (unsigned r = 0; r < rows; r++)
-        if (x[r] != y[r])
-            return 0;
-    return 1;
+    return (const char *)f->sigs + (size_t)d * f->k * (f->wide ? 4 : 2);
 }
 
-static inline int same_rows(const char *x, const char *y, size_t n);
+/* x[0..n) == y[0..n), n even (rows of 16- or 32-bit values), inline. */
+static inline int same_rows(const char *x, const char *y, size_t n)
+{
+    uint64_t a, b;
+    for (; n >= 8; n -= 8, x += 8, y += 8) {
+        memcpy(&a, x, 8);
+        memcpy(&b, y, 8);
+        if (a != b)
+            return 0;
+    }
+    if (n >= 4) {
+        uint32_t c, d;
+        memcpy(&c, x, 4);
+        memcpy(&d, y, 4);
+        if (c != d)
+            return 0;
+        n -= 4, x += 4, y += 4;
+    }
+    if (n) {
+        uint16_t c, d;
+        memcpy(&c, x, 2);
+        memcpy(&d, y, 2);
+        return c == d;
+    }
+    return 1;
+}
 
 /* x[0..n) == y[0..n) for n bytes of rows; the widths of 3 and 2 rows of
    16-bit values without a branch (whether two copies share a band is a
@@ -315,6 +327,14 @@ static inline int same_band(const char *x, const char *y, size_t n)
         return a == b;
     }
     return same_rows(x, y, n);
+}
+
+/* a and b have the same rows values from value off on. */
+static int rows_equal(const firsts *f, uint32_t a, uint32_t b, size_t off,
+                      unsigned rows)
+{
+    const size_t w = f->wide ? 4 : 2;
+    return same_band(sig_row(f, a) + off * w, sig_row(f, b) + off * w, rows * w);
 }
 
 static int over_cap(const overcap *o, uint32_t key)
@@ -385,11 +405,10 @@ static inline int first_band_from(const rule *r, uint32_t a, uint32_t b, int hot
         /* The main bands' rows lie side by side from the signature's
            start: walk them with one pointer a document. */
         const unsigned rows = f->rows, nmain = r->band < f->bands ? r->band : f->bands;
-        const uint16_t *x = (const uint16_t *)f->sigs + (size_t)a * f->k + from * rows,
-                       *y = (const uint16_t *)f->sigs + (size_t)b * f->k + from * rows;
-        for (unsigned e = from; e < nmain; e++, x += rows, y += rows)
-            if (same_band((const char *)x, (const char *)y, 2 * (size_t)rows) &&
-                certain(r, a, b, e, hot))
+        const size_t n = 2 * (size_t)rows;
+        const char *x = sig_row(f, a) + from * n, *y = sig_row(f, b) + from * n;
+        for (unsigned e = from; e < nmain; e++, x += n, y += n)
+            if (same_band(x, y, n) && certain(r, a, b, e, hot))
                 return 0;
         if (r->band <= f->bands)
             return 1;
@@ -421,41 +440,14 @@ static int hot_of(const rule *r, uint32_t a)
  * skipped after m row compares a band instead of m(m-1)/2 pair tests.
  * docs[0..m) ascending, m >= 2.
  */
-/* x[0..n) == y[0..n), n even (rows of 16- or 32-bit values), inline. */
-static inline int same_rows(const char *x, const char *y, size_t n)
-{
-    uint64_t a, b;
-    for (; n >= 8; n -= 8, x += 8, y += 8) {
-        memcpy(&a, x, 8);
-        memcpy(&b, y, 8);
-        if (a != b)
-            return 0;
-    }
-    if (n >= 4) {
-        uint32_t c, d;
-        memcpy(&c, x, 4);
-        memcpy(&d, y, 4);
-        if (c != d)
-            return 0;
-        n -= 4, x += 4, y += 4;
-    }
-    if (n) {
-        uint16_t c, d;
-        memcpy(&c, x, 2);
-        memcpy(&d, y, 2);
-        return c == d;
-    }
-    return 1;
-}
-
 static int run_settled(const rule *r, const uint32_t *docs, size_t m)
 {
     const firsts *f = r->f;
     const size_t wsz = f->wide ? 4 : 2;
-    const char *base = f->sigs, *x0 = base + (size_t)docs[0] * f->k * wsz;
+    const char *x0 = sig_row(f, docs[0]);
     const int near = docs[m - 1] - docs[0] <= ND_BUCKET_CAP;
     int hot = -1; /* docs[0]'s hot byte, read when first needed */
-    const char *x1 = base + (size_t)docs[1] * f->k * wsz;
+    const char *x1 = sig_row(f, docs[1]);
     for (unsigned e = 0; e < r->band; e++) {
         const int main = e < f->bands;
         const size_t n = (main ? f->rows : f->crows) * wsz,
@@ -464,7 +456,7 @@ static int run_settled(const rule *r, const uint32_t *docs, size_t m)
         if (!same_band(x0 + off, x1 + off, n))
             continue;
         size_t t = 2;
-        while (t < m && same_band(x0 + off, base + (size_t)docs[t] * f->k * wsz + off, n))
+        while (t < m && same_band(x0 + off, sig_row(f, docs[t]) + off, n))
             t++;
         if (t < m)
             continue;
@@ -742,7 +734,7 @@ void nd__cands_free(nd__cands *c)
 
 static void prefetch_sig(const firsts *f, uint32_t d)
 {
-    __builtin_prefetch((const char *)f->sigs + (size_t)d * f->k * (f->wide ? 4 : 2));
+    __builtin_prefetch(sig_row(f, d));
 }
 
 /* Add the key of a run over the cap to its band's list (keys come in

@@ -7,7 +7,7 @@
  * clear; copied in both when bit 15 of a & b is set.  Two vectors of lane
  * masks pack into one of bytes (saturation keeps 0 and -1), whose
  * movemask counts 32 lanes with one popcount.  The last k mod 16 values
- * are counted as the scalar twin counts them.
+ * are counted by the scalar twin.
  *
  * Figures: a sketch is ND__FIGS = 16 values, two vectors; each of b's
  * values is broadcast and compared with all of a's values and contexts at
@@ -51,9 +51,10 @@ nd__sig16_count_avx2(const uint16_t *a, const uint16_t *b, unsigned k)
             lanes16(_mm256_srai_epi16(_mm256_and_si256(a0, b0), 15)));
         i += 16;
     }
-    for (; i < k; i++) {
-        eq += a[i] == b[i] && !(a[i] & ND__SIG_COPIED);
-        both += (a[i] & b[i] & ND__SIG_COPIED) != 0;
+    if (i < k) {
+        const nd__sig16_counts t = nd__sig16_count_scalar(a + i, b + i, k - i);
+        eq += t.eq;
+        both += t.both;
     }
     return (nd__sig16_counts){eq, both};
 }
