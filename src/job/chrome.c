@@ -195,6 +195,7 @@ static int group_copies(nd__held *s, const uint32_t *order, double alike,
     }
     const uint64_t gseed = nd__fmix64(seed ^ UINT64_C(0x6368726f6d65)); /* "chrome" */
     int nomem = 0;
+    (void)threads; /* read only by the OpenMP pragmas */
     /* Each document's signature and sorted set are its own: in parallel. */
 #pragma omp parallel num_threads(threads) if (threads > 1 && n >= PARALLEL_MIN)
     {
@@ -300,6 +301,7 @@ static int count_groups(nd__df *df, const nd__held *s, const uint32_t *order,
        counters are fewer than the parts). */
     const unsigned shift = bits > PART_BITS ? bits - PART_BITS : 0;
     const int parallel = threads > 1 && n >= PARALLEL_MIN;
+    (void)parallel; /* read only by the OpenMP pragmas */
     uint64_t *often = malloc(words * sizeof *often);
     uint64_t *g = malloc((n ? n : 1) * sizeof *g);
     /* at[i * PARTS + p]: where document i's keys of part p go. */

@@ -796,6 +796,7 @@ static uint32_t **band_keys(const void *sigs, int wide, size_t n, unsigned k,
                             uint64_t seed, unsigned threads)
 {
     const unsigned nb = bands + (cb ? cb->bands : 0);
+    (void)threads; /* read only by the OpenMP pragma */
     if (!n || !nb || n > SIZE_MAX / 4)
         return NULL;
     uint32_t **keys = calloc(nb, sizeof *keys);
